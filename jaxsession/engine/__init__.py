@@ -1,0 +1,1 @@
+"""Graph to compiled XLA calls: plan, lower, compile, cache."""

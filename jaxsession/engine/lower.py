@@ -1,0 +1,63 @@
+"""Plan -> one pure JAX function; the engine's single interpreter loop.
+
+The function is ``fn(rw_state, ro_state, feeds, rng) -> (fetches, written,
+rng)``: start values of variables read (``rw`` ones are donated), fed
+values, and a PRNG key; it returns the fetched values, the final values of
+the variables written, and the next key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from jaxsession import errors
+from jaxsession.engine.plan import Plan
+from jaxsession.graph.core import Operation
+from jaxsession.graph.ops import apply_op
+
+
+def lowering_error(op: Operation, err: Exception) -> errors.InvalidArgumentError:
+    """The error raised when an op's lowering fails, naming op and creation site."""
+    first = str(err).split("\n")[0]
+    return errors.InvalidArgumentError(
+        None,
+        op,
+        f"while lowering {op!r} created at {op.source}: {type(err).__name__}: {first}",
+    )
+
+
+def lower_plan(
+    plan: Plan, on_trace: Callable[[], None] | None = None
+) -> Callable[..., Any]:
+    """The pure function computing one run of ``plan``."""
+    state_in = plan.rw_vars + plan.ro_vars
+
+    def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
+        if on_trace is not None:
+            on_trace()
+        initial = dict(zip(state_in, rw + ro))
+        current = dict(initial)
+        env = dict(zip(plan.feeds, feeds))
+        run_key = None
+        if plan.random:
+            run_key, rng = jax.random.split(rng)
+        for op in plan.ops:
+            args = [env[t] for t in op.inputs]
+            reads = [current[v] if (op.id, v) in plan.current_reads else initial[v]
+                     for v in op.reads]  # fmt: skip
+            try:
+                outs = apply_op(op, args, reads, run_key)
+            except errors.OpError:
+                raise
+            except Exception as e:
+                raise lowering_error(op, e) from e
+            env.update(zip(op.outputs, outs))
+            for v, index in op.writes:
+                current[v] = jax.numpy.asarray(outs[index], v.dtype.jax_dtype)
+        fetched = tuple(env[t] for t in plan.fetches)
+        return fetched, tuple(current[v] for v in plan.written_vars), rng
+
+    return run

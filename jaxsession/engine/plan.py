@@ -1,0 +1,157 @@
+"""Plan: prune the graph to what a run needs, order it, classify state.
+
+Ops only ever depend on ops created before them, so creation order is a
+topological order; sorting the needed ops by creation index gives the
+deterministic order DESIGN.md promises (ties broken by creation order).
+
+A variable read sees the value the variable had at the start of the run,
+unless an op writing that variable is an ancestor of the read (by data or
+control edge), in which case it sees the latest write before it. Ops that
+write a variable read its latest value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jaxsession import errors
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.core import Operation, Tensor
+from jaxsession.graph.ops import HOST_OPS
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """The ordered ops of one run and how they touch state.
+
+    Attributes:
+        ops: Ops to run on the device, in order.
+        fetches: Tensors whose values the run returns.
+        feeds: Tensors whose values are passed in (fed, or host-evaluated).
+        host_ops: Host-evaluated ops (variable status) among the feeds' producers.
+        rw_vars: Variables read at their start value and written (donated).
+        ro_vars: Variables read at their start value only.
+        wo_vars: Variables written without reading their start value.
+        current_reads: ``(op id, variable)`` pairs that read the latest value.
+        random: Whether a PRNG key is needed.
+    """
+
+    ops: tuple[Operation, ...]
+    fetches: tuple[Tensor, ...]
+    feeds: tuple[Tensor, ...]
+    host_ops: tuple[Operation, ...]
+    rw_vars: tuple[Any, ...]
+    ro_vars: tuple[Any, ...]
+    wo_vars: tuple[Any, ...]
+    current_reads: frozenset[tuple[int, Any]]
+    random: bool
+
+    @property
+    def written_vars(self) -> tuple[Any, ...]:
+        """Every variable the run writes: ``rw_vars + wo_vars``."""
+        return self.rw_vars + self.wo_vars
+
+    def as_text(self) -> str:
+        """One op per line in execution order, feeds and state first."""
+        from jaxsession.graph.printing import plan_as_text
+
+        return plan_as_text(self)
+
+
+def _needed_ops(
+    fetches: Sequence[Tensor], targets: Sequence[Operation], fed: set[Tensor]
+) -> list[Operation]:
+    seen: set[Operation] = set()
+    stack: list[Operation] = list(targets)
+    stack.extend(t.op for t in fetches if t not in fed)
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(t.op for t in op.inputs if t not in fed)
+        stack.extend(op.control_inputs)
+    return sorted(seen, key=lambda op: op.id)
+
+
+def _unfed_placeholder_error(op: Operation) -> errors.InvalidArgumentError:
+    aval = op.out_avals[0]
+    shape = "<unknown>" if aval.shape is None else (
+        "[" + ",".join("?" if d is None else str(d) for d in aval.shape) + "]")  # fmt: skip
+    return errors.InvalidArgumentError(
+        None, op,
+        f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+        f"{aval.dtype.name} and shape {shape} (created at {op.source})",
+    )  # fmt: skip
+
+
+def _string_on_device_error(op: Operation, tensor: Tensor) -> errors.UnimplementedError:
+    return errors.UnimplementedError(
+        None, op,
+        f"{op!r} (created at {op.source}) needs the string tensor {tensor.name} on "
+        "the device; string values can only be fed, fetched and given to summaries.",
+    )  # fmt: skip
+
+
+def make_plan(
+    fetches: Sequence[Tensor], targets: Sequence[Operation], fed: Sequence[Tensor]
+) -> Plan:
+    """Builds the Plan for one run signature.
+
+    Raises:
+        errors.InvalidArgumentError: a needed placeholder is not fed.
+        errors.UnimplementedError: a device op needs a string tensor.
+    """
+    fed_set = set(fed)
+    needed = _needed_ops(fetches, targets, fed_set)
+    host_ops = tuple(op for op in needed if op.type in HOST_OPS)
+    ops: list[Operation] = []
+    for op in needed:
+        if op.type == "Placeholder":
+            raise _unfed_placeholder_error(op)
+        if op.type in HOST_OPS:
+            continue
+        for t in op.inputs:
+            if t.dtype is dtypes_lib.string:
+                raise _string_on_device_error(op, t)
+        ops.append(op)
+    host_outputs = [t for op in host_ops for t in op.outputs]
+    initial, written, current = _classify_state(ops)
+    return Plan(
+        ops=tuple(ops),
+        fetches=tuple(fetches),
+        feeds=tuple(fed) + tuple(host_outputs),
+        host_ops=host_ops,
+        rw_vars=tuple(v for v in initial if v in written),
+        ro_vars=tuple(v for v in initial if v not in written),
+        wo_vars=tuple(v for v in written if v not in initial),
+        current_reads=frozenset(current),
+        random=any(op.random for op in ops),
+    )
+
+
+def _classify_state(
+    ops: Sequence[Operation],
+) -> tuple[list[Any], list[Any], set[tuple[int, Any]]]:
+    """Which variables need start values, which are written, which reads are current."""
+    ancestor_writes: dict[Operation, frozenset[Any]] = {}
+    initial: dict[Any, None] = {}
+    written: dict[Any, None] = {}
+    current: set[tuple[int, Any]] = set()
+    for op in ops:
+        anc: set[Any] = set()
+        for dep in (*(t.op for t in op.inputs), *op.control_inputs):
+            anc |= ancestor_writes.get(dep, frozenset())
+            anc.update(v for v, _ in dep.writes)
+        ancestor_writes[op] = frozenset(anc)
+        for v in op.reads:
+            sees_latest = v in anc if not op.writes else v in written
+            if sees_latest:
+                current.add((op.id, v))
+            else:
+                initial.setdefault(v)
+        for v, _ in op.writes:
+            written.setdefault(v)
+    return list(initial), list(written), current

@@ -1,0 +1,55 @@
+"""RunSignature: the frozen, hashable key of one compiled run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# A tensor is keyed by (op id, output index): stable for the graph's life.
+TensorKey = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """The static type of one fed value."""
+
+    tensor: TensorKey
+    shape: tuple[int, ...]
+    dtype: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunSignature:
+    """What selects an executable: fetches, targets, feed types and steps.
+
+    The graph is not part of the key: each graph keeps its own cache, and
+    because ops are immutable and only ever added, ops created after a run
+    cannot change what an existing signature computes, so growing the graph
+    does not invalidate compiled runs.
+    """
+
+    fetches: tuple[TensorKey, ...]
+    targets: tuple[int, ...]
+    feeds: tuple[FeedSpec, ...]
+    steps: int = 1
+
+    def describe(self, graph: Any) -> str:
+        """A readable form naming the tensors, for cache-miss logs."""
+        ops = graph.get_operations()
+
+        def tname(key: TensorKey) -> str:
+            return f"{ops[key[0]].name}:{key[1]}"
+
+        feeds = ", ".join(
+            f"{tname(f.tensor)}={f.dtype}{list(f.shape)}" for f in self.feeds
+        )
+        return (
+            f"RunSignature(fetches=[{', '.join(tname(k) for k in self.fetches)}], "
+            f"targets=[{', '.join(ops[i].name for i in self.targets)}], "
+            f"feeds=[{feeds}], steps={self.steps})"
+        )
+
+
+def tensor_key(tensor: Any) -> TensorKey:
+    """The key of a Tensor within its graph."""
+    return (tensor.op.id, tensor.value_index)

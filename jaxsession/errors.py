@@ -1,0 +1,116 @@
+"""TF1's error classes (``tf.errors``) and the message builders they share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+OK = 0
+CANCELLED = 1
+UNKNOWN = 2
+INVALID_ARGUMENT = 3
+DEADLINE_EXCEEDED = 4
+NOT_FOUND = 5
+ALREADY_EXISTS = 6
+PERMISSION_DENIED = 7
+RESOURCE_EXHAUSTED = 8
+FAILED_PRECONDITION = 9
+ABORTED = 10
+OUT_OF_RANGE = 11
+UNIMPLEMENTED = 12
+INTERNAL = 13
+UNAVAILABLE = 14
+DATA_LOSS = 15
+UNAUTHENTICATED = 16
+
+
+class OpError(Exception):
+    """A failure while running a graph, as TF1's ``tf.errors.OpError``.
+
+    Args:
+        node_def: Unused; kept for TF1 signature compatibility.
+        op: The Operation that failed, or None.
+        message: The error message.
+        error_code: One of the integer codes of this module.
+    """
+
+    def __init__(self, node_def: Any, op: Any, message: str, error_code: int):
+        super().__init__(message)
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+        self.error_code = error_code
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):
+        return (type(self), (self.node_def, self.op, self.message))
+
+
+def _subclass(name: str, code: int, doc: str) -> type[OpError]:
+    def __init__(self, node_def: Any, op: Any, message: str, *args: Any) -> None:
+        OpError.__init__(self, node_def, op, message, code)
+
+    return type(name, (OpError,), {"__init__": __init__, "__doc__": doc})
+
+
+CancelledError = _subclass("CancelledError", CANCELLED, "An operation was cancelled.")
+UnknownError = _subclass("UnknownError", UNKNOWN, "An unknown error.")
+InvalidArgumentError = _subclass(
+    "InvalidArgumentError", INVALID_ARGUMENT, "An operation got an invalid argument."
+)
+DeadlineExceededError = _subclass(
+    "DeadlineExceededError", DEADLINE_EXCEEDED, "A deadline expired."
+)
+NotFoundError = _subclass("NotFoundError", NOT_FOUND, "A requested entity was missing.")
+AlreadyExistsError = _subclass(
+    "AlreadyExistsError", ALREADY_EXISTS, "An entity already exists."
+)
+PermissionDeniedError = _subclass(
+    "PermissionDeniedError", PERMISSION_DENIED, "The caller lacks permission."
+)
+ResourceExhaustedError = _subclass(
+    "ResourceExhaustedError", RESOURCE_EXHAUSTED, "Some resource is exhausted."
+)
+FailedPreconditionError = _subclass(
+    "FailedPreconditionError",
+    FAILED_PRECONDITION,
+    "The system is not in a state to run the operation (e.g. uninitialized variable).",
+)
+AbortedError = _subclass("AbortedError", ABORTED, "The operation was aborted.")
+OutOfRangeError = _subclass(
+    "OutOfRangeError",
+    OUT_OF_RANGE,
+    "Iteration went past the valid range (end of data).",
+)
+UnimplementedError = _subclass(
+    "UnimplementedError", UNIMPLEMENTED, "The operation is not implemented."
+)
+InternalError = _subclass("InternalError", INTERNAL, "An internal invariant broke.")
+UnavailableError = _subclass(
+    "UnavailableError", UNAVAILABLE, "The runtime is currently unavailable."
+)
+DataLossError = _subclass("DataLossError", DATA_LOSS, "Unrecoverable data loss.")
+UnauthenticatedError = _subclass(
+    "UnauthenticatedError", UNAUTHENTICATED, "The request lacks credentials."
+)
+
+MAX_LISTED = 5
+
+
+def format_list(items: Sequence[str], limit: int = MAX_LISTED) -> str:
+    """Joins ``items`` with commas, capped at ``limit`` then "and N more"."""
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f", and {len(items) - limit} more"
+    return shown
+
+
+def format_shape(shape: Sequence[int | None] | None) -> str:
+    """Formats a shape TF1-style: ``(?, 10)``; None is an unknown rank."""
+    if shape is None:
+        return "<unknown>"
+    dims = ["?" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"

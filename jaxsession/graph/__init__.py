@@ -1,0 +1,1 @@
+"""The symbolic side: graphs, operations, tensors, variables, gradients."""

@@ -1,0 +1,3 @@
+"""gradients (being filled in)."""
+
+__all__: list[str] = []

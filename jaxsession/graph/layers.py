@@ -1,0 +1,3 @@
+"""layers (being filled in)."""
+
+__all__: list[str] = []

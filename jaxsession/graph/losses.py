@@ -1,0 +1,3 @@
+"""losses (being filled in)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""control_flow_ops (being filled in)."""
+
+__all__: list[str] = []

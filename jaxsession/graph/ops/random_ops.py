@@ -1,0 +1,3 @@
+"""random_ops (being filled in)."""
+
+__all__: list[str] = []

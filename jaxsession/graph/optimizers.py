@@ -1,0 +1,3 @@
+"""optimizers (being filled in)."""
+
+__all__: list[str] = []

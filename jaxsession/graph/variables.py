@@ -1,0 +1,870 @@
+"""Variables, variable scopes, initializers and the global step.
+
+A Variable's value lives in the Session (on device between runs); the graph
+holds ops that read it (``v:0``, the snapshot every plain use reads) and ops
+that write it (its initializer ``v/Assign``, ``assign``, optimizers).
+
+Differs from TF1: ``initialized_value()`` is the initial-value tensor, not a
+``cond`` on whether the variable is initialized.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph import random as random_lib
+from jaxsession.graph import shapes
+from jaxsession.graph.core import (
+    Aval,
+    GraphKeys,
+    Operation,
+    Tensor,
+    get_default_graph,
+)
+from jaxsession.graph.ops import HOST_OPS, convert_to_tensor, make_op, state_ops
+
+
+class Variable:
+    """A mutable tensor whose value persists across runs (``tf.Variable``).
+
+    Args:
+        initial_value: A Tensor, array, number, or a callable returning one.
+        trainable: Add to TRAINABLE_VARIABLES (the optimizers' default list).
+        collections: Collections to add to (default GLOBAL_VARIABLES).
+        validate_shape: Require the initial value's shape to be fully known.
+        name: Op name of the variable.
+        dtype: Convert the initial value to this dtype.
+        expected_shape: Unused (TF1 compatibility).
+        shape: Static shape, to declare a less specific shape than the value's.
+        sharding: Optional ``jax.sharding.PartitionSpec`` over named mesh axes.
+    """
+
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        collections: Sequence[str] | None = None,
+        validate_shape: bool = True,
+        caching_device: Any = None,
+        name: str | None = None,
+        variable_def: Any = None,
+        dtype: Any = None,
+        expected_shape: Any = None,
+        import_scope: str | None = None,
+        constraint: Callable[[Tensor], Tensor] | None = None,
+        use_resource: bool | None = None,
+        synchronization: Any = None,
+        aggregation: Any = None,
+        shape: Any = None,
+        sharding: Any = None,
+    ):
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        graph = get_default_graph()
+        self._graph = graph
+        self._trainable = trainable
+        self._constraint = constraint
+        self.sharding = sharding
+        with graph.name_scope(name or "Variable") as scope:
+            op_name = scope[:-1]
+            with graph.name_scope(op_name + "/"), graph.control_dependencies(None):
+                if callable(initial_value):
+                    initial_value = initial_value()
+                self._initial_value = convert_to_tensor(
+                    initial_value, dtype=dtype, name="initial_value"
+                )
+            value_shape = self._initial_value.shape
+            if shape is not None:
+                declared = shapes.as_shape(shape)
+                if not declared.is_compatible_with(value_shape):
+                    raise ValueError(
+                        f"initial value of shape {value_shape} is not compatible with "
+                        f"the declared shape {declared} of variable '{op_name}'"
+                    )
+                value_shape = declared
+            if validate_shape and not value_shape.is_fully_defined():
+                raise ValueError(
+                    f"initial_value must have a shape specified: {self._initial_value!r} "
+                    f"(variable '{op_name}')"
+                )
+            self._aval = Aval(value_shape.as_tuple(), self._initial_value.dtype)
+            with graph.name_scope(None), graph.control_dependencies(None):
+                self._snapshot = state_ops.read_op(self, scope, "VariableV2").outputs[0]
+                with graph.name_scope(op_name + "/"):
+                    self._initializer_op = state_ops.assign_op(
+                        self, self._initial_value, "Assign", validate_shape
+                    )
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        collections = list(collections)
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections.append(GraphKeys.TRAINABLE_VARIABLES)
+        graph.add_to_collections(collections, self)
+
+    # -- identity ---------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """``"op_name:0"``, as TF1."""
+        return self._snapshot.name
+
+    @property
+    def op(self) -> Operation:
+        """The variable's op (its name is the variable's op name)."""
+        return self._snapshot.op
+
+    @property
+    def graph(self) -> Any:
+        """The graph the variable belongs to."""
+        return self._graph
+
+    @property
+    def dtype(self) -> dtypes_lib.DType:
+        """The element type."""
+        return self._aval.dtype
+
+    @property
+    def shape(self) -> shapes.TensorShape:
+        """The static shape."""
+        return shapes.TensorShape(self._aval.shape)
+
+    def get_shape(self) -> shapes.TensorShape:
+        """The static shape."""
+        return self.shape
+
+    @property
+    def device(self) -> str:
+        """Always ''; XLA places the computation."""
+        return ""
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the variable was created trainable."""
+        return self._trainable
+
+    @property
+    def constraint(self) -> Callable[[Tensor], Tensor] | None:
+        """The projection applied after optimizer updates, if any."""
+        return self._constraint
+
+    @property
+    def initializer(self) -> Operation:
+        """The op that assigns the initial value."""
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        """The tensor the initializer assigns."""
+        return self._initial_value
+
+    def initialized_value(self) -> Tensor:
+        """The initial value (see the module docstring)."""
+        return self._initial_value
+
+    # -- reads and writes ---------------------------------------------------------
+
+    def _as_graph_element(self) -> Tensor:
+        return self._snapshot
+
+    def _as_tensor(self) -> Tensor:
+        graph = self._graph
+        if graph._current_control_inputs():
+            # A use under control dependencies must see writes it is ordered after.
+            return state_ops.read_op(self, f"{self.op.name}/read").outputs[0]
+        return self._snapshot
+
+    def value(self) -> Tensor:
+        """A tensor with the variable's value."""
+        return self._as_tensor()
+
+    def read_value(self) -> Tensor:
+        """A new read op (ordered by the current control dependencies)."""
+        return state_ops.read_op(self, f"{self.op.name}/read").outputs[0]
+
+    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+               read_value: bool = True) -> Any:  # fmt: skip
+        """Sets the variable to ``value``; returns the new value (or the op)."""
+        op = state_ops.assign_op(self, value, name)
+        return op.outputs[0] if read_value else op
+
+    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Any:  # fmt: skip
+        """Adds ``delta``; returns the new value (or the op)."""
+        op = state_ops.update_op(self, delta, name, "AssignAdd")
+        return op.outputs[0] if read_value else op
+
+    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Any:  # fmt: skip
+        """Subtracts ``delta``; returns the new value (or the op)."""
+        op = state_ops.update_op(self, delta, name, "AssignSub")
+        return op.outputs[0] if read_value else op
+
+    def eval(self, session: Any = None) -> Any:
+        """The value in ``session`` or the default session."""
+        return self._snapshot.eval(session=session)
+
+    def load(self, value: Any, session: Any = None) -> None:
+        """Writes ``value`` into the variable without adding ops."""
+        from jaxsession.graph.core import _session_for
+
+        _session_for(self, session).run(
+            self._initializer_op, {self._initial_value: value}
+        )
+
+    def set_shape(self, shape: Any) -> None:
+        """Unsupported: a variable's shape is fixed at creation."""
+        raise ValueError(f"cannot change the shape of variable '{self.op.name}'")
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        return self._snapshot.__bool__()
+
+
+class _VariableScopeState:
+    def __init__(self):
+        self.vars: dict[str, Variable] = {}
+        self.scope_counts: dict[str, int] = {}
+
+
+def _store() -> _VariableScopeState:
+    store = get_default_graph().variable_store
+    if "state" not in store:
+        store["state"] = _VariableScopeState()
+    return store["state"]
+
+
+class _ReuseMode:
+    def __repr__(self) -> str:
+        return "AUTO_REUSE"
+
+
+AUTO_REUSE = _ReuseMode()
+
+
+class VariableScope:
+    """The settings a ``variable_scope`` block gives ``get_variable``."""
+
+    def __init__(
+        self,
+        reuse: Any,
+        name: str = "",
+        initializer: Any = None,
+        regularizer: Any = None,
+        dtype: Any = dtypes_lib.float32,
+        name_scope: str = "",
+    ):
+        self.name = name
+        self.reuse = reuse
+        self.initializer = initializer
+        self.regularizer = regularizer
+        self.dtype = dtypes_lib.as_dtype(dtype)
+        self.original_name_scope = name_scope
+
+    def reuse_variables(self) -> None:
+        """Makes later ``get_variable`` calls in this scope reuse."""
+        self.reuse = True
+
+    def set_initializer(self, initializer: Any) -> None:
+        """Sets the default initializer."""
+        self.initializer = initializer
+
+    def set_regularizer(self, regularizer: Any) -> None:
+        """Sets the default regularizer."""
+        self.regularizer = regularizer
+
+    def get_variable(self, name: str, *args: Any, **kwargs: Any) -> Variable:
+        """``get_variable`` inside this scope."""
+        with variable_scope(self):
+            return get_variable(name, *args, **kwargs)
+
+
+def _scope_stack() -> list[VariableScope]:
+    store = get_default_graph().variable_store
+    return store.setdefault("scopes", [VariableScope(False)])
+
+
+def get_variable_scope() -> VariableScope:
+    """The current VariableScope."""
+    return _scope_stack()[-1]
+
+
+@contextlib.contextmanager
+def variable_scope(
+    name_or_scope: Any,
+    default_name: str | None = None,
+    values: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
+    caching_device: Any = None,
+    partitioner: Any = None,
+    custom_getter: Any = None,
+    reuse: Any = None,
+    dtype: Any = None,
+    use_resource: Any = None,
+    constraint: Any = None,
+    auxiliary_name_scope: bool = True,
+) -> Iterator[VariableScope]:
+    """Opens a variable scope (``tf.variable_scope``), and a name scope with it.
+
+    Raises:
+        ValueError: neither a name nor a default name is given.
+    """
+    if name_or_scope is None and default_name is None:
+        raise ValueError(
+            "If default_name is None then scope (name_or_scope) is required"
+        )
+    graph = get_default_graph()
+    parent = get_variable_scope()
+    state = _store()
+    if isinstance(name_or_scope, VariableScope):
+        full = name_or_scope.name
+        op_scope = name_or_scope.original_name_scope
+        base = name_or_scope
+    else:
+        if name_or_scope is None:
+            key = f"{parent.name}/{default_name}" if parent.name else default_name
+            count = state.scope_counts.get(key, 0)
+            state.scope_counts[key] = count + 1
+            name_or_scope = default_name if count == 0 else f"{default_name}_{count}"
+        full = f"{parent.name}/{name_or_scope}" if parent.name else name_or_scope
+        op_scope = None
+        base = parent
+    if reuse is False or (
+        reuse is None and not isinstance(name_or_scope, VariableScope)
+    ):
+        reuse = parent.reuse if reuse is None else reuse
+    elif reuse is None:
+        reuse = name_or_scope.reuse or parent.reuse
+    if parent.reuse is True and reuse is not AUTO_REUSE:
+        reuse = True
+    with contextlib.ExitStack() as stack:
+        if auxiliary_name_scope:
+            if op_scope:
+                ns = stack.enter_context(graph.name_scope(op_scope))
+            else:
+                leaf = full.rsplit("/", 1)[-1]
+                ns = stack.enter_context(graph.name_scope(leaf))
+        else:
+            ns = graph.get_name_scope() + "/" if graph.get_name_scope() else ""
+        scope = VariableScope(
+            reuse,
+            full,
+            initializer if initializer is not None else base.initializer,
+            regularizer if regularizer is not None else base.regularizer,
+            dtype if dtype is not None else base.dtype,
+            ns,
+        )
+        scopes = _scope_stack()
+        scopes.append(scope)
+        try:
+            yield scope
+        finally:
+            scopes.pop()
+
+
+def get_variable(
+    name: str,
+    shape: Any = None,
+    dtype: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
+    trainable: bool | None = None,
+    collections: Sequence[str] | None = None,
+    caching_device: Any = None,
+    partitioner: Any = None,
+    validate_shape: bool = True,
+    use_resource: Any = None,
+    custom_getter: Any = None,
+    constraint: Any = None,
+    synchronization: Any = None,
+    aggregation: Any = None,
+    sharding: Any = None,
+) -> Variable:
+    """Gets an existing variable or creates a new one (``tf.get_variable``).
+
+    Raises:
+        ValueError: the variable exists and reuse is off, does not exist and
+            reuse is on, or exists with another shape or dtype.
+    """
+    scope = get_variable_scope()
+    full = f"{scope.name}/{name}" if scope.name else name
+    state = _store()
+    if full in state.vars:
+        if scope.reuse is False:
+            raise ValueError(
+                f"Variable {full} already exists, disallowed. Did you mean to set "
+                "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+            )
+        var = state.vars[full]
+        _check_shared(var, full, shape, dtype)
+        return var
+    if scope.reuse is True:
+        raise ValueError(
+            f"Variable {full} does not exist, or was not created with tf.get_variable(). "
+            "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
+        )
+    dtype = dtypes_lib.as_dtype(dtype) if dtype is not None else scope.dtype
+    initializer = initializer if initializer is not None else scope.initializer
+    init_value = _initial_value(full, shape, dtype, initializer)
+    graph = get_default_graph()
+    with graph.name_scope(None):
+        var = Variable(
+            init_value, trainable=True if trainable is None else trainable,
+            collections=collections, validate_shape=validate_shape, name=full,
+            dtype=dtype, constraint=constraint, sharding=sharding,
+        )  # fmt: skip
+    state.vars[full] = var
+    regularizer = regularizer if regularizer is not None else scope.regularizer
+    if regularizer is not None:
+        with graph.name_scope(full + "/Regularizer/"):
+            loss = regularizer(var)
+        if loss is not None:
+            graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
+    return var
+
+
+def _check_shared(var: Variable, full: str, shape: Any, dtype: Any) -> None:
+    if shape is not None and not var.shape.is_compatible_with(shape):
+        raise ValueError(
+            f"Trying to share variable {full}, but specified shape "
+            f"{shapes.as_shape(shape)} and found shape {var.shape}."
+        )
+    if dtype is not None and dtypes_lib.as_dtype(dtype) is not var.dtype:
+        raise ValueError(
+            f"Trying to share variable {full}, but specified dtype "
+            f"{dtypes_lib.as_dtype(dtype).name} and found dtype {var.dtype.name}."
+        )
+
+
+def _initial_value(
+    full: str, shape: Any, dtype: dtypes_lib.DType, initializer: Any
+) -> Any:
+    if initializer is not None and not callable(initializer):
+        value = convert_to_tensor(initializer, dtype=dtype) if not isinstance(
+            initializer, Tensor) else initializer  # fmt: skip
+        if shape is not None and not value.shape.is_compatible_with(shape):
+            raise ValueError(
+                f"The initializer passed is not valid for variable {full}: it has "
+                f"shape {value.shape}, but the variable has shape {shapes.as_shape(shape)}."
+            )
+        return lambda: value
+    if shape is None:
+        raise ValueError(
+            f"Shape of a new variable ({full}) must be fully defined, but instead was None."
+        )
+    shape = shapes.as_shape(shape)
+    if not shape.is_fully_defined():
+        raise ValueError(
+            f"Shape of a new variable ({full}) must be fully defined, but instead was {shape}."
+        )
+    if initializer is None:
+        if dtype.is_floating:
+            initializer = glorot_uniform_initializer()
+        elif dtype.is_integer or dtype.is_bool:
+            initializer = zeros_initializer()
+        else:
+            raise ValueError(
+                f"An initializer for variable {full} of {dtype.name} is required"
+            )
+    return lambda: initializer(shape.as_list(), dtype=dtype)
+
+
+# -- initializers -----------------------------------------------------------------
+
+
+class Initializer:
+    """Base class of initializers: ``init(shape, dtype) -> Tensor``."""
+
+    dtype: Any = None
+
+    def __call__(
+        self, shape: Any, dtype: Any = None, partition_info: Any = None
+    ) -> Tensor:
+        """A tensor holding the initial value for ``shape`` and ``dtype``."""
+        dtype = dtypes_lib.as_dtype(dtype or self.dtype or dtypes_lib.float32)
+        shape = tuple(int(d) for d in shapes.as_shape(shape).as_list())
+        return self._build(shape, dtype)
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+def _filled(
+    shape: tuple[int, ...], dtype: dtypes_lib.DType, value: Any, name: str
+) -> Tensor:
+    jdt = dtype.jax_dtype
+
+    def fill() -> Any:
+        return jnp.full(shape, value, jdt)
+
+    return make_op(name, fill, (), name=name, out_avals=[Aval(shape, dtype)]).outputs[0]
+
+
+class zeros_initializer(Initializer):
+    """Initializes to zeros."""
+
+    def __init__(self, dtype: Any = None):
+        self.dtype = dtype
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        return _filled(shape, dtype, 0, "zeros")
+
+
+class ones_initializer(Initializer):
+    """Initializes to ones."""
+
+    def __init__(self, dtype: Any = None):
+        self.dtype = dtype
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        return _filled(shape, dtype, 1, "ones")
+
+
+class constant_initializer(Initializer):
+    """Initializes to a constant, or to the values of an array of the shape."""
+
+    def __init__(self, value: Any = 0, dtype: Any = None, verify_shape: bool = False):
+        self.value = value
+        self.dtype = dtype
+        self.verify_shape = verify_shape
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        from jaxsession.graph.ops.array_ops import constant
+
+        return constant(
+            self.value, dtype=dtype, shape=shape, verify_shape=self.verify_shape
+        )
+
+
+def _random_tensor(
+    name: str,
+    shape: tuple[int, ...],
+    dtype: dtypes_lib.DType,
+    seed: int | None,
+    sample: Callable[[Any, tuple[int, ...], Any], Any],
+) -> Tensor:
+    seeds = random_lib.get_seed(seed)
+    jdt = dtype.jax_dtype
+
+    def draw(*, key: Any, seed: tuple[int, int]) -> Any:
+        return sample(random_lib.op_key(key, seed), shape, jdt)
+
+    op = make_op(
+        name, draw, (), name=name, attrs={"seed": seeds}, random=True,
+        out_avals=[Aval(shape, dtype)],
+    )  # fmt: skip
+    return op.outputs[0]
+
+
+class random_normal_initializer(Initializer):
+    """Initializes from a normal distribution."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
+                 dtype: Any = None):  # fmt: skip
+        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtype
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        mean, std = self.mean, self.stddev
+        return _random_tensor(
+            "random_normal", shape, dtype, self.seed,
+            lambda k, s, d: mean + std * jax.random.normal(k, s, d),
+        )  # fmt: skip
+
+
+class truncated_normal_initializer(Initializer):
+    """Initializes from a normal distribution truncated at two stddevs."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
+                 dtype: Any = None):  # fmt: skip
+        self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtype
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        mean, std = self.mean, self.stddev
+        return _random_tensor(
+            "truncated_normal", shape, dtype, self.seed,
+            lambda k, s, d: mean + std * jax.random.truncated_normal(k, -2.0, 2.0, s, d),
+        )  # fmt: skip
+
+
+class random_uniform_initializer(Initializer):
+    """Initializes from a uniform distribution on [minval, maxval)."""
+
+    def __init__(self, minval: float = 0.0, maxval: float | None = None,
+                 seed: int | None = None, dtype: Any = None):  # fmt: skip
+        self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, dtype
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        lo = self.minval
+        hi = self.maxval if self.maxval is not None else 1.0
+        if dtype.is_integer:
+            return _random_tensor(
+                "random_uniform", shape, dtype, self.seed,
+                lambda k, s, d: jax.random.randint(k, s, int(lo), int(hi), d),
+            )  # fmt: skip
+        return _random_tensor(
+            "random_uniform", shape, dtype, self.seed,
+            lambda k, s, d: jax.random.uniform(k, s, d, lo, hi),
+        )  # fmt: skip
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
+    if not shape:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+
+
+class variance_scaling_initializer(Initializer):
+    """Scales the spread to the fan-in, fan-out or their mean (TF1's rules)."""
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in",
+                 distribution: str = "truncated_normal", seed: int | None = None,
+                 dtype: Any = None):  # fmt: skip
+        if scale <= 0.0:
+            raise ValueError("`scale` must be positive float.")
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"Invalid `mode` argument: {mode}")
+        if distribution == "normal":
+            distribution = "truncated_normal"
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"Invalid `distribution` argument: {distribution}")
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+        self.seed, self.dtype = seed, dtype
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        fan_in, fan_out = _fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
+        scale = self.scale / max(1.0, n[self.mode])
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return random_uniform_initializer(-limit, limit, self.seed)._build(
+                shape, dtype
+            )
+        if self.distribution == "untruncated_normal":
+            return random_normal_initializer(0.0, math.sqrt(scale), self.seed)._build(
+                shape, dtype
+            )
+        # 0.879... is the stddev of a unit normal truncated at two stddevs.
+        std = math.sqrt(scale) / 0.87962566103423978
+        return truncated_normal_initializer(0.0, std, self.seed)._build(shape, dtype)
+
+
+class glorot_uniform_initializer(variance_scaling_initializer):
+    """Glorot (Xavier) uniform initializer; the default of ``get_variable``."""
+
+    def __init__(self, seed: int | None = None, dtype: Any = None):
+        super().__init__(1.0, "fan_avg", "uniform", seed, dtype)
+
+
+class glorot_normal_initializer(variance_scaling_initializer):
+    """Glorot (Xavier) truncated-normal initializer."""
+
+    def __init__(self, seed: int | None = None, dtype: Any = None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed, dtype)
+
+
+def he_normal(seed: int | None = None) -> Initializer:
+    """He normal initializer."""
+    return variance_scaling_initializer(2.0, "fan_in", "truncated_normal", seed)
+
+
+def he_uniform(seed: int | None = None) -> Initializer:
+    """He uniform initializer."""
+    return variance_scaling_initializer(2.0, "fan_in", "uniform", seed)
+
+
+# -- collections and initializer ops ------------------------------------------------
+
+
+def global_variables(scope: str | None = None) -> list[Variable]:
+    """Variables in GLOBAL_VARIABLES."""
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+all_variables = global_variables
+
+
+def local_variables(scope: str | None = None) -> list[Variable]:
+    """Variables in LOCAL_VARIABLES."""
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def trainable_variables(scope: str | None = None) -> list[Variable]:
+    """Variables in TRAINABLE_VARIABLES."""
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def model_variables(scope: str | None = None) -> list[Variable]:
+    """Variables in MODEL_VARIABLES."""
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def moving_average_variables(scope: str | None = None) -> list[Variable]:
+    """Variables in MOVING_AVERAGE_VARIABLES."""
+    return get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def _no_op() -> tuple[()]:
+    return ()
+
+
+def group_ops(ops: Sequence[Operation], name: str) -> Operation:
+    """A NoOp that runs after every op in ``ops``."""
+    return make_op(
+        "NoOp", _no_op, (), name=name, out_avals=[], control_inputs=list(ops)
+    )
+
+
+def variables_initializer(
+    var_list: Sequence[Variable], name: str = "init"
+) -> Operation:
+    """An op running the initializers of ``var_list`` (``tf.variables_initializer``)."""
+    return group_ops([v.initializer for v in var_list], name)
+
+
+def global_variables_initializer() -> Operation:
+    """Initializes every global variable."""
+    return variables_initializer(global_variables(), "init")
+
+
+initialize_all_variables = global_variables_initializer
+
+
+def local_variables_initializer() -> Operation:
+    """Initializes every local variable."""
+    return variables_initializer(local_variables(), "init")
+
+
+def _host_only(**_: Any) -> Any:
+    raise RuntimeError("variable-status ops are evaluated on the host by the session")
+
+
+def is_variable_initialized(variable: Variable) -> Tensor:
+    """A bool scalar: whether ``variable`` holds a value in the session."""
+    return _status_op("IsVariableInitialized", [variable], scalar=True)
+
+
+def report_uninitialized_variables(var_list: Sequence[Variable] | None = None,
+                                   name: str = "report_uninitialized_variables") -> Tensor:  # fmt: skip
+    """A string vector naming the variables that have no value yet."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    return _status_op(name, list(var_list), scalar=False)
+
+
+def assert_variables_initialized(var_list: Sequence[Variable] | None = None) -> Tensor:
+    """A bool scalar: whether all of ``var_list`` are initialized."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    return _status_op("assert_variables_initialized", list(var_list), scalar=True)
+
+
+STATUS_OPS = ("VariableStatus", "VariableStatusAll")
+
+
+def _report(op: Operation, initialized: Callable[[Any], bool]) -> np.ndarray:
+    names = [v.op.name for v in op.attrs["variables"] if not initialized(v)]
+    return np.array([n.encode() for n in names], dtype=object)
+
+
+def _all_initialized(op: Operation, initialized: Callable[[Any], bool]) -> np.ndarray:
+    return np.bool_(all(initialized(v) for v in op.attrs["variables"]))
+
+
+HOST_OPS[STATUS_OPS[0]] = _report
+HOST_OPS[STATUS_OPS[1]] = _all_initialized
+
+
+def _status_op(name: str, var_list: list[Variable], scalar: bool) -> Tensor:
+    op_type = STATUS_OPS[1] if scalar else STATUS_OPS[0]
+    shape: tuple[int, ...] = () if scalar else (None,)
+    dtype = dtypes_lib.bool_ if scalar else dtypes_lib.string
+    op = make_op(
+        op_type, _host_only, (), name=name,
+        attrs={"variables": tuple(var_list)}, out_avals=[Aval(shape, dtype)],
+    )  # fmt: skip
+    return op.outputs[0]
+
+
+# -- global step --------------------------------------------------------------------
+
+
+def get_global_step(graph: Any = None) -> Variable | None:
+    """The global step variable, or None (``tf.train.get_global_step``).
+
+    Raises:
+        TypeError: more than one global step is registered.
+    """
+    graph = graph or get_default_graph()
+    found = graph.get_collection(GraphKeys.GLOBAL_STEP)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise TypeError("Multiple tensors in global_step collection.")
+    try:
+        return graph.get_tensor_by_name("global_step:0")
+    except (KeyError, ValueError):
+        return None
+
+
+def assert_global_step(global_step_tensor: Any) -> None:
+    """Checks that ``global_step_tensor`` is a scalar integer variable or tensor.
+
+    Raises:
+        TypeError: it is not a Variable or Tensor, or not an integer.
+        ValueError: it is not a scalar.
+    """
+    if not isinstance(global_step_tensor, Variable | Tensor):
+        raise TypeError(
+            f'Existing "global_step" must be a Variable or Tensor: {global_step_tensor}.'
+        )
+    if not global_step_tensor.dtype.is_integer:
+        raise TypeError(
+            f'Existing "global_step" does not have integer type: {global_step_tensor.dtype}'
+        )
+    if global_step_tensor.shape.ndims not in (0, None):
+        raise TypeError(
+            f'Existing "global_step" is not scalar: {global_step_tensor.shape}'
+        )
+
+
+def create_global_step(graph: Any = None) -> Variable:
+    """Creates the int64 global step (``tf.train.create_global_step``).
+
+    Raises:
+        ValueError: a global step already exists.
+    """
+    graph = graph or get_default_graph()
+    if get_global_step(graph) is not None:
+        raise ValueError('"global_step" already exists.')
+    with graph.as_default(), graph.name_scope(None):
+        return Variable(
+            np.int64(0), trainable=False, name="global_step", dtype=dtypes_lib.int64,
+            collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
+        )  # fmt: skip
+
+
+def get_or_create_global_step(graph: Any = None) -> Variable:
+    """The global step, created if missing."""
+    graph = graph or get_default_graph()
+    step = get_global_step(graph)
+    return step if step is not None else create_global_step(graph)

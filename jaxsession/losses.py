@@ -1,0 +1,3 @@
+"""``tf.losses``: loss functions and the LOSSES collection."""
+
+from jaxsession.graph.losses import *

@@ -1,0 +1,1 @@
+"""Driving compiled graphs: Session, hooks, MonitoredSession."""

@@ -1,0 +1,33 @@
+"""Suite-wide settings: graph checks on, several CPU devices, a fresh graph per test."""
+
+import os
+
+os.environ.setdefault("JAXSESSION_CHECKS", "1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax
+import pytest
+
+# Several CPU devices so sharding paths run on CPU; must be set before the
+# backend starts.
+jax.config.update("jax_num_cpu_devices", 4)
+
+import jaxsession as tf  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_default_graph():
+    """Each test starts with an empty default graph."""
+    tf.reset_default_graph()
+    yield
+    tf.reset_default_graph()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips GPU-marked tests when no GPU is present."""
+    if any(d.platform == "gpu" for d in jax.devices()):
+        return
+    skip = pytest.mark.skip(reason="needs a GPU; the same behaviour is tested on CPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
