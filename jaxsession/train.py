@@ -4,13 +4,7 @@ from jaxsession.graph.learning_rate_decay import *
 from jaxsession.graph.optimizers import *
 from jaxsession.graph.variables import (
     assert_global_step as assert_global_step,
-)
-from jaxsession.graph.variables import (
     create_global_step as create_global_step,
-)
-from jaxsession.graph.variables import (
     get_global_step as get_global_step,
-)
-from jaxsession.graph.variables import (
     get_or_create_global_step as get_or_create_global_step,
 )

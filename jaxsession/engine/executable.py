@@ -19,6 +19,13 @@ logger = logging.getLogger("jaxsession")
 class Executable:
     """One compiled run: the plan, the jitted function and its trace count.
 
+    Attributes:
+        plan: The plan compiled.
+        trace_count: How many times JAX traced the run (1 once it has run).
+        call: The jitted function, ``call(rw, ro, feeds, rng) -> (fetches,
+            written, rng)`` when ``plan.random``, else ``call(rw, ro, feeds)
+            -> (fetches, written)``; ``rw`` (and ``rng``) are donated.
+
     Args:
         plan: The plan to compile.
     """
@@ -26,18 +33,29 @@ class Executable:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.trace_count = 0
-        self._fn = jax.jit(lower_plan(plan, self._count_trace), donate_argnums=(0, 3))
+        run = lower_plan(plan, self._count_trace)
+        if plan.random:
+            self.call = jax.jit(run, donate_argnums=(0, 3))
+        else:
+            # Without random ops the key is neither passed nor returned: one
+            # buffer less to donate and hand back on every run.
+            self.call = jax.jit(
+                lambda rw, ro, feeds: run(rw, ro, feeds, None)[:2], donate_argnums=0
+            )
 
     def _count_trace(self) -> None:
         self.trace_count += 1
 
     def __call__(self, rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
-        """Runs the compiled call; ``rw`` and ``rng`` are donated."""
-        return self._fn(rw, ro, feeds, rng)
+        """Runs the compiled call; ``rw`` (and ``rng`` if used) are donated."""
+        if self.plan.random:
+            return self.call(rw, ro, feeds, rng)
+        return (*self.call(rw, ro, feeds), rng)
 
     def as_text(self, rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> str:
         """The StableHLO text JAX lowers this run to, for these arguments."""
-        return self._fn.lower(rw, ro, feeds, rng).as_text()
+        args = (rw, ro, feeds, rng) if self.plan.random else (rw, ro, feeds)
+        return self.call.lower(*args).as_text()
 
 
 def _debug() -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.ops import HOST_OPS
+from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,9 +28,12 @@ class Plan:
 
     Attributes:
         ops: Ops to run on the device, in order.
-        fetches: Tensors whose values the run returns.
+        fetches: Tensors the device call returns: the requested ones, then
+            the device inputs of ``host_post_ops``.
+        requested: The tensors the caller asked for.
         feeds: Tensors whose values are passed in (fed, or host-evaluated).
         host_ops: Host-evaluated ops (variable status) among the feeds' producers.
+        host_post_ops: Ops evaluated on the host after the call (summaries).
         rw_vars: Variables read at their start value and written (donated).
         ro_vars: Variables read at their start value only.
         wo_vars: Variables written without reading their start value.
@@ -40,8 +43,10 @@ class Plan:
 
     ops: tuple[Operation, ...]
     fetches: tuple[Tensor, ...]
+    requested: tuple[Tensor, ...]
     feeds: tuple[Tensor, ...]
     host_ops: tuple[Operation, ...]
+    host_post_ops: tuple[Operation, ...]
     rw_vars: tuple[Any, ...]
     ro_vars: tuple[Any, ...]
     wo_vars: tuple[Any, ...]
@@ -107,23 +112,31 @@ def make_plan(
     fed_set = set(fed)
     needed = _needed_ops(fetches, targets, fed_set)
     host_ops = tuple(op for op in needed if op.type in HOST_OPS)
+    post_ops = tuple(op for op in needed if op.type in HOST_POST_OPS)
+    post_made = {t for op in post_ops for t in op.outputs} - fed_set
     ops: list[Operation] = []
     for op in needed:
         if op.type == "Placeholder":
             raise _unfed_placeholder_error(op)
-        if op.type in HOST_OPS:
+        if op.type in HOST_OPS or op.type in HOST_POST_OPS:
             continue
         for t in op.inputs:
             if t.dtype is dtypes_lib.string:
                 raise _string_on_device_error(op, t)
         ops.append(op)
+    device_fetches = [t for t in fetches if t not in post_made]
+    for op in post_ops:
+        device_fetches.extend(t for t in op.inputs if t not in post_made)
+    device_fetches = list(dict.fromkeys(device_fetches))
     host_outputs = [t for op in host_ops for t in op.outputs]
     initial, written, current = _classify_state(ops)
     return Plan(
         ops=tuple(ops),
-        fetches=tuple(fetches),
+        fetches=tuple(device_fetches),
+        requested=tuple(fetches),
         feeds=tuple(fed) + tuple(host_outputs),
         host_ops=host_ops,
+        host_post_ops=post_ops,
         rw_vars=tuple(v for v in initial if v in written),
         ro_vars=tuple(v for v in initial if v not in written),
         wo_vars=tuple(v for v in written if v not in initial),

@@ -23,8 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from jaxsession.graph import dtypes as dtypes_lib
-from jaxsession.graph import shapes, source_info
+from jaxsession.graph import dtypes as dtypes_lib, shapes, source_info
 from jaxsession.graph.source_info import SourceInfo
 
 
@@ -411,10 +410,10 @@ class Graph:
             stack.pop()
 
     def _current_control_inputs(self) -> list[Operation]:
+        stack = self._stack("control")
+        start = max((i + 1 for i, ops in enumerate(stack) if ops is None), default=0)
         out: list[Operation] = []
-        for ops in reversed(self._stack("control")):
-            if ops is None:
-                break
+        for ops in stack[start:]:
             out.extend(o for o in ops if o not in out)
         return out
 

@@ -19,9 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsession.graph import dtypes as dtypes_lib
-from jaxsession.graph import random as random_lib
-from jaxsession.graph import shapes
+from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
 from jaxsession.graph.core import (
     Aval,
     GraphKeys,
@@ -781,13 +779,15 @@ def assert_variables_initialized(var_list: Sequence[Variable] | None = None) -> 
 STATUS_OPS = ("VariableStatus", "VariableStatusAll")
 
 
-def _report(op: Operation, initialized: Callable[[Any], bool]) -> np.ndarray:
-    names = [v.op.name for v in op.attrs["variables"] if not initialized(v)]
-    return np.array([n.encode() for n in names], dtype=object)
+def _report(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[np.ndarray]:
+    names = [v.op.name for v in op.attrs["variables"] if not ctx.is_initialized(v)]
+    return (np.array([n.encode() for n in names], dtype=object),)
 
 
-def _all_initialized(op: Operation, initialized: Callable[[Any], bool]) -> np.ndarray:
-    return np.bool_(all(initialized(v) for v in op.attrs["variables"]))
+def _all_initialized(
+    op: Operation, ctx: Any, inputs: Sequence[Any]
+) -> tuple[np.ndarray]:
+    return (np.bool_(all(ctx.is_initialized(v) for v in op.attrs["variables"])),)
 
 
 HOST_OPS[STATUS_OPS[0]] = _report

@@ -40,6 +40,7 @@ class FetchMapper:
 
     def __init__(self, graph: Graph, fetches: Any):
         leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=_is_leaf)
+        self._single = jax.tree_util.treedef_is_leaf(self._treedef)
         self.tensors: list[Tensor] = []
         self.targets: list[Operation] = []
         self._slots: list[int | None] = []
@@ -58,8 +59,33 @@ class FetchMapper:
 
     def build(self, values: list[Any]) -> Any:
         """The fetch structure with each tensor replaced by its value."""
+        if self._single:
+            slot = self._slots[0]
+            return None if slot is None else values[slot]
         leaves = [None if s is None else values[s] for s in self._slots]
         return jax.tree_util.tree_unflatten(self._treedef, leaves)
+
+
+def fetch_key(fetches: Any) -> Any:
+    """A hashable key equal for equal fetch structures, or None if there is none.
+
+    Containers are tagged with their type, so a list and a tuple of the same
+    elements (whose results differ in type) get different keys.
+    """
+    try:
+        key = _key(fetches)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _key(x: Any) -> Any:
+    if isinstance(x, list | tuple):
+        return (type(x), *(_key(v) for v in x))
+    if isinstance(x, dict):
+        return (type(x), *((k, _key(v)) for k, v in x.items()))
+    return x
 
 
 def _element(graph: Graph, leaf: Any) -> Tensor | Operation:
@@ -104,21 +130,41 @@ def check_feed(tensor: Tensor, value: Any) -> Any:
         ValueError: the shape cannot fit the tensor's static shape.
         TypeError: the value cannot be converted to the tensor's dtype.
     """
+    value = convert_feed(tensor, value)
+    check_feed_shape(tensor, value.shape)
+    return value
+
+
+def convert_feed(tensor: Tensor, value: Any) -> Any:
+    """A fed value in the tensor's dtype, its shape not yet checked.
+
+    Raises:
+        TypeError: the value cannot be converted to the tensor's dtype.
+    """
     dtype = tensor.dtype
     if isinstance(value, jax.Array):
         if value.dtype != dtype.jax_dtype:
             value = value.astype(dtype.jax_dtype)
-        shape = value.shape
-    else:
-        value = _to_numpy(tensor, value, dtype)
-        shape = value.shape
+        return value
+    if dtype is dtypes_lib.string:
+        return np.asarray(value, dtype=object)
+    if type(value) is np.ndarray and value.dtype == dtype.jax_dtype:
+        return value
+    return _to_numpy(tensor, value, dtype)
+
+
+def check_feed_shape(tensor: Tensor, shape: tuple[int, ...]) -> None:
+    """Checks that a fed value of ``shape`` fits the tensor's static shape.
+
+    Raises:
+        ValueError: it does not, naming the tensor and the first mismatch.
+    """
     if not tensor.shape.is_compatible_with(TensorShape(shape)):
         raise ValueError(
             f"Cannot feed value of shape {TensorShape(shape)} for Tensor "
             f"{tensor.name!r}, which has shape {tensor.shape}"
             + _first_mismatch(tensor.shape, shape)
         )
-    return value
 
 
 def _to_numpy(tensor: Tensor, value: Any, dtype: dtypes_lib.DType) -> np.ndarray:

@@ -17,22 +17,72 @@ import numpy as np
 
 from jaxsession import errors
 from jaxsession.engine.executable import Executable, get_executable
+from jaxsession.engine.host import run_host_ops, run_host_post_ops
+from jaxsession.engine.infeed import close_resources
 from jaxsession.engine.plan import make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
-from jaxsession.graph.core import Graph, Tensor, default_session, get_default_graph
-from jaxsession.graph.ops import HOST_OPS
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.core import (
+    Graph,
+    Operation,
+    Tensor,
+    default_session,
+    get_default_graph,
+)
 from jaxsession.session import fetches as fetches_lib
+
+# Fetches of these types are their own cache key (no structure to walk).
+_LEAF_TYPES = frozenset({Operation, Tensor, str})
+
+
+class _Runner:
+    """An executable with everything a repeated run needs worked out once.
+
+    A run through a runner looks up the state, makes one compiled call,
+    stores the written state and converts the fetched values; nothing in it
+    depends on the graph walk or the fetch structure.
+    """
+
+    __slots__ = (
+        "call", "feeds", "fetch_from_host", "host_ops", "plan", "random", "ro", "rw",
+        "rw_is_written", "simple", "written",
+    )  # fmt: skip
+
+    def __init__(self, exe: Executable):
+        plan = exe.plan
+        self.plan = plan
+        self.call = exe.call
+        self.random = plan.random
+        self.rw = tuple(id(v) for v in plan.rw_vars)
+        self.ro = tuple(id(v) for v in plan.ro_vars)
+        self.written = tuple(id(v) for v in plan.written_vars)
+        self.rw_is_written = self.rw == self.written
+        self.host_ops = bool(plan.host_ops)
+        # String feeds stay on the host: the device call gets None for them.
+        self.feeds = tuple((t, t.dtype is not dtypes_lib.string) for t in plan.feeds)
+        fed = set(plan.feeds)
+        self.fetch_from_host = tuple(t in fed for t in plan.fetches)
+        self.simple = (
+            not plan.host_post_ops
+            and plan.fetches == plan.requested
+            and not any(self.fetch_from_host)
+        )
 
 
 class _Prepared:
-    """A fetch structure resolved once: the mapper and its signature parts."""
+    """A fetch structure resolved once: the mapper, its signature parts, runners.
 
-    __slots__ = ("fetch_keys", "mapper", "target_keys")
+    ``runners`` maps the feeds' key (see ``BaseSession.run`` and
+    ``make_callable``) to the runner of that signature.
+    """
+
+    __slots__ = ("fetch_keys", "mapper", "runners", "target_keys")
 
     def __init__(self, graph: Graph, fetches: Any):
         self.mapper = fetches_lib.FetchMapper(graph, fetches)
         self.fetch_keys = tuple(tensor_key(t) for t in self.mapper.tensors)
         self.target_keys = tuple(op.id for op in self.mapper.targets)
+        self.runners: dict[tuple, _Runner] = {}
 
 
 class BaseSession:
@@ -44,11 +94,23 @@ class BaseSession:
         self.graph = graph if graph is not None else get_default_graph()
         self.sess_str = target
         self._config = config
-        self._values: dict[Any, jax.Array] = {}
+        # Values keyed by id(variable): an int hashes in C, a Variable's
+        # __hash__ runs Python, twice per variable per run. ``_vars`` maps the
+        # ids back and keeps those variables alive, so an id is never reused.
+        self._values: dict[int, jax.Array] = {}
+        self._vars: dict[int, Any] = {}
+        # A training loop runs one runner again and again: the arrays it wrote
+        # last are then exactly the ones it reads next, so they are kept here
+        # and only stored into ``_values`` when something else looks (flush).
+        self._last: _Runner | None = None
+        self._last_rw: tuple = ()
+        self._last_ro: tuple = ()
+        self._pending: tuple | None = None  # written by ``_last``, not yet stored
         self._rng = jax.random.PRNGKey(0)
         self._closed = False
         self._lock = threading.RLock()
         self._prepared: dict[Any, _Prepared] = {}
+        self.resources: dict[Any, Any] = {}
         self._default_stack: list[Any] = []
 
     # -- context and lifecycle -------------------------------------------------
@@ -61,7 +123,9 @@ class BaseSession:
     def close(self) -> None:
         """Releases the variable values; later runs raise RuntimeError."""
         self._closed = True
+        self._last, self._pending = None, None
         self._values = {}
+        close_resources(self.resources)
 
     def as_default(self) -> contextlib.AbstractContextManager[Any]:
         """Makes this the default session (for ``Tensor.eval``) inside the block."""
@@ -85,11 +149,13 @@ class BaseSession:
 
     def is_initialized(self, variable: Any) -> bool:
         """Whether ``variable`` holds a value in this session."""
-        return variable in self._values
+        self._flush()
+        return id(variable) in self._values
 
     def variable_values(self) -> dict[Any, jax.Array]:
         """The current device values, keyed by Variable (a shallow copy)."""
-        return dict(self._values)
+        self._flush()
+        return {self._vars[i]: value for i, value in self._values.items()}
 
     def set_variable_values(self, values: dict[Any, Any]) -> None:
         """Replaces the values of some variables (restore, broadcast).
@@ -103,8 +169,19 @@ class BaseSession:
                     f"value of shape {np.shape(value)} does not fit variable "
                     f"'{var.op.name}' of shape {var.shape}"
                 )
-        for var, value in values.items():
-            self._values[var] = jax.numpy.asarray(value, var.dtype.jax_dtype)
+        with self._lock:
+            self._flush()
+            self._last = None
+            for var, value in values.items():
+                self._vars[id(var)] = var
+                self._values[id(var)] = jax.numpy.asarray(value, var.dtype.jax_dtype)
+
+    def _flush(self) -> None:
+        """Stores the last run's written arrays into ``_values``."""
+        with self._lock:
+            if self._pending is not None:
+                self._values.update(zip(self._last.written, self._pending))
+                self._pending = None
 
     # -- run -------------------------------------------------------------------
 
@@ -128,25 +205,28 @@ class BaseSession:
             errors.InvalidArgumentError: a needed placeholder is not fed.
             errors.FailedPreconditionError: an uninitialized variable is read.
         """
-        self._check_open()
+        if self._closed:
+            self._check_open()
         prepared = self._prepare(fetches)
-        feeds = fetches_lib.resolve_feeds(self.graph, feed_dict)
-        return prepared.mapper.build(self._run(prepared, feeds))
+        if feed_dict:
+            feeds = fetches_lib.resolve_feeds(self.graph, feed_dict)
+            key = tuple([(t, v.shape) for t, v in feeds.items()])
+        else:
+            feeds, key = {}, ()
+        with self._lock:
+            runner = prepared.runners.get(key)
+            if runner is None:
+                runner = self._new_runner(prepared, feeds, key)
+            return prepared.mapper.build(self._call(runner, feeds))
 
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
 
     def _prepare(self, fetches: Any) -> _Prepared:
-        try:
-            key = (
-                (type(fetches), fetches)
-                if not isinstance(fetches, list | dict)
-                else None
-            )
-            hash(key)
-        except TypeError:
-            key = None
+        key = (
+            fetches if type(fetches) in _LEAF_TYPES else fetches_lib.fetch_key(fetches)
+        )
         prepared = self._prepared.get(key) if key is not None else None
         if prepared is None:
             prepared = _Prepared(self.graph, fetches)
@@ -154,51 +234,62 @@ class BaseSession:
                 self._prepared[key] = prepared
         return prepared
 
-    def _signature(self, prepared: _Prepared, feeds: dict[Tensor, Any]) -> RunSignature:
+    def _new_runner(
+        self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple
+    ) -> _Runner:
         specs = tuple(
-            FeedSpec(
-                tensor_key(t), tuple(np.shape(v)), str(getattr(v, "dtype", "object"))
-            )
+            FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
             for t, v in feeds.items()
         )
-        return RunSignature(prepared.fetch_keys, prepared.target_keys, specs)
-
-    def _executable(self, prepared: _Prepared, feeds: dict[Tensor, Any]) -> Executable:
-        signature = self._signature(prepared, feeds)
-        return get_executable(
+        signature = RunSignature(prepared.fetch_keys, prepared.target_keys, specs)
+        exe = get_executable(
             self.graph, signature,
             lambda: make_plan(prepared.mapper.tensors, prepared.mapper.targets, list(feeds)),
         )  # fmt: skip
+        self._vars.update((id(v), v) for v in exe.plan.written_vars)
+        runner = prepared.runners[key] = _Runner(exe)
+        return runner
 
-    def _run(self, prepared: _Prepared, feeds: dict[Tensor, Any]) -> list[Any]:
-        with self._lock:
-            exe = self._executable(prepared, feeds)
-            return self._call(exe, feeds)
-
-    def _call(self, exe: Executable, feeds: dict[Tensor, Any]) -> list[Any]:
-        plan = exe.plan
-        host_values = dict(feeds)
-        for op in plan.host_ops:
-            host_values[op.outputs[0]] = HOST_OPS[op.type](op, self.is_initialized)
-        values = self._values
-        missing = [v for v in plan.rw_vars + plan.ro_vars if v not in values]
-        if missing:
-            raise _uninitialized_error(missing, plan)
-        device_feeds = tuple(host_values[t] for t in plan.feeds)
-        host_fetch = [t in host_values for t in plan.fetches]
-        fetched, written, rng = exe(
-            tuple(values[v] for v in plan.rw_vars),
-            tuple(values[v] for v in plan.ro_vars),
-            _device_only(plan, device_feeds),
-            self._rng,
+    def _call(self, r: _Runner, feeds: dict[Tensor, Any]) -> list[Any]:
+        if self._last is r:
+            rw, ro = self._last_rw, self._last_ro
+        else:
+            rw, ro = self._read_state(r)
+        host = run_host_ops(r.plan, self, feeds) if r.host_ops else feeds
+        args = (
+            tuple([host[t] if dev else None for t, dev in r.feeds]) if r.feeds else ()
         )
-        self._rng = rng
-        for var, value in zip(plan.written_vars, written):
-            values[var] = value
-        return [
-            fetches_lib.to_host(t, host_values[t] if on_host else v)
-            for t, v, on_host in zip(plan.fetches, fetched, host_fetch)
-        ]
+        if r.random:
+            fetched, written, self._rng = r.call(rw, ro, args, self._rng)
+        else:
+            fetched, written = r.call(rw, ro, args)
+        # written_vars = rw_vars + wo_vars: the next run's rw is a prefix.
+        self._last_rw = written if r.rw_is_written else written[: len(rw)]
+        self._last, self._last_ro, self._pending = r, ro, written
+        if r.simple:
+            return (
+                list(map(fetches_lib.to_host, r.plan.fetches, fetched))
+                if fetched
+                else []
+            )
+        return _finish(r, fetched, host)
+
+    def _read_state(self, r: _Runner) -> tuple[tuple, tuple]:
+        """The start values of the runner's variables, from ``_values``.
+
+        Raises:
+            errors.FailedPreconditionError: some are not initialized.
+        """
+        self._flush()
+        values = self._values
+        try:
+            return tuple(map(values.__getitem__, r.rw)), tuple(
+                map(values.__getitem__, r.ro)
+            )
+        except KeyError:
+            plan = r.plan
+            missing = [v for v in plan.rw_vars + plan.ro_vars if id(v) not in values]
+            raise _uninitialized_error(missing, plan) from None
 
     # -- callables ---------------------------------------------------------------
 
@@ -217,19 +308,27 @@ class BaseSession:
         self._check_open()
         prepared = _Prepared(self.graph, fetches)
         tensors = [fetches_lib.feed_tensor(self.graph, k) for k in feed_list or ()]
-        by_shapes: dict[tuple, Executable] = {}
+        n, runners, build = len(tensors), prepared.runners, prepared.mapper.build
+        convert = fetches_lib.convert_feed
 
         def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
-            if len(args) != len(tensors):
-                raise TypeError(f"expected {len(tensors)} feed values, got {len(args)}")
-            self._check_open()
-            feeds = {t: fetches_lib.check_feed(t, a) for t, a in zip(tensors, args)}
-            key = tuple(np.shape(v) for v in feeds.values())
+            if len(args) != n:
+                raise TypeError(f"expected {n} feed values, got {len(args)}")
+            if self._closed:
+                self._check_open()
+            if n:
+                feeds = {t: convert(t, a) for t, a in zip(tensors, args)}
+                key = tuple([v.shape for v in feeds.values()])
+            else:
+                feeds, key = {}, ()
             with self._lock:
-                exe = by_shapes.get(key)
-                if exe is None:
-                    exe = by_shapes[key] = self._executable(prepared, feeds)
-                return prepared.mapper.build(self._call(exe, feeds))
+                runner = runners.get(key)
+                if runner is None:
+                    # A shape that fitted once always fits: check new ones only.
+                    for t, v in feeds.items():
+                        fetches_lib.check_feed_shape(t, v.shape)
+                    runner = self._new_runner(prepared, feeds, key)
+                return build(self._call(runner, feeds))
 
         return call
 
@@ -244,12 +343,20 @@ class BaseSession:
         return list(jax.devices())
 
 
-def _device_only(plan: Any, values: tuple) -> tuple:
-    from jaxsession.graph import dtypes as dtypes_lib
-
-    return tuple(
-        None if t.dtype is dtypes_lib.string else v for t, v in zip(plan.feeds, values)
-    )
+def _finish(r: _Runner, fetched: tuple, host: dict[Tensor, Any]) -> list[Any]:
+    """Fetched values when some come from the host or pass through post ops."""
+    plan = r.plan
+    values = {
+        t: host[t] if on_host else v
+        for t, v, on_host in zip(plan.fetches, fetched, r.fetch_from_host)
+    }
+    if plan.host_post_ops:
+        values = {t: fetches_lib.to_host(t, v) for t, v in values.items()}
+        for t in {t for op in plan.host_post_ops for t in op.inputs}:
+            if t not in values and t in host:
+                values[t] = fetches_lib.to_host(t, host[t])
+        run_host_post_ops(plan, values)
+    return [fetches_lib.to_host(t, values[t]) for t in plan.requested]
 
 
 def _uninitialized_error(

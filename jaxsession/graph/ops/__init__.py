@@ -24,8 +24,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxsession.graph import dtypes as dtypes_lib
-from jaxsession.graph import shapes
+from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
 
 # Two stand-in sizes for unknown dims; highly composite so that reshapes with
@@ -39,10 +38,16 @@ _CONSTANTS: weakref.WeakKeyDictionary[Tensor, np.ndarray] = weakref.WeakKeyDicti
 
 # Per-op-type rule tables, filled by the op-family modules at import.
 PRINT_RULES: dict[str, Callable[[Operation], str]] = {}
-# Ops evaluated on the host from the session's state (variable status):
-# op type -> fn(op, is_initialized) -> NumPy value. They are resolved before
-# the device call and enter it like feeds.
-HOST_OPS: dict[str, Callable[[Operation, Callable[[Any], bool]], Any]] = {}
+# Ops evaluated on the host before the device call, from the session's state
+# (variable status, iterators): op type -> fn(op, ctx, input_values) -> a
+# tuple with one value per output. ``ctx`` is the session: it has
+# ``is_initialized(variable)`` and a ``resources`` dict. Their inputs must be
+# fed or constant; their outputs enter the device call like feeds.
+HOST_OPS: dict[str, Callable[[Operation, Any, list[Any]], tuple[Any, ...]]] = {}
+# Ops evaluated on the host after the device call (summaries): op type ->
+# fn(op, input_values) -> NumPy value. Their inputs are fetched from the
+# device (or are earlier host ops' outputs); they never run on the device.
+HOST_POST_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
 
 
 def constant_value(tensor: Any) -> np.ndarray | None:
@@ -249,7 +254,7 @@ def _tuple_lowering(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
 
 
 def _maybe_fold(op: Operation) -> None:
-    if op.stateful or op.type in HOST_OPS or not op.inputs:
+    if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS or not op.inputs:
         return
     consts = [constant_value(t) for t in op.inputs]
     if any(c is None for c in consts):
@@ -294,7 +299,7 @@ def apply_op(
 
 
 def _foldable(op: Operation, input_values: Sequence[Any]) -> bool:
-    if op.stateful or op.type in HOST_OPS:
+    if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS:
         return False
     if not all(isinstance(v, np.ndarray | np.generic) for v in input_values):
         return False

@@ -1,35 +1,748 @@
-"""Elementwise math, reductions, matmul, and the operators on Tensor."""
+"""Elementwise math, reductions, matmul, clipping, and the operators on Tensor.
+
+Elementwise binary ops infer their static shape with TF1's broadcasting rule
+(an unknown dim against a known dim > 1 takes the known size) instead of
+``make_op``'s stand-in evaluation, which would reject ``(?, 3) + (2, 3)``.
+Python numbers combined with a tensor take the tensor's dtype; two tensors of
+different dtypes raise TypeError, as in TF1.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
 import jax.numpy as jnp
+from jax import lax
 
-from jaxsession.graph.core import Tensor
-from jaxsession.graph.ops import binary_inputs, convert_to_tensor, make_op
+from jaxsession import errors
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.core import Aval, Tensor
+from jaxsession.graph.ops import (
+    array_ops,
+    binary_inputs,
+    constant_value,
+    convert_to_tensor,
+    make_op,
+)
+from jaxsession.graph.ops.array_ops import _op_error, _op_scope, _static, _static_int
+from jaxsession.graph.variables import Variable
 
-__all__ = ["add", "matmul", "multiply", "subtract"]
+__all__ = [
+    "abs", "accumulate_n", "acos", "add", "add_n", "argmax", "argmin", "asin",
+    "atan", "atan2", "cast", "ceil", "clip_by_global_norm", "clip_by_norm",
+    "clip_by_value", "cos", "cosh", "count_nonzero", "cumprod", "cumsum", "digamma",
+    "div", "div_no_nan", "divide", "einsum", "equal", "erf", "erfc", "exp", "expm1",
+    "floor", "floordiv", "floormod", "global_norm", "greater", "greater_equal",
+    "is_finite", "is_inf", "is_nan", "less", "less_equal", "lgamma", "log", "log1p",
+    "log_sigmoid", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "matmul", "maximum", "minimum", "mod", "multiply", "negative", "not_equal",
+    "pow", "realdiv", "reciprocal", "reduce_all", "reduce_any",
+    "reduce_euclidean_norm", "reduce_logsumexp", "reduce_max", "reduce_mean",
+    "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_variance",
+    "rint", "round", "rsqrt", "scalar_mul", "sigmoid", "sign", "sin", "sinh",
+    "sqrt", "square", "squared_difference", "subtract", "tan", "tanh", "tensordot",
+    "to_double", "to_float", "to_int32", "to_int64", "truediv", "truncatediv",
+    "truncatemod", "where",
+]  # fmt: skip
+
+# Dtype families an op accepts, as TF1's kernels register them.
+_FLOAT = ("float", "complex")
+_REAL = ("float",)
+_NUMBER = ("float", "complex", "int")
+_BOOL = ("bool",)
+_ANY = ("float", "complex", "int", "bool")
+_ORDERED = ("float", "int")
+
+# TF1's truediv table: integer inputs are cast to this float type first.
+_TRUEDIV_FLOAT = {
+    dtypes_lib.int8: dtypes_lib.float32,
+    dtypes_lib.uint8: dtypes_lib.float32,
+    dtypes_lib.int16: dtypes_lib.float32,
+    dtypes_lib.uint16: dtypes_lib.float32,
+    dtypes_lib.int32: dtypes_lib.float64,
+    dtypes_lib.int64: dtypes_lib.float64,
+}
 
 
-def _binary(op_type: str, fn: Any, x: Any, y: Any, name: str | None) -> Tensor:
+# -- shared helpers -------------------------------------------------------------
+
+
+def _family(dtype: dtypes_lib.DType) -> str:
+    if dtype.is_floating:
+        return "float"
+    if dtype.is_complex:
+        return "complex"
+    if dtype.is_integer:
+        return "int"
+    return "bool" if dtype.is_bool else dtype.name
+
+
+def _check_dtype(t: Tensor, families: Sequence[str], op_type: str) -> None:
+    if _family(t.dtype) not in families:
+        raise TypeError(
+            f"{op_type} does not accept {t.dtype.name} input {t!r}: expected a "
+            f"{' or '.join(families)} tensor"
+        )
+
+
+def _merge_dim(a: int | None, b: int | None) -> int | None:
+    if a == 1:
+        return b
+    if b == 1 or b is None or a == b:
+        return a
+    if a is None:
+        return b
+    raise ValueError(f"Dimensions must be equal, but are {a} and {b}")
+
+
+def _broadcast_dims(
+    dims: Sequence[tuple[int | None, ...] | None],
+) -> tuple[int | None, ...] | None:
+    """The TF1 static broadcast of shapes, or None for unknown rank.
+
+    Raises:
+        ValueError: two dims differ and neither is 1.
+    """
+    if any(d is None for d in dims):
+        return None
+    out: tuple[int | None, ...] = ()
+    for d in dims:
+        n = max(len(out), len(d))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(d)) + d
+        out = tuple(_merge_dim(x, y) for x, y in zip(a, b))
+    return out
+
+
+def _broadcast_shape(
+    op_type: str, name: str, tensors: Sequence[Tensor]
+) -> tuple[int | None, ...] | None:
+    try:
+        return _broadcast_dims([t.shape.as_tuple() for t in tensors])
+    except ValueError as e:
+        raise _op_error(op_type, name, tensors, str(e)) from None
+
+
+def _elementwise(
+    op_type: str,
+    fn: Callable[..., Any],
+    tensors: Sequence[Tensor],
+    name: str,
+    dtype: dtypes_lib.DType,
+    attrs: dict[str, Any] | None = None,
+) -> Tensor:
+    shape = _broadcast_shape(op_type, name, tensors)
+    known = all(t.shape.is_fully_defined() for t in tensors)
+    avals = None if known else [Aval(shape, dtype)]
+    return make_op(
+        op_type, fn, tensors, name=name, attrs=attrs, out_avals=avals,
+        out_dtypes=[dtype],
+    ).outputs[0]  # fmt: skip
+
+
+def _binary(
+    op_type: str,
+    fn: Callable[..., Any],
+    x: Any,
+    y: Any,
+    name: str | None,
+    families: Sequence[str] = _NUMBER,
+    out_dtype: dtypes_lib.DType | None = None,
+) -> Tensor:
     x, y = binary_inputs(x, y)
-    return make_op(op_type, fn, [x, y], name=name or op_type).outputs[0]
+    _check_dtype(x, families, op_type)
+    return _elementwise(op_type, fn, [x, y], name or op_type, out_dtype or x.dtype)
+
+
+def _unary_op(
+    tf_name: str,
+    op_type: str,
+    fn: Callable[..., Any],
+    what: str,
+    families: Sequence[str],
+) -> Callable[..., Tensor]:
+    def op(x: Any, name: str | None = None) -> Tensor:
+        x = convert_to_tensor(x)
+        _check_dtype(x, families, op_type)
+        return make_op(op_type, fn, [x], name=name or op_type).outputs[0]
+
+    op.__name__ = op.__qualname__ = tf_name
+    op.__doc__ = (
+        f"Elementwise {what} (``tf.{tf_name}``; op type {op_type}).\n\n"
+        f"Raises:\n    TypeError: ``x`` is not a {' or '.join(families)} tensor.\n"
+    )
+    return op
+
+
+def _binary_op(
+    tf_name: str,
+    op_type: str,
+    fn: Callable[..., Any],
+    what: str,
+    families: Sequence[str] = _NUMBER,
+    out_dtype: dtypes_lib.DType | None = None,
+) -> Callable[..., Tensor]:
+    def op(x: Any, y: Any, name: str | None = None) -> Tensor:
+        return _binary(op_type, fn, x, y, name, families, out_dtype)
+
+    op.__name__ = op.__qualname__ = tf_name
+    op.__doc__ = (
+        f"Elementwise {what} with broadcasting (``tf.{tf_name}``; op type "
+        f"{op_type}).\n\nRaises:\n    TypeError: the dtypes differ or are not "
+        f"{' or '.join(families)}.\n    ValueError: the shapes do not broadcast.\n"
+    )
+    return op
+
+
+def _alias(new: Any, old: Any, new_name: str, old_name: str) -> Any:
+    if old is None:
+        return new
+    if new is not None:
+        raise ValueError(f"Cannot specify both '{old_name}' and '{new_name}'")
+    return old
+
+
+# -- arithmetic -----------------------------------------------------------------
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Elementwise ``x + y`` with broadcasting."""
-    return _binary("Add", jnp.add, x, y, name)
+    """Elementwise ``x + y`` with broadcasting (``tf.add``)."""
+    return _binary("Add", jnp.add, x, y, name, _ANY)
 
 
 def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Elementwise ``x - y`` with broadcasting."""
+    """Elementwise ``x - y`` with broadcasting (``tf.subtract``)."""
     return _binary("Sub", jnp.subtract, x, y, name)
 
 
 def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Elementwise ``x * y`` with broadcasting."""
+    """Elementwise ``x * y`` with broadcasting (``tf.multiply``)."""
     return _binary("Mul", jnp.multiply, x, y, name)
+
+
+def _realdiv(x: Any, y: Any, *, dtype: dtypes_lib.DType | None) -> Any:
+    if dtype is not None:
+        x, y = jnp.astype(x, dtype.jax_dtype), jnp.astype(y, dtype.jax_dtype)
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return _truncate_div(x, y)  # C-style, as TF's integer RealDiv
+    return jnp.true_divide(x, y)
+
+
+def _truncate_div(x: Any, y: Any) -> Any:
+    return lax.div(*jnp.broadcast_arrays(x, y))
+
+
+def _truncate_mod(x: Any, y: Any) -> Any:
+    return lax.rem(*jnp.broadcast_arrays(x, y))
+
+
+def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y``, casting integer inputs to float first (``tf.truediv``).
+
+    int8/int16/uint8/uint16 become float32, int32/int64 float64, as in TF1.
+
+    Raises:
+        TypeError: the dtypes differ, or are bool or unsigned 32/64-bit.
+    """
+    x, y = binary_inputs(x, y)
+    _check_dtype(x, _NUMBER, "RealDiv")
+    to = _TRUEDIV_FLOAT.get(x.dtype)
+    if x.dtype.is_integer and to is None:
+        raise TypeError(f"Invalid dtype {x.dtype.name} in __truediv__: {x!r}")
+    return _elementwise(
+        "RealDiv", _realdiv, [x, y], name or "truediv", to or x.dtype, {"dtype": to}
+    )
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y`` with Python 3 semantics (``tf.divide``; same as ``truediv``)."""
+    return truediv(x, y, name=name)
+
+
+def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y`` without casting; integers truncate toward zero (``tf.realdiv``)."""
+    x, y = binary_inputs(x, y)
+    _check_dtype(x, _NUMBER, "RealDiv")
+    return _elementwise(
+        "RealDiv", _realdiv, [x, y], name or "RealDiv", x.dtype, {"dtype": None}
+    )
+
+
+def floordiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``floor(x / y)``, i.e. Python's ``//`` (``tf.floordiv``; op FloorDiv)."""
+    return _binary("FloorDiv", jnp.floor_divide, x, y, name or "floordiv", _ORDERED)
+
+
+def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TF1's legacy ``tf.div``: floor division for integers, ``x / y`` for floats."""
+    x, y = binary_inputs(x, y)
+    if x.dtype.is_integer:
+        return floordiv(x, y, name=name or "div")
+    return _elementwise(
+        "RealDiv", _realdiv, [x, y], name or "div", x.dtype, {"dtype": None}
+    )
+
+
+def pow(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Elementwise ``x ** y`` (``tf.pow``)."""
+    return _binary("Pow", jnp.power, x, y, name)
+
+
+def _div_no_nan(x: Any, y: Any) -> Any:
+    safe = jnp.where(y == 0, jnp.ones_like(y), y)
+    return jnp.where(y == 0, jnp.zeros_like(x), jnp.true_divide(x, safe))
+
+
+floormod = _binary_op(
+    "floormod", "FloorMod", jnp.mod, "``x mod y``, with the sign of ``y`` (Python's %)",
+    _ORDERED,
+)  # fmt: skip
+mod = floormod
+truncatediv = _binary_op(
+    "truncatediv",
+    "TruncateDiv",
+    _truncate_div,
+    "``x / y`` rounded toward zero",
+    ("int",),
+)
+truncatemod = _binary_op(
+    "truncatemod", "TruncateMod", _truncate_mod, "C's ``fmod(x, y)``", _ORDERED
+)
+div_no_nan = _binary_op(
+    "div_no_nan", "DivNoNan", _div_no_nan, "``x / y``, 0 where ``y`` is 0", _FLOAT
+)
+maximum = _binary_op("maximum", "Maximum", jnp.maximum, "max(x, y)", _ORDERED)
+minimum = _binary_op("minimum", "Minimum", jnp.minimum, "min(x, y)", _ORDERED)
+squared_difference = _binary_op(
+    "squared_difference", "SquaredDifference", lambda x, y: jnp.square(jnp.subtract(x, y)),
+    "``(x - y) ** 2``",
+)  # fmt: skip
+atan2 = _binary_op("atan2", "Atan2", jnp.arctan2, "arctan(x / y) by quadrant", _REAL)
+
+
+def scalar_mul(scalar: Any, x: Any, name: str | None = None) -> Tensor:
+    """``scalar * x`` for a scalar ``scalar`` (``tf.scalar_mul``).
+
+    Raises:
+        ValueError: ``scalar`` is not a scalar.
+    """
+    x = convert_to_tensor(x)
+    s = convert_to_tensor(scalar, dtype=x.dtype)
+    if s.shape.ndims != 0:
+        raise ValueError(f"Only scalar multiply works, got shape {s.shape}")
+    return multiply(s, x, name=name or "scalar_mul")
+
+
+# -- unary ----------------------------------------------------------------------
+
+
+def _rint(x: Any) -> Any:
+    return jnp.round(x) if jnp.issubdtype(x.dtype, jnp.inexact) else x
+
+
+def _reciprocal(x: Any) -> Any:
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return lax.div(jnp.ones_like(x), x)
+    return jnp.reciprocal(x)
+
+
+negative = _unary_op("negative", "Neg", jnp.negative, "``-x``", _NUMBER)
+abs = _unary_op("abs", "Abs", jnp.abs, "``|x|``", _NUMBER)
+sign = _unary_op("sign", "Sign", jnp.sign, "sign (-1, 0 or 1)", _NUMBER)
+square = _unary_op("square", "Square", jnp.square, "``x * x``", _NUMBER)
+reciprocal = _unary_op("reciprocal", "Reciprocal", _reciprocal, "``1 / x``", _NUMBER)
+round = _unary_op("round", "Round", _rint, "rounding, half to even", _NUMBER)
+rint = _unary_op("rint", "Rint", _rint, "rounding, half to even", _REAL)
+floor = _unary_op("floor", "Floor", jnp.floor, "floor", _REAL)
+ceil = _unary_op("ceil", "Ceil", jnp.ceil, "ceiling", _REAL)
+sqrt = _unary_op("sqrt", "Sqrt", jnp.sqrt, "square root", _FLOAT)
+rsqrt = _unary_op("rsqrt", "Rsqrt", lax.rsqrt, "``1 / sqrt(x)``", _FLOAT)
+exp = _unary_op("exp", "Exp", jnp.exp, "``e ** x``", _FLOAT)
+expm1 = _unary_op("expm1", "Expm1", jnp.expm1, "``e ** x - 1``", _FLOAT)
+log = _unary_op("log", "Log", jnp.log, "natural logarithm", _FLOAT)
+log1p = _unary_op("log1p", "Log1p", jnp.log1p, "``log(1 + x)``", _FLOAT)
+sin = _unary_op("sin", "Sin", jnp.sin, "sine", _FLOAT)
+cos = _unary_op("cos", "Cos", jnp.cos, "cosine", _FLOAT)
+tan = _unary_op("tan", "Tan", jnp.tan, "tangent", _FLOAT)
+asin = _unary_op("asin", "Asin", jnp.arcsin, "arcsine", _FLOAT)
+acos = _unary_op("acos", "Acos", jnp.arccos, "arccosine", _FLOAT)
+atan = _unary_op("atan", "Atan", jnp.arctan, "arctangent", _FLOAT)
+sinh = _unary_op("sinh", "Sinh", jnp.sinh, "hyperbolic sine", _FLOAT)
+cosh = _unary_op("cosh", "Cosh", jnp.cosh, "hyperbolic cosine", _FLOAT)
+tanh = _unary_op("tanh", "Tanh", jnp.tanh, "hyperbolic tangent", _FLOAT)
+sigmoid = _unary_op(
+    "sigmoid", "Sigmoid", jax.nn.sigmoid, "``1 / (1 + e ** -x)``", _FLOAT
+)
+log_sigmoid = _unary_op(
+    "log_sigmoid", "LogSigmoid", jax.nn.log_sigmoid, "``log(sigmoid(x))``", _REAL
+)
+erf = _unary_op("erf", "Erf", jax.scipy.special.erf, "error function", _REAL)
+erfc = _unary_op("erfc", "Erfc", jax.scipy.special.erfc, "``1 - erf(x)``", _REAL)
+lgamma = _unary_op(
+    "lgamma", "Lgamma", jax.scipy.special.gammaln, "log |Gamma(x)|", _REAL
+)
+digamma = _unary_op("digamma", "Digamma", jax.scipy.special.digamma, "digamma", _REAL)
+is_nan = _unary_op("is_nan", "IsNan", jnp.isnan, "test for NaN", _REAL)
+is_inf = _unary_op("is_inf", "IsInf", jnp.isinf, "test for +-inf", _REAL)
+is_finite = _unary_op("is_finite", "IsFinite", jnp.isfinite, "test for finite", _REAL)
+
+
+# -- comparison and logic -------------------------------------------------------
+
+equal = _binary_op("equal", "Equal", jnp.equal, "``x == y``", _ANY, dtypes_lib.bool_)
+not_equal = _binary_op(
+    "not_equal", "NotEqual", jnp.not_equal, "``x != y``", _ANY, dtypes_lib.bool_
+)
+less = _binary_op("less", "Less", jnp.less, "``x < y``", _ORDERED, dtypes_lib.bool_)
+less_equal = _binary_op(
+    "less_equal", "LessEqual", jnp.less_equal, "``x <= y``", _ORDERED, dtypes_lib.bool_
+)
+greater = _binary_op(
+    "greater", "Greater", jnp.greater, "``x > y``", _ORDERED, dtypes_lib.bool_
+)
+greater_equal = _binary_op(
+    "greater_equal", "GreaterEqual", jnp.greater_equal, "``x >= y``", _ORDERED,
+    dtypes_lib.bool_,
+)  # fmt: skip
+logical_and = _binary_op(
+    "logical_and", "LogicalAnd", jnp.logical_and, "``x AND y``", _BOOL
+)
+logical_or = _binary_op("logical_or", "LogicalOr", jnp.logical_or, "``x OR y``", _BOOL)
+logical_xor = _binary_op(
+    "logical_xor", "LogicalXor", jnp.logical_xor, "``x XOR y``", _BOOL
+)
+logical_not = _unary_op("logical_not", "LogicalNot", jnp.logical_not, "NOT", _BOOL)
+
+
+def _select_v1(cond: Any, x: Any, y: Any) -> Any:
+    if cond.ndim == 1 and x.ndim > 1:
+        cond = cond.reshape(cond.shape + (1,) * (x.ndim - 1))
+    return jnp.where(cond, x, y)
+
+
+def _select_shape(cond: Tensor, x: Tensor, y: Tensor, name: str) -> Any:
+    tensors = [cond, x, y]
+    if not x.shape.is_compatible_with(y.shape):
+        raise _op_error("Select", name, tensors, "x and y must have the same shape")
+    out = x.shape.merge_with(y.shape)
+    c_rank, x_rank = cond.shape.ndims, out.ndims
+    if c_rank is None or x_rank is None or c_rank == 0:
+        return out
+    if c_rank == 1 and x_rank > 1:
+        ok = cond.shape[0].is_compatible_with(out[0])
+    else:
+        ok = cond.shape.is_compatible_with(out)
+    if not ok:
+        raise _op_error(
+            "Select", name, tensors,
+            "condition must be a scalar, have the shape of x and y, or be a vector "
+            "as long as their first dimension",
+        )  # fmt: skip
+    return out if c_rank == 1 and x_rank > 1 else out.merge_with(cond.shape)
+
+
+def where(
+    condition: Any, x: Any = None, y: Any = None, name: str | None = None
+) -> Tensor:
+    """Selects from ``x`` or ``y`` by ``condition`` (TF1's ``tf.where``, op Select).
+
+    ``condition`` is a scalar, has the shape of ``x`` and ``y``, or is a
+    vector selecting whole rows of ``x``/``y`` by their first dimension.
+    With ``x`` and ``y`` None: the int64 coordinates ``[n, rank]`` of the True
+    entries.
+
+    Differs from TF1: the coordinate form needs ``condition``'s value known
+    while building (the result's length depends on it and XLA needs static
+    shapes).
+
+    Raises:
+        ValueError: only one of ``x`` and ``y`` is given, or shapes do not fit.
+        TypeError: ``condition`` is not bool, or ``x`` and ``y`` dtypes differ.
+        errors.UnimplementedError: the coordinate form with a runtime condition.
+    """
+    if (x is None) != (y is None):
+        raise ValueError("x and y must both be non-None or both be None.")
+    cond = convert_to_tensor(condition)
+    if x is None:
+        return _where_coordinates(cond, name)
+    _check_dtype(cond, _BOOL, "Select")
+    xt, yt = binary_inputs(x, y)
+    name = name or "Select"
+    shape = _select_shape(cond, xt, yt, name).as_tuple()
+    known = all(t.shape.is_fully_defined() for t in (cond, xt, yt))
+    avals = None if known else [Aval(shape, xt.dtype)]
+    return make_op(
+        "Select", _select_v1, [cond, xt, yt], name=name, out_avals=avals
+    ).outputs[0]
+
+
+def _where_coordinates(cond: Tensor, name: str | None) -> Tensor:
+    if constant_value(cond) is None:
+        raise errors.UnimplementedError(
+            None, None,
+            f"{name or 'Where'}: tf.where(condition) with one argument returns the "
+            f"coordinates of the True entries of {cond!r}, whose number depends on "
+            "its value, which is only known when the graph runs; XLA needs static "
+            "shapes. Pass x and y to select elementwise (tf.where(condition, x, y)), "
+            "or make the condition a constant.",
+        )  # fmt: skip
+    return array_ops.where_v2(cond, name=name)
+
+
+# -- reductions -----------------------------------------------------------------
+
+
+def _axes(axis: Any, x: Tensor, op_type: str, name: str) -> tuple[int, ...] | None:
+    """Static, non-negative reduction axes (None: all)."""
+    if axis is None:
+        return None
+    value = _static(axis, "axis")
+    axes = value if isinstance(value, tuple) else (value,)
+    rank = x.shape.ndims
+    if rank is None:
+        return tuple(int(a) for a in axes)
+    for a in axes:
+        if not -rank <= a < rank:
+            raise _op_error(
+                op_type, name, [x],
+                f"Invalid reduction dimension {a} for input with {rank} dimensions",
+            )  # fmt: skip
+    return tuple(int(a) % rank for a in axes)
+
+
+def _reduce(
+    op_type: str,
+    fn: Callable[..., Any],
+    families: Sequence[str],
+    input_tensor: Any,
+    axis: Any,
+    keepdims: Any,
+    name: str | None,
+    reduction_indices: Any,
+    keep_dims: Any,
+    out_dtype: dtypes_lib.DType | None = None,
+) -> Tensor:
+    x = convert_to_tensor(input_tensor)
+    _check_dtype(x, families, op_type)
+    name = name or op_type
+    axis = _axes(_alias(axis, reduction_indices, "axis", "reduction_indices"), x,
+                 op_type, name)  # fmt: skip
+    keep = bool(_alias(keepdims, keep_dims, "keepdims", "keep_dims"))
+    avals = None
+    if x.shape.ndims is None and axis is None and not keep:
+        # A full reduction is a scalar whatever the input's rank.
+        avals = [Aval((), out_dtype or x.dtype)]
+    return make_op(
+        op_type, fn, [x], name=name, attrs={"axis": axis, "keepdims": keep},
+        out_dtypes=None if out_dtype is None else [out_dtype], out_avals=avals,
+    ).outputs[0]  # fmt: skip
+
+
+def _sum(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    return jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _prod(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    return jnp.prod(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _mean(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    if not jnp.issubdtype(x.dtype, jnp.integer):
+        return jnp.mean(x, axis=axis, keepdims=keepdims)
+    # TF1's integer mean truncates the sum's quotient toward zero.
+    axes = range(x.ndim) if axis is None else axis
+    count = math.prod(x.shape[a] for a in axes)
+    total = _sum(x, axis=axis, keepdims=keepdims)
+    return lax.div(total, jnp.asarray(max(count, 1), x.dtype))
+
+
+def _euclidean_norm(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    # Integers are summed in float so the root is exact before truncation.
+    wide = x.astype(jnp.float32) if jnp.issubdtype(x.dtype, jnp.integer) else x
+    sq = jnp.sum(jnp.square(wide), axis=axis, keepdims=keepdims)
+    return jnp.sqrt(sq).astype(x.dtype)
+
+
+def _reduction(
+    tf_name: str,
+    op_type: str,
+    fn: Callable[..., Any],
+    what: str,
+    families: Sequence[str],
+) -> Callable[..., Tensor]:
+    def reduce(
+        input_tensor: Any,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        name: str | None = None,
+        reduction_indices: Any = None,
+        keep_dims: bool | None = None,
+    ) -> Tensor:
+        return _reduce(op_type, fn, families, input_tensor, axis, keepdims, name,
+                       reduction_indices, keep_dims)  # fmt: skip
+
+    reduce.__name__ = reduce.__qualname__ = tf_name
+    reduce.__doc__ = (
+        f"The {what} of elements along ``axis`` (``tf.{tf_name}``; op {op_type}).\n\n"
+        "Args:\n    input_tensor: The tensor to reduce.\n"
+        "    axis: None (all dims), an int or a list of ints; negative counts "
+        "from the end.\n    keepdims: Keep reduced dims with size 1.\n"
+        "    name: Op name.\n    reduction_indices: TF1's alias of ``axis``.\n"
+        "    keep_dims: TF1's alias of ``keepdims``.\n\n"
+        "Raises:\n    ValueError: an axis is out of range, or an argument and its "
+        "alias are both given.\n    TypeError: the dtype is not "
+        f"{' or '.join(families)}.\n"
+    )
+    return reduce
+
+
+reduce_sum = _reduction("reduce_sum", "Sum", _sum, "sum", _NUMBER)
+reduce_mean = _reduction("reduce_mean", "Mean", _mean, "mean", _NUMBER)
+reduce_prod = _reduction("reduce_prod", "Prod", _prod, "product", _NUMBER)
+reduce_max = _reduction("reduce_max", "Max", jnp.max, "maximum", _ORDERED)
+reduce_min = _reduction("reduce_min", "Min", jnp.min, "minimum", _ORDERED)
+reduce_any = _reduction("reduce_any", "Any", jnp.any, "logical OR", _BOOL)
+reduce_all = _reduction("reduce_all", "All", jnp.all, "logical AND", _BOOL)
+reduce_logsumexp = _reduction(
+    "reduce_logsumexp", "ReduceLogSumExp", jax.nn.logsumexp, "log of the sum of exp",
+    _REAL,
+)  # fmt: skip
+reduce_euclidean_norm = _reduction(
+    "reduce_euclidean_norm", "EuclideanNorm", _euclidean_norm, "L2 norm", _NUMBER
+)
+reduce_variance = _reduction(
+    "reduce_variance", "ReduceVariance", jnp.var, "population variance", _REAL
+)
+reduce_std = _reduction(
+    "reduce_std", "ReduceStd", jnp.std, "population standard deviation", _REAL
+)
+
+
+def _count_nonzero(x: Any, *, axis: Any, keepdims: bool, dtype: Any) -> Any:
+    out = jnp.sum(x != 0, axis=axis, keepdims=keepdims)
+    return out.astype(dtype.jax_dtype)
+
+
+def count_nonzero(
+    input_tensor: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    dtype: Any = dtypes_lib.int64,
+    name: str | None = None,
+    reduction_indices: Any = None,
+    keep_dims: bool | None = None,
+) -> Tensor:
+    """The number of non-zero elements along ``axis`` (``tf.count_nonzero``).
+
+    Args as ``reduce_sum``; ``dtype`` is the output type (default int64).
+    """
+    dtype = dtypes_lib.as_dtype(dtype)
+    fn = functools.partial(_count_nonzero, dtype=dtype)
+    return _reduce("CountNonzero", fn, _ANY, input_tensor, axis, keepdims,
+                   name or "count_nonzero", reduction_indices, keep_dims,
+                   out_dtype=dtype)  # fmt: skip
+
+
+def _arg(x: Any, *, axis: int, dtype: Any, largest: bool) -> Any:
+    out = jnp.argmax(x, axis=axis) if largest else jnp.argmin(x, axis=axis)
+    return out.astype(dtype.jax_dtype)
+
+
+def _arg_op(
+    op_type: str, largest: bool, input: Any, axis: Any, name: str | None,
+    dimension: Any, output_type: Any,
+) -> Tensor:  # fmt: skip
+    x = convert_to_tensor(input)
+    _check_dtype(x, _ORDERED, op_type)
+    name = name or op_type
+    axis = _alias(axis, dimension, "axis", "dimension")
+    (axis,) = _axes(0 if axis is None else _static_int(axis, "axis"), x, op_type, name)
+    dtype = dtypes_lib.as_dtype(output_type)
+    attrs = {"axis": axis, "dtype": dtype, "largest": largest}
+    return make_op(
+        op_type, _arg, [x], name=name, attrs=attrs, out_dtypes=[dtype]
+    ).outputs[0]
+
+
+def argmax(
+    input: Any,
+    axis: Any = None,
+    name: str | None = None,
+    dimension: Any = None,
+    output_type: Any = dtypes_lib.int64,
+) -> Tensor:
+    """Index of the largest value along ``axis`` (default 0) (``tf.argmax``).
+
+    ``dimension`` is TF1's alias of ``axis``; ``output_type`` int32 or int64.
+    """
+    return _arg_op("ArgMax", True, input, axis, name, dimension, output_type)
+
+
+def argmin(
+    input: Any,
+    axis: Any = None,
+    name: str | None = None,
+    dimension: Any = None,
+    output_type: Any = dtypes_lib.int64,
+) -> Tensor:
+    """Index of the smallest value along ``axis`` (default 0) (``tf.argmin``).
+
+    ``dimension`` is TF1's alias of ``axis``; ``output_type`` int32 or int64.
+    """
+    return _arg_op("ArgMin", False, input, axis, name, dimension, output_type)
+
+
+def _cumulative(
+    x: Any, *, axis: int, exclusive: bool, reverse: bool, prod: bool
+) -> Any:
+    if reverse:
+        x = jnp.flip(x, axis)
+    scan = jnp.cumprod if prod else jnp.cumsum
+    out = scan(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        first = lax.slice_in_dim(x, 0, 1, axis=axis)
+        first = jnp.ones_like(first) if prod else jnp.zeros_like(first)
+        rest = lax.slice_in_dim(out, 0, x.shape[axis] - 1, axis=axis)
+        out = jnp.concatenate([first, rest], axis=axis)
+    return jnp.flip(out, axis) if reverse else out
+
+
+def _cumulative_op(
+    op_type: str, x: Any, axis: Any, exclusive: bool, reverse: bool, name: str | None
+) -> Tensor:
+    x = convert_to_tensor(x)
+    _check_dtype(x, _NUMBER, op_type)
+    name = name or op_type
+    (axis,) = _axes(_static_int(axis, "axis"), x, op_type, name)
+    attrs = {"axis": axis, "exclusive": bool(exclusive), "reverse": bool(reverse),
+             "prod": op_type == "Cumprod"}  # fmt: skip
+    return make_op(op_type, _cumulative, [x], name=name, attrs=attrs).outputs[0]
+
+
+def cumsum(
+    x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+    name: str | None = None,
+) -> Tensor:  # fmt: skip
+    """Cumulative sum along ``axis`` (``tf.cumsum``).
+
+    ``exclusive`` starts from 0 instead of the first element; ``reverse``
+    accumulates from the end.
+    """
+    return _cumulative_op("Cumsum", x, axis, exclusive, reverse, name)
+
+
+def cumprod(
+    x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+    name: str | None = None,
+) -> Tensor:  # fmt: skip
+    """Cumulative product along ``axis`` (``tf.cumprod``); options as ``cumsum``."""
+    return _cumulative_op("Cumprod", x, axis, exclusive, reverse, name)
+
+
+# -- products -------------------------------------------------------------------
 
 
 def _matmul(a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> Any:
@@ -40,30 +753,366 @@ def _matmul(a: Any, b: Any, *, transpose_a: bool, transpose_b: bool) -> Any:
     return jnp.matmul(a, b)
 
 
+def _matmul_shape(
+    a: Tensor, b: Tensor, ta: bool, tb: bool, op_type: str, name: str
+) -> tuple[int | None, ...] | None:
+    sa, sb = a.shape.as_tuple(), b.shape.as_tuple()
+    if sa is None or sb is None:
+        return None
+    if len(sa) < 2 or len(sb) < 2:
+        rank = min(len(sa), len(sb))
+        raise _op_error(
+            op_type, name, [a, b], f"Shape must be rank >= 2 but is rank {rank}"
+        )
+    m, k = sa[-2:][::-1] if ta else sa[-2:]
+    k2, n = sb[-2:][::-1] if tb else sb[-2:]
+    if k is not None and k2 is not None and k != k2:
+        raise _op_error(
+            op_type, name, [a, b], f"Dimensions must be equal, but are {k} and {k2}"
+        )
+    try:
+        batch = _broadcast_dims([sa[:-2], sb[:-2]])
+    except ValueError as e:
+        raise _op_error(op_type, name, [a, b], str(e)) from None
+    return (*batch, m, n)
+
+
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False,
            b_is_sparse: bool = False, name: str | None = None) -> Tensor:  # fmt: skip
-    """Matrix product of the two innermost dims (``tf.matmul``)."""
+    """Matrix product of the two innermost dims (``tf.matmul``).
+
+    Rank > 2 inputs are batches (op BatchMatMulV2); batch dims broadcast.
+
+    Raises:
+        ValueError: a rank is below 2 or the inner dimensions differ.
+        TypeError: the dtypes differ.
+    """
     a, b = binary_inputs(a, b)
-    attrs = {
-        "transpose_a": transpose_a or adjoint_a,
-        "transpose_b": transpose_b or adjoint_b,
-    }
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    ranks = (a.shape.ndims, b.shape.ndims)
+    op_type = "MatMul" if ranks == (2, 2) else "BatchMatMulV2"
+    name = name or "MatMul"
+    shape = _matmul_shape(a, b, ta, tb, op_type, name)
+    known = a.shape.is_fully_defined() and b.shape.is_fully_defined()
+    avals = None if known or shape is None else [Aval(shape, a.dtype)]
+    attrs = {"transpose_a": ta, "transpose_b": tb}
     return make_op(
-        "MatMul", _matmul, [a, b], name=name or "MatMul", attrs=attrs
+        op_type, _matmul, [a, b], name=name, attrs=attrs, out_avals=avals
     ).outputs[0]
 
 
+def _tensordot(a: Any, b: Any, *, axes: Any) -> Any:
+    return jnp.tensordot(a, b, axes=axes)
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
+    """Sums products over ``axes`` (``tf.tensordot``).
+
+    Args:
+        a: A tensor.
+        b: A tensor of the same dtype.
+        axes: An int N (last N dims of ``a`` with first N of ``b``), or a pair
+            of lists of axes.
+        name: Op name.
+
+    Raises:
+        ValueError: the contracted dims differ.
+    """
+    a, b = binary_inputs(a, b)
+    value = _static(axes, "axes")
+    if not isinstance(value, int):
+        value = tuple(v if isinstance(v, tuple) else (v,) for v in value)
+    return make_op(
+        "Tensordot", _tensordot, [a, b], name=name or "Tensordot", attrs={"axes": value}
+    ).outputs[0]
+
+
+def _einsum(*xs: Any, equation: str) -> Any:
+    return jnp.einsum(equation, *xs)
+
+
+def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
+    """Einstein summation over ``inputs`` (``tf.einsum``; kwarg ``name``).
+
+    Raises:
+        TypeError: the inputs' dtypes differ.
+        ValueError: the equation does not fit the inputs.
+    """
+    name = kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"invalid keyword arguments for einsum: {sorted(kwargs)}")
+    ts = [convert_to_tensor(x) for x in inputs]
+    _same_dtype(ts, "Einsum")
+    return make_op(
+        "Einsum", _einsum, ts, name=name or "Einsum", attrs={"equation": equation}
+    ).outputs[0]
+
+
+def _same_dtype(ts: Sequence[Tensor], op_type: str) -> None:
+    for t in ts[1:]:
+        if t.dtype is not ts[0].dtype:
+            raise TypeError(
+                f"{op_type} inputs must have one dtype, got {ts[0].dtype.name} and "
+                f"{t.dtype.name}: {ts[0]!r} and {t!r}"
+            )
+
+
+def _add_n(*xs: Any) -> Any:
+    return functools.reduce(jnp.add, xs)
+
+
+def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
+    """Sums tensors of one shape and dtype elementwise (``tf.add_n``).
+
+    Raises:
+        ValueError: ``inputs`` is empty or the shapes differ.
+        TypeError: the dtypes differ.
+    """
+    if not isinstance(inputs, list | tuple) or not inputs:
+        raise ValueError(
+            "inputs must be a list of at least one Tensor with the same dtype and shape"
+        )
+    ts = [convert_to_tensor(x) for x in inputs]
+    if len(ts) == 1:
+        return array_ops.identity(ts[0], name=name) if name else ts[0]
+    _same_dtype(ts, "AddN")
+    name = name or "AddN"
+    shape = ts[0].shape
+    for t in ts[1:]:
+        if not shape.is_compatible_with(t.shape):
+            raise _op_error("AddN", name, ts, "Shapes of all inputs must match")
+        shape = shape.merge_with(t.shape)
+    known = all(t.shape.is_fully_defined() for t in ts)
+    avals = None if known else [Aval(shape.as_tuple(), ts[0].dtype)]
+    return make_op("AddN", _add_n, ts, name=name, out_avals=avals).outputs[0]
+
+
+def accumulate_n(
+    inputs: Sequence[Any], shape: Any = None, tensor_dtype: Any = None,
+    name: str | None = None,
+) -> Tensor:  # fmt: skip
+    """Same as ``add_n`` (``tf.accumulate_n``); ``shape``/``tensor_dtype`` unused."""
+    return add_n(inputs, name=name or "AccumulateNV2")
+
+
+# -- casts ----------------------------------------------------------------------
+
+
+def _cast(x: Any, *, dtype: dtypes_lib.DType) -> Any:
+    if jnp.iscomplexobj(x) and not dtype.is_complex:
+        x = jnp.real(x)
+    return jnp.astype(x, dtype.jax_dtype)
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """Converts ``x`` to ``dtype`` (``tf.cast``); floats truncate toward zero.
+
+    A tensor already of ``dtype`` is returned as is, as in TF1.
+
+    Raises:
+        TypeError: either dtype is string.
+    """
+    dtype = dtypes_lib.as_dtype(dtype)
+    x = convert_to_tensor(x)
+    if x.dtype is dtype:
+        return x
+    if dtypes_lib.string in (x.dtype, dtype):
+        raise TypeError(
+            f"Cast between {x.dtype.name} and {dtype.name} is not supported"
+        )
+    return make_op(
+        "Cast", _cast, [x], name=name or "Cast", attrs={"dtype": dtype},
+        out_dtypes=[dtype],
+    ).outputs[0]  # fmt: skip
+
+
+def to_float(x: Any, name: str = "ToFloat") -> Tensor:
+    """``cast(x, float32)`` (``tf.to_float``)."""
+    return cast(x, dtypes_lib.float32, name=name)
+
+
+def to_double(x: Any, name: str = "ToDouble") -> Tensor:
+    """``cast(x, float64)`` (``tf.to_double``)."""
+    return cast(x, dtypes_lib.float64, name=name)
+
+
+def to_int32(x: Any, name: str = "ToInt32") -> Tensor:
+    """``cast(x, int32)`` (``tf.to_int32``)."""
+    return cast(x, dtypes_lib.int32, name=name)
+
+
+def to_int64(x: Any, name: str = "ToInt64") -> Tensor:
+    """``cast(x, int64)`` (``tf.to_int64``)."""
+    return cast(x, dtypes_lib.int64, name=name)
+
+
+# -- clipping -------------------------------------------------------------------
+
+
+def _clip_by_value(t: Any, lo: Any, hi: Any) -> Any:
+    return jnp.maximum(jnp.minimum(t, hi), lo)
+
+
+def clip_by_value(
+    t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None
+) -> Tensor:
+    """Clamps ``t`` to ``[clip_value_min, clip_value_max]`` (``tf.clip_by_value``).
+
+    Raises:
+        ValueError: the bounds would broadcast ``t`` to a larger shape.
+    """
+    t = convert_to_tensor(t)
+    lo = convert_to_tensor(clip_value_min, dtype=t.dtype)
+    hi = convert_to_tensor(clip_value_max, dtype=t.dtype)
+    name = name or "clip_by_value"
+    shape = _broadcast_shape("ClipByValue", name, [t, lo, hi])
+    if shape is not None and not t.shape.is_compatible_with(shape):
+        raise _op_error(
+            "ClipByValue", name, [t, lo, hi], "clip bounds change t's shape"
+        )
+    return _elementwise("ClipByValue", _clip_by_value, [t, lo, hi], name, t.dtype)
+
+
+def _clip_by_norm(t: Any, clip: Any, *, axes: Any) -> Any:
+    l2sum = jnp.sum(jnp.square(t), axis=axes, keepdims=True)
+    # Avoids a NaN gradient of sqrt at 0, as TF1 does.
+    positive = l2sum > 0
+    l2norm = jnp.where(positive, jnp.sqrt(jnp.where(positive, l2sum, 1)), l2sum)
+    return jnp.multiply(t, clip) / jnp.maximum(l2norm, clip)
+
+
+def clip_by_norm(
+    t: Any, clip_norm: Any, axes: Any = None, name: str | None = None
+) -> Tensor:
+    """Scales ``t`` so its L2 norm over ``axes`` is at most ``clip_norm``.
+
+    Args:
+        t: A float tensor.
+        clip_norm: A positive scalar.
+        axes: Dims the norm is taken over (default: all).
+        name: Op name.
+
+    Returns:
+        ``t * clip_norm / max(norm(t), clip_norm)`` (``tf.clip_by_norm``).
+    """
+    t = convert_to_tensor(t)
+    _check_dtype(t, _FLOAT, "ClipByNorm")
+    clip = convert_to_tensor(clip_norm, dtype=t.dtype)
+    name = name or "clip_by_norm"
+    attrs = {"axes": _axes(axes, t, "ClipByNorm", name)}
+    return make_op(
+        "ClipByNorm", _clip_by_norm, [t, clip], name=name, attrs=attrs
+    ).outputs[0]
+
+
+def _tensor_list(t_list: Any) -> list[Tensor | None]:
+    if not isinstance(t_list, Sequence) or isinstance(t_list, str):
+        raise TypeError(f"t_list should be a sequence, got {type(t_list).__name__}")
+    return [None if t is None else convert_to_tensor(t) for t in t_list]
+
+
+def _global_norm(*xs: Any) -> Any:
+    return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in xs))
+
+
+def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
+    """``sqrt(sum(sum(t ** 2) for t in t_list))``, skipping None (``tf.global_norm``).
+
+    Raises:
+        TypeError: ``t_list`` is not a sequence or the dtypes differ.
+        ValueError: every entry is None.
+    """
+    ts = [t for t in _tensor_list(t_list) if t is not None]
+    if not ts:
+        raise ValueError("global_norm needs at least one tensor; t_list has only None")
+    _same_dtype(ts, "GlobalNorm")
+    return make_op("GlobalNorm", _global_norm, ts, name=name or "global_norm").outputs[
+        0
+    ]
+
+
+def _clip_by_global_norm(norm: Any, clip: Any, *xs: Any) -> tuple[Any, ...]:
+    # An infinite or NaN norm makes every value NaN, as in TF1.
+    norm, clip = jnp.asarray(norm), jnp.asarray(clip)
+    scale = clip * jnp.minimum(1.0 / norm, 1.0 / clip) + (norm - norm)
+    return tuple(jnp.multiply(x, scale.astype(x.dtype)) for x in xs)
+
+
+def clip_by_global_norm(
+    t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None, name: str | None = None
+) -> tuple[list[Tensor | None], Tensor]:
+    """Scales all of ``t_list`` by ``clip_norm / max(global_norm, clip_norm)``.
+
+    Args:
+        t_list: Tensors, or None entries (kept as None).
+        clip_norm: A positive scalar.
+        use_norm: The global norm to use, instead of computing it.
+        name: Name scope (default ``clip_by_global_norm``).
+
+    Returns:
+        ``(list_clipped, global_norm)`` (``tf.clip_by_global_norm``).
+
+    Raises:
+        TypeError: ``t_list`` is not a sequence.
+    """
+    ts = _tensor_list(t_list)
+    with _op_scope(name, "clip_by_global_norm"):
+        norm = global_norm(ts) if use_norm is None else convert_to_tensor(use_norm)
+        clip = convert_to_tensor(clip_norm, dtype=norm.dtype)
+        present = [t for t in ts if t is not None]
+        op = make_op(
+            "ClipByGlobalNorm", _clip_by_global_norm, [norm, clip, *present],
+            name="clip_by_global_norm",
+        )  # fmt: skip
+    outs = iter(op.outputs)
+    return [None if t is None else next(outs) for t in ts], norm
+
+
+# -- operators ------------------------------------------------------------------
+
+
+def _binary_operator(fn: Callable[..., Tensor], op_name: str) -> tuple[Any, Any]:
+    def forward(x: Any, y: Any) -> Tensor:
+        return fn(x, y, name=op_name)
+
+    def reflected(y: Any, x: Any) -> Tensor:
+        return fn(x, y, name=op_name)
+
+    return forward, reflected
+
+
+# Python operator -> (function, TF1's default op name for it).
+_BINARY_OPERATORS = {
+    "add": (add, "add"),
+    "sub": (subtract, "sub"),
+    "mul": (multiply, "mul"),
+    "truediv": (truediv, "truediv"),
+    "floordiv": (floordiv, "floordiv"),
+    "mod": (floormod, "mod"),
+    "pow": (pow, "pow"),
+    "matmul": (matmul, "matmul"),
+    "and": (logical_and, "and"),
+    "or": (logical_or, "or"),
+    "xor": (logical_xor, "xor"),
+}
+_UNARY_OPERATORS = {"neg": negative, "abs": abs, "invert": logical_not}
+_COMPARISONS = {"lt": less, "le": less_equal, "gt": greater, "ge": greater_equal}
+
+
 def _install_operators(cls: type) -> None:
-    cls.__add__ = lambda x, y: add(x, y, name="add")
-    cls.__radd__ = lambda x, y: add(y, x, name="add")
-    cls.__sub__ = lambda x, y: subtract(x, y, name="sub")
-    cls.__rsub__ = lambda x, y: subtract(y, x, name="sub")
-    cls.__mul__ = lambda x, y: multiply(x, y, name="mul")
-    cls.__rmul__ = lambda x, y: multiply(y, x, name="mul")
-    cls.__matmul__ = lambda x, y: matmul(x, y)
-    cls.__rmatmul__ = lambda x, y: matmul(y, x)
+    """Gives ``cls`` TF1's operator overloads; ``==``/``!=`` stay identity-based."""
+    for dunder, (fn, op_name) in _BINARY_OPERATORS.items():
+        forward, reflected = _binary_operator(fn, op_name)
+        setattr(cls, f"__{dunder}__", forward)
+        setattr(cls, f"__r{dunder}__", reflected)
+    for dunder, fn in _UNARY_OPERATORS.items():
+        setattr(cls, f"__{dunder}__", lambda x, fn=fn: fn(x))
+    for dunder, fn in _COMPARISONS.items():
+        setattr(cls, f"__{dunder}__", lambda x, y, fn=fn: fn(x, y))
+    # NumPy values on the left defer to the tensor's reflected operator.
+    cls.__array_priority__ = 100
 
 
 _install_operators(Tensor)
-_ = convert_to_tensor
+_install_operators(Variable)

@@ -1,3 +1,930 @@
-"""nn_ops (being filled in)."""
+"""``tf.nn``: activations, dropout, normalization, conv/pool, cross-entropies.
 
-__all__: list[str] = []
+Every op is one ``make_op`` with a jax.numpy / lax lowering. The cross-entropy
+ops declare their output types from merged static shapes instead of inferring
+them, so a known dim against an unknown one is accepted as TF1 accepts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxsession.graph import random as random_lib, shapes
+from jaxsession.graph.core import Aval, Tensor
+from jaxsession.graph.ops import convert_to_tensor, make_op
+
+__all__ = [
+    "avg_pool",
+    "batch_normalization",
+    "bias_add",
+    "conv2d",
+    "dropout",
+    "elu",
+    "embedding_lookup",
+    "fused_batch_norm",
+    "in_top_k",
+    "l2_loss",
+    "l2_normalize",
+    "leaky_relu",
+    "log_poisson_loss",
+    "log_softmax",
+    "max_pool",
+    "moments",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "softplus",
+    "softsign",
+    "sparse_softmax_cross_entropy_with_logits",
+    "top_k",
+    "weighted_cross_entropy_with_logits",
+]
+
+
+def _unary(op_type: str, fn: Any, x: Any, name: str | None, **attrs: Any) -> Tensor:
+    x = convert_to_tensor(x)
+    return make_op(op_type, fn, [x], name=name or op_type, attrs=attrs).outputs[0]
+
+
+def _shape_error(msg: str, name: str, op_type: str, *tensors: Tensor) -> ValueError:
+    dims = ", ".join(_fmt(t.shape) for t in tensors)
+    return ValueError(
+        f"{msg} for '{name}' (op: '{op_type}') with input shapes: {dims}."
+    )
+
+
+def _fmt(shape: shapes.TensorShape) -> str:
+    if shape.ndims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+
+
+def _axis(axis: int | None, dim: int | None) -> int:
+    if axis is not None and dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    return -1 if axis is None and dim is None else int(axis if dim is None else dim)
+
+
+# -- activations ----------------------------------------------------------------
+
+
+def relu(features: Any, name: str | None = None) -> Tensor:
+    """Rectified linear ``max(features, 0)``."""
+    return _unary("Relu", jax.nn.relu, features, name)
+
+
+def _relu6(x: Any) -> Any:
+    return jnp.clip(x, 0, 6)
+
+
+def relu6(features: Any, name: str | None = None) -> Tensor:
+    """``min(max(features, 0), 6)``."""
+    return _unary("Relu6", _relu6, features, name)
+
+
+def elu(features: Any, name: str | None = None) -> Tensor:
+    """Exponential linear: ``exp(x) - 1`` below zero, ``x`` above."""
+    return _unary("Elu", jax.nn.elu, features, name)
+
+
+def selu(features: Any, name: str | None = None) -> Tensor:
+    """Scaled exponential linear (Klambauer et al., 2017)."""
+    return _unary("Selu", jax.nn.selu, features, name)
+
+
+def _leaky_relu(x: Any, *, alpha: float) -> Any:
+    return jnp.where(x > 0, x, x * alpha)
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+    """``features`` above zero, ``alpha * features`` below."""
+    return _unary("LeakyRelu", _leaky_relu, features, name, alpha=float(alpha))
+
+
+def softplus(features: Any, name: str | None = None) -> Tensor:
+    """``log(exp(features) + 1)``, computed stably."""
+    return _unary("Softplus", jax.nn.softplus, features, name)
+
+
+def _softsign(x: Any) -> Any:
+    return x / (1 + jnp.abs(x))
+
+
+def softsign(features: Any, name: str | None = None) -> Tensor:
+    """``features / (abs(features) + 1)``."""
+    return _unary("Softsign", _softsign, features, name)
+
+
+def _softmax(x: Any, *, axis: int) -> Any:
+    return jax.nn.softmax(x, axis=axis)
+
+
+def _log_softmax(x: Any, *, axis: int) -> Any:
+    return jax.nn.log_softmax(x, axis=axis)
+
+
+def softmax(logits: Any, axis: int | None = None, name: str | None = None,
+            dim: int | None = None) -> Tensor:  # fmt: skip
+    """Softmax along ``axis`` (default last; ``dim`` is TF1's old name).
+
+    Raises:
+        ValueError: both ``axis`` and ``dim`` are given.
+    """
+    return _unary("Softmax", _softmax, logits, name, axis=_axis(axis, dim))
+
+
+def log_softmax(logits: Any, axis: int | None = None, name: str | None = None,
+                dim: int | None = None) -> Tensor:  # fmt: skip
+    """``logits - log(reduce_sum(exp(logits), axis))`` (default last axis).
+
+    Raises:
+        ValueError: both ``axis`` and ``dim`` are given.
+    """
+    return _unary("LogSoftmax", _log_softmax, logits, name, axis=_axis(axis, dim))
+
+
+# -- dropout --------------------------------------------------------------------
+
+
+def _dropout(x: Any, rate: Any, *, key: Any, seed: tuple[int, int],
+             noise_shape: tuple[int | None, ...] | None) -> Any:  # fmt: skip
+    shape = x.shape if noise_shape is None else noise_shape
+    shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(shape))
+    uniform = jax.random.uniform(random_lib.op_key(key, seed), shape, x.dtype)
+    keep = uniform >= rate
+    return jnp.where(keep, x * (1 / (1 - rate)), jnp.zeros((), x.dtype))
+
+
+def _dropout_rate(keep_prob: Any, rate: Any) -> Any:
+    if keep_prob is not None and rate is not None:
+        raise ValueError("Cannot specify both 'keep_prob' and 'rate'")
+    if keep_prob is None and rate is None:
+        raise ValueError("You must provide a rate to dropout.")
+    if rate is not None:
+        return rate
+    if isinstance(keep_prob, int | float):
+        return 1.0 - keep_prob
+    from jaxsession.graph.ops import math_ops
+
+    return math_ops.subtract(1.0, keep_prob, name="rate")
+
+
+def _noise_shape(noise_shape: Any) -> tuple[int | None, ...] | None:
+    if noise_shape is None:
+        return None
+    if isinstance(noise_shape, Tensor):
+        raise TypeError("dropout noise_shape must be a static list or tuple of ints")
+    return tuple(None if d is None else int(d) for d in noise_shape)
+
+
+def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None,
+            seed: int | None = None, name: str | None = None,
+            rate: Any = None) -> Tensor:  # fmt: skip
+    """Zeroes elements with probability ``rate``; scales the rest by ``1/keep_prob``.
+
+    Exactly one of ``keep_prob`` (TF1) and ``rate = 1 - keep_prob`` is given;
+    either may be a tensor. The mask is new on every run and reproducible
+    from the graph and op seeds.
+
+    Args:
+        x: A floating point tensor.
+        keep_prob: Probability of keeping each element.
+        noise_shape: Static shape of the mask, broadcast against ``x``; None
+            entries take ``x``'s size.
+        seed: Op seed.
+        name: Op name.
+        rate: Probability of dropping each element.
+
+    Returns:
+        A tensor like ``x``.
+
+    Raises:
+        ValueError: both or neither of ``keep_prob``/``rate``, a rate outside
+            [0, 1), or ``x`` not floating point.
+    """
+    x = convert_to_tensor(x, name="x")
+    if not x.dtype.is_floating:
+        raise ValueError(
+            "x has to be a floating point tensor since it's going to be scaled. "
+            f"Got a {x.dtype.name} tensor instead."
+        )
+    rate = _dropout_rate(keep_prob, rate)
+    if isinstance(rate, int | float):
+        if not 0 <= rate < 1:
+            raise ValueError(
+                f"rate must be a scalar tensor or a float in the range [0, 1), got {rate:g}"
+            )
+        if rate == 0:
+            return x
+    rate = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+    rate.shape.assert_is_compatible_with(shapes.TensorShape([]))
+    attrs = {
+        "seed": random_lib.get_seed(seed),
+        "noise_shape": _noise_shape(noise_shape),
+    }
+    return make_op(
+        "Dropout", _dropout, [x, rate], name=name or "dropout", attrs=attrs, random=True
+    ).outputs[0]
+
+
+# -- bias, norms, normalization -------------------------------------------------
+
+
+def _bias_add(x: Any, b: Any, *, channels_first: bool) -> Any:
+    if channels_first:
+        b = b.reshape((-1,) + (1,) * (x.ndim - 2))
+    return x + b
+
+
+def bias_add(value: Any, bias: Any, data_format: str | None = None,
+             name: str | None = None) -> Tensor:  # fmt: skip
+    """Adds the 1-D ``bias`` along the channel dim (last, or 1 for "NC...").
+
+    Raises:
+        ValueError: ``bias`` is not 1-D or its size differs from the channels.
+    """
+    x = convert_to_tensor(value, name="input")
+    b = convert_to_tensor(bias, dtype=x.dtype, name="bias")
+    channels_first = bool(data_format) and data_format.startswith("NC")
+    name = name or "BiasAdd"
+    if b.shape.ndims not in (None, 1):
+        raise _shape_error("Shape must be rank 1", name, "BiasAdd", x, b)
+    if x.shape.ndims is not None and b.shape.ndims is not None:
+        channel = x.shape[1 if channels_first else -1].value
+        if None not in (channel, b.shape[0].value) and channel != b.shape[0].value:
+            raise _shape_error(
+                f"Dimensions must be equal, but are {channel} and {b.shape[0].value}",
+                name, "BiasAdd", x, b,
+            )  # fmt: skip
+    return make_op(
+        "BiasAdd", _bias_add, [x, b], name=name,
+        attrs={"channels_first": channels_first},
+        out_avals=[Aval(x.shape.as_tuple(), x.dtype)],
+    ).outputs[0]  # fmt: skip
+
+
+def _l2_loss(x: Any) -> Any:
+    return jnp.sum(jnp.square(x)) / 2
+
+
+def l2_loss(t: Any, name: str | None = None) -> Tensor:
+    """``sum(t ** 2) / 2``, a scalar."""
+    return _unary("L2Loss", _l2_loss, t, name)
+
+
+def _axes(axis: Any) -> tuple[int, ...] | None:
+    if axis is None:
+        return None
+    if isinstance(axis, int | np.integer):
+        return (int(axis),)
+    return tuple(int(a) for a in axis)
+
+
+def _l2_normalize(x: Any, *, axis: tuple[int, ...] | None, epsilon: float) -> Any:
+    square_sum = jnp.sum(jnp.square(x), axis=axis, keepdims=True)
+    return x * lax.rsqrt(jnp.maximum(square_sum, epsilon))
+
+
+def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12,
+                 name: str | None = None, dim: Any = None) -> Tensor:  # fmt: skip
+    """``x / sqrt(max(sum(x ** 2, axis), epsilon))``; all axes when None.
+
+    Raises:
+        ValueError: both ``axis`` and ``dim`` are given.
+    """
+    if axis is not None and dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    attrs = {"axis": _axes(axis if dim is None else dim), "epsilon": float(epsilon)}
+    return _unary("L2Normalize", _l2_normalize, x, name or "l2_normalize", **attrs)
+
+
+def _moments(x: Any, *, axes: tuple[int, ...], keepdims: bool) -> tuple[Any, Any]:
+    # float16 statistics are computed in float32, as TF1 does.
+    y = x.astype(jnp.float32) if x.dtype == jnp.float16 else x
+    mean = jnp.mean(y, axis=axes, keepdims=True)
+    variance = jnp.mean(
+        jnp.square(y - lax.stop_gradient(mean)), axis=axes, keepdims=True
+    )
+    if not keepdims:
+        mean, variance = jnp.squeeze(mean, axes), jnp.squeeze(variance, axes)
+    return mean.astype(x.dtype), variance.astype(x.dtype)
+
+
+def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None,
+            keep_dims: bool | None = None,
+            keepdims: bool | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """Mean and variance of ``x`` over ``axes``.
+
+    Args:
+        x: A tensor.
+        axes: Axes to reduce over.
+        shift: Unused, as in TF1.
+        name: Op name.
+        keep_dims: Keep reduced axes with size 1 (TF1 name).
+        keepdims: Same as ``keep_dims``.
+
+    Returns:
+        ``(mean, variance)``.
+    """
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    op = make_op(
+        "Moments", _moments, [convert_to_tensor(x)], name=name or "moments",
+        attrs={"axes": _axes(axes), "keepdims": keep},
+    )  # fmt: skip
+    return op.outputs[0], op.outputs[1]
+
+
+def _batch_norm(x: Any, mean: Any, variance: Any, *rest: Any, epsilon: float,
+                has_offset: bool, has_scale: bool) -> Any:  # fmt: skip
+    offset = rest[0] if has_offset else None
+    scale = rest[-1] if has_scale else None
+    inv = lax.rsqrt(variance + epsilon)
+    if scale is not None:
+        inv = inv * scale
+    shift = -mean * inv if offset is None else offset - mean * inv
+    return x * inv + shift
+
+
+def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any,
+                        variance_epsilon: float, name: str | None = None) -> Tensor:  # fmt: skip
+    """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset``.
+
+    ``offset`` and ``scale`` may be None.
+    """
+    x = convert_to_tensor(x)
+    rest = [v for v in (offset, scale) if v is not None]
+    attrs = {"epsilon": float(variance_epsilon), "has_offset": offset is not None,
+             "has_scale": scale is not None}  # fmt: skip
+    inputs = [
+        x,
+        *(convert_to_tensor(v, dtype=x.dtype) for v in (mean, variance, *rest)),
+    ]
+    return make_op(
+        "BatchNorm", _batch_norm, inputs, name=name or "batchnorm", attrs=attrs
+    ).outputs[0]
+
+
+def _fused_batch_norm(x: Any, scale: Any, offset: Any, *stats: Any, epsilon: float,
+                      training: bool, channels_first: bool) -> tuple[Any, Any, Any]:  # fmt: skip
+    axis = 1 if channels_first else x.ndim - 1
+    axes = tuple(i for i in range(x.ndim) if i != axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    if training:
+        mean = jnp.mean(x, axis=axes)
+        var = jnp.mean(jnp.square(x - mean.reshape(shape)), axis=axes)
+        n = x.size // x.shape[axis]
+        # The returned variance is unbiased (it feeds moving averages), as in TF1.
+        out_var = var * (n / max(n - 1, 1))
+    else:
+        mean, var = stats
+        out_var = var
+    inv = lax.rsqrt(var + epsilon) * scale
+    y = (x - mean.reshape(shape)) * inv.reshape(shape) + offset.reshape(shape)
+    return y, mean, out_var
+
+
+def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None,
+                     variance: Any = None, epsilon: float = 0.001,
+                     data_format: str = "NHWC", is_training: bool = True,
+                     name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+    """Batch normalization of a 4-D tensor over all but the channel dim.
+
+    Returns:
+        ``(y, batch_mean, batch_variance)``; in training the variance returned
+        is the unbiased estimate while ``y`` uses the biased one, as in TF1.
+
+    Raises:
+        ValueError: inference without ``mean`` and ``variance``.
+    """
+    x = convert_to_tensor(x)
+    if not is_training and (mean is None or variance is None):
+        raise ValueError("Both 'mean' and 'variance' must be a 1D tensor when "
+                         "is_training is False.")  # fmt: skip
+    stats = [] if is_training else [mean, variance]
+    inputs = [
+        x,
+        *(convert_to_tensor(v, dtype=x.dtype) for v in (scale, offset, *stats)),
+    ]
+    attrs = {"epsilon": max(float(epsilon), 1.001e-5), "training": bool(is_training),
+             "channels_first": data_format.startswith("NC")}  # fmt: skip
+    op = make_op("FusedBatchNorm", _fused_batch_norm, inputs, name=name or "FusedBatchNorm",
+                 attrs=attrs)  # fmt: skip
+    return op.outputs[0], op.outputs[1], op.outputs[2]
+
+
+# -- convolution and pooling ----------------------------------------------------
+
+
+def _spatial(value: Any, data_format: str, what: str) -> tuple[int, int]:
+    if isinstance(value, int | np.integer):
+        return (int(value), int(value))
+    value = [int(v) for v in value]
+    if len(value) == 1:
+        return (value[0], value[0])
+    if len(value) == 2:
+        return (value[0], value[1])
+    if len(value) != 4:
+        raise ValueError(f"{what} should be of length 1, 2 or 4, got {value}")
+    outer = (
+        (value[0], value[1]) if data_format.startswith("NC") else (value[0], value[3])
+    )
+    if outer != (1, 1):
+        raise ValueError(
+            f"Current implementation does not yet support {what} in the batch and "
+            "depth dimensions."
+        )
+    return (
+        (value[2], value[3]) if data_format.startswith("NC") else (value[1], value[2])
+    )
+
+
+def _padding(padding: Any, data_format: str) -> Any:
+    if isinstance(padding, str):
+        if padding.upper() not in ("SAME", "VALID"):
+            raise ValueError(
+                f"padding must be 'SAME', 'VALID' or explicit pairs, got {padding!r}"
+            )
+        return padding.upper()
+    pairs = [tuple(int(p) for p in pair) for pair in padding]
+    if len(pairs) != 4 or any(len(p) != 2 for p in pairs):
+        raise ValueError(
+            f"explicit padding must be 4 [before, after] pairs, got {padding}"
+        )
+    inner = (2, 3) if data_format.startswith("NC") else (1, 2)
+    if any(pairs[i] != (0, 0) for i in range(4) if i not in inner):
+        raise ValueError(
+            "Explicit padding in the batch and depth dimensions is not supported"
+        )
+    return tuple(pairs[i] for i in inner)
+
+
+def _conv2d(x: Any, w: Any, *, strides: tuple[int, int], padding: Any,
+            dilations: tuple[int, int], data_format: str) -> Any:  # fmt: skip
+    channel = 1 if data_format.startswith("NC") else 3
+    groups = x.shape[channel] // w.shape[2]
+    return lax.conv_general_dilated(
+        x, w, window_strides=strides, padding=padding, rhs_dilation=dilations,
+        dimension_numbers=(data_format, "HWIO", data_format),
+        feature_group_count=groups,
+    )  # fmt: skip
+
+
+def _check_depth(x: Tensor, w: Tensor, data_format: str, name: str) -> None:
+    if x.shape.ndims != 4 or w.shape.ndims != 4:
+        raise _shape_error("Shape must be rank 4", name, "Conv2D", x, w)
+    depth = x.shape[1 if data_format.startswith("NC") else 3].value
+    filter_depth = w.shape[2].value
+    if None not in (depth, filter_depth) and depth % filter_depth:
+        raise _shape_error(
+            f"Depth of input ({depth}) is not a multiple of input depth of filter "
+            f"({filter_depth})", name, "Conv2D", x, w,
+        )  # fmt: skip
+
+
+def conv2d(input: Any, filter: Any = None, strides: Any = None, padding: Any = None,
+           use_cudnn_on_gpu: bool = True, data_format: str = "NHWC",
+           dilations: Any = (1, 1, 1, 1), name: str | None = None,
+           filters: Any = None) -> Tensor:  # fmt: skip
+    """2-D convolution of an NHWC (or NCHW) input with an HWIO filter.
+
+    Args:
+        input: A 4-D tensor.
+        filter: ``[height, width, in_channels, out_channels]``; a depth that
+            divides the input's gives a grouped convolution.
+        strides: An int or a list of 1, 2 or 4 ints.
+        padding: "SAME", "VALID" or 4 explicit ``[before, after]`` pairs.
+        use_cudnn_on_gpu: Ignored; XLA chooses the kernel.
+        data_format: "NHWC" or "NCHW".
+        dilations: An int or a list of 1, 2 or 4 ints.
+        name: Op name.
+        filters: Alias of ``filter``.
+
+    Returns:
+        The 4-D result in ``data_format``.
+
+    Raises:
+        ValueError: bad strides, dilations, padding, ranks or depths.
+    """
+    x = convert_to_tensor(input, name="input")
+    w = convert_to_tensor(filter if filter is not None else filters, dtype=x.dtype)
+    name = name or "Conv2D"
+    _check_depth(x, w, data_format, name)
+    attrs = {
+        "strides": _spatial(strides, data_format, "strides"),
+        "padding": _padding(padding, data_format),
+        "dilations": _spatial(dilations, data_format, "dilations"),
+        "data_format": data_format,
+    }
+    return make_op("Conv2D", _conv2d, [x, w], name=name, attrs=attrs).outputs[0]
+
+
+def _windows(ksize: Any, strides: Any, data_format: str) -> dict[str, Any]:
+    kh, kw = _spatial(ksize, data_format, "ksize")
+    sh, sw = _spatial(strides, data_format, "strides")
+    if data_format.startswith("NC"):
+        return {"window": (1, 1, kh, kw), "strides": (1, 1, sh, sw)}
+    return {"window": (1, kh, kw, 1), "strides": (1, sh, sw, 1)}
+
+
+def _max_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
+    dtype = np.dtype(x.dtype)
+    low = -np.inf if jnp.issubdtype(dtype, jnp.floating) else np.iinfo(dtype).min
+    return lax.reduce_window(x, np.array(low, dtype), lax.max, window, strides, padding)
+
+
+def _avg_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
+    zero = np.array(0, np.dtype(x.dtype))
+    total = lax.reduce_window(x, zero, lax.add, window, strides, padding)
+    # SAME windows at the border average only their valid elements, as in TF1.
+    count = lax.reduce_window(jnp.ones_like(x), zero, lax.add, window, strides, padding)
+    return total / count
+
+
+def _pool(op_type: str, fn: Any, value: Any, ksize: Any, strides: Any, padding: str,
+          data_format: str, name: str | None) -> Tensor:  # fmt: skip
+    x = convert_to_tensor(value, name="input")
+    name = name or op_type
+    if x.shape.ndims not in (None, 4):
+        raise _shape_error("Shape must be rank 4", name, op_type, x)
+    if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+    attrs = {**_windows(ksize, strides, data_format), "padding": padding.upper()}
+    return make_op(op_type, fn, [x], name=name, attrs=attrs).outputs[0]
+
+
+def max_pool(value: Any, ksize: Any, strides: Any, padding: str,
+             data_format: str = "NHWC", name: str | None = None,
+             input: Any = None) -> Tensor:  # fmt: skip
+    """Max pooling over the spatial dims of a 4-D tensor.
+
+    ``ksize`` and ``strides`` are an int or lists of 1, 2 or 4 ints; ``padding``
+    is "SAME" or "VALID"; ``input`` is an alias of ``value``.
+
+    Raises:
+        ValueError: bad sizes, padding or rank.
+    """
+    value = input if value is None else value
+    return _pool(
+        "MaxPool", _max_pool, value, ksize, strides, padding, data_format, name
+    )
+
+
+def avg_pool(value: Any, ksize: Any, strides: Any, padding: str,
+             data_format: str = "NHWC", name: str | None = None,
+             input: Any = None) -> Tensor:  # fmt: skip
+    """Average pooling; "SAME" border windows divide by their valid elements.
+
+    Arguments as for ``max_pool``.
+
+    Raises:
+        ValueError: bad sizes, padding or rank.
+    """
+    value = input if value is None else value
+    return _pool(
+        "AvgPool", _avg_pool, value, ksize, strides, padding, data_format, name
+    )
+
+
+# -- cross-entropies ------------------------------------------------------------
+
+
+def _ensure_xent_args(name: str, sentinel: Any, labels: Any, logits: Any) -> None:
+    if sentinel is not None:
+        raise ValueError(
+            f"Only call `{name}` with named arguments (labels=..., logits=..., ...)"
+        )
+    if labels is None or logits is None:
+        raise ValueError("Both labels and logits must be provided.")
+
+
+def _merged(
+    a: shapes.TensorShape, b: shapes.TensorShape, message: str
+) -> shapes.TensorShape:
+    try:
+        return a.merge_with(b)
+    except ValueError:
+        raise ValueError(message) from None
+
+
+def _sparse_xent(labels: Any, logits: Any) -> Any:
+    log_probs = jax.nn.log_softmax(logits, axis=-1)
+    classes = logits.shape[-1]
+    safe = jnp.clip(labels, 0, classes - 1).astype(jnp.int32)
+    loss = -jnp.take_along_axis(log_probs, safe[..., None], axis=-1)[..., 0]
+    bad = (labels < 0) | (labels >= classes)
+    return jnp.where(bad, jnp.array(jnp.nan, loss.dtype), loss)
+
+
+def sparse_softmax_cross_entropy_with_logits(
+    _sentinel: Any = None,
+    labels: Any = None,
+    logits: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """Softmax cross-entropy with integer class ``labels``.
+
+    Differs from TF1: an out-of-range label gives NaN (TF1's GPU behaviour)
+    instead of an InvalidArgumentError.
+
+    Args:
+        _sentinel: Catches positional calls, as TF1 does.
+        labels: ``[d0, ..., dn-1]`` int32/int64 class ids.
+        logits: ``[d0, ..., dn-1, num_classes]`` floating point.
+        name: Op name.
+
+    Returns:
+        The per-example loss, shaped like ``labels``.
+
+    Raises:
+        ValueError: positional arguments, a missing argument, or ranks that do
+            not differ by one.
+    """
+    _ensure_xent_args(
+        "sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits
+    )
+    logits = convert_to_tensor(logits, name="logits")
+    labels = convert_to_tensor(labels, name="labels")
+    if None not in (labels.shape.ndims, logits.shape.ndims) and (
+        labels.shape.ndims != logits.shape.ndims - 1
+    ):
+        raise ValueError(
+            f"Rank mismatch: Rank of labels (received {labels.shape.ndims}) should "
+            f"equal rank of logits minus 1 (received {logits.shape.ndims})."
+        )
+    lead = (
+        logits.shape[:-1]
+        if logits.shape.ndims is not None
+        else shapes.TensorShape(None)
+    )
+    out = _merged(labels.shape, lead, f"Shapes of labels {labels.shape} and "
+                  f"logits {logits.shape} are incompatible")  # fmt: skip
+    return make_op(
+        "SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, [labels, logits],
+        name=name or "SparseSoftmaxCrossEntropyWithLogits",
+        out_avals=[Aval(out.as_tuple(), logits.dtype)],
+    ).outputs[0]  # fmt: skip
+
+
+def _softmax_xent(labels: Any, logits: Any, *, axis: int, stop_labels: bool) -> Any:
+    if stop_labels:
+        labels = lax.stop_gradient(labels)
+    return -jnp.sum(labels * jax.nn.log_softmax(logits, axis=axis), axis=axis)
+
+
+def _softmax_xent_op(labels: Any, logits: Any, axis: int, name: str | None,
+                     stop_labels: bool) -> Tensor:  # fmt: skip
+    logits = convert_to_tensor(logits, name="logits")
+    labels = convert_to_tensor(labels, dtype=logits.dtype, name="labels")
+    name = name or "softmax_cross_entropy_with_logits"
+    op_type = "SoftmaxCrossEntropyWithLogits"
+    try:
+        merged = labels.shape.merge_with(logits.shape)
+    except ValueError:
+        raise _shape_error("logits and labels must be the same shape", name, op_type,
+                           logits, labels) from None  # fmt: skip
+    out = None
+    if merged.ndims is not None:
+        dims = merged.as_list()
+        del dims[axis]
+        out = tuple(dims)
+    return make_op(
+        op_type, _softmax_xent, [labels, logits], name=name,
+        attrs={"axis": axis, "stop_labels": stop_labels},
+        out_avals=[Aval(out, logits.dtype)],
+    ).outputs[0]  # fmt: skip
+
+
+def softmax_cross_entropy_with_logits(
+    _sentinel: Any = None, labels: Any = None, logits: Any = None, dim: int = -1,
+    name: str | None = None, axis: int | None = None,
+) -> Tensor:  # fmt: skip
+    """Softmax cross-entropy with probability ``labels``; no gradient into labels.
+
+    Args:
+        _sentinel: Catches positional calls, as TF1 does.
+        labels: A distribution over classes per example, shaped like ``logits``.
+        logits: Unscaled log probabilities.
+        dim: The class dimension (TF1's name for ``axis``).
+        name: Op name.
+        axis: The class dimension.
+
+    Returns:
+        The per-example loss (``logits`` without the class dim).
+
+    Raises:
+        ValueError: positional arguments, a missing argument or incompatible shapes.
+    """
+    _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    axis = dim if axis is None else axis
+    return _softmax_xent_op(labels, logits, axis, name, stop_labels=True)
+
+
+def softmax_cross_entropy_with_logits_v2(
+    labels: Any, logits: Any, axis: int | None = None, name: str | None = None,
+    dim: int | None = None,
+) -> Tensor:  # fmt: skip
+    """Softmax cross-entropy whose gradient also flows into ``labels``.
+
+    Raises:
+        ValueError: incompatible shapes, or both ``axis`` and ``dim``.
+    """
+    return _softmax_xent_op(labels, logits, _axis(axis, dim), name, stop_labels=False)
+
+
+def _sigmoid_xent(labels: Any, logits: Any) -> Any:
+    # max(x, 0) - x * z + log(1 + exp(-|x|)): TF1's overflow-free form.
+    return (jnp.maximum(logits, 0) - logits * labels
+            + jnp.log1p(jnp.exp(-jnp.abs(logits))))  # fmt: skip
+
+
+def _same_shape_op(op_type: str, fn: Any, labels: Any, logits: Any, name: str,
+                   extra: Sequence[Any] = (), attrs: dict | None = None) -> Tensor:  # fmt: skip
+    logits = convert_to_tensor(logits, name="logits")
+    labels = convert_to_tensor(labels, dtype=logits.dtype, name="labels")
+    out = _merged(labels.shape, logits.shape, f"logits and labels must have the same shape "
+                  f"({logits.shape} vs {labels.shape})")  # fmt: skip
+    extra = [convert_to_tensor(e, dtype=logits.dtype) for e in extra]
+    return make_op(
+        op_type, fn, [labels, logits, *extra], name=name, attrs=attrs,
+        out_avals=[Aval(out.as_tuple(), logits.dtype)],
+    ).outputs[0]  # fmt: skip
+
+
+def sigmoid_cross_entropy_with_logits(
+    _sentinel: Any = None,
+    labels: Any = None,
+    logits: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """Elementwise logistic loss ``-z log(sigmoid(x)) - (1-z) log(1-sigmoid(x))``.
+
+    Raises:
+        ValueError: positional arguments, a missing argument or different shapes.
+    """
+    _ensure_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
+    return _same_shape_op("SigmoidCrossEntropyWithLogits", _sigmoid_xent, labels,
+                          logits, name or "logistic_loss")  # fmt: skip
+
+
+def _weighted_xent(labels: Any, logits: Any, pos_weight: Any) -> Any:
+    log_weight = 1 + (pos_weight - 1) * labels
+    return (1 - labels) * logits + log_weight * (
+        jnp.log1p(jnp.exp(-jnp.abs(logits))) + jnp.maximum(-logits, 0)
+    )
+
+
+def weighted_cross_entropy_with_logits(
+    labels: Any = None, logits: Any = None, pos_weight: Any = None,
+    name: str | None = None, targets: Any = None,
+) -> Tensor:  # fmt: skip
+    """Logistic loss with the positive term weighted by ``pos_weight``.
+
+    Raises:
+        ValueError: ``labels`` and ``targets`` both given, or different shapes.
+    """
+    if labels is not None and targets is not None:
+        raise ValueError("Cannot specify both 'targets' and 'labels'")
+    labels = targets if labels is None else labels
+    return _same_shape_op("WeightedCrossEntropyWithLogits", _weighted_xent, labels,
+                          logits, name or "logistic_loss", [pos_weight])  # fmt: skip
+
+
+def _log_poisson(targets: Any, log_input: Any, *, full: bool) -> Any:
+    loss = jnp.exp(log_input) - log_input * targets
+    if full:
+        safe = jnp.where(targets > 1, targets, 1)
+        stirling = safe * jnp.log(safe) - safe + 0.5 * jnp.log(2 * np.pi * safe)
+        loss = loss + jnp.where(targets > 1, stirling, 0)
+    return loss
+
+
+def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False,
+                     name: str | None = None) -> Tensor:  # fmt: skip
+    """Poisson negative log likelihood ``exp(c) - z * c`` (+ Stirling term).
+
+    Raises:
+        ValueError: different shapes.
+    """
+    return _same_shape_op("LogPoissonLoss", _log_poisson, targets, log_input,
+                          name or "log_poisson_loss",
+                          attrs={"full": bool(compute_full_loss)})  # fmt: skip
+
+
+# -- lookups and ranking --------------------------------------------------------
+
+
+def _embedding_lookup(*args: Any, strategy: str, max_norm: float | None) -> Any:
+    params, ids = args[:-1], args[-1].astype(jnp.int32)
+    if len(params) == 1:
+        table, index = params[0], ids
+    else:
+        table = jnp.concatenate(params, axis=0)
+        index = ids if strategy == "div" else _mod_index(ids, params)
+    out = jnp.take(table, index, axis=0)
+    if max_norm is not None:
+        axes = tuple(range(ids.ndim, out.ndim))
+        norm = jnp.sqrt(jnp.sum(jnp.square(out), axis=axes, keepdims=True))
+        out = out * max_norm / jnp.maximum(norm, max_norm)
+    return out
+
+
+def _mod_index(ids: Any, params: Sequence[Any]) -> Any:
+    n = len(params)
+    offsets = np.cumsum([0] + [p.shape[0] for p in params[:-1]]).astype(np.int32)
+    return jnp.asarray(offsets)[ids % n] + ids // n
+
+
+def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod",
+                     name: str | None = None, validate_indices: bool = True,
+                     max_norm: float | None = None) -> Tensor:  # fmt: skip
+    """Rows of ``params`` for ``ids`` (any shape): ``[*ids.shape, *params.shape[1:]]``.
+
+    A list of tensors is one table split along dim 0: with "mod", id ``i``
+    is row ``i // n`` of part ``i % n``; with "div", parts are contiguous.
+
+    Differs from TF1: an out-of-range id gives NaN rows (no error).
+
+    Args:
+        params: A tensor, variable or list of them.
+        ids: int32/int64 ids.
+        partition_strategy: "mod" or "div".
+        name: Op name.
+        validate_indices: Ignored, as in TF1.
+        max_norm: Rows with a larger L2 norm are scaled down to it.
+
+    Raises:
+        ValueError: an unknown strategy or no params.
+    """
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"Unrecognized partition strategy: {partition_strategy}")
+    parts = list(params) if isinstance(params, list | tuple) else [params]
+    if not parts:
+        raise ValueError("Need at least one param")
+    tensors = [convert_to_tensor(p) for p in parts]
+    ids = convert_to_tensor(ids, name="ids")
+    attrs = {"strategy": partition_strategy,
+             "max_norm": None if max_norm is None else float(max_norm)}  # fmt: skip
+    return make_op("GatherV2", _embedding_lookup, [*tensors, ids],
+                   name=name or "embedding_lookup", attrs=attrs).outputs[0]  # fmt: skip
+
+
+def _in_top_k(predictions: Any, targets: Any, *, k: int) -> Any:
+    classes = predictions.shape[-1]
+    valid = (targets >= 0) & (targets < classes)
+    safe = jnp.clip(targets, 0, classes - 1).astype(jnp.int32)
+    target = jnp.take_along_axis(predictions, safe[:, None], axis=1)
+    # Ties with the target do not push it out; a non-finite target never counts.
+    above = jnp.sum(predictions > target, axis=1)
+    return valid & jnp.isfinite(target[:, 0]) & (above < k)
+
+
+def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:
+    """Whether each target class is among the ``k`` largest predictions.
+
+    Args:
+        predictions: ``[batch, classes]`` float32.
+        targets: ``[batch]`` int32/int64 class ids.
+        k: How many top entries count.
+        name: Op name.
+
+    Returns:
+        A ``[batch]`` bool tensor.
+    """
+    predictions = convert_to_tensor(predictions, name="predictions")
+    targets = convert_to_tensor(targets, name="targets")
+    return make_op("InTopKV2", _in_top_k, [predictions, targets],
+                   name=name or "in_top_k", attrs={"k": int(k)}).outputs[0]  # fmt: skip
+
+
+class TopKV2(NamedTuple):
+    """The result of ``top_k``."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _top_k(x: Any, *, k: int) -> tuple[Any, Any]:
+    return lax.top_k(x, k)
+
+
+def top_k(
+    input: Any, k: int = 1, sorted: bool = True, name: str | None = None
+) -> TopKV2:
+    """The ``k`` largest entries of the last dim and their int32 indices.
+
+    ``sorted=False`` still returns them in descending order.
+    """
+    x = convert_to_tensor(input, name="input")
+    op = make_op("TopKV2", _top_k, [x], name=name or "TopKV2", attrs={"k": int(k)})
+    return TopKV2(op.outputs[0], op.outputs[1])

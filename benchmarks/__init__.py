@@ -1,0 +1,1 @@
+"""Ratio benchmarks of jaxsession against hand-written raw JAX (``make bench``)."""

@@ -1,0 +1,45 @@
+"""The host side of a run: ops evaluated before and after the device call.
+
+Before the call, HOST_OPS (variable status, iterator get-next/initialize)
+produce values that enter the call like feeds. After it, HOST_POST_OPS
+(summaries) turn fetched device values into host values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jaxsession import errors
+from jaxsession.engine.plan import Plan
+from jaxsession.graph.core import Operation, Tensor
+from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS, constant_value
+
+
+def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:
+    if t in values:
+        return values[t]
+    known = constant_value(t)
+    if known is None:
+        raise errors.UnimplementedError(
+            None, op,
+            f"{op!r} (created at {op.source}) runs on the host before the device and "
+            f"needs {t.name} to be fed or constant.",
+        )  # fmt: skip
+    return known
+
+
+def run_host_ops(plan: Plan, ctx: Any, feeds: dict[Tensor, Any]) -> dict[Tensor, Any]:
+    """Feeds plus the outputs of the plan's host ops, evaluated in order."""
+    values = dict(feeds)
+    for op in plan.host_ops:
+        inputs = [_host_input(op, t, values) for t in op.inputs]
+        values.update(zip(op.outputs, HOST_OPS[op.type](op, ctx, inputs)))
+    return values
+
+
+def run_host_post_ops(plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any]:
+    """Adds the outputs of the plan's post ops (summaries) to ``values``."""
+    for op in plan.host_post_ops:
+        out = HOST_POST_OPS[op.type](op, [values[t] for t in op.inputs])
+        values[op.outputs[0]] = out
+    return values

@@ -1,0 +1,719 @@
+"""``tf.data``: input pipelines run on the host, consumed by graph iterators.
+
+A Dataset describes how to produce elements (nested tuples/dicts of NumPy
+arrays). Transformations (``map``, ``batch``, ``shuffle``, ...) run in
+Python on the host. An iterator's ``get_next()`` is a graph op whose value is
+produced on the host before each run and copied to the device ahead of time
+by the engine's infeed (``engine/infeed.py``); the end of the data raises
+``errors.OutOfRangeError`` from ``Session.run``.
+
+Differs from TF1: ``map`` functions may be plain NumPy functions; a function
+built from graph ops (TF1 style) is compiled with JAX and run on the host.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import jax
+import numpy as np
+
+from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
+from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
+from jaxsession.graph.ops import constant_value, make_op, subgraph as subgraph_lib
+
+__all__ = [
+    "Dataset",
+    "Iterator",
+    "make_initializable_iterator",
+    "make_one_shot_iterator",
+]
+
+# A producer makes a fresh Python iterator of elements, given the values of
+# the dataset's graph inputs (placeholders fed to the iterator initializer).
+Producer = Callable[[dict[Tensor, Any]], Iterator[Any]]
+
+
+def _is_leaf(x: Any) -> bool:
+    return not isinstance(x, tuple | list | dict)
+
+
+def _flatten(structure: Any) -> tuple[list[Any], Any]:
+    return jax.tree_util.tree_flatten(structure, is_leaf=_is_leaf)
+
+
+class Dataset:
+    """A description of a sequence of elements (``tf.data.Dataset``).
+
+    Args:
+        producer: Makes a fresh iterator of elements.
+        types: Nested structure of DTypes.
+        shapes_: Nested structure of TensorShapes.
+        inputs: Graph tensors whose values the producer needs.
+    """
+
+    def __init__(
+        self,
+        producer: Producer,
+        types: Any,
+        shapes_: Any,
+        inputs: tuple[Tensor, ...] = (),
+    ):
+        self._producer = producer
+        self._types = types
+        self._shapes = shapes_
+        self._inputs = inputs
+
+    # -- structure ----------------------------------------------------------
+
+    @property
+    def output_types(self) -> Any:
+        """Nested structure of the elements' dtypes."""
+        return self._types
+
+    @property
+    def output_shapes(self) -> Any:
+        """Nested structure of the elements' static shapes."""
+        return self._shapes
+
+    @property
+    def output_classes(self) -> Any:
+        """Nested structure of ``Tensor`` (TF1 compatibility)."""
+        return jax.tree_util.tree_map(lambda _: Tensor, self._types, is_leaf=_is_leaf)
+
+    @property
+    def element_spec(self) -> Any:
+        """Nested structure of (shape, dtype) pairs."""
+        return jax.tree_util.tree_map(
+            lambda s, t: (s, t), self._shapes, self._types, is_leaf=_is_leaf
+        )
+
+    def _derive(
+        self, producer: Producer, types: Any = None, shapes_: Any = None
+    ) -> Dataset:
+        return Dataset(
+            producer,
+            self._types if types is None else types,
+            self._shapes if shapes_ is None else shapes_,
+            self._inputs,
+        )
+
+    # -- sources ------------------------------------------------------------
+
+    @staticmethod
+    def from_tensor_slices(tensors: Any) -> Dataset:
+        """Elements are the slices of ``tensors`` along their first axis.
+
+        ``tensors`` may hold NumPy arrays, constants, or placeholders fed to
+        the iterator's initializer.
+
+        Raises:
+            ValueError: the components have different first dims.
+        """
+        leaves, treedef = _flatten(tensors)
+        sources = [_Source.of(x) for x in leaves]
+        firsts = {
+            s.shape[0]
+            for s in sources
+            if s.shape.ndims and s.shape[0].value is not None
+        }
+        if len({f.value for f in firsts}) > 1:
+            raise ValueError(
+                "Dimensions of the components of from_tensor_slices must all match: "
+                f"got first dims {sorted(f.value for f in firsts)}"
+            )
+        types = treedef.unflatten([s.dtype for s in sources])
+        out_shapes = treedef.unflatten([s.shape[1:] for s in sources])
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            arrays = [s.value(values) for s in sources]
+            n = len(arrays[0])
+            if any(len(a) != n for a in arrays):
+                raise ValueError("from_tensor_slices components have different lengths")
+            for i in range(n):
+                yield treedef.unflatten([a[i] for a in arrays])
+
+        return Dataset(produce, types, out_shapes, _inputs_of(sources))
+
+    @staticmethod
+    def from_tensors(tensors: Any) -> Dataset:
+        """A dataset of exactly one element, ``tensors``."""
+        leaves, treedef = _flatten(tensors)
+        sources = [_Source.of(x) for x in leaves]
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            yield treedef.unflatten([s.value(values) for s in sources])
+
+        return Dataset(
+            produce,
+            treedef.unflatten([s.dtype for s in sources]),
+            treedef.unflatten([s.shape for s in sources]),
+            _inputs_of(sources),
+        )
+
+    @staticmethod
+    def range(*args: int) -> Dataset:
+        """int64 scalars from ``range(*args)``."""
+        spec = tuple(int(a) for a in args)
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            return (np.int64(i) for i in range(*spec))
+
+        return Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
+
+    @staticmethod
+    def from_generator(generator: Callable[..., Iterable[Any]], output_types: Any,
+                       output_shapes: Any = None, args: tuple = ()) -> Dataset:  # fmt: skip
+        """Elements produced by calling ``generator(*args)`` anew for each iteration.
+
+        Raises:
+            TypeError: an element does not match ``output_types``.
+            ValueError: an element does not match ``output_shapes``.
+        """
+        types = jax.tree_util.tree_map(
+            dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
+        )
+        if output_shapes is None:
+            output_shapes = jax.tree_util.tree_map(
+                lambda _: None, types, is_leaf=_is_leaf
+            )
+        out_shapes = jax.tree_util.tree_map(
+            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
+        )
+        type_leaves, treedef = _flatten(types)
+        shape_leaves = treedef.flatten_up_to(out_shapes)
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            for element in generator(*args):
+                leaves = treedef.flatten_up_to(element)
+                yield treedef.unflatten([
+                    _check_element(x, t, s) for x, t, s in zip(leaves, type_leaves, shape_leaves)
+                ])  # fmt: skip
+
+        return Dataset(produce, types, out_shapes)
+
+    @staticmethod
+    def zip(datasets: Any) -> Dataset:
+        """Elements are tuples (or the nesting of ``datasets``) of zipped elements."""
+        leaves, treedef = jax.tree_util.tree_flatten(
+            datasets, is_leaf=lambda d: isinstance(d, Dataset)
+        )
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            its = [d._producer(values) for d in leaves]
+            for parts in zip(*its):
+                yield treedef.unflatten(list(parts))
+
+        inputs = tuple(dict.fromkeys(t for d in leaves for t in d._inputs))
+        return Dataset(
+            produce,
+            treedef.unflatten([d.output_types for d in leaves]),
+            treedef.unflatten([d.output_shapes for d in leaves]),
+            inputs,
+        )
+
+    # -- transformations ------------------------------------------------------
+
+    def map(
+        self, map_func: Callable[..., Any], num_parallel_calls: int | None = None
+    ) -> Dataset:
+        """Applies ``map_func`` to each element (tuples are unpacked into arguments).
+
+        ``map_func`` may be a NumPy function, or build graph ops from tensors
+        as in TF1 (then it is compiled with JAX and run on the host).
+        """
+        graph_fn = _GraphMapFn.try_build(map_func, self._types, self._shapes)
+        if graph_fn is not None:
+            return self._derive(
+                graph_fn.producer(self._producer), graph_fn.types, graph_fn.shapes
+            )
+        fn = _call_unpacked(map_func)
+        types, out_shapes = _infer_numpy_spec(fn, self._types, self._shapes)
+        producer = self._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            return (fn(e) for e in producer(values))
+
+        return self._derive(produce, types, out_shapes)
+
+    def filter(self, predicate: Callable[..., Any]) -> Dataset:
+        """Keeps the elements for which ``predicate`` (a NumPy function) is true."""
+        fn = _call_unpacked(predicate)
+        producer = self._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            return (e for e in producer(values) if bool(np.asarray(fn(e))))
+
+        return self._derive(produce)
+
+    def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
+        """Stacks consecutive elements into batches of ``batch_size``."""
+        producer = self._producer
+        batch_size = int(batch_size)
+        lead = batch_size if drop_remainder else None
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            it = producer(values)
+            while True:
+                chunk = list(itertools.islice(it, batch_size))
+                if not chunk or (drop_remainder and len(chunk) < batch_size):
+                    return
+                leaves = [_flatten(e)[0] for e in chunk]
+                treedef = _flatten(chunk[0])[1]
+                yield treedef.unflatten([np.stack(col) for col in zip(*leaves)])
+
+        out_shapes = jax.tree_util.tree_map(
+            lambda s: shapes.TensorShape([lead]).concatenate(s),
+            self._shapes,
+            is_leaf=_is_shape,
+        )
+        return self._derive(produce, shapes_=out_shapes)
+
+    def unbatch(self) -> Dataset:
+        """Splits each element along its first axis into separate elements."""
+        producer = self._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            for element in producer(values):
+                leaves, treedef = _flatten(element)
+                for i in range(len(leaves[0])):
+                    yield treedef.unflatten([x[i] for x in leaves])
+
+        out_shapes = jax.tree_util.tree_map(
+            lambda s: s[1:], self._shapes, is_leaf=_is_shape
+        )
+        return self._derive(produce, shapes_=out_shapes)
+
+    def shuffle(self, buffer_size: int, seed: int | None = None,
+                reshuffle_each_iteration: bool = True) -> Dataset:  # fmt: skip
+        """Shuffles with a buffer of ``buffer_size`` elements, as TF1 does.
+
+        With a graph or op seed the order is reproducible across program runs.
+        """
+        graph_seed, op_seed = random_lib.get_seed(seed)
+        producer = self._producer
+        epochs = itertools.count()
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            epoch = next(epochs) if reshuffle_each_iteration else 0
+            rng = np.random.default_rng([graph_seed, op_seed, epoch])
+            buffer: list[Any] = []
+            for element in producer(values):
+                if len(buffer) < buffer_size:
+                    buffer.append(element)
+                    continue
+                i = int(rng.integers(len(buffer)))
+                buffer[i], element = element, buffer[i]
+                yield element
+            rng.shuffle(buffer)
+            yield from buffer
+
+        return self._derive(produce)
+
+    def repeat(self, count: int | None = None) -> Dataset:
+        """Repeats the dataset ``count`` times (forever when None or -1)."""
+        producer = self._producer
+        forever = count is None or count < 0
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            epochs = itertools.count() if forever else range(count)
+            for _ in epochs:
+                empty = True
+                for element in producer(values):
+                    empty = False
+                    yield element
+                if empty:
+                    return
+
+        return self._derive(produce)
+
+    def take(self, count: int) -> Dataset:
+        """The first ``count`` elements (all when -1)."""
+        producer = self._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            it = producer(values)
+            return it if count < 0 else itertools.islice(it, count)
+
+        return self._derive(produce)
+
+    def skip(self, count: int) -> Dataset:
+        """All but the first ``count`` elements (none when -1)."""
+        producer = self._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            it = producer(values)
+            return iter(()) if count < 0 else itertools.islice(it, count, None)
+
+        return self._derive(produce)
+
+    def concatenate(self, dataset: Dataset) -> Dataset:
+        """This dataset's elements followed by ``dataset``'s."""
+        first, second = self._producer, dataset._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            yield from first(values)
+            yield from second(values)
+
+        out = self._derive(produce)
+        out._inputs = tuple(dict.fromkeys(self._inputs + dataset._inputs))
+        return out
+
+    def cache(self, filename: str = "") -> Dataset:
+        """Keeps the elements in memory after the first full pass."""
+        producer = self._producer
+        store: list[Any] = []
+        complete = [False]
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            if complete[0]:
+                yield from store
+                return
+            store.clear()
+            for element in producer(values):
+                store.append(element)
+                yield element
+            complete[0] = True
+
+        return self._derive(produce)
+
+    def prefetch(self, buffer_size: int) -> Dataset:
+        """Accepted: iterators always prefetch to the device in the background."""
+        return self
+
+    def enumerate(self, start: int = 0) -> Dataset:
+        """Pairs each element with its int64 index."""
+        producer = self._producer
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            return ((np.int64(i), e) for i, e in enumerate(producer(values), start))
+
+        return self._derive(
+            produce,
+            (dtypes_lib.int64, self._types),
+            (shapes.TensorShape([]), self._shapes),
+        )
+
+    # -- iterators -------------------------------------------------------------
+
+    def make_one_shot_iterator(self) -> Iterator_:
+        """An iterator that starts on first use and cannot be re-initialized.
+
+        Raises:
+            ValueError: the dataset depends on placeholders (use an initializable iterator).
+        """
+        if self._inputs:
+            raise ValueError(
+                "Failed to create a one-shot iterator for a dataset that depends on "
+                f"placeholders {[t.name for t in self._inputs]}; use "
+                "make_initializable_iterator() instead."
+            )
+        it = Iterator_(self._types, self._shapes)
+        it._one_shot = self
+        return it
+
+    def make_initializable_iterator(self, shared_name: str | None = None) -> Iterator_:
+        """An iterator that must be initialized by running ``iterator.initializer``."""
+        it = Iterator_(self._types, self._shapes)
+        it._initializer = it.make_initializer(self)
+        return it
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._producer({})
+
+
+def _is_shape(x: Any) -> bool:
+    return isinstance(x, shapes.TensorShape)
+
+
+class _Source:
+    """One component of a from_tensor_slices/from_tensors source."""
+
+    def __init__(
+        self, array: np.ndarray | None, tensor: Tensor | None, dtype: Any, shape: Any
+    ):
+        self.array, self.tensor, self.dtype, self.shape = array, tensor, dtype, shape
+
+    @staticmethod
+    def of(x: Any) -> _Source:
+        if isinstance(x, Tensor):
+            known = constant_value(x)
+            if known is not None:
+                return _Source(known, None, x.dtype, x.shape)
+            return _Source(None, x, x.dtype, x.shape)
+        if hasattr(x, "_as_tensor"):
+            raise TypeError(f"Datasets cannot read variables directly: {x!r}")
+        dtype = dtypes_lib.infer_dtype(x)
+        array = np.asarray(
+            x, dtype=dtype.np_dtype if dtype is not dtypes_lib.string else object
+        )
+        return _Source(array, None, dtype, shapes.TensorShape(array.shape))
+
+    def value(self, values: dict[Tensor, Any]) -> np.ndarray:
+        if self.tensor is None:
+            return self.array
+        return np.asarray(values[self.tensor])
+
+
+def _inputs_of(sources: list[_Source]) -> tuple[Tensor, ...]:
+    return tuple(s.tensor for s in sources if s.tensor is not None)
+
+
+def _check_element(
+    x: Any, dtype: dtypes_lib.DType, shape: shapes.TensorShape
+) -> np.ndarray:
+    arr = np.asarray(x)
+    if dtype is not dtypes_lib.string and arr.dtype.kind in "OSU":
+        raise TypeError(
+            f"generator yielded {x!r}, which does not match the expected type {dtype.name}"
+        )
+    arr = arr.astype(dtype.np_dtype) if dtype is not dtypes_lib.string else arr
+    if not shape.is_compatible_with(arr.shape):
+        raise ValueError(
+            f"generator yielded an element of shape {arr.shape} where an element of "
+            f"shape {shape} was expected."
+        )
+    return arr
+
+
+def _call_unpacked(fn: Callable[..., Any]) -> Callable[[Any], Any]:
+    def call(element: Any) -> Any:
+        return fn(*element) if isinstance(element, tuple) else fn(element)
+
+    return call
+
+
+def _dummy(dtype: dtypes_lib.DType, shape: shapes.TensorShape) -> np.ndarray:
+    dims = [
+        1 if d is None else d
+        for d in (shape.as_list() if shape.ndims is not None else [])
+    ]
+    return np.zeros(
+        dims, dtype=dtype.np_dtype if dtype is not dtypes_lib.string else object
+    )
+
+
+def _infer_numpy_spec(
+    fn: Callable[[Any], Any], types: Any, shapes_: Any
+) -> tuple[Any, Any]:
+    type_leaves, treedef = _flatten(types)
+    shape_leaves = treedef.flatten_up_to(shapes_)
+    dummy = treedef.unflatten([_dummy(t, s) for t, s in zip(type_leaves, shape_leaves)])
+    out = fn(dummy)
+    out_leaves, out_def = _flatten(out)
+    out_types = [dtypes_lib.infer_dtype(np.asarray(x)) if not hasattr(x, "dtype") else
+                 dtypes_lib.as_dtype(x.dtype) for x in out_leaves]  # fmt: skip
+    # A dim that depends on an unknown input dim cannot be told from one call.
+    unknown = any(s.ndims is None or None in s.as_list() for s in shape_leaves)
+    out_shapes = [shapes.unknown_shape(np.ndim(x)) if unknown else shapes.TensorShape(np.shape(x))
+                  for x in out_leaves]  # fmt: skip
+    return out_def.unflatten(out_types), out_def.unflatten(out_shapes)
+
+
+class _GraphMapFn:
+    """A TF1-style map function traced into graph ops, run with JAX on the host."""
+
+    def __init__(
+        self, sub: subgraph_lib.Subgraph, out_def: Any, types: Any, shapes_: Any
+    ):
+        self.sub = sub
+        self.out_def = out_def
+        self.types = types
+        self.shapes = shapes_
+        self._jitted = jax.jit(self._run)
+
+    def _run(self, *args: Any) -> list[Any]:
+        ext = [constant_value(t) for t in self.sub.externals]
+        outs, _ = self.sub.evaluate(args, ext, {})
+        return outs
+
+    @staticmethod
+    def try_build(
+        fn: Callable[..., Any], types: Any, shapes_: Any
+    ) -> _GraphMapFn | None:
+        graph = get_default_graph()
+        if graph.finalized:
+            return None
+        type_leaves, treedef = _flatten(types)
+        shape_leaves = treedef.flatten_up_to(shapes_)
+        with subgraph_lib.capture(graph) as created:
+            args = [_arg_tensor(t, s) for t, s in zip(type_leaves, shape_leaves)]
+            try:
+                out = _call_unpacked(fn)(treedef.unflatten(args))
+            except (TypeError, AttributeError, ValueError):
+                return None
+        out_leaves, out_def = _flatten(out)
+        if not out_leaves or not all(isinstance(t, Tensor) for t in out_leaves):
+            return None
+        sub = subgraph_lib.from_region(created, args, out_leaves)
+        if (
+            sub.reads
+            or sub.writes
+            or sub.random
+            or any(constant_value(t) is None for t in sub.externals)
+        ):
+            raise ValueError(
+                "A Dataset.map function may only use its arguments and constants; it "
+                "reads variables, draws random numbers, or uses other graph tensors."
+            )
+        return _GraphMapFn(
+            sub, out_def,
+            out_def.unflatten([t.dtype for t in out_leaves]),
+            out_def.unflatten([t.shape for t in out_leaves]),
+        )  # fmt: skip
+
+    def producer(self, upstream: Producer) -> Producer:
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            for element in upstream(values):
+                leaves = _flatten(element)[0]
+                outs = self._jitted(*[np.asarray(x) for x in leaves])
+                yield self.out_def.unflatten([np.asarray(o) for o in outs])
+
+        return produce
+
+
+def _no_lowering(**_: Any) -> Any:
+    raise RuntimeError("dataset arguments only exist inside a map function")
+
+
+def _arg_tensor(dtype: dtypes_lib.DType, shape: shapes.TensorShape) -> Tensor:
+    aval = Aval(shape.as_tuple(), dtype)
+    return make_op(
+        "DatasetArg", _no_lowering, (), name="arg", out_avals=[aval]
+    ).outputs[0]
+
+
+# -- iterators as graph ops --------------------------------------------------------
+
+
+def _host_only(*_: Any, **__: Any) -> Any:
+    raise RuntimeError("iterator ops are evaluated on the host by the session")
+
+
+class Iterator_:
+    """Produces a dataset's elements as graph tensors (``tf.data.Iterator``).
+
+    Args:
+        output_types: Nested structure of dtypes.
+        output_shapes: Nested structure of shapes.
+    """
+
+    def __init__(self, output_types: Any, output_shapes: Any = None):
+        self._types = jax.tree_util.tree_map(
+            dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
+        )
+        if output_shapes is None:
+            output_shapes = jax.tree_util.tree_map(
+                lambda _: None, self._types, is_leaf=_is_leaf
+            )
+        self._shapes = jax.tree_util.tree_map(
+            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
+        )
+        self._one_shot: Dataset | None = None
+        self._initializer: Operation | None = None
+        self._graph = get_default_graph()
+
+    @staticmethod
+    def from_structure(output_types: Any, output_shapes: Any = None,
+                       shared_name: str | None = None, output_classes: Any = None) -> Iterator_:  # fmt: skip
+        """An iterator not bound to a dataset; bind one with ``make_initializer``."""
+        return Iterator_(output_types, output_shapes)
+
+    @property
+    def output_types(self) -> Any:
+        """Nested structure of dtypes."""
+        return self._types
+
+    @property
+    def output_shapes(self) -> Any:
+        """Nested structure of static shapes."""
+        return self._shapes
+
+    @property
+    def initializer(self) -> Operation:
+        """The op (re)starting the iterator over its dataset.
+
+        Raises:
+            ValueError: the iterator was not made by make_initializable_iterator.
+        """
+        if self._initializer is None:
+            raise ValueError(
+                "Iterator does not have an initializer: it was not created with "
+                "make_initializable_iterator()."
+            )
+        return self._initializer
+
+    def make_initializer(self, dataset: Dataset, name: str | None = None) -> Operation:
+        """An op that (re)starts this iterator over ``dataset``.
+
+        Raises:
+            TypeError: the dataset's types do not match the iterator's.
+            ValueError: the dataset's shapes are not compatible with the iterator's.
+        """
+        _check_structure(self, dataset)
+        return make_op(
+            "MakeIterator", _host_only, dataset._inputs, name=name or "MakeIterator",
+            attrs={"iterator": self, "dataset": dataset}, out_avals=[],
+        )  # fmt: skip
+
+    def get_next(self, name: str | None = None) -> Any:
+        """Tensors holding the next element; running them past the end raises OutOfRangeError."""
+        type_leaves, treedef = _flatten(self._types)
+        shape_leaves = treedef.flatten_up_to(self._shapes)
+        avals = [Aval(s.as_tuple(), t) for t, s in zip(type_leaves, shape_leaves)]
+        op = make_op(
+            "IteratorGetNext", _host_only, (), name=name or "IteratorGetNext",
+            attrs={"iterator": self}, out_avals=avals,
+        )  # fmt: skip
+        return treedef.unflatten(list(op.outputs))
+
+    def string_handle(self, name: str | None = None) -> Tensor:
+        """Unsupported: feedable iterators are replaced by ``from_structure``."""
+        from jaxsession import errors
+
+        raise errors.UnimplementedError(
+            None, None, "string_handle is not supported; use Iterator.from_structure"
+        )
+
+
+Iterator = Iterator_
+
+
+def _check_structure(it: Iterator_, dataset: Dataset) -> None:
+    want_types, treedef = _flatten(it.output_types)
+    try:
+        got_types = treedef.flatten_up_to(dataset.output_types)
+    except (ValueError, TypeError):
+        raise TypeError(
+            f"Expected output types {it.output_types} but got dataset with output types "
+            f"{dataset.output_types}."
+        ) from None
+    if list(want_types) != list(got_types):
+        raise TypeError(
+            f"Expected output types {it.output_types} but got dataset with output types "
+            f"{dataset.output_types}."
+        )
+    want_shapes = treedef.flatten_up_to(it.output_shapes)
+    got_shapes = treedef.flatten_up_to(dataset.output_shapes)
+    if not all(w.is_compatible_with(g) for w, g in zip(want_shapes, got_shapes)):
+        raise ValueError(
+            f"Expected output shapes compatible with {it.output_shapes} but got dataset "
+            f"with output shapes {dataset.output_shapes}."
+        )
+
+
+def make_one_shot_iterator(dataset: Dataset) -> Iterator_:
+    """``tf.compat.v1.data.make_one_shot_iterator``."""
+    return dataset.make_one_shot_iterator()
+
+
+def make_initializable_iterator(
+    dataset: Dataset, shared_name: str | None = None
+) -> Iterator_:
+    """``tf.compat.v1.data.make_initializable_iterator``."""
+    return dataset.make_initializable_iterator(shared_name)
+
+
+ITERATOR_OPS = ("MakeIterator", "IteratorGetNext")

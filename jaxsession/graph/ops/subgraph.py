@@ -1,0 +1,159 @@
+"""A region of graph ops evaluated as one function inside another op.
+
+Control flow (``cond``, ``while_loop``) and ``gradients`` build an op whose
+lowering runs a set of other ops. A ``Subgraph`` holds those ops in order, the
+tensors given to it as arguments, the tensors it captures from outside (which
+become the wrapping op's inputs), and the variables it reads and writes
+(which become the wrapping op's reads and writes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jaxsession.graph.core import Graph, Operation, Tensor
+from jaxsession.graph.ops import HOST_OPS, apply_op
+
+
+@dataclass(frozen=True, eq=False)
+class Subgraph:
+    """Ops computing ``outputs`` from ``args``, ``externals`` and state.
+
+    Attributes:
+        ops: The ops in execution (creation) order.
+        args: Tensors whose values the caller passes in.
+        externals: Tensors made outside the region that its ops use.
+        outputs: Tensors whose values the evaluation returns.
+        reads: Variables some op reads.
+        writes: Variables some op writes.
+        random: Whether some op draws random numbers.
+    """
+
+    ops: tuple[Operation, ...]
+    args: tuple[Tensor, ...]
+    externals: tuple[Tensor, ...]
+    outputs: tuple[Tensor, ...]
+    reads: tuple[Any, ...]
+    writes: tuple[Any, ...]
+    random: bool
+
+    def evaluate(
+        self,
+        arg_values: Sequence[Any],
+        external_values: Sequence[Any],
+        state: dict[Any, Any],
+        key: Any = None,
+    ) -> tuple[list[Any], dict[Any, Any]]:
+        """Runs the ops; returns output values and the updated state dict.
+
+        Reads inside the region see the latest value in ``state``.
+        """
+        env = dict(zip(self.args, arg_values))
+        env.update(zip(self.externals, external_values))
+        state = dict(state)
+        for op in self.ops:
+            outs = apply_op(
+                op, [env[t] for t in op.inputs], [state[v] for v in op.reads], key
+            )
+            env.update(zip(op.outputs, outs))
+            for v, index in op.writes:
+                state[v] = outs[index]
+        return [env[t] for t in self.outputs], state
+
+
+def _collect(
+    ops: Sequence[Operation], args: Sequence[Tensor], outputs: Sequence[Tensor]
+) -> Subgraph:
+    inside = set(ops)
+    arg_set = set(args)
+    externals: dict[Tensor, None] = {}
+    for op in ops:
+        for t in op.inputs:
+            if t.op not in inside and t not in arg_set:
+                externals.setdefault(t)
+    for t in outputs:
+        if t.op not in inside and t not in arg_set:
+            externals.setdefault(t)
+    reads = {v: None for op in ops for v in op.reads}
+    writes = {v: None for op in ops for v, _ in op.writes}
+    return Subgraph(
+        ops=tuple(sorted(ops, key=lambda o: o.id)),
+        args=tuple(args),
+        externals=tuple(externals),
+        outputs=tuple(outputs),
+        reads=tuple(reads),
+        writes=tuple(writes),
+        random=any(op.random for op in ops),
+    )
+
+
+def from_region(
+    created: Sequence[Operation], args: Sequence[Tensor], outputs: Sequence[Tensor]
+) -> Subgraph:
+    """The ops among ``created`` that ``outputs`` need (by data or control edge).
+
+    Args:
+        created: Ops made while building a branch or loop body.
+        args: Tensors standing for the region's arguments (loop variables).
+        outputs: The region's results.
+    """
+    region = set(created)
+    arg_set = set(args)
+    needed: set[Operation] = set()
+    stack = [t.op for t in outputs if t not in arg_set]
+    while stack:
+        op = stack.pop()
+        if op in needed or op not in region:
+            continue
+        needed.add(op)
+        stack.extend(t.op for t in op.inputs if t not in arg_set)
+        stack.extend(op.control_inputs)
+    _reject_host_ops(needed)
+    return _collect(list(needed), args, outputs)
+
+
+def from_path(args: Sequence[Tensor], outputs: Sequence[Tensor]) -> Subgraph:
+    """The ops on some path from ``args`` to ``outputs`` (for gradients).
+
+    Ops that write state are left out: their outputs are captured as values.
+    """
+    arg_set = set(args)
+    graph = (args or outputs)[0].graph
+    downstream: set[Operation] = set()
+    for op in graph.get_operations():
+        if op.writes:
+            continue
+        if any(t in arg_set or t.op in downstream for t in op.inputs):
+            downstream.add(op)
+    on_path: set[Operation] = set()
+    stack = [t.op for t in outputs if t not in arg_set]
+    while stack:
+        op = stack.pop()
+        if op in on_path or op not in downstream:
+            continue
+        on_path.add(op)
+        stack.extend(t.op for t in op.inputs if t not in arg_set)
+    _reject_host_ops(on_path)
+    return _collect(list(on_path), args, outputs)
+
+
+def _reject_host_ops(ops: set[Operation]) -> None:
+    for op in ops:
+        if op.type in HOST_OPS:
+            raise ValueError(
+                f"{op!r} is evaluated on the host and cannot be used in {op.type} regions"
+            )
+
+
+@contextlib.contextmanager
+def capture(graph: Graph) -> Iterator[list[Operation]]:
+    """Collects the ops created on ``graph`` inside the block."""
+    created: list[Operation] = []
+    start = graph.version
+    try:
+        yield created
+    finally:
+        created.extend(graph.get_operations()[start:])

@@ -1,0 +1,665 @@
+"""Summary ops (``tf.summary.scalar`` ...) and the SUMMARIES collection.
+
+A summary op's value is a serialized ``Summary`` protocol buffer (a scalar
+string). Protocol buffers cannot be built on the device, so every summary op
+type is registered in ``HOST_POST_OPS``: the engine computes the op's inputs on
+the device, fetches them and builds the protobuf on the host after the call.
+The lowering functions registered with the ops are never called.
+
+Tags follow TF1: an op's tag is its unique name under the current name scope
+(``scalar("loss", x)`` inside ``name_scope("train")`` has tag ``train/loss``;
+a second ``loss`` gets ``train/loss_1``), with ``family`` prefixed.
+
+Differs from TF1: a tensor whose static shape is wrong for the summary is
+rejected when the op is built (ValueError, TF1's message); TF1 fails at run
+time, as we still do when the shape is only known then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import struct
+import wave
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from tensorboardX import summary as tbx_summary
+from tensorboardX.proto import types_pb2
+from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
+from tensorboardX.proto.tensor_pb2 import TensorProto
+from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+
+from jaxsession import errors
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.core import (
+    Aval,
+    GraphKeys,
+    Operation,
+    Tensor,
+    get_default_graph,
+)
+from jaxsession.graph.ops import HOST_POST_OPS, convert_to_tensor, make_op
+
+__all__ = [
+    "audio",
+    "histogram",
+    "image",
+    "merge",
+    "merge_all",
+    "scalar",
+    "tensor_summary",
+    "text",
+]
+
+logger = logging.getLogger("jaxsession")
+
+_INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
+_STRING_AVAL = Aval((), dtypes_lib.string)
+_IMAGE_DTYPES = (
+    dtypes_lib.uint8,
+    dtypes_lib.float32,
+    dtypes_lib.float16,
+    dtypes_lib.float64,
+)
+
+
+# -- building -----------------------------------------------------------------------
+
+
+def _clean_tag(name: str | None) -> str | None:
+    if name is None:
+        return None
+    new_name = _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
+    if new_name != name:
+        logger.info("Summary name %s is illegal; using %s instead.", name, new_name)
+    return new_name
+
+
+@contextlib.contextmanager
+def _summary_scope(name: str, family: str | None = None) -> Iterator[tuple[str, str]]:
+    """Yields ``(tag, scope)``: the tag is the unique scope name (TF1's rule)."""
+    name, family = _clean_tag(name), _clean_tag(family)
+    base = name if family is None else f"{family}/{name}"
+    with get_default_graph().name_scope(base) as scope:
+        inner = scope.rstrip("/")
+        yield (inner if family is None else f"{family}/{inner}"), scope
+
+
+def _collect(value: Tensor, collections: Sequence[str] | None) -> None:
+    keys = [GraphKeys.SUMMARIES] if collections is None else collections
+    for key in keys:
+        get_default_graph().add_to_collection(key, value)
+
+
+def _host_only(*args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError("summary ops are evaluated on the host, never lowered")
+
+
+def _summary_op(
+    op_type: str, inputs: Sequence[Tensor], name: str, **attrs: Any
+) -> Tensor:
+    op = make_op(
+        op_type, _host_only, inputs, name=name, attrs=attrs, out_avals=[_STRING_AVAL]
+    )
+    return op.outputs[0]
+
+
+def _fmt_shape(shape: Any) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _require_real(tensor: Tensor, param: str) -> None:
+    d = tensor.dtype
+    if not (d.is_floating or d.is_integer) or d.is_complex:
+        raise TypeError(
+            f"Value passed to parameter '{param}' has DataType {d.name} not in list of "
+            "allowed values: float32, float64, int32, uint8, int16, int8, int64, "
+            "bfloat16, uint16, float16, uint32, uint64"
+        )
+
+
+def _static_shape(tensor: Tensor) -> tuple[int | None, ...] | None:
+    return tensor.shape.as_tuple() if tensor.shape.ndims is not None else None
+
+
+def scalar(
+    name: str,
+    tensor: Any,
+    collections: Sequence[str] | None = None,
+    family: str | None = None,
+) -> Tensor:
+    """A summary holding one scalar value (``tf.summary.scalar``).
+
+    Args:
+        name: Name of the op; with the name scope it is the summary tag.
+        tensor: A real numeric scalar.
+        collections: Collections to add the op to (default ``[SUMMARIES]``).
+        family: Optional tag prefix, shown as a TensorBoard tab.
+
+    Returns:
+        A scalar string tensor: the serialized ``Summary``.
+
+    Raises:
+        TypeError: ``tensor`` is not real numeric.
+        ValueError: ``tensor`` is statically known not to be a scalar.
+    """
+    with _summary_scope(name, family) as (tag, scope):
+        tensor = convert_to_tensor(tensor)
+        _require_real(tensor, "values")
+        shape = _static_shape(tensor)
+        if shape is not None and shape != ():
+            raise ValueError(_scalar_shape_message(tag, shape))
+        value = _summary_op("ScalarSummary", [tensor], scope, tag=tag)
+    _collect(value, collections)
+    return value
+
+
+def histogram(
+    name: str,
+    values: Any,
+    collections: Sequence[str] | None = None,
+    family: str | None = None,
+) -> Tensor:
+    """A histogram of ``values`` with TF1's exponential buckets (``tf.summary.histogram``).
+
+    Args:
+        name: Name of the op; with the name scope it is the summary tag.
+        values: A real numeric tensor of any shape.
+        collections: Collections to add the op to (default ``[SUMMARIES]``).
+        family: Optional tag prefix.
+
+    Returns:
+        A scalar string tensor: the serialized ``Summary``.
+
+    Raises:
+        TypeError: ``values`` is not real numeric.
+    """
+    with _summary_scope(name, family) as (tag, scope):
+        values = convert_to_tensor(values)
+        _require_real(values, "values")
+        value = _summary_op("HistogramSummary", [values], scope, tag=tag)
+    _collect(value, collections)
+    return value
+
+
+def image(
+    name: str,
+    tensor: Any,
+    max_outputs: int = 3,
+    collections: Sequence[str] | None = None,
+    family: str | None = None,
+) -> Tensor:
+    """PNG images of a ``[batch, height, width, channels]`` tensor (``tf.summary.image``).
+
+    Channels are 1 (grayscale), 3 (RGB) or 4 (RGBA). uint8 values are used
+    as they are; float values are scaled as TF1 does: if all are
+    non-negative the largest becomes 255, otherwise 0 maps to 128 and the
+    largest magnitude to 255 (or 1); non-finite pixels are drawn red. Tags
+    are ``<tag>/image/<i>``, or ``<tag>/image`` when ``max_outputs`` is 1.
+
+    Args:
+        name: Name of the op; with the name scope it is the summary tag.
+        tensor: A 4-D uint8 or float tensor.
+        max_outputs: At most this many images of the batch are kept.
+        collections: Collections to add the op to (default ``[SUMMARIES]``).
+        family: Optional tag prefix.
+
+    Returns:
+        A scalar string tensor: the serialized ``Summary``.
+
+    Raises:
+        ValueError: the static shape is not 4-D with 1, 3 or 4 channels.
+    """
+    with _summary_scope(name, family) as (tag, scope):
+        tensor = convert_to_tensor(tensor)
+        if tensor.dtype not in _IMAGE_DTYPES:
+            raise TypeError(
+                f"Value passed to parameter 'tensor' has DataType {tensor.dtype.name} not "
+                "in list of allowed values: uint8, float32, float16, float64"
+            )
+        shape = _static_shape(tensor)
+        if shape is not None and not _image_shape_ok(shape):
+            raise ValueError(_image_shape_message(shape))
+        value = _summary_op(
+            "ImageSummary", [tensor], scope, tag=tag, max_images=int(max_outputs)
+        )
+    _collect(value, collections)
+    return value
+
+
+def audio(
+    name: str,
+    tensor: Any,
+    sample_rate: Any,
+    max_outputs: int = 3,
+    collections: Sequence[str] | None = None,
+    family: str | None = None,
+) -> Tensor:
+    """16-bit WAV clips of a ``[batch, frames(, channels)]`` float tensor (``tf.summary.audio``).
+
+    Values are clipped to [-1, 1]. Tags are ``<tag>/audio/<i>``, or
+    ``<tag>/audio`` when ``max_outputs`` is 1.
+
+    Args:
+        name: Name of the op; with the name scope it is the summary tag.
+        tensor: A 2-D or 3-D float tensor.
+        sample_rate: Samples per second (a number or a float32 scalar tensor).
+        max_outputs: At most this many clips of the batch are kept.
+        collections: Collections to add the op to (default ``[SUMMARIES]``).
+        family: Optional tag prefix.
+
+    Returns:
+        A scalar string tensor: the serialized ``Summary``.
+
+    Raises:
+        ValueError: the static shape is not 2-D or 3-D.
+    """
+    with _summary_scope(name, family) as (tag, scope):
+        tensor = convert_to_tensor(tensor, dtype=dtypes_lib.float32)
+        rate = convert_to_tensor(
+            sample_rate, dtype=dtypes_lib.float32, name="sample_rate"
+        )
+        shape = _static_shape(tensor)
+        if shape is not None and len(shape) not in (2, 3):
+            raise ValueError(_audio_shape_message(shape))
+        value = _summary_op(
+            "AudioSummaryV2",
+            [tensor, rate],
+            scope,
+            tag=tag,
+            max_outputs=int(max_outputs),
+        )
+    _collect(value, collections)
+    return value
+
+
+def tensor_summary(
+    name: str,
+    tensor: Any,
+    summary_description: str | None = None,
+    collections: Sequence[str] | None = None,
+    summary_metadata: SummaryMetadata | None = None,
+    family: str | None = None,
+    display_name: str | None = None,
+) -> Tensor:
+    """A summary holding a whole tensor (``tf.summary.tensor_summary``).
+
+    Args:
+        name: Name of the op; with the name scope it is the summary tag.
+        tensor: A tensor of any shape and dtype (strings too).
+        summary_description: Stored in the metadata.
+        collections: Collections to add the op to (default ``[SUMMARIES]``).
+        summary_metadata: A ``SummaryMetadata`` proto (e.g. naming a plugin).
+        family: Optional tag prefix.
+        display_name: Stored in the metadata.
+
+    Returns:
+        A scalar string tensor: the serialized ``Summary``.
+    """
+    metadata = SummaryMetadata()
+    if summary_metadata is not None:
+        metadata.CopyFrom(summary_metadata)
+    if summary_description is not None:
+        metadata.summary_description = summary_description
+    if display_name is not None:
+        metadata.display_name = display_name
+    with _summary_scope(name, family) as (tag, scope):
+        tensor = convert_to_tensor(tensor)
+        value = _summary_op(
+            "TensorSummaryV2", [tensor], scope, tag=tag,
+            serialized_summary_metadata=metadata.SerializeToString(),
+        )  # fmt: skip
+    _collect(value, collections)
+    return value
+
+
+def text(name: str, tensor: Any, collections: Sequence[str] | None = None) -> Tensor:
+    """A string tensor shown in TensorBoard's text tab (``tf.summary.text``).
+
+    Args:
+        name: Name of the op; with the name scope it is the summary tag.
+        tensor: A string tensor of any shape.
+        collections: Collections to add the op to (default ``[SUMMARIES]``).
+
+    Returns:
+        A scalar string tensor: the serialized ``Summary``.
+
+    Raises:
+        ValueError: ``tensor`` is not a string tensor.
+    """
+    tensor = convert_to_tensor(tensor)
+    if tensor.dtype is not dtypes_lib.string:
+        raise ValueError(
+            f"Expected tensor {tensor.name} to have dtype string, got {tensor.dtype.name}"
+        )
+    metadata = SummaryMetadata(
+        plugin_data=SummaryMetadata.PluginData(plugin_name="text")
+    )
+    return tensor_summary(
+        name=name, tensor=tensor, summary_metadata=metadata, collections=collections
+    )
+
+
+def merge(
+    inputs: Sequence[Any],
+    collections: Sequence[str] | None = None,
+    name: str | None = None,
+) -> Tensor:
+    """One summary holding all values of ``inputs`` (``tf.summary.merge``).
+
+    Args:
+        inputs: String tensors of serialized ``Summary`` protos.
+        collections: Collections to add the merged op to (default: none).
+        name: Op name (default ``Merge``).
+
+    Returns:
+        A scalar string tensor: the serialized merged ``Summary``.
+    """
+    graph = get_default_graph()
+    with graph.name_scope(name or "Merge"):
+        tensors = [convert_to_tensor(x) for x in inputs]
+        for t in tensors:
+            if t.dtype is not dtypes_lib.string:
+                raise TypeError(
+                    f"Tensors in list passed to 'inputs' of 'MergeSummary' Op have types "
+                    f"[{', '.join(x.dtype.name for x in tensors)}] that do not all "
+                    "match string."
+                )
+        # TF1 names the op inside its own scope: "Merge/MergeSummary".
+        value = _summary_op("MergeSummary", tensors, name or "MergeSummary")
+    for key in collections or []:
+        graph.add_to_collection(key, value)
+    return value
+
+
+def merge_all(
+    key: str = GraphKeys.SUMMARIES, scope: str | None = None, name: str | None = None
+) -> Tensor | None:
+    """Merges every summary in collection ``key`` (``tf.summary.merge_all``).
+
+    Args:
+        key: The collection holding the summaries.
+        scope: Keep only summaries whose name matches this regex prefix.
+        name: Op name of the merge.
+
+    Returns:
+        The merged summary tensor, or None if the collection is empty.
+    """
+    summary_ops = get_default_graph().get_collection(key, scope=scope)
+    if not summary_ops:
+        return None
+    return merge(summary_ops, name=name)
+
+
+# -- host evaluation ---------------------------------------------------------------
+
+
+def _as_bytes(summary: Summary) -> np.ndarray:
+    return np.array(summary.SerializeToString(), dtype=object)
+
+
+def _invalid(op: Operation, message: str) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(None, op, message)
+
+
+def _scalar_shape_message(tag: str, shape: Sequence[int | None]) -> str:
+    return (
+        f"tags and values not the same shape: [] != {_fmt_shape(shape)} (tag '{tag}')"
+    )
+
+
+def _eval_scalar(op: Operation, inputs: list[Any]) -> np.ndarray:
+    value = np.asarray(inputs[0])
+    if value.shape != ():
+        raise _invalid(op, _scalar_shape_message(op.attrs["tag"], value.shape))
+    return _as_bytes(tbx_summary.scalar(op.attrs["tag"], value))
+
+
+def _default_bucket_limits() -> np.ndarray:
+    # TF's histogram.cc: edges growing by 10% from 1e-12 to 1e20, mirrored.
+    positive = [1.0e-12]
+    while positive[-1] * 1.1 < 1.0e20:
+        positive.append(positive[-1] * 1.1)
+    positive.append(np.finfo(np.float64).max)
+    pos = np.array(positive)
+    return np.concatenate([-pos[::-1], [0.0], pos])
+
+
+_BUCKET_LIMITS = _default_bucket_limits()
+
+
+def _collapse_empty(
+    limits: np.ndarray, counts: np.ndarray
+) -> tuple[list[float], list[float]]:
+    # histogram.cc EncodeToProto: each run of empty buckets becomes one bucket
+    # ending where the run ends.
+    out_limits: list[float] = []
+    out_counts: list[float] = []
+    i = 0
+    while i < len(counts):
+        end, count = limits[i], counts[i]
+        i += 1
+        if count <= 0:
+            while i < len(counts) and counts[i] <= 0:
+                end, count = limits[i], counts[i]
+                i += 1
+        out_limits.append(float(end))
+        out_counts.append(float(count))
+    return out_limits, out_counts
+
+
+def _histogram_stats(
+    values: np.ndarray,
+) -> tuple[float, float, int, float, float, list[float], list[float]]:
+    """TF1's histogram of ``values``: (min, max, num, sum, sum_squares, limits, counts)."""
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    index = np.searchsorted(_BUCKET_LIMITS, flat, side="right")
+    counts = np.bincount(index, minlength=len(_BUCKET_LIMITS)).astype(np.float64)
+    limits, bucket_counts = _collapse_empty(_BUCKET_LIMITS, counts)
+    big = float(np.finfo(np.float64).max)
+    low = float(flat.min()) if flat.size else big
+    high = float(flat.max()) if flat.size else -big
+    total, squares = float(flat.sum()), float(np.dot(flat, flat))
+    return low, high, int(flat.size), total, squares, limits, bucket_counts
+
+
+def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
+    values = np.asarray(inputs[0], dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise _invalid(op, f"Nan in summary histogram for: {op.name}")
+    stats = _histogram_stats(values)
+    return _as_bytes(tbx_summary.histogram_raw(op.attrs["tag"], *stats))
+
+
+def _image_shape_ok(shape: Sequence[int | None]) -> bool:
+    return len(shape) == 4 and shape[3] in (1, 3, 4, None)
+
+
+def _image_shape_message(shape: Sequence[int | None]) -> str:
+    return f"Tensor must be 4-D with last dim 1, 3, or 4, not {_fmt_shape(shape)}"
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    """TF1's float-to-uint8 image transform (summary_image_op.cc)."""
+    if image.dtype == np.uint8:
+        return image
+    values = image.astype(np.float32)
+    finite = np.all(np.isfinite(values), axis=-1)
+    good = values[finite]
+    low = float(good.min()) if good.size else np.inf
+    high = float(good.max()) if good.size else -np.inf
+    if low < 0:
+        max_val = max(abs(low), abs(high))
+        scale, offset = (0.0 if max_val < 1e-6 else 127.0 / max_val), 128.0
+    else:
+        scale, offset = (0.0 if high < 1e-6 else 255.0 / high), 0.0
+    out = np.zeros(values.shape, np.uint8)
+    out[finite] = (values[finite] * np.float32(scale) + np.float32(offset)).astype(
+        np.uint8
+    )
+    bad_color = np.array([255, 0, 0, 255], np.uint8)[: values.shape[-1]]
+    out[~finite] = bad_color
+    return out
+
+
+def _encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of an ``[height, width, channels]`` uint8 image (1, 3 or 4 channels)."""
+    height, width, channels = image.shape
+    color_type = {1: 0, 3: 2, 4: 6}[channels]
+    rows = np.asarray(image, np.uint8).reshape(height, width * channels)
+    raw = np.hstack([np.zeros((height, 1), np.uint8), rows]).tobytes()
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))  # fmt: skip
+
+
+def _output_tags(tag: str, kind: str, max_outputs: int, count: int) -> list[str]:
+    # The tag depends on the number requested, not the number produced (TF1).
+    if max_outputs > 1:
+        return [f"{tag}/{kind}/{i}" for i in range(count)]
+    return [f"{tag}/{kind}"] * count
+
+
+def _eval_image(op: Operation, inputs: list[Any]) -> np.ndarray:
+    batch = np.asarray(inputs[0])
+    if batch.ndim != 4 or batch.shape[3] not in (1, 3, 4):
+        raise _invalid(op, _image_shape_message(batch.shape))
+    max_images = op.attrs["max_images"]
+    count = min(max_images, batch.shape[0])
+    values = []
+    for tag, img in zip(
+        _output_tags(op.attrs["tag"], "image", max_images, count), batch
+    ):
+        pixels = _to_uint8(img)
+        h, w, c = pixels.shape
+        encoded = Summary.Image(
+            height=h, width=w, colorspace=c, encoded_image_string=_encode_png(pixels)
+        )
+        values.append(Summary.Value(tag=tag, image=encoded))
+    return _as_bytes(Summary(value=values))
+
+
+def _audio_shape_message(shape: Sequence[int | None]) -> str:
+    return f"Tensor must be 3-D or 2-D, got: {_fmt_shape(shape)}"
+
+
+def _encode_wav(clip: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV bytes of a ``[frames, channels]`` float clip in [-1, 1]."""
+    samples = np.clip(np.round(clip * 32768.0), -32768, 32767).astype("<i2")
+    with io.BytesIO() as buffer:
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(clip.shape[1])
+            out.setsampwidth(2)
+            out.setframerate(sample_rate)
+            out.writeframes(samples.tobytes())
+        return buffer.getvalue()
+
+
+def _eval_audio(op: Operation, inputs: list[Any]) -> np.ndarray:
+    clips, rate = np.asarray(inputs[0], np.float32), float(inputs[1])
+    if clips.ndim not in (2, 3):
+        raise _invalid(op, _audio_shape_message(clips.shape))
+    if rate <= 0:
+        raise _invalid(op, "sample_rate must be > 0")
+    if clips.ndim == 2:
+        clips = clips[:, :, None]
+    max_outputs = op.attrs["max_outputs"]
+    count = min(max_outputs, clips.shape[0])
+    values = []
+    for tag, clip in zip(
+        _output_tags(op.attrs["tag"], "audio", max_outputs, count), clips
+    ):
+        encoded = Summary.Audio(
+            sample_rate=rate, num_channels=clip.shape[1], length_frames=clip.shape[0],
+            encoded_audio_string=_encode_wav(clip, round(rate)), content_type="audio/wav",
+        )  # fmt: skip
+        values.append(Summary.Value(tag=tag, audio=encoded))
+    return _as_bytes(Summary(value=values))
+
+
+_DT_ENUM = {
+    np.dtype(np.float16): types_pb2.DT_HALF,
+    np.dtype(np.float32): types_pb2.DT_FLOAT,
+    np.dtype(np.float64): types_pb2.DT_DOUBLE,
+    np.dtype(np.int8): types_pb2.DT_INT8,
+    np.dtype(np.int16): types_pb2.DT_INT16,
+    np.dtype(np.int32): types_pb2.DT_INT32,
+    np.dtype(np.int64): types_pb2.DT_INT64,
+    np.dtype(np.uint8): types_pb2.DT_UINT8,
+    np.dtype(np.uint16): types_pb2.DT_UINT16,
+    # tensorboardX's copy of types.proto predates these two TF enum values.
+    np.dtype(np.uint32): 22,
+    np.dtype(np.uint64): 23,
+    np.dtype(np.bool_): types_pb2.DT_BOOL,
+    np.dtype(np.complex64): types_pb2.DT_COMPLEX64,
+    np.dtype(np.complex128): types_pb2.DT_COMPLEX128,
+}
+
+
+def _make_tensor_proto(value: Any) -> TensorProto:
+    """A ``TensorProto`` of a NumPy value (strings go to ``string_val``)."""
+    array = np.asarray(value)
+    shape = TensorShapeProto(dim=[TensorShapeProto.Dim(size=d) for d in array.shape])
+    if array.dtype == object or array.dtype.kind in "SU":
+        strings = [
+            s if isinstance(s, bytes) else str(s).encode() for s in array.reshape(-1)
+        ]
+        return TensorProto(
+            dtype=types_pb2.DT_STRING, tensor_shape=shape, string_val=strings
+        )
+    if array.dtype not in _DT_ENUM:
+        array = array.astype(np.float32)
+    content = (
+        np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+    )
+    return TensorProto(
+        dtype=_DT_ENUM[array.dtype], tensor_shape=shape, tensor_content=content
+    )
+
+
+def _eval_tensor(op: Operation, inputs: list[Any]) -> np.ndarray:
+    metadata = SummaryMetadata.FromString(op.attrs["serialized_summary_metadata"])
+    tensor = _make_tensor_proto(inputs[0])
+    value = Summary.Value(tag=op.attrs["tag"], metadata=metadata, tensor=tensor)
+    return _as_bytes(Summary(value=[value]))
+
+
+def _eval_merge(op: Operation, inputs: list[Any]) -> np.ndarray:
+    merged = Summary()
+    seen: set[str] = set()
+    for item in inputs:
+        for serialized in np.asarray(item, dtype=object).reshape(-1):
+            try:
+                summary = Summary.FromString(serialized)
+            except Exception as e:
+                raise _invalid(op, "Could not parse one of the summary inputs") from e
+            for value in summary.value:
+                # Tensor summaries may leave the tag empty; only named ones clash.
+                if value.tag and value.tag in seen:
+                    raise _invalid(
+                        op, f"Duplicate tag {value.tag} found in summary inputs"
+                    )
+                seen.add(value.tag)
+                merged.value.append(value)
+    return _as_bytes(merged)
+
+
+_HOST_FUNCTIONS: dict[str, Callable[[Operation, list[Any]], np.ndarray]] = {
+    "ScalarSummary": _eval_scalar,
+    "HistogramSummary": _eval_histogram,
+    "ImageSummary": _eval_image,
+    "AudioSummaryV2": _eval_audio,
+    "TensorSummaryV2": _eval_tensor,
+    "MergeSummary": _eval_merge,
+}
+HOST_POST_OPS.update(_HOST_FUNCTIONS)

@@ -1,0 +1,148 @@
+"""tf.gradients / tf.hessians against jax.grad, jax.vjp and jax.hessian."""
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxsession as tf
+
+X = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], np.float32)
+W = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], np.float32)
+C = np.array([1.0, -0.5], np.float32)
+
+tsum = tf.jax_op(jnp.sum)
+tanh = tf.jax_op(jnp.tanh)
+square = tf.jax_op(jnp.square)
+
+
+def _run(fetches, feeds=None):
+    init = tf.global_variables_initializer()
+    tf.get_default_graph().finalize()  # runs check_graph on the new ops
+    with tf.Session() as sess:
+        sess.run(init)
+        return sess.run(fetches, feeds)
+
+
+def test_gradients_of_an_expression_match_jax_grad():
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    w = tf.Variable(W, name="w")
+    y = tf.add(tsum(tf.multiply(tanh(tf.matmul(x, w)), C)), tsum(square(x)))
+    gw, gx = tf.gradients(y, [w, x])
+
+    def f(w, x):
+        return jnp.sum(jnp.tanh(x @ w) * C) + jnp.sum(jnp.square(x))
+
+    want_w, want_x = jax.grad(f, (0, 1))(W, X)
+    got_w, got_x = _run([gw, gx], {x: X})
+    np.testing.assert_allclose(got_w, want_w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_x, want_x, rtol=1e-5, atol=1e-6)
+    assert gw.shape.as_list() == [3, 2] and gx.shape.as_list() == [None, 3]
+    assert [op.type for op in tf.get_default_graph().get_operations()].count(
+        "Gradients"
+    ) == 1
+
+
+def test_variable_gradient_sums_over_all_its_reads():
+    w = tf.Variable(np.array([1.0, 2.0, 3.0], np.float32), name="w")
+    with tf.control_dependencies([tf.no_op()]):
+        r = w.value()  # a separate w/read op
+    assert r.op is not w.op
+    y = tf.add(tsum(tf.multiply(w, w)), tsum(tf.multiply(r, 3.0)))
+    (g,) = tf.gradients(y, w)
+    np.testing.assert_allclose(_run(g), 2 * np.array([1.0, 2.0, 3.0]) + 3.0)
+
+
+def test_several_ys_are_summed_and_grad_ys_weight_them():
+    x = tf.constant(np.array([1.0, -2.0, 0.5], np.float32))
+    y1 = tanh(x)
+    y2 = tf.multiply(x, x)
+    gy1 = np.array([0.5, 2.0, -1.0], np.float32)
+    g_default, g_weighted = (
+        tf.gradients([y1, y2], x)[0],
+        tf.gradients([y1, y2], x, grad_ys=[gy1, None])[0],
+    )
+    xv = np.array([1.0, -2.0, 0.5], np.float32)
+    _, vjp = jax.vjp(lambda x: (jnp.tanh(x), x * x), xv)
+    want_default = vjp((np.ones(3, np.float32), np.ones(3, np.float32)))[0]
+    want_weighted = vjp((gy1, np.ones(3, np.float32)))[0]
+    got = _run([g_default, g_weighted])
+    np.testing.assert_allclose(got[0], want_default, rtol=1e-6)
+    np.testing.assert_allclose(got[1], want_weighted, rtol=1e-6)
+
+
+def test_unconnected_and_integer_xs_give_none_or_zeros():
+    a = tf.placeholder(tf.float32, [2], name="a")
+    b = tf.placeholder(tf.float32, [2], name="b")
+    n = tf.placeholder(tf.int32, [2], name="n")
+    y = tf.multiply(a, 2.0)
+    assert tf.gradients(y, [b, n]) == [None, None]
+    ga, gb = tf.gradients(y, [a, b], unconnected_gradients="zero")
+    got = _run([ga, gb], {a: np.ones(2, np.float32)})
+    np.testing.assert_array_equal(got[0], [2.0, 2.0])
+    np.testing.assert_array_equal(got[1], [0.0, 0.0])
+
+
+def test_stop_gradients_treats_tensors_as_constants():
+    a = tf.constant(np.array([3.0], np.float32))
+    b = tf.multiply(a, 2.0)
+    y = tf.multiply(a, b)
+    g_full, g_stop = tf.gradients(y, a)[0], tf.gradients(y, a, stop_gradients=[b])[0]
+    got = _run([g_full, g_stop])
+    np.testing.assert_allclose(got[0], [12.0])  # d(2a^2)/da
+    np.testing.assert_allclose(got[1], [6.0])  # b held constant
+    assert tf.gradients(b, a, stop_gradients=[b]) == [None]
+
+
+def test_random_ops_in_the_forward_pass_draw_the_same_numbers():
+    x = tf.constant(np.arange(1.0, 7.0, dtype=np.float32))
+    mask = tf.random_uniform([6], seed=3)
+    y = tf.multiply(x, mask)
+    (g,) = tf.gradients(tsum(y), x)
+    got_mask, got_g = _run([mask, g])
+    np.testing.assert_array_equal(got_g, got_mask)
+
+
+def test_gradient_through_cond():
+    p = tf.placeholder(tf.bool, [], name="p")
+    x = tf.Variable(np.array([2.0, 3.0], np.float32), name="x")
+    y = tf.cond(p, lambda: tsum(tf.multiply(x, x)), lambda: tsum(tf.multiply(x, 5.0)))
+    (g,) = tf.gradients(y, x)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(sess.run(g, {p: True}), [4.0, 6.0])
+        np.testing.assert_allclose(sess.run(g, {p: False}), [5.0, 5.0])
+
+
+def test_second_order_gradients_and_hessians():
+    x = tf.Variable(np.array([0.5, -1.0, 2.0], np.float32), name="x")
+    y = tsum(tf.multiply(tf.multiply(x, x), tanh(x)))
+    (g,) = tf.gradients(y, x)
+    (gg,) = tf.gradients(g, x)
+    (h,) = tf.hessians(y, x)
+    assert h.shape.as_list() == [3, 3]
+
+    def f(x):
+        return jnp.sum(x * x * jnp.tanh(x))
+
+    xv = np.array([0.5, -1.0, 2.0], np.float32)
+    want_h = jax.hessian(f)(xv)
+    got_gg, got_h = _run([gg, h])
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_gg, want_h.sum(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_grad_ys_must_match_ys():
+    x = tf.constant(np.ones(2, np.float32))
+    y = tf.multiply(x, 2.0)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Passed 2 grad_ys for 1 ys: grad_ys must have one entry (or None) per y."
+        ),
+    ):
+        tf.gradients(y, x, grad_ys=[x, x])
+    with pytest.raises(ValueError, match=re.escape("its grad_ys entry")):
+        tf.gradients(y, x, grad_ys=np.ones(3, np.float32))

@@ -1,0 +1,206 @@
+import collections
+import re
+
+import jax
+import numpy as np
+import pytest
+
+import jaxsession as tf
+
+
+@pytest.fixture
+def graph():
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    w = tf.Variable(np.array([[1.0], [2.0]], np.float32), name="w")
+    y = tf.matmul(x, w, name="y")
+    return x, w, y
+
+
+def test_nested_fetch_structures_mirror_results(graph):
+    x, w, y = graph
+    Pair = collections.namedtuple("Pair", ["a", "b"])
+    feeds = {x: [[1.0, 1.0]]}
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        out = sess.run(
+            {"y": y, "list": [w, (y, "y:0")], "pair": Pair(y, w.initializer)}, feeds
+        )
+    np.testing.assert_allclose(out["y"], [[3.0]])
+    assert isinstance(out["list"], list) and isinstance(out["list"][1], tuple)
+    np.testing.assert_allclose(out["list"][0], [[1.0], [2.0]])
+    np.testing.assert_allclose(out["list"][1][1], [[3.0]])
+    assert isinstance(out["pair"], Pair) and out["pair"].b is None
+
+
+def test_scalar_fetch_is_numpy_scalar_and_dtypes_are_declared():
+    a = tf.constant(2.0)
+    i = tf.constant(np.int64(7))
+    with tf.Session() as sess:
+        va, vi = sess.run([a * 2.0, i])
+    assert isinstance(va, np.float32) and va == 4.0
+    assert isinstance(vi, np.int64) and vi == 7
+
+
+def test_duplicate_fetches_are_computed_once():
+    v = tf.Variable(0.0, name="v")
+    inc = v.assign_add(1.0)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert sess.run([inc, inc, {"again": inc}]) == [1.0, 1.0, {"again": 1.0}]
+        assert sess.run(v) == 1.0
+
+
+def test_fetch_by_name_and_operation(graph):
+    x, w, y = graph
+    with tf.Session() as sess:
+        assert sess.run("w/Assign") is None
+        np.testing.assert_allclose(sess.run("y:0", {"x:0": [[0.0, 1.0]]}), [[2.0]])
+
+
+def test_bad_fetch_names_the_culprit():
+    with tf.Session() as sess:
+        with pytest.raises(
+            TypeError,
+            match=re.escape("Fetch argument 3 has invalid type <class 'int'>"),
+        ):
+            sess.run(3)
+        with pytest.raises(
+            TypeError, match=re.escape("Fetch argument None has invalid type")
+        ):
+            sess.run([None])
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "Fetch argument 'nope:0' cannot be interpreted as a Tensor."
+            ),
+        ):
+            sess.run("nope:0")
+
+
+def test_feed_shape_and_dtype_errors(graph):
+    x, w, y = graph
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "Cannot feed value of shape (3, 4) for Tensor 'x:0', which has shape (?, 2): dimension 1 must be 2, got 4."
+            ),
+        ):
+            sess.run(y, {x: np.zeros((3, 4))})
+        with pytest.raises(ValueError, match=re.escape("rank must be 2, got 1")):
+            sess.run(y, {x: np.zeros(2)})
+        with pytest.raises(TypeError, match=re.escape("Cannot feed value")):
+            sess.run(y, {x: [["a", "b"]]})
+        with pytest.raises(
+            TypeError,
+            match=re.escape("Cannot interpret feed_dict key as Tensor: 'q:0'"),
+        ):
+            sess.run(y, {"q:0": 1.0})
+
+
+def test_unfed_placeholder_error_names_it(graph):
+    x, w, y = graph
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=re.escape(
+                "You must feed a value for placeholder tensor 'x' with dtype float32 and shape [?,2]"
+            ),
+        ):
+            sess.run(y)
+
+
+def test_feeding_any_tensor_replaces_it(graph):
+    x, w, y = graph
+    z = y * 2.0
+    with tf.Session() as sess:
+        # w is never initialized: feeding y cuts the graph above it.
+        np.testing.assert_allclose(sess.run(z, {y: [[5.0]]}), [[10.0]])
+        np.testing.assert_allclose(sess.run(w, {w: np.ones((2, 1))}), np.ones((2, 1)))
+
+
+def test_feed_of_jax_array_stays_on_device(graph):
+    x, w, y = graph
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        out = sess.run(y, {x: jax.numpy.ones((1, 2))})
+    np.testing.assert_allclose(out, [[3.0]])
+
+
+def test_failed_run_changes_no_variable(graph):
+    x, w, y = graph
+    other = tf.Variable(1.0, name="other")
+    step = w.assign_add(np.ones((2, 1), np.float32))
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        with pytest.raises(ValueError):
+            sess.run([step, y], {x: np.zeros((1, 3))})
+        with pytest.raises(tf.errors.FailedPreconditionError):
+            sess.run([step, other * 2.0])
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            sess.run([step, y])
+        np.testing.assert_allclose(sess.run(w), [[1.0], [2.0]])
+
+
+def test_closed_session_raises_and_context_manager_closes(graph):
+    x, w, y = graph
+    sess = tf.Session()
+    sess.close()
+    with pytest.raises(
+        RuntimeError, match=re.escape("Attempted to use a closed Session.")
+    ):
+        sess.run(w.initializer)
+    with tf.Session() as s2:
+        assert tf.get_default_session() is s2
+    assert s2.closed and tf.get_default_session() is None
+
+
+def test_eval_and_run_with_default_session(graph):
+    x, w, y = graph
+    with pytest.raises(ValueError, match="No default session is registered"):
+        y.eval({x: [[1.0, 1.0]]})
+    sess = tf.Session()
+    with sess.as_default():
+        w.initializer.run()
+        np.testing.assert_allclose(y.eval({x: [[1.0, 1.0]]}), [[3.0]])
+        np.testing.assert_allclose(w.eval(), [[1.0], [2.0]])
+    sess.close()
+
+
+def test_interactive_session_installs_itself():
+    c = tf.constant(4.0)
+    sess = tf.InteractiveSession()
+    try:
+        assert c.eval() == 4.0
+    finally:
+        sess.close()
+    assert tf.get_default_session() is None
+
+
+def test_make_callable_matches_run(graph):
+    x, w, y = graph
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        fn = sess.make_callable([y, w.initializer], feed_list=[x])
+        out, none = fn(np.array([[1.0, 0.0]], np.float32))
+        np.testing.assert_allclose(out, [[1.0]])
+        assert none is None
+        np.testing.assert_allclose(fn([[0.0, 1.0], [1.0, 1.0]])[0], [[2.0], [3.0]])
+        with pytest.raises(TypeError, match="expected 1 feed values, got 0"):
+            fn()
+
+
+def test_graph_grows_after_session_started():
+    a = tf.Variable(1.0, name="a")
+    with tf.Session() as sess:
+        sess.run(a.initializer)
+        b = tf.Variable(2.0, name="b")
+        total = a + b
+        with pytest.raises(
+            tf.errors.FailedPreconditionError, match="uninitialized value b"
+        ):
+            sess.run(total)
+        sess.run(b.initializer)
+        assert sess.run(total) == 3.0
