@@ -1,0 +1,269 @@
+"""The on-disk format: an Orbax checkpoint directory plus a manifest.
+
+A checkpoint with prefix ``P`` is the directory ``P``, holding an Orbax
+``StandardCheckpointHandler`` checkpoint whose tree is a *flat* dict keyed by
+variable op name (``"dense/kernel"``, ``"dense/kernel/Adam"``). Flat keys,
+because TF1 names nest: ``w`` and its slot ``w/Adam`` cannot both be leaves of
+a nested dict. Values are NumPy arrays in each variable's declared dtype, so a
+plain Orbax reader sees ``int64`` for the global step even when JAX runs
+without x64.
+
+Beside Orbax's files sits ``_JAXSESSION_MANIFEST.json``: the format tag, every
+variable's shape and dtype, and every file's size and CRC32. The directory is
+written as ``P.partial`` and renamed to ``P`` only when everything (manifest
+included) is on disk, so ``P`` existing means the checkpoint is complete; sizes
+catch truncation cheaply, checksums catch corruption on restore.
+
+Nothing here unpickles: the manifest is JSON, and Orbax reads JSON metadata
+and TensorStore (OCDBT/zarr) array data.
+"""
+
+# TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
+# normalize them ('./m' -> 'm'), so path strings go through os.path.
+# ruff: noqa: PTH100, PTH104
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from jaxsession import errors
+
+logger = logging.getLogger("jaxsession")
+
+MANIFEST = "_JAXSESSION_MANIFEST.json"
+FORMAT = "jaxsession.checkpoint/1"
+PARTIAL_SUFFIX = ".partial"
+_CRC_CHUNK = 16 << 20
+
+
+@dataclass(frozen=True)
+class VarSpec:
+    """A stored variable's shape and dtype."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The parsed manifest of a checkpoint."""
+
+    variables: dict[str, VarSpec]
+    files: dict[str, tuple[int, int]]  # relative path -> (size, crc32)
+
+
+def _data_loss(path: str, what: str) -> errors.DataLossError:
+    return errors.DataLossError(
+        None, None, f"Checkpoint {path} is truncated or corrupted: {what}"
+    )
+
+
+# -- writing --------------------------------------------------------------------
+
+
+def write_orbax(directory: str, values: Mapping[str, np.ndarray]) -> None:
+    """Writes ``values`` as an Orbax standard checkpoint in ``directory``."""
+    import orbax.checkpoint as ocp
+
+    with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as checkpointer:
+        # Orbax requires absolute paths.
+        checkpointer.save(
+            os.path.abspath(directory), args=ocp.args.StandardSave(dict(values))
+        )
+
+
+def write(path: str, values: Mapping[str, np.ndarray]) -> None:
+    """Writes a complete checkpoint at ``path``, atomically (temp dir + rename).
+
+    Raises:
+        OSError (or whatever the Orbax writer raises): the write failed; no
+            directory is left at ``path`` by this call.
+    """
+    partial = path + PARTIAL_SUFFIX
+    remove_partials(path)
+    try:
+        write_orbax(partial, values)
+        _write_manifest(partial, values)
+        _replace(partial, path)
+    except BaseException:
+        remove_partials(path)
+        raise
+
+
+def remove_partials(path: str) -> None:
+    """Deletes what an interrupted write of ``path`` left behind."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        return
+    for leftover in target.parent.glob(glob_escape(target.name + PARTIAL_SUFFIX) + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _write_manifest(directory: str, values: Mapping[str, np.ndarray]) -> None:
+    root = Path(directory)
+    files = {
+        str(f.relative_to(root)): [f.stat().st_size, _crc32(f)]
+        for f in sorted(root.rglob("*"))
+        if f.is_file()
+    }
+    variables = {
+        name: {"shape": list(np.shape(v)), "dtype": np.dtype(v.dtype).name}
+        for name, v in values.items()
+    }
+    text = json.dumps({"format": FORMAT, "variables": variables, "files": files})
+    with (root / MANIFEST).open("w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _replace(partial: str, path: str) -> None:
+    # Re-saving an existing prefix: move the old one aside first, because a
+    # rename cannot replace a non-empty directory.
+    old = None
+    if os.path.lexists(path):
+        old = f"{path}{PARTIAL_SUFFIX}-old"
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(path, old)
+    os.rename(partial, path)
+    _fsync_dir(str(Path(path).parent))
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _crc32(file: Path) -> int:
+    crc = 0
+    with file.open("rb") as f:
+        while chunk := f.read(_CRC_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+# -- reading --------------------------------------------------------------------
+
+
+def read_manifest(path: str) -> Manifest | None:
+    """The manifest of the checkpoint at ``path``; None if there is none.
+
+    Raises:
+        errors.DataLossError: the manifest exists but cannot be parsed.
+    """
+    file = Path(path) / MANIFEST
+    if not file.is_file():
+        return None
+    try:
+        raw = json.loads(file.read_text())
+        if raw.get("format") != FORMAT:
+            raise ValueError(f"unknown format {raw.get('format')!r}")
+        variables = {
+            name: VarSpec(tuple(int(d) for d in s["shape"]), _dtype(s["dtype"]))
+            for name, s in raw["variables"].items()
+        }
+        files = {
+            rel: (int(size), int(crc)) for rel, (size, crc) in raw["files"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise _data_loss(path, f"unreadable manifest {MANIFEST} ({e})") from None
+    return Manifest(variables, files)
+
+
+def _dtype(name: str) -> np.dtype:
+    # jnp.dtype knows bfloat16 and the other ml_dtypes names; np.dtype may not.
+    return np.dtype(jax.numpy.dtype(name))
+
+
+def verify(path: str, manifest: Manifest, checksums: bool = False) -> None:
+    """Checks that every file has its recorded size (and CRC32 if asked).
+
+    Raises:
+        errors.DataLossError: naming the checkpoint and the bad files.
+    """
+    bad = list(_bad_files(Path(path), manifest.files, checksums))
+    if bad:
+        raise _data_loss(path, errors.format_list(bad))
+
+
+def _bad_files(
+    root: Path, files: Mapping[str, tuple[int, int]], checksums: bool
+) -> Iterable[str]:
+    for rel, (size, crc) in files.items():
+        file = root / rel
+        try:
+            found = file.stat().st_size
+        except OSError:
+            yield f"{rel} is missing"
+            continue
+        if found != size:
+            yield f"{rel} has {found} bytes, expected {size}"
+        elif checksums and _crc32(file) != crc:
+            yield f"{rel} fails its checksum"
+
+
+def is_complete(path: str) -> bool:
+    """Whether ``path`` holds a committed checkpoint whose files have their sizes."""
+    try:
+        manifest = read_manifest(path)
+        if manifest is None:
+            return False
+        verify(path, manifest)
+    except errors.DataLossError:
+        return False
+    return True
+
+
+def read(path: str, specs: Mapping[str, VarSpec]) -> dict[str, np.ndarray]:
+    """Reads the named arrays (only those) as NumPy arrays in their stored dtype.
+
+    Raises:
+        errors.DataLossError: Orbax/TensorStore could not read the data.
+    """
+    import orbax.checkpoint as ocp
+
+    # ShapeDtypeStruct targets with restore_type=np.ndarray: an np.int64 leaf
+    # cannot be a restore target (DISTRIBUTED_NOTES), a struct can.
+    item = {n: jax.ShapeDtypeStruct(s.shape, s.dtype) for n, s in specs.items()}
+    restore_args = {n: ocp.RestoreArgs(restore_type=np.ndarray) for n in specs}
+    args = ocp.args.PyTreeRestore(
+        item=item, restore_args=restore_args, partial_restore=True
+    )
+    try:
+        with ocp.Checkpointer(ocp.PyTreeCheckpointHandler()) as checkpointer:
+            out = checkpointer.restore(os.path.abspath(path), args=args)
+    except Exception as e:
+        raise _data_loss(path, f"reading failed ({type(e).__name__}: {e})") from e
+    return {n: _checked(path, n, out.get(n), specs[n]) for n in specs}
+
+
+def _checked(path: str, name: str, value: Any, spec: VarSpec) -> np.ndarray:
+    if value is None:
+        raise _data_loss(path, f"variable {name} is missing from the Orbax data")
+    value = np.asarray(value)
+    if value.shape != spec.shape:
+        raise _data_loss(
+            path, f"variable {name} has shape {value.shape}, expected {spec.shape}"
+        )
+    return value.astype(spec.dtype, copy=False)

@@ -1,0 +1,472 @@
+"""Saver: asynchronous save, validated restore and retention (TF1_BEHAVIOUR §8).
+
+A save copies the values off the device and returns; a background thread
+writes the Orbax checkpoint, commits it (rename), records it in the state
+file and deletes expired checkpoints. At most one save is in flight. A
+failure in the background is kept and raised by the next ``save``,
+``wait_until_finished`` or ``close``; since the state file is rewritten only
+after the commit, a failed save never becomes the latest checkpoint.
+"""
+
+# TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
+# normalize them ('./m' -> 'm'), so path strings go through os.path.
+# ruff: noqa: PTH112, PTH119, PTH120
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from jaxsession import errors
+from jaxsession.checkpoint import _format, state as state_lib
+from jaxsession.checkpoint.policies import (
+    AnyOf,
+    CheckpointEntry,
+    KeepEvery,
+    KeepLatest,
+    RetentionPolicy,
+)
+from jaxsession.graph.core import GraphKeys, get_default_graph
+
+__all__ = ["Saver"]
+
+logger = logging.getLogger("jaxsession")
+
+_WRITER_NICENESS = 10
+
+
+class Saver:
+    """Saves and restores variables (``tf.train.Saver``), stored with Orbax.
+
+    A checkpoint with prefix ``P`` (``save_path + '-' + step``) is the Orbax
+    checkpoint directory ``P`` (see ``checkpoint/_format.py``); ``<dir>/checkpoint``
+    is TF1's state file.
+
+    Differs from TF1: ``save`` is asynchronous (it returns once the values are
+    on the host; call ``wait_until_finished`` or ``close`` to wait), and no
+    ``.meta`` file is written (``write_meta_graph`` is accepted and ignored).
+
+    Args:
+        var_list: Variables to save, as a list or a dict name -> variable;
+            default GLOBAL_VARIABLES + SAVEABLE_OBJECTS of the default graph.
+        reshape: Allow restoring a value of another shape with the same size.
+        sharded: Accepted (Orbax shards by itself); lifts TF1's
+            ``latest_filename`` clash check.
+        max_to_keep: Checkpoints kept in the list (falsy: no bookkeeping).
+        keep_checkpoint_every_n_hours: Also keep one checkpoint per N hours.
+        name, restore_sequentially, saver_def, builder, write_version, filename:
+            Accepted for TF1 compatibility; unused.
+        defer_build: Resolve the variables in ``build()`` instead of now.
+        allow_empty: With no variables, save and restore do nothing.
+        pad_step_number: Zero-pad the step in the prefix to 8 digits.
+        save_relative_paths: Write paths relative to the directory in the state file.
+        retention: Keyword-only; overrides the policy deciding whether a
+            checkpoint leaving the list stays on disk.
+        clock: Keyword-only; wall-clock seconds for save times.
+
+    Raises:
+        ValueError: no variables (and not ``allow_empty``), or two share a name.
+        TypeError: an entry of ``var_list`` is not a variable.
+    """
+
+    def __init__(self, var_list: Any = None, reshape: bool = False, sharded: bool = False,
+                 max_to_keep: int | None = 5, keep_checkpoint_every_n_hours: float = 10000.0,
+                 name: str | None = None, restore_sequentially: bool = False,
+                 saver_def: Any = None, builder: Any = None, defer_build: bool = False,
+                 allow_empty: bool = False, write_version: int = 2,
+                 pad_step_number: bool = False, save_relative_paths: bool = False,
+                 filename: str | None = None, *, retention: RetentionPolicy | None = None,
+                 clock: Callable[[], float] = time.time):  # fmt: skip
+        self._var_list = var_list
+        self._reshape = reshape
+        self._sharded = sharded
+        self._max_to_keep = max_to_keep
+        self._keep_hours = keep_checkpoint_every_n_hours
+        self._allow_empty = allow_empty
+        self._pad_step_number = pad_step_number
+        self._save_relative_paths = save_relative_paths
+        self._retention = retention
+        self._clock = clock
+        self._vars: dict[str, Any] | None = None
+        self._last: list[CheckpointEntry] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        if not defer_build:
+            self.build()
+
+    # -- building ----------------------------------------------------------------
+
+    def build(self) -> None:
+        """Resolves the variables to save (once); called by __init__ unless deferred."""
+        if self._vars is not None:
+            return
+        self._vars = _var_dict(self._var_list)
+        if not self._vars and not self._allow_empty:
+            raise ValueError("No variables to save")
+        if self._retention is None:
+            self._retention = AnyOf(
+                (
+                    KeepLatest(self._max_to_keep or 0),
+                    KeepEvery(self._keep_hours, self._clock),
+                )
+            )
+
+    def _check_built(self, what: str) -> dict[str, Any]:
+        if self._vars is None:
+            raise RuntimeError(
+                f"`build()` should be called before {what} if defer_build==True"
+            )
+        return self._vars
+
+    # -- saving ------------------------------------------------------------------
+
+    def save(self, sess: Any, save_path: str, global_step: Any = None,
+             latest_filename: str | None = None, meta_graph_suffix: str = "meta",
+             write_meta_graph: bool = True, write_state: bool = True,
+             strip_default_attrs: bool = False, save_debug_info: bool = False) -> str | None:  # fmt: skip
+        """Starts saving the variables' values; returns the checkpoint prefix.
+
+        Waits for the previous save first (at most one is in flight).
+
+        Args:
+            sess: The Session holding the values.
+            save_path: Prefix of the checkpoint path.
+            global_step: An int, or a variable/tensor (or its name) run in ``sess``;
+                appended to the prefix.
+            latest_filename: State file name (default ``checkpoint``).
+            meta_graph_suffix: Unused (no ``.meta`` file is written).
+            write_meta_graph: Unused.
+            strip_default_attrs: Unused.
+            save_debug_info: Unused.
+            write_state: Record the checkpoint in the state file and apply retention.
+
+        Returns:
+            The checkpoint prefix, or None for an empty saver.
+
+        Raises:
+            ValueError: bad ``latest_filename`` or a missing parent directory.
+            errors.FailedPreconditionError: a variable is not initialized.
+            Exception: the previous save's background failure, re-raised.
+        """
+        variables = self._check_built("save")
+        self.wait_until_finished()
+        if not variables:
+            return None
+        latest_filename = latest_filename or "checkpoint"
+        prefix = self._prefix(sess, save_path, global_step, latest_filename)
+        values = _snapshot(sess, variables)
+        thread = threading.Thread(
+            target=self._write_in_background,
+            args=(prefix, self._clock(), values, write_state, latest_filename),
+            name=f"jaxsession checkpoint writer {prefix}",
+        )
+        self._thread = thread
+        thread.start()
+        return prefix
+
+    def _prefix(
+        self, sess: Any, save_path: str, global_step: Any, latest_filename: str
+    ) -> str:
+        save_path = os.fspath(save_path)
+        if os.path.split(latest_filename)[0]:
+            raise ValueError("'latest_filename' must not contain path components")
+        parent = os.path.dirname(save_path)
+        if parent and not os.path.isdir(parent):
+            raise ValueError(
+                f"Parent directory of {save_path} doesn't exist, can't save."
+            )
+        if global_step is None:
+            if os.path.basename(save_path) == latest_filename and not self._sharded:
+                raise ValueError(
+                    f"'latest_filename' collides with 'save_path': '{latest_filename}' "
+                    f"and '{save_path}'"
+                )
+            return save_path
+        step = _step_value(sess, global_step)
+        return (
+            f"{save_path}-{step:08d}"
+            if self._pad_step_number
+            else f"{save_path}-{step}"
+        )
+
+    def _write_in_background(self, prefix: str, save_time: float,
+                             values: dict[str, np.ndarray], write_state: bool,
+                             latest_filename: str) -> None:  # fmt: skip
+        _lower_priority()
+        try:
+            _format.write(prefix, values)
+            if write_state and jax.process_index() == 0:
+                self._commit_state(prefix, save_time, latest_filename)
+        except BaseException as e:  # kept and re-raised in the caller's thread
+            logger.error(
+                "Saving checkpoint %s failed: %s: %s", prefix, type(e).__name__, e
+            )
+            self._error = e
+
+    def _commit_state(
+        self, prefix: str, save_time: float, latest_filename: str
+    ) -> None:
+        with self._lock:
+            expired = self._record(prefix, save_time)
+            paths = [e.path for e in self._last]
+        state_lib.update_checkpoint_state(
+            os.path.dirname(prefix), prefix, paths, latest_filename,
+            save_relative_paths=self._save_relative_paths,
+        )  # fmt: skip
+        for entry in expired:
+            _delete(entry.path)
+
+    def _record(self, prefix: str, save_time: float) -> list[CheckpointEntry]:
+        """Appends ``prefix`` to the list; returns the entries to delete."""
+        if not self._max_to_keep:
+            return []
+        self._last = [e for e in self._last if e.path != prefix]
+        self._last.append(CheckpointEntry(prefix, save_time))
+        expired = []
+        while len(self._last) > self._max_to_keep:
+            entry = self._last.pop(0)
+            if not self._retention.should_keep(entry, len(self._last)):
+                expired.append(entry)
+        return expired
+
+    def wait_until_finished(self) -> None:
+        """Waits for the save in flight; raises its failure, if any, once."""
+        self._join()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Waits for the save in flight (raising its failure)."""
+        self.wait_until_finished()
+
+    def __enter__(self) -> Saver:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def _join(self) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+            self._thread = None
+
+    # -- restoring ---------------------------------------------------------------
+
+    def restore(self, sess: Any, save_path: str | None) -> None:
+        """Sets the variables to the values of the checkpoint at ``save_path``.
+
+        Everything is checked before any variable changes, so a failed restore
+        leaves the session as it was.
+
+        Args:
+            sess: The Session to restore into.
+            save_path: A checkpoint prefix, as returned by ``save`` or
+                ``latest_checkpoint``.
+
+        Raises:
+            ValueError: ``save_path`` is None or holds no checkpoint.
+            errors.NotFoundError: variables missing from the checkpoint.
+            errors.InvalidArgumentError: shape or dtype mismatches.
+            errors.DataLossError: a truncated or corrupted checkpoint.
+        """
+        if save_path is None:
+            raise ValueError("Can't load save_path when it is None.")
+        variables = self._check_built("restore")
+        self._join()
+        if not variables:
+            return
+        save_path = os.fspath(save_path)
+        manifest = _format.read_manifest(save_path)
+        if manifest is None:
+            raise ValueError(
+                f"The passed save_path is not a valid checkpoint: {save_path}"
+            )
+        logger.info("Restoring parameters from %s", save_path)
+        _format.verify(save_path, manifest)
+        _check_matches(save_path, manifest, variables, self._reshape)
+        _format.verify(save_path, manifest, checksums=True)
+        specs = {name: manifest.variables[name] for name in variables}
+        values = _format.read(save_path, specs)
+        sess.set_variable_values(
+            {
+                var: values[name].reshape(var.shape.as_tuple())
+                for name, var in variables.items()
+            }
+        )
+
+    # -- bookkeeping ---------------------------------------------------------------
+
+    @property
+    def last_checkpoints(self) -> list[str]:
+        """Prefixes of the kept checkpoints, oldest first (waits for the save in flight)."""
+        self._join()
+        with self._lock:
+            return [e.path for e in self._last]
+
+    def set_last_checkpoints(self, last_checkpoints: Sequence[str]) -> None:
+        """Replaces the list (times: now). Deprecated in TF1."""
+        now = self._clock()
+        self.set_last_checkpoints_with_time([(p, now) for p in last_checkpoints])
+
+    def set_last_checkpoints_with_time(
+        self, last_checkpoints_with_time: Sequence[tuple[str, float]]
+    ) -> None:
+        """Replaces the list with ``(prefix, save time)`` pairs, oldest first."""
+        self._join()
+        with self._lock:
+            self._last = [
+                CheckpointEntry(p, float(t)) for p, t in last_checkpoints_with_time
+            ]
+
+    def recover_last_checkpoints(self, checkpoint_paths: Sequence[str]) -> None:
+        """Refills the list after a restart from the checkpoints that still exist.
+
+        Their times are the files' modification times, so retention continues
+        where the previous run left off.
+        """
+        existing = [p for p in checkpoint_paths if state_lib.checkpoint_exists(p)]
+        self.set_last_checkpoints_with_time(
+            list(zip(existing, state_lib.get_checkpoint_mtimes(existing)))
+        )
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _var_dict(var_list: Any) -> dict[str, Any]:
+    if var_list is None:
+        graph = get_default_graph()
+        var_list = graph.get_collection(
+            GraphKeys.GLOBAL_VARIABLES
+        ) + graph.get_collection(GraphKeys.SAVEABLE_OBJECTS)
+    if isinstance(var_list, Mapping):
+        pairs = list(var_list.items())
+    else:
+        unique = {id(v): v for v in var_list}.values()
+        pairs = [(_op_name(v), v) for v in unique]
+    out: dict[str, Any] = {}
+    for name, var in pairs:
+        _op_name(var)
+        if name in out and out[name] is not var:
+            raise ValueError(f"At least two variables have the same name: {name}")
+        out[name] = var
+    return out
+
+
+def _op_name(var: Any) -> str:
+    try:
+        return var.op.name
+    except AttributeError:
+        raise TypeError(
+            f"Variable to save is not a Variable: {var!r} of type {type(var).__name__}"
+        ) from None
+
+
+def _step_value(sess: Any, global_step: Any) -> int:
+    if isinstance(global_step, (int, np.integer)):
+        return int(global_step)
+    return int(sess.run(global_step))
+
+
+def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    current = {id(var): value for var, value in sess.variable_values().items()}
+    missing = [name for name, var in variables.items() if id(var) not in current]
+    if missing:
+        raise errors.FailedPreconditionError(
+            None, None,
+            f"Attempting to save uninitialized variables: {errors.format_list(missing)}",
+        )  # fmt: skip
+    # device_get copies to the host; on CPU it may return a view of the device
+    # buffer, which JAX then refuses to donate, so later steps cannot change it
+    # while the writer thread reads it.
+    hosts = _to_host([current[id(var)] for var in variables.values()])
+    return {
+        name: np.asarray(host, dtype=var.dtype.np_dtype)
+        for (name, var), host in zip(variables.items(), hosts)
+    }
+
+
+def _to_host(arrays: list[Any]) -> list[np.ndarray]:
+    local = [getattr(a, "is_fully_addressable", True) for a in arrays]
+    fetched = iter(jax.device_get([a for a, ok in zip(arrays, local) if ok]))
+    out = []
+    for array, ok in zip(arrays, local):
+        if ok:
+            out.append(next(fetched))
+        elif array.is_fully_replicated:
+            out.append(np.asarray(array.addressable_data(0)))
+        else:
+            from jax.experimental import multihost_utils
+
+            out.append(np.asarray(multihost_utils.process_allgather(array, tiled=True)))
+    return out
+
+
+def _check_matches(path: str, manifest: _format.Manifest, variables: Mapping[str, Any],
+                   reshape: bool) -> None:  # fmt: skip
+    stored = manifest.variables
+    missing = [name for name in variables if name not in stored]
+    if missing:
+        raise errors.NotFoundError(
+            None, None,
+            f"{len(missing)} variable(s) not found in checkpoint {path}: "
+            f"{errors.format_list(missing)}",
+        )  # fmt: skip
+    bad = [
+        _mismatch(name, var, stored[name], reshape)
+        for name, var in variables.items()
+        if _mismatch(name, var, stored[name], reshape)
+    ]
+    if bad:
+        shown = "; ".join(bad[: errors.MAX_LISTED])
+        if len(bad) > errors.MAX_LISTED:
+            shown += f"; and {len(bad) - errors.MAX_LISTED} more"
+        raise errors.InvalidArgumentError(
+            None, None,
+            f"Restoring from checkpoint {path} failed: {len(bad)} variable(s) do not "
+            f"match the graph: {shown}",
+        )  # fmt: skip
+
+
+def _mismatch(name: str, var: Any, spec: _format.VarSpec, reshape: bool) -> str:
+    want_shape = var.shape.as_tuple()
+    want_dtype = np.dtype(var.dtype.np_dtype)
+    shape_ok = want_shape == spec.shape or (
+        reshape and int(np.prod(want_shape)) == int(np.prod(spec.shape))
+    )
+    if shape_ok and want_dtype == spec.dtype:
+        return ""
+    return (
+        f"'{name}' has shape {errors.format_shape(spec.shape)} dtype {spec.dtype.name} "
+        f"in the checkpoint, shape {errors.format_shape(want_shape)} dtype "
+        f"{want_dtype.name} in the graph"
+    )
+
+
+def _lower_priority() -> None:
+    # The writer is background work: on a host whose cores also run the
+    # training computation (CPU backends), it should yield to it. Linux
+    # niceness is per thread and inherited by the threads Orbax starts here.
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _WRITER_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
+def _delete(prefix: str) -> None:
+    logger.info("Deleting old checkpoint %s", prefix)
+    try:
+        shutil.rmtree(prefix)
+    except OSError as e:
+        logger.warning("Ignoring: failed to delete %s: %s", prefix, e)
