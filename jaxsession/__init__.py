@@ -8,7 +8,9 @@ from jaxsession import (
     errors as errors,
     layers as layers,
     losses as losses,
+    math as math,
     nn as nn,
+    summary as summary,
     train as train,
 )
 from jaxsession.engine import infeed as _infeed  # registers the iterator host ops

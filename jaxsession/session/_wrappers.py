@@ -1,0 +1,253 @@
+"""One-concern session layers that MonitoredSession stacks (TF1's design).
+
+``_RecoverableSession -> _CoordinatedSession -> _HookedSession -> raw Session``
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from jaxsession import errors
+from jaxsession.session.hooks import SessionRunArgs, SessionRunContext, SessionRunValues
+
+logger = logging.getLogger("jaxsession")
+
+# The errors after which a session is re-created and restored, defined once.
+PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
+
+
+class StepContext:
+    """What ``run_step_fn``'s function gets: the raw session and a hooked run.
+
+    Args:
+        session: The raw session.
+        run_with_hooks_fn: Runs with hooks, as ``MonitoredSession.run``.
+    """
+
+    def __init__(self, session: Any, run_with_hooks_fn: Callable[..., Any]):
+        self._session = session
+        self._run_with_hooks_fn = run_with_hooks_fn
+
+    @property
+    def session(self) -> Any:
+        """The raw session (runs through it bypass the hooks)."""
+        return self._session
+
+    def run_with_hooks(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs with the hooks' before_run/after_run, as ``MonitoredSession.run``."""
+        return self._run_with_hooks_fn(*args, **kwargs)
+
+    def request_stop(self) -> None:
+        """Stops the iterations: raises StopIteration out of ``run_step_fn``."""
+        raise StopIteration("step_fn has requested the iterations to stop.")
+
+
+class _WrappedSession:
+    """Delegates to a wrapped session; ``should_stop`` asks every layer."""
+
+    def __init__(self, sess: Any):
+        self._sess = sess
+
+    @property
+    def graph(self) -> Any:
+        return self._sess.graph
+
+    @property
+    def sess_str(self) -> str:
+        return self._sess.sess_str
+
+    def _check_stop(self) -> bool:
+        return False
+
+    def should_stop(self) -> bool:
+        if self._check_stop():
+            return True
+        if self._sess is None:
+            return True
+        if isinstance(self._sess, _WrappedSession):
+            return self._sess.should_stop()
+        return False
+
+    def close(self) -> None:
+        if self._sess is None:
+            return
+        try:
+            self._sess.close()
+        except PREEMPTION_ERRORS as e:
+            logger.error(
+                "An error occurred when attempting to close the session: %s", e
+            )
+        finally:
+            self._sess = None
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sess.run(*args, **kwargs)
+
+    def run_step_fn(self, step_fn: Callable[..., Any], raw_session: Any,
+                    run_with_hooks: Callable[..., Any] | None) -> Any:  # fmt: skip
+        return step_fn(StepContext(raw_session, run_with_hooks or self.run))
+
+
+class _HookedSession(_WrappedSession):
+    """Calls the hooks' before_run/after_run around each run (TF1_BEHAVIOUR §3.2)."""
+
+    def __init__(self, sess: Any, hooks: list[Any]):
+        super().__init__(sess)
+        self._hooks = hooks
+        self._should_stop = False
+
+    def _check_stop(self) -> bool:
+        return self._should_stop
+
+    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
+            run_metadata: Any = None) -> Any:  # fmt: skip
+        if self._should_stop:
+            raise RuntimeError("Run called even after should_stop requested.")
+        actual_fetches: dict[Any, Any] = {"caller": fetches}
+        ctx = SessionRunContext(SessionRunArgs(fetches, feed_dict), self._sess)
+        hook_feeds = self._call_before_run(ctx, actual_fetches)
+        feed_dict = _merge_feeds(hook_feeds, feed_dict)
+        outputs = _run_keyed(
+            self._sess, actual_fetches, feed_dict, options, run_metadata
+        )
+        for hook in self._hooks:
+            hook.after_run(
+                ctx, SessionRunValues(outputs.get(hook), options, run_metadata)
+            )
+        self._should_stop = self._should_stop or ctx.stop_requested
+        return outputs["caller"]
+
+    def _call_before_run(
+        self, ctx: SessionRunContext, actual_fetches: dict[Any, Any]
+    ) -> dict:
+        hook_feeds: dict[Any, Any] = {}
+        for hook in self._hooks:
+            request = hook.before_run(ctx)
+            if request is None:
+                continue
+            if request.fetches is not None:
+                actual_fetches[hook] = request.fetches
+            if request.feed_dict:
+                conflicts = [k for k in request.feed_dict if k in hook_feeds]
+                if conflicts:
+                    raise RuntimeError(
+                        f"Same tensor is fed by two hooks. Conflict(s): {conflicts}"
+                    )
+                hook_feeds.update(request.feed_dict)
+        return hook_feeds
+
+
+def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
+    if not hook_feeds:
+        return feed_dict
+    if not feed_dict:
+        return hook_feeds
+    conflicts = [k for k in feed_dict if k in hook_feeds]
+    if conflicts:
+        raise RuntimeError(
+            f"Same tensor is fed by a SessionRunHook and user. Conflict(s): {conflicts}"
+        )
+    merged = dict(hook_feeds)
+    merged.update(feed_dict)
+    return merged
+
+
+def _run_keyed(sess: Any, actual: dict[Any, Any], feed_dict: Any, options: Any,
+               run_metadata: Any) -> dict[Any, Any]:  # fmt: skip
+    # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
+    # plain keys, so run a list and key the results afterwards.
+    keys = list(actual)
+    values = sess.run([actual[k] for k in keys], feed_dict, options, run_metadata)
+    return dict(zip(keys, values))
+
+
+class _CoordinatedSession(_WrappedSession):
+    """Surfaces the coordinator's stop and errors; joins its threads at close."""
+
+    def __init__(self, sess: Any, coord: Any, stop_grace_period_secs: float = 120):
+        super().__init__(sess)
+        self._coord = coord
+        self._stop_grace_period_secs = stop_grace_period_secs
+
+    def _check_stop(self) -> bool:
+        self._coord.raise_requested_exception()
+        return self._coord.should_stop()
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._sess.run(*args, **kwargs)
+        except PREEMPTION_ERRORS:
+            raise
+        except Exception:
+            stored = self._coord.exception
+            if isinstance(stored, PREEMPTION_ERRORS):
+                raise stored from None
+            raise
+
+    def close(self) -> None:
+        self._coord.request_stop()
+        try:
+            self._coord.join(
+                stop_grace_period_secs=self._stop_grace_period_secs,
+                ignore_live_threads=True,
+            )
+        finally:
+            try:
+                _WrappedSession.close(self)
+            except Exception:
+                pass
+
+
+class _RecoverableSession(_WrappedSession):
+    """Re-creates the session after a preemption error and retries the call."""
+
+    def __init__(self, sess_creator: Any):
+        self._sess_creator = sess_creator
+        super().__init__(self._create_session())
+
+    def _create_session(self) -> Any:
+        while True:
+            try:
+                return self._sess_creator.create_session()
+            except PREEMPTION_ERRORS as e:
+                logger.info(
+                    "An error was raised while a session was being created: %s", e
+                )
+
+    def _recreate(self, reason: Exception) -> None:
+        logger.info("An error was raised. This may be due to a preemption: %s", reason)
+        self.close()
+        self._sess = self._create_session()
+
+    def _check_stop(self) -> bool:
+        if self._sess is None:
+            return True
+        try:
+            return self._sess._check_stop()
+        except PREEMPTION_ERRORS as e:
+            self._recreate(e)
+            return False
+        except Exception:
+            return True
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        while True:
+            if self._sess is None:
+                self._sess = self._create_session()
+            try:
+                return self._sess.run(*args, **kwargs)
+            except PREEMPTION_ERRORS as e:
+                self._recreate(e)
+
+    def run_step_fn(self, step_fn: Callable[..., Any], raw_session: Any,
+                    run_with_hooks: Callable[..., Any] | None) -> Any:  # fmt: skip
+        while True:
+            if self._sess is None:
+                self._sess = self._create_session()
+            try:
+                raw = self._sess_creator.tf_sess() or raw_session
+                return self._sess.run_step_fn(step_fn, raw, self._sess.run)
+            except PREEMPTION_ERRORS as e:
+                self._recreate(e)

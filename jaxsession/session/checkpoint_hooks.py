@@ -1,0 +1,166 @@
+"""CheckpointSaverHook and CheckpointSaverListener (TF1_BEHAVIOUR §4.2)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from jaxsession.graph.core import GraphKeys, get_default_graph
+from jaxsession.session._global_step import require_global_step_read
+from jaxsession.session.hooks import (
+    SessionRunArgs,
+    SessionRunContext,
+    SessionRunHook,
+    SessionRunValues,
+)
+from jaxsession.session.summary_writer import FileWriterCache, SessionLog
+from jaxsession.session.timers import SecondOrStepTimer
+
+logger = logging.getLogger("jaxsession")
+
+
+class CheckpointSaverListener:
+    """Callbacks around the saves of a CheckpointSaverHook."""
+
+    def begin(self) -> None:
+        """Called once when the hook begins."""
+
+    def before_save(self, session: Any, global_step_value: int) -> None:
+        """Called before each save."""
+
+    def after_save(self, session: Any, global_step_value: int) -> bool | None:
+        """Called after each save; return True to stop training."""
+
+    def end(self, session: Any, global_step_value: int) -> None:
+        """Called once at the end, after the last save."""
+
+
+def _get_saver(saver: Any, scaffold: Any) -> Any:
+    if saver is not None:
+        return saver
+    if scaffold is not None:
+        return scaffold.saver
+    savers = get_default_graph().get_collection(GraphKeys.SAVERS)
+    if not savers:
+        raise RuntimeError(
+            f"No items in collection {GraphKeys.SAVERS}. Please add a saver to the "
+            "collection or provide a saver or scaffold."
+        )
+    if len(savers) > 1:
+        raise RuntimeError(
+            f"More than one item in collection {GraphKeys.SAVERS}. Please indicate "
+            "which one to use by passing it to the constructor."
+        )
+    return savers[0]
+
+
+class CheckpointSaverHook(SessionRunHook):
+    """Saves a checkpoint every N steps or seconds, at creation and at the end.
+
+    Saving is asynchronous (the Saver writes in the background); ``end`` waits
+    for the last save to be committed.
+
+    Args:
+        checkpoint_dir: Directory for the checkpoints.
+        save_secs: Seconds between saves.
+        save_steps: Global steps between saves.
+        saver: The Saver (exclusive with scaffold).
+        checkpoint_basename: Checkpoint file prefix.
+        scaffold: A Scaffold whose saver is used.
+        listeners: CheckpointSaverListeners.
+        save_graph_def: Whether to write graph.pbtxt / meta graphs.
+        clock: Seconds, for the timer (tests).
+
+    Raises:
+        ValueError: both saver and scaffold, or not exactly one period.
+    """
+
+    def __init__(self, checkpoint_dir: str, save_secs: float | None = None,
+                 save_steps: int | None = None, saver: Any = None,
+                 checkpoint_basename: str = "model.ckpt", scaffold: Any = None,
+                 listeners: Sequence[CheckpointSaverListener] | None = None,
+                 save_graph_def: bool = True, *,
+                 clock: Callable[[], float] = time.monotonic):  # fmt: skip
+        logger.info("Create CheckpointSaverHook.")
+        if saver is not None and scaffold is not None:
+            raise ValueError("You cannot provide both saver and scaffold.")
+        self._saver = saver
+        self._checkpoint_dir = checkpoint_dir
+        self._save_path = str(Path(checkpoint_dir) / checkpoint_basename)
+        self._scaffold = scaffold
+        self._timer = SecondOrStepTimer(
+            every_secs=save_secs, every_steps=save_steps, clock=clock
+        )
+        self._listeners = list(listeners or [])
+        self._steps_per_run = 1
+        self._save_graph_def = save_graph_def
+        self._global_step_tensor: Any = None
+
+    def _set_steps_per_run(self, steps_per_run: int) -> None:
+        self._steps_per_run = steps_per_run
+
+    def begin(self) -> None:
+        """Looks up the global step and starts the listeners."""
+        self._global_step_tensor = require_global_step_read("CheckpointSaverHook")
+        for listener in self._listeners:
+            listener.begin()
+
+    def after_create_session(self, session: Any, coord: Any) -> None:
+        """Saves a checkpoint at the current step."""
+        step = int(session.run(self._global_step_tensor))
+        self._save(session, step)
+        self._timer.update_last_triggered_step(step)
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        """Requests the global step."""
+        return SessionRunArgs(self._global_step_tensor)
+
+    def after_run(
+        self, run_context: SessionRunContext, run_values: SessionRunValues
+    ) -> None:
+        """Saves when the timer fires; a listener may request a stop."""
+        stale = int(run_values.results)
+        if self._timer.should_trigger_for_step(stale + self._steps_per_run):
+            step = int(run_context.session.run(self._global_step_tensor))
+            if self._timer.should_trigger_for_step(step):
+                self._timer.update_last_triggered_step(step)
+                if self._save(run_context.session, step):
+                    run_context.request_stop()
+
+    def end(self, session: Any) -> None:
+        """Saves once more unless this step was just saved, then waits for the write."""
+        step = int(session.run(self._global_step_tensor))
+        if step != self._timer.last_triggered_step():
+            self._save(session, step)
+        saver = self._get_saver()
+        wait = getattr(saver, "wait_until_finished", None)
+        if wait is not None:
+            wait()
+        for listener in self._listeners:
+            listener.end(session, step)
+
+    def _get_saver(self) -> Any:
+        if self._saver is None:
+            self._saver = _get_saver(None, self._scaffold)
+        return self._saver
+
+    def _save(self, session: Any, step: int) -> bool:
+        logger.info("Calling checkpoint listeners before saving checkpoint %d...", step)
+        for listener in self._listeners:
+            listener.before_save(session, step)
+        logger.info("Saving checkpoints for %d into %s.", step, self._save_path)
+        path = self._get_saver().save(session, self._save_path, global_step=step)
+        FileWriterCache.get(self._checkpoint_dir).add_session_log(
+            SessionLog(status=SessionLog.CHECKPOINT, checkpoint_path=path), step
+        )
+        should_stop = False
+        for listener in self._listeners:
+            if listener.after_save(session, step):
+                logger.info(
+                    "A CheckpointSaverListener requested that training be stopped."
+                )
+                should_stop = True
+        return should_stop

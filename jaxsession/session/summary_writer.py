@@ -1,0 +1,271 @@
+"""FileWriter (``tf.summary.FileWriter``) and the process-wide writer cache.
+
+Events are written in TensorBoard's event-file format (TFRecord framing,
+``Event`` protos) with tensorboardX's record writer and protos. As in TF1,
+``add_*`` calls only queue the event; a background thread writes it and
+flushes the file every ``flush_secs``; ``flush()`` returns once every queued
+event is on disk.
+
+Differs from TF1: ``add_graph`` and ``add_meta_graph`` write nothing yet (the
+graph tab arrives later), and ``add_run_metadata`` writes the tag with empty
+run metadata (there are no step stats; ProfilerHook writes jax.profiler
+traces instead). A writer opened in the same second as an existing event
+file of its directory adds ``.<n>`` to its file name instead of overwriting
+that file.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tensorboardX.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
+from tensorboardX.proto.summary_pb2 import Summary
+from tensorboardX.record_writer import RecordWriter
+
+logger = logging.getLogger("jaxsession")
+
+_STOP = object()
+_OPEN_FILES: set[_EventFile] = set()
+
+
+def _event_file_path(logdir: str, suffix: str) -> str:
+    base = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}"
+    path, n = Path(logdir) / f"{base}{suffix}", 0
+    while path.exists():
+        n += 1
+        path = Path(logdir) / f"{base}.{n}{suffix}"
+    return str(path)
+
+
+class _EventFile:
+    """One open event file, fed by a queue and written by a daemon thread."""
+
+    def __init__(self, logdir: str, max_queue: int, flush_secs: float, suffix: str):
+        Path(logdir).mkdir(parents=True, exist_ok=True)
+        self.path = _event_file_path(logdir, suffix)
+        self._records = RecordWriter(self.path)
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue(max_queue)
+        self._flush_secs = flush_secs
+        self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        _OPEN_FILES.add(self)
+
+    def _write(self, event: Event) -> None:
+        with self._lock:
+            self._records.write(event.SerializeToString())
+
+    def _flush_file(self) -> None:
+        with self._lock:
+            self._records.flush()
+
+    def _loop(self) -> None:
+        next_flush = time.monotonic() + self._flush_secs
+        while True:
+            try:
+                item = self._queue.get(timeout=max(0.0, next_flush - time.monotonic()))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._queue.task_done()
+                return
+            try:
+                if item is not None:
+                    self._write(item)
+                if time.monotonic() >= next_flush:
+                    self._flush_file()
+                    next_flush = time.monotonic() + self._flush_secs
+            except Exception:
+                # A dead writer thread would make flush() wait forever.
+                logger.exception("Writing to event file %s failed.", self.path)
+            finally:
+                if item is not None:
+                    self._queue.task_done()
+
+    def add(self, event: Event) -> None:
+        self._queue.put(event)
+
+    def flush(self) -> None:
+        self._queue.join()
+        self._flush_file()
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._flush_file()
+        with self._lock:
+            self._records.close()
+        _OPEN_FILES.discard(self)
+
+
+@atexit.register
+def _flush_open_files() -> None:
+    for events in list(_OPEN_FILES):
+        events.flush()
+
+
+class FileWriter:
+    """Writes summaries and events to an event file in ``logdir``.
+
+    Args:
+        logdir: Directory of the event file (created if missing).
+        graph: A graph to add with ``add_graph`` (see the module docstring).
+        max_queue: Events queued before ``add_*`` blocks until written.
+        flush_secs: Seconds between flushes to disk by the writer thread.
+        graph_def: Deprecated TF1 alias of ``graph``.
+        filename_suffix: Appended to the event file name.
+        session: Accepted and ignored (TF1's summary-ops writer mode).
+    """
+
+    def __init__(self, logdir: str, graph: Any = None, max_queue: int = 10,
+                 flush_secs: float = 120, graph_def: Any = None,
+                 filename_suffix: str | None = None, session: Any = None):  # fmt: skip
+        self._logdir = os.fspath(logdir)
+        self._max_queue = max_queue
+        self._flush_secs = flush_secs
+        self._suffix = filename_suffix or ""
+        self._events: _EventFile | None = _EventFile(
+            self._logdir, max_queue, flush_secs, self._suffix
+        )
+        self._seen_summary_tags: set[str] = set()
+        self._session_run_tags: set[str] = set()
+        if graph is not None or graph_def is not None:
+            self.add_graph(graph, graph_def=graph_def)
+
+    @property
+    def event_file_path(self) -> str | None:
+        """Path of the open event file, or None once closed."""
+        return self._events.path if self._events is not None else None
+
+    def get_logdir(self) -> str:
+        """The directory of the event file."""
+        return self._logdir
+
+    def add_event(self, event: Event) -> None:
+        """Queues an ``Event`` proto as it is."""
+        if self._events is None:
+            logger.warning(
+                "Attempting to use a closed FileWriter. The operation will be a noop "
+                "unless the FileWriter is explicitly reopened."
+            )
+            return
+        self._events.add(event)
+
+    def _add_event(self, event: Event, step: Any) -> None:
+        event.wall_time = time.time()
+        if step is not None:
+            event.step = int(step)
+        self.add_event(event)
+
+    def add_summary(self, summary: Summary | bytes, global_step: Any = None) -> None:
+        """Adds a ``Summary`` (a proto or its serialized bytes) at ``global_step``.
+
+        Metadata is kept only on the first value of each tag, as TF1 does.
+        """
+        if isinstance(summary, bytes | bytearray):
+            summary = Summary.FromString(bytes(summary))
+        else:
+            copy = Summary()
+            copy.CopyFrom(summary)
+            summary = copy
+        for value in summary.value:
+            if not value.HasField("metadata"):
+                continue
+            if value.tag in self._seen_summary_tags:
+                value.ClearField("metadata")
+            else:
+                self._seen_summary_tags.add(value.tag)
+        self._add_event(Event(summary=summary), global_step)
+
+    def add_session_log(self, session_log: SessionLog, global_step: Any = None) -> None:
+        """Adds a ``SessionLog`` (START, STOP, CHECKPOINT) at ``global_step``."""
+        self._add_event(Event(session_log=session_log), global_step)
+
+    def add_graph(
+        self, graph: Any, global_step: Any = None, graph_def: Any = None
+    ) -> None:
+        """Does nothing yet: the graph tab arrives later."""
+
+    def add_meta_graph(self, meta_graph_def: Any, global_step: Any = None) -> None:
+        """Does nothing yet: the graph tab arrives later."""
+
+    def add_run_metadata(
+        self, run_metadata: Any, tag: str, global_step: Any = None
+    ) -> None:
+        """Adds a ``TaggedRunMetadata`` event named ``tag``.
+
+        The payload is ``run_metadata.SerializeToString()`` when it has one,
+        else empty.
+
+        Raises:
+            ValueError: ``tag`` was already used by this writer.
+        """
+        if tag in self._session_run_tags:
+            raise ValueError("The provided tag was already used for this event type")
+        self._session_run_tags.add(tag)
+        serialize = getattr(run_metadata, "SerializeToString", None)
+        payload = serialize() if serialize is not None else b""
+        tagged = TaggedRunMetadata(tag=tag, run_metadata=payload)
+        self._add_event(Event(tagged_run_metadata=tagged), global_step)
+
+    def flush(self) -> None:
+        """Writes every queued event to disk."""
+        if self._events is not None:
+            self._events.flush()
+
+    def close(self) -> None:
+        """Flushes and closes the event file; ``reopen`` starts a new one."""
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+
+    def reopen(self) -> None:
+        """After ``close``, opens a new event file in the same directory."""
+        if self._events is None:
+            self._events = _EventFile(
+                self._logdir, self._max_queue, self._flush_secs, self._suffix
+            )
+
+    def __enter__(self) -> FileWriter:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+class FileWriterCache:
+    """One FileWriter per log directory, shared by the whole process (TF1's SummaryWriterCache)."""
+
+    _cache: dict[str, FileWriter] = {}
+    _lock = threading.RLock()
+
+    @staticmethod
+    def get(logdir: str) -> FileWriter:
+        """The cached writer for ``logdir``, created (with the default graph) if missing."""
+        from jaxsession.graph.core import get_default_graph
+
+        with FileWriterCache._lock:
+            key = os.fspath(logdir)
+            if key not in FileWriterCache._cache:
+                FileWriterCache._cache[key] = FileWriter(key, graph=get_default_graph())
+            return FileWriterCache._cache[key]
+
+    @staticmethod
+    def clear() -> None:
+        """Closes and forgets every cached writer."""
+        with FileWriterCache._lock:
+            for writer in FileWriterCache._cache.values():
+                writer.close()
+            FileWriterCache._cache = {}
+
+
+SummaryWriterCache = FileWriterCache
