@@ -4,11 +4,16 @@ Use it as TF1: ``import jaxsession as tf``.
 """
 
 from jaxsession import (
+    app as app,
     data as data,
     errors as errors,
+    flags as flags,
+    gfile as gfile,
     layers as layers,
+    logging as logging,
     losses as losses,
     math as math,
+    metrics as metrics,
     nn as nn,
     summary as summary,
     train as train,
@@ -34,6 +39,17 @@ from jaxsession.graph.core import (
 from jaxsession.graph.dtypes import *
 from jaxsession.graph.dtypes import DType as DType, as_dtype as as_dtype, bool_ as bool
 from jaxsession.graph.gradients import *
+from jaxsession.graph.input_queues import (
+    FIFOQueue as FIFOQueue,
+    FixedLengthRecordReader as FixedLengthRecordReader,
+    IdentityReader as IdentityReader,
+    PaddingFIFOQueue as PaddingFIFOQueue,
+    PriorityQueue as PriorityQueue,
+    RandomShuffleQueue as RandomShuffleQueue,
+    TextLineReader as TextLineReader,
+    TFRecordReader as TFRecordReader,
+    WholeFileReader as WholeFileReader,
+)
 from jaxsession.graph.ops import (
     convert_to_tensor as convert_to_tensor,
     jax_op as jax_op,
@@ -74,6 +90,14 @@ from jaxsession.graph.variables import (
     variables_initializer as variables_initializer,
     variance_scaling_initializer as variance_scaling_initializer,
     zeros_initializer as zeros_initializer,
+)
+from jaxsession.session.config import (
+    ConfigProto as ConfigProto,
+    GPUOptions as GPUOptions,
+    GraphOptions as GraphOptions,
+    OptimizerOptions as OptimizerOptions,
+    RunMetadata as RunMetadata,
+    RunOptions as RunOptions,
 )
 from jaxsession.session.session import (
     InteractiveSession as InteractiveSession,

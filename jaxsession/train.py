@@ -13,8 +13,28 @@ from jaxsession.checkpoint import (
     load_variable as load_variable,
     update_checkpoint_state as update_checkpoint_state,
 )
+from jaxsession.graph.input_queues import (
+    QueueRunner as QueueRunner,
+    add_queue_runner as add_queue_runner,
+    batch as batch,
+    batch_join as batch_join,
+    input_producer as input_producer,
+    limit_epochs as limit_epochs,
+    maybe_batch as maybe_batch,
+    maybe_shuffle_batch as maybe_shuffle_batch,
+    range_input_producer as range_input_producer,
+    shuffle_batch as shuffle_batch,
+    shuffle_batch_join as shuffle_batch_join,
+    slice_input_producer as slice_input_producer,
+    start_queue_runners as start_queue_runners,
+    string_input_producer as string_input_producer,
+)
 from jaxsession.graph.learning_rate_decay import *
+from jaxsession.graph.moving_averages import (
+    ExponentialMovingAverage as ExponentialMovingAverage,
+)
 from jaxsession.graph.optimizers import *
+from jaxsession.graph.placement import replica_device_setter as replica_device_setter
 from jaxsession.graph.variables import (
     assert_global_step as assert_global_step,
     create_global_step as create_global_step,
@@ -26,7 +46,13 @@ from jaxsession.session.checkpoint_hooks import (
     CheckpointSaverHook as CheckpointSaverHook,
     CheckpointSaverListener as CheckpointSaverListener,
 )
+from jaxsession.session.cluster import (
+    ClusterConfig as ClusterConfig,
+    ClusterSpec as ClusterSpec,
+    Server as Server,
+)
 from jaxsession.session.coordinator import Coordinator as Coordinator
+from jaxsession.session.graph_def import write_graph as write_graph
 from jaxsession.session.hooks import (
     SessionRunArgs as SessionRunArgs,
     SessionRunContext as SessionRunContext,
@@ -46,6 +72,7 @@ from jaxsession.session.scaffold import Scaffold as Scaffold
 from jaxsession.session.session_manager import SessionManager as SessionManager
 from jaxsession.session.summary_writer import (
     FileWriterCache as SummaryWriterCache,
+    summary_iterator as summary_iterator,
 )
 from jaxsession.session.timers import (
     NeverTriggerTimer as NeverTriggerTimer,

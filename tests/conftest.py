@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("JAXSESSION_CHECKS", "1")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# MonitoredTrainingSession turns the persistent compilation cache on for the
+# whole process; tests that check the cache switch it on themselves.
+os.environ.setdefault("JAXSESSION_COMPILATION_CACHE_DIR", "off")
 
 import jax
 import pytest

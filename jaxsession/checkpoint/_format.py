@@ -72,11 +72,29 @@ def _data_loss(path: str, what: str) -> errors.DataLossError:
 # -- writing --------------------------------------------------------------------
 
 
+def _this_process_only() -> Any:
+    """Orbax options that make one process read or write alone.
+
+    Values reach here as host arrays (replicated variables), so one process
+    has all of them: in a multi-process job the chief saves and restores by
+    itself while the others wait on the coordination service, and Orbax's
+    own barriers must not wait for them (session/cluster.py).
+    """
+    import orbax.checkpoint as ocp
+
+    pid = jax.process_index()
+    return ocp.options.MultiprocessingOptions(
+        primary_host=pid, active_processes={pid}, barrier_sync_key_prefix=f"p{pid}"
+    )
+
+
 def write_orbax(directory: str, values: Mapping[str, np.ndarray]) -> None:
     """Writes ``values`` as an Orbax standard checkpoint in ``directory``."""
     import orbax.checkpoint as ocp
 
-    with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as checkpointer:
+    options = _this_process_only()
+    handler = ocp.StandardCheckpointHandler(multiprocessing_options=options)
+    with ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer:
         # Orbax requires absolute paths.
         checkpointer.save(
             os.path.abspath(directory), args=ocp.args.StandardSave(dict(values))
@@ -251,7 +269,9 @@ def read(path: str, specs: Mapping[str, VarSpec]) -> dict[str, np.ndarray]:
         item=item, restore_args=restore_args, partial_restore=True
     )
     try:
-        with ocp.Checkpointer(ocp.PyTreeCheckpointHandler()) as checkpointer:
+        options = _this_process_only()
+        handler = ocp.PyTreeCheckpointHandler(multiprocessing_options=options)
+        with ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer:
             out = checkpointer.restore(os.path.abspath(path), args=args)
     except Exception as e:
         raise _data_loss(path, f"reading failed ({type(e).__name__}: {e})") from e

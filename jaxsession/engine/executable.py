@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jax
 
 from jaxsession.engine.lower import lower_plan
+from jaxsession.engine.multistep import repeat_steps
+from jaxsession.engine.packing import StateLayout, packed_run, state_spec
 from jaxsession.engine.plan import Plan, make_plan
 from jaxsession.engine.signature import RunSignature
 
@@ -19,21 +22,42 @@ logger = logging.getLogger("jaxsession")
 class Executable:
     """One compiled run: the plan, the jitted function and its trace count.
 
+    Variables travel packed (see ``engine.packing``): the call takes the
+    packs and loose variables ``state`` names and returns the written ones.
+
     Attributes:
         plan: The plan compiled.
+        state: Which packs and loose variables the call takes and returns.
         trace_count: How many times JAX traced the run (1 once it has run).
         call: The jitted function, ``call(rw, ro, feeds, rng) -> (fetches,
             written, rng)`` when ``plan.random``, else ``call(rw, ro, feeds)
-            -> (fetches, written)``; ``rw`` (and ``rng``) are donated.
+            -> (fetches, written)``, with ``rw = packs_rw + loose_rw`` (donated,
+            as is ``rng``), ``ro = packs_ro + loose_ro`` and ``written =
+            packs_rw' + loose_out`` (``state`` names them).
 
     Args:
         plan: The plan to compile.
+        layout: The graph's state layout, covering the plan's variables.
+        steps: Steps per call; with K > 1 the call loops K steps of the plan
+            (``engine.multistep``) and each feed has a leading K axis.
+        mesh: For a data-parallel run (``engine.mesh``): the written state and
+            key come out replicated over this mesh; None for one device.
     """
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, layout: StateLayout, steps: int = 1,
+                 mesh: Any = None):  # fmt: skip
         self.plan = plan
+        self.mesh = mesh
+        self.state = state_spec(plan, layout)
+        self.steps = steps
         self.trace_count = 0
-        run = lower_plan(plan, self._count_trace)
+        if steps == 1:
+            step = lower_plan(plan, self._count_trace)
+        else:
+            step = repeat_steps(lower_plan(plan), plan, steps, self._count_trace)
+        run = packed_run(step, plan, layout, self.state)
+        if mesh is not None:
+            run = _replicated_state(run, mesh)
         if plan.random:
             self.call = jax.jit(run, donate_argnums=(0, 3))
         else:
@@ -52,10 +76,106 @@ class Executable:
             return self.call(rw, ro, feeds, rng)
         return (*self.call(rw, ro, feeds), rng)
 
-    def as_text(self, rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> str:
-        """The StableHLO text JAX lowers this run to, for these arguments."""
-        args = (rw, ro, feeds, rng) if self.plan.random else (rw, ro, feeds)
+    def as_text(self, *args: Any) -> str:
+        """The StableHLO text JAX lowers this run to, for these call arguments."""
         return self.call.lower(*args).as_text()
+
+
+def _replicated_state(run: Callable[..., tuple], mesh: Any) -> Callable[..., tuple]:
+    """``run`` with its written state and key pinned replicated over ``mesh``."""
+    from jaxsession.engine.mesh import replicated
+
+    sharding = replicated(mesh)
+
+    def fn(*args: Any) -> tuple:
+        fetched, written, rng = run(*args)
+        # Without the pin, XLA may leave the state sharded like the batch,
+        # and the next run's inputs would no longer be replicated.
+        written = jax.lax.with_sharding_constraint(written, sharding)
+        if rng is not None:
+            rng = jax.lax.with_sharding_constraint(rng, sharding)
+        return fetched, written, rng
+
+    return fn
+
+
+def state_layout(graph: Any) -> StateLayout:
+    """The graph's state layout (created on first use), covering all its variables."""
+    layout = graph.__dict__.get("_state_layout")
+    if layout is None:
+        layout = graph.__dict__["_state_layout"] = StateLayout()
+    layout.cover(graph)
+    return layout
+
+
+COMPILATION_CACHE_ENV = "JAXSESSION_COMPILATION_CACHE_DIR"
+# MonitoredTrainingSession's default cache: this folder of its checkpoint_dir.
+COMPILATION_CACHE_SUBDIR = "jax_compilation_cache"
+# The directory this module last gave JAX, to tell it from a user's own.
+_cache_dir_set: str | None = None
+
+
+def enable_compilation_cache(directory: str | os.PathLike | None) -> str | None:
+    """Turns on JAX's persistent compilation cache, so a restarted job skips compiling.
+
+    The environment variable ``JAXSESSION_COMPILATION_CACHE_DIR`` wins over
+    ``directory`` (``off`` disables the cache). A cache directory the user set
+    through ``jax.config`` themselves is left alone. JAX keeps its own
+    thresholds (``jax_persistent_cache_min_compile_time_secs``), so only
+    programs slow to compile are stored.
+
+    Args:
+        directory: Where to keep compiled programs, or None for none.
+
+    Returns:
+        The directory in use, or None when the cache stays off.
+    """
+    global _cache_dir_set
+    env = os.environ.get(COMPILATION_CACHE_ENV)
+    if env is not None:
+        directory = None if env.strip().lower() in ("", "0", "off", "none") else env
+    current = jax.config.jax_compilation_cache_dir
+    if current and current == _cache_dir_set and not Path(current).is_dir():
+        current = None  # ours, and deleted since: JAX would warn on each write
+        jax.config.update("jax_compilation_cache_dir", None)
+        from jax.experimental.compilation_cache import compilation_cache
+
+        compilation_cache.reset_cache()
+    if current and current != _cache_dir_set:
+        return current  # the user's own setting
+    if directory is None:
+        return current
+    directory = str(Path(directory).absolute())
+    if directory == current:
+        return directory
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", directory)
+    if current:
+        # JAX opens its cache once; a new directory needs a fresh start.
+        from jax.experimental.compilation_cache import compilation_cache
+
+        compilation_cache.reset_cache()
+    _cache_dir_set = directory
+    logger.info("jaxsession: persistent compilation cache in %s", directory)
+    return directory
+
+
+def release_compilation_cache(directory: str | None) -> None:
+    """Turns off the cache ``enable_compilation_cache`` turned on at ``directory``.
+
+    A session calls it when it closes: its checkpoint directory may be deleted
+    next (a temporary one), and JAX would then warn at every later compile.
+    A cache the user set, or another directory, is left alone.
+    """
+    global _cache_dir_set
+    if directory is None or directory != _cache_dir_set:
+        return
+    if jax.config.jax_compilation_cache_dir == directory:
+        from jax.experimental.compilation_cache import compilation_cache
+
+        jax.config.update("jax_compilation_cache_dir", None)
+        compilation_cache.reset_cache()
+    _cache_dir_set = None
 
 
 def _debug() -> bool:
@@ -63,16 +183,17 @@ def _debug() -> bool:
 
 
 def get_executable(
-    graph: Any, signature: RunSignature, build_plan: Callable[[], Plan] | None = None
-) -> Executable:
+    graph: Any, signature: RunSignature, build_plan: Callable[[], Plan] | None = None,
+    mesh: Any = None,
+) -> Executable:  # fmt: skip
     """The cached Executable of ``signature`` on ``graph``, built on a miss.
 
     The cache lives on the graph, so a dropped graph frees its executables.
+    ``mesh`` (a data-parallel run's Mesh) is part of the key.
     """
-    cache: dict[RunSignature, Executable] = graph.__dict__.setdefault(
-        "_executables", {}
-    )
-    exe = cache.get(signature)
+    cache: dict[Any, Executable] = graph.__dict__.setdefault("_executables", {})
+    key = signature if mesh is None else (signature, mesh)
+    exe = cache.get(key)
     if exe is None:
         if _debug():
             logger.info("jaxsession cache miss: %s", signature.describe(graph))
@@ -81,6 +202,7 @@ def get_executable(
             [ops[i].outputs[j] for i, j in signature.fetches],
             [ops[i] for i in signature.targets],
             [ops[f.tensor[0]].outputs[f.tensor[1]] for f in signature.feeds],
+            [ops[i].outputs[j] for i, j in signature.host_fetches],
         )  # fmt: skip
-        exe = cache[signature] = Executable(plan)
+        exe = cache[key] = Executable(plan, state_layout(graph), signature.steps, mesh)
     return exe

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from jaxsession import errors
 from jaxsession.engine.plan import Plan
+from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS, constant_value
 
@@ -28,9 +31,19 @@ def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:
     return known
 
 
+def constant_on_host(tensor: Tensor) -> Any:
+    """The known value of ``tensor`` in the dtype the device would give it."""
+    value = np.asarray(constant_value(tensor))
+    if tensor.dtype is dtypes_lib.string:
+        return value
+    return value.astype(tensor.dtype.jax_dtype, copy=False)
+
+
 def run_host_ops(plan: Plan, ctx: Any, feeds: dict[Tensor, Any]) -> dict[Tensor, Any]:
-    """Feeds plus the outputs of the plan's host ops, evaluated in order."""
+    """Feeds, the plan's constants and the outputs of its host ops, in order."""
     values = dict(feeds)
+    for t in plan.constants:
+        values[t] = constant_on_host(t)
     for op in plan.host_ops:
         inputs = [_host_input(op, t, values) for t in op.inputs]
         values.update(zip(op.outputs, HOST_OPS[op.type](op, ctx, inputs)))
@@ -40,6 +53,7 @@ def run_host_ops(plan: Plan, ctx: Any, feeds: dict[Tensor, Any]) -> dict[Tensor,
 def run_host_post_ops(plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any]:
     """Adds the outputs of the plan's post ops (summaries) to ``values``."""
     for op in plan.host_post_ops:
-        out = HOST_POST_OPS[op.type](op, [values[t] for t in op.inputs])
+        args = [values[t] if t in values else constant_on_host(t) for t in op.inputs]
+        out = HOST_POST_OPS[op.type](op, args)
         values[op.outputs[0]] = out
     return values

@@ -2,14 +2,20 @@
 
 Each initialized iterator owns a background thread that pulls elements from
 the dataset's host pipeline and copies them to the device (``jax.device_put``)
-a bounded number of batches ahead, so the device does not wait for the host.
+a bounded number of blocks ahead, so the device does not wait for the host.
+A block is one element, or, once a multi-step run has asked for K elements
+at a time, K elements stacked on the host and copied in one transfer.
+
 An exception raised by the pipeline (a user's map function, say) is re-raised
-from ``Session.run`` with its original traceback; no element is dropped or
-repeated silently.
+from ``Session.run`` with its original traceback, after the elements before
+it have been consumed; later runs raise it again. No element is dropped or
+repeated silently. ``stop()`` (re-initialization, session close) ends the
+thread.
 """
 
 from __future__ import annotations
 
+import collections
 import queue
 import threading
 from collections.abc import Sequence
@@ -25,30 +31,61 @@ from jaxsession.graph.dataset import Dataset, _flatten
 from jaxsession.graph.ops import HOST_OPS
 
 PREFETCH_DEPTH = 2
+# How long stop() waits for the thread; a user generator blocked for longer
+# is left to finish on its own (the thread is a daemon).
+STOP_TIMEOUT_SECS = 5.0
+_POLL_SECS = 0.05
 _END = object()
 
 
 class _Failure:
     def __init__(self, error: BaseException):
         self.error = error
+        # Raising again would append frames to the error: keep the original.
+        self.traceback = error.__traceback__
+
+
+class _Block:
+    """``count`` consecutive elements; leaves stacked on axis 0 if ``stacked``."""
+
+    __slots__ = ("count", "leaves", "stacked")
+
+    def __init__(self, leaves: list[Any], count: int, stacked: bool):
+        self.leaves, self.count, self.stacked = leaves, count, stacked
+
+    def elements(self) -> list[list[Any]]:
+        if not self.stacked:
+            return [self.leaves]
+        return [[leaf[i] for leaf in self.leaves] for i in range(self.count)]
+
+
+def _stack(column: Sequence[Any]) -> Any:
+    if isinstance(column[0], np.ndarray) and column[0].dtype == object:
+        return np.stack(column)
+    return jax.numpy.stack(column)
 
 
 class Prefetcher:
-    """Runs one pass of a dataset in a thread, keeping device batches ready.
+    """Runs one pass of a dataset in a thread, keeping device blocks ready.
 
     Args:
         dataset: The dataset to iterate.
         values: Values of the dataset's graph inputs (fed placeholders).
         dtypes: Declared dtypes of the element's leaves, in flattened order.
-        depth: How many elements to hold ready.
+        depth: How many blocks to hold ready.
+        chunk: Elements per block until the consumer asks for another count.
     """
 
     def __init__(self, dataset: Dataset, values: dict[Any, Any],
-                 dtypes: Sequence[dtypes_lib.DType], depth: int = PREFETCH_DEPTH):  # fmt: skip
+                 dtypes: Sequence[dtypes_lib.DType], depth: int = PREFETCH_DEPTH,
+                 chunk: int = 1):  # fmt: skip
         self._dtypes = list(dtypes)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._done = False
+        # Elements per block, set by the consumer; the thread reads it per block.
+        self.chunk = chunk
+        self._pending: collections.deque[list[Any]] = collections.deque()
+        self._terminal: Any = None  # _END or a _Failure, once received
         self._thread = threading.Thread(
             target=self._fill,
             args=(dataset, values),
@@ -57,55 +94,123 @@ class Prefetcher:
         )
         self._thread.start()
 
-    def _to_device(self, element: Any) -> list[Any]:
-        leaves = _flatten(element)[0]
-        out = []
-        for leaf, dtype in zip(leaves, self._dtypes):
-            if dtype is dtypes_lib.string:
-                out.append(np.asarray(leaf, dtype=object))
-            else:
-                out.append(jax.device_put(np.asarray(leaf, dtype=dtype.jax_dtype)))
-        return out
+    # -- producer thread -----------------------------------------------------------
+
+    def _to_device(self, elements: list[Any], chunk: int) -> _Block:
+        columns = zip(*(_flatten(e)[0] for e in elements))
+        host = []
+        for column, dtype in zip(columns, self._dtypes):
+            np_dtype = object if dtype is dtypes_lib.string else dtype.np_dtype
+            arrays = [np.asarray(x, dtype=np_dtype) for x in column]
+            host.append(arrays[0] if chunk == 1 else np.stack(arrays))
+        on_device = [
+            i for i, d in enumerate(self._dtypes) if d is not dtypes_lib.string
+        ]
+        moved = jax.device_put([host[i] for i in on_device])
+        for i, array in zip(on_device, moved):
+            host[i] = array
+        return _Block(host, len(elements), stacked=chunk != 1)
+
+    def _block_or_failure(self, elements: list[Any], chunk: int) -> _Block | _Failure:
+        try:
+            return self._to_device(elements, chunk)
+        except BaseException as e:
+            return _Failure(e)
 
     def _put(self, item: Any) -> bool:
         while not self._stop.is_set():
             try:
-                self._queue.put(item, timeout=0.1)
+                self._queue.put(item, timeout=_POLL_SECS)
                 return True
             except queue.Full:
                 continue
         return False
 
     def _fill(self, dataset: Dataset, values: dict[Any, Any]) -> None:
+        terminal: Any = None
         try:
-            for element in dataset._producer(values):
-                if not self._put(self._to_device(element)):
-                    return
-            self._put(_END)
+            it = iter(dataset._producer(values))
         except BaseException as e:
-            self._put(_Failure(e))
+            it, terminal = iter(()), _Failure(e)
+        while terminal is None and not self._stop.is_set():
+            chunk, elements = self.chunk, []
+            try:
+                while len(elements) < chunk:
+                    elements.append(next(it))
+            except StopIteration:
+                terminal = _END
+            except BaseException as e:
+                terminal = _Failure(e)
+            # Elements read before the end or a failure still reach the consumer.
+            if elements:
+                block = self._block_or_failure(elements, chunk)
+                if not self._put(block) or isinstance(block, _Failure):
+                    return
+        if terminal is not None:
+            self._put(terminal)
 
-    def next(self, op: Operation) -> list[Any]:
-        """The next element's leaves.
+    # -- consumer ----------------------------------------------------------------
+
+    def _get(self) -> Any:
+        while True:
+            try:
+                return self._queue.get(timeout=_POLL_SECS)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return _Failure(RuntimeError("the iterator was stopped"))
+
+    def _raise_terminal(self, op: Operation) -> None:
+        if isinstance(self._terminal, _Failure):
+            failure = self._terminal
+            raise failure.error.with_traceback(failure.traceback)
+        raise _end_of_sequence(op)
+
+    def take(self, op: Operation, count: int) -> tuple[list[Any], int]:
+        """Up to ``count`` next elements' leaves, and how many there are.
+
+        With ``count`` > 1 each leaf is stacked on a new leading axis, and
+        fewer than ``count`` come back only at the end of the data (or before
+        a pipeline error, which the following call raises).
 
         Raises:
-            errors.OutOfRangeError: the dataset is exhausted.
+            errors.OutOfRangeError: no element is left.
             Exception: whatever the pipeline raised, with its traceback.
         """
-        if self._done:
-            raise _end_of_sequence(op)
-        item = self._queue.get()
-        if item is _END:
-            self._done = True
-            raise _end_of_sequence(op)
-        if isinstance(item, _Failure):
-            self._done = True
-            raise item.error
-        return item
+        self.chunk = count
+        while len(self._pending) < count and self._terminal is None:
+            item = self._get()
+            if item is _END or isinstance(item, _Failure):
+                self._terminal = item
+            elif (
+                not self._pending
+                and item.count == count
+                and item.stacked == (count != 1)
+            ):
+                return item.leaves, count
+            else:
+                self._pending.extend(item.elements())
+        n = min(count, len(self._pending))
+        if n == 0:
+            self._raise_terminal(op)
+        elements = [self._pending.popleft() for _ in range(n)]
+        if count == 1:
+            return elements[0], 1
+        return [_stack(column) for column in zip(*elements)], n
+
+    def next(self, op: Operation) -> list[Any]:
+        """The next element's leaves (see ``take``)."""
+        return self.take(op, 1)[0]
 
     def stop(self) -> None:
         """Stops the background thread (the iterator was re-initialized or closed)."""
         self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(STOP_TIMEOUT_SECS)
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
 
 
 def _end_of_sequence(op: Operation) -> errors.OutOfRangeError:
@@ -123,11 +228,15 @@ def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
     if old is not None:
         old.stop()
     values = dict(zip(dataset._inputs, inputs))
-    ctx.resources[key] = Prefetcher(dataset, values, _leaf_dtypes(iterator))
+    # A new epoch is likely consumed as the last one was: K at a time.
+    chunk = old.chunk if old is not None else 1
+    ctx.resources[key] = Prefetcher(
+        dataset, values, _leaf_dtypes(iterator), chunk=chunk
+    )
     return ()
 
 
-def _get_next(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]:
+def _prefetcher(op: Operation, ctx: Any, count: int = 1) -> Prefetcher:
     iterator = op.attrs["iterator"]
     key = ("iterator", iterator)
     state = ctx.resources.get(key)
@@ -140,9 +249,23 @@ def _get_next(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]
                 f"getting the next element (iterator op {op.name!r}).",
             )  # fmt: skip
         state = ctx.resources[key] = Prefetcher(
-            iterator._one_shot, {}, _leaf_dtypes(iterator)
+            iterator._one_shot, {}, _leaf_dtypes(iterator), chunk=count
         )
-    return tuple(state.next(op))
+    return state
+
+
+def take_elements(op: Operation, ctx: Any, count: int) -> tuple[list[Any], int]:
+    """Up to ``count`` elements of an IteratorGetNext op, stacked (multi-step runs).
+
+    Raises:
+        errors.FailedPreconditionError: the iterator is not initialized.
+        errors.OutOfRangeError: no element is left.
+    """
+    return _prefetcher(op, ctx, count).take(op, count)
+
+
+def _get_next(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_prefetcher(op, ctx).next(op))
 
 
 def close_resources(resources: dict[Any, Any]) -> None:

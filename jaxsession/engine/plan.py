@@ -19,7 +19,7 @@ from typing import Any
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS
+from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS, constant_value
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +34,10 @@ class Plan:
         feeds: Tensors whose values are passed in (fed, or host-evaluated).
         host_ops: Host-evaluated ops (variable status) among the feeds' producers.
         host_post_ops: Ops evaluated on the host after the call (summaries).
+        host_fetches: Requested tensors the caller supplies on the host.
+        constants: Requested tensors and post-op inputs whose value is known
+            while building (``constant_value``): served on the host, never
+            computed or fetched on the device.
         rw_vars: Variables read at their start value and written (donated).
         ro_vars: Variables read at their start value only.
         wo_vars: Variables written without reading their start value.
@@ -47,6 +51,8 @@ class Plan:
     feeds: tuple[Tensor, ...]
     host_ops: tuple[Operation, ...]
     host_post_ops: tuple[Operation, ...]
+    constants: tuple[Tensor, ...]
+    host_fetches: tuple[Tensor, ...]
     rw_vars: tuple[Any, ...]
     ro_vars: tuple[Any, ...]
     wo_vars: tuple[Any, ...]
@@ -77,8 +83,43 @@ def _needed_ops(
             continue
         seen.add(op)
         stack.extend(t.op for t in op.inputs if t not in fed)
-        stack.extend(op.control_inputs)
+        # A control edge needs its op to have run; an op whose outputs are all
+        # fed is replaced by the feeds, as TF1 does, so the edge is cut too.
+        stack.extend(
+            c for c in op.control_inputs
+            if not (c.outputs and all(t in fed for t in c.outputs))
+        )  # fmt: skip
     return sorted(seen, key=lambda op: op.id)
+
+
+def _pure_constant(
+    tensor: Tensor, fed: set[Tensor], memo: dict[Operation, bool]
+) -> bool:
+    """Whether ``tensor``'s known value is what the run would compute.
+
+    It is not when a tensor above it is fed (the feed replaces the value the
+    graph knows), and a control edge above it asks for an op to run, so
+    such a tensor is computed on the device.
+    """
+    if tensor in fed or constant_value(tensor) is None:
+        return False
+    stack, seen = [tensor.op], []
+    while stack:
+        op = stack.pop()
+        known = memo.get(op)
+        if known is True:
+            continue
+        if (
+            known is False
+            or op.control_inputs
+            or any(t in fed for t in (*op.inputs, *op.outputs))
+        ):
+            memo.update((o, False) for o in seen)
+            return False
+        seen.append(op)
+        stack.extend(t.op for t in op.inputs)
+    memo.update((o, True) for o in seen)
+    return True
 
 
 def _unfed_placeholder_error(op: Operation) -> errors.InvalidArgumentError:
@@ -101,16 +142,31 @@ def _string_on_device_error(op: Operation, tensor: Tensor) -> errors.Unimplement
 
 
 def make_plan(
-    fetches: Sequence[Tensor], targets: Sequence[Operation], fed: Sequence[Tensor]
+    fetches: Sequence[Tensor],
+    targets: Sequence[Operation],
+    fed: Sequence[Tensor],
+    host_fetches: Sequence[Tensor] = (),
 ) -> Plan:
     """Builds the Plan for one run signature.
+
+    Args:
+        fetches: The requested tensors.
+        targets: Ops to run.
+        fed: Tensors whose values are fed.
+        host_fetches: Requested tensors whose values the caller supplies on
+            the host: neither computed for the fetch nor returned.
 
     Raises:
         errors.InvalidArgumentError: a needed placeholder is not fed.
         errors.UnimplementedError: a device op needs a string tensor.
     """
     fed_set = set(fed)
-    needed = _needed_ops(fetches, targets, fed_set)
+    memo: dict[Operation, bool] = {}
+    constants = {t: None for t in fetches if _pure_constant(t, fed_set, memo)}
+    host_set = set(host_fetches)
+    needed = _needed_ops(
+        [t for t in fetches if t not in host_set], targets, fed_set | constants.keys()
+    )
     host_ops = tuple(op for op in needed if op.type in HOST_OPS)
     post_ops = tuple(op for op in needed if op.type in HOST_POST_OPS)
     post_made = {t for op in post_ops for t in op.outputs} - fed_set
@@ -124,9 +180,17 @@ def make_plan(
             if t.dtype is dtypes_lib.string:
                 raise _string_on_device_error(op, t)
         ops.append(op)
-    device_fetches = [t for t in fetches if t not in post_made]
     for op in post_ops:
-        device_fetches.extend(t for t in op.inputs if t not in post_made)
+        constants.update(
+            (t, None) for t in op.inputs
+            if t not in post_made and _pure_constant(t, fed_set, memo)
+        )  # fmt: skip
+    device_fetches = [t for t in fetches
+                      if t not in post_made and t not in constants and t not in host_set]  # fmt: skip
+    for op in post_ops:
+        device_fetches.extend(
+            t for t in op.inputs if t not in post_made and t not in constants
+        )
     device_fetches = list(dict.fromkeys(device_fetches))
     host_outputs = [t for op in host_ops for t in op.outputs]
     initial, written, current = _classify_state(ops)
@@ -137,6 +201,8 @@ def make_plan(
         feeds=tuple(fed) + tuple(host_outputs),
         host_ops=host_ops,
         host_post_ops=post_ops,
+        constants=tuple(constants),
+        host_fetches=tuple(host_fetches),
         rw_vars=tuple(v for v in initial if v in written),
         ro_vars=tuple(v for v in initial if v not in written),
         wo_vars=tuple(v for v in written if v not in initial),

@@ -22,6 +22,10 @@ class FeedSpec:
 class RunSignature:
     """What selects an executable: fetches, targets, feed types and steps.
 
+    ``host_fetches`` are requested tensors whose values the caller supplies
+    on the host (the Session's global-step mirror); the call does not return
+    them.
+
     The graph is not part of the key: each graph keeps its own cache, and
     because ops are immutable and only ever added, ops created after a run
     cannot change what an existing signature computes, so growing the graph
@@ -32,6 +36,7 @@ class RunSignature:
     targets: tuple[int, ...]
     feeds: tuple[FeedSpec, ...]
     steps: int = 1
+    host_fetches: tuple[TensorKey, ...] = ()
 
     def describe(self, graph: Any) -> str:
         """A readable form naming the tensors, for cache-miss logs."""
@@ -43,10 +48,15 @@ class RunSignature:
         feeds = ", ".join(
             f"{tname(f.tensor)}={f.dtype}{list(f.shape)}" for f in self.feeds
         )
+        host = (
+            f", host_fetches=[{', '.join(tname(k) for k in self.host_fetches)}]"
+            if self.host_fetches
+            else ""
+        )
         return (
             f"RunSignature(fetches=[{', '.join(tname(k) for k in self.fetches)}], "
             f"targets=[{', '.join(ops[i].name for i in self.targets)}], "
-            f"feeds=[{feeds}], steps={self.steps})"
+            f"feeds=[{feeds}], steps={self.steps}{host})"
         )
 
 

@@ -27,6 +27,9 @@ from jaxsession.graph.ops import constant_value, make_op, subgraph as subgraph_l
 __all__ = [
     "Dataset",
     "Iterator",
+    "get_output_classes",
+    "get_output_shapes",
+    "get_output_types",
     "make_initializable_iterator",
     "make_one_shot_iterator",
 ]
@@ -164,14 +167,22 @@ class Dataset:
         return Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
 
     @staticmethod
-    def from_generator(generator: Callable[..., Iterable[Any]], output_types: Any,
-                       output_shapes: Any = None, args: tuple = ()) -> Dataset:  # fmt: skip
+    def from_generator(generator: Callable[..., Iterable[Any]] | Iterable[Any],
+                       output_types: Any, output_shapes: Any = None,
+                       args: tuple = ()) -> Dataset:  # fmt: skip
         """Elements produced by calling ``generator(*args)`` anew for each iteration.
+
+        Differs from TF1: ``generator`` may also be an iterable (a list, a
+        loader object), iterated anew for each iteration, so any Python
+        loader of NumPy structures can feed a graph.
 
         Raises:
             TypeError: an element does not match ``output_types``.
             ValueError: an element does not match ``output_shapes``.
         """
+        if not callable(generator):
+            iterable = generator
+            generator = lambda *_: iter(iterable)  # noqa: E731
         types = jax.tree_util.tree_map(
             dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
         )
@@ -632,6 +643,11 @@ class Iterator_:
         return self._shapes
 
     @property
+    def output_classes(self) -> Any:
+        """Nested structure of ``Tensor`` (TF1 compatibility)."""
+        return jax.tree_util.tree_map(lambda _: Tensor, self._types, is_leaf=_is_leaf)
+
+    @property
     def initializer(self) -> Operation:
         """The op (re)starting the iterator over its dataset.
 
@@ -714,6 +730,21 @@ def make_initializable_iterator(
 ) -> Iterator_:
     """``tf.compat.v1.data.make_initializable_iterator``."""
     return dataset.make_initializable_iterator(shared_name)
+
+
+def get_output_types(dataset_or_iterator: Dataset | Iterator_) -> Any:
+    """``tf.compat.v1.data.get_output_types``."""
+    return dataset_or_iterator.output_types
+
+
+def get_output_shapes(dataset_or_iterator: Dataset | Iterator_) -> Any:
+    """``tf.compat.v1.data.get_output_shapes``."""
+    return dataset_or_iterator.output_shapes
+
+
+def get_output_classes(dataset_or_iterator: Dataset | Iterator_) -> Any:
+    """``tf.compat.v1.data.get_output_classes``."""
+    return dataset_or_iterator.output_classes
 
 
 ITERATOR_OPS = ("MakeIterator", "IteratorGetNext")

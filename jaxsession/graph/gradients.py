@@ -7,9 +7,10 @@ gradient rules are needed, and XLA shares the re-evaluated forward pass with
 the original one. Random ops inside the region get the run's key, so they draw
 the same numbers as in the forward pass.
 
-A Variable in ``xs`` stands for every op that reads it (its ``v:0`` snapshot
-and ``v/read`` ops made under control dependencies): each read is an argument
-of the region and the variable's gradient is the sum over its reads.
+A Variable in ``xs`` stands for every op that reads it (its ``v:0`` snapshot,
+``v/read`` ops made under control dependencies, and ``cond``/``while_loop``
+ops whose regions read it): each read is an argument of the region and the
+variable's gradient is the sum over its reads.
 """
 
 from __future__ import annotations
@@ -52,12 +53,14 @@ class UnconnectedGradients:
 class _Path:
     """The region from the differentiated tensors to ``ys``.
 
-    ``sub.args`` are the differentiated tensors (``n_diff`` of them, each
-    owned by the xs in ``owners``) followed by the stop-gradient tensors.
+    ``sub.args`` are the differentiated tensors, then the ``n_state``
+    differentiated Variables read inside regions (``n_diff`` in all, each
+    owned by the xs in ``owners``), then the stop-gradient tensors.
     """
 
     sub: subgraph.Subgraph
     n_diff: int
+    n_state: int
     owners: tuple[tuple[int, ...], ...]
     connected: tuple[int, ...]
 
@@ -84,16 +87,16 @@ def _variable_reads(graph: Any) -> dict[Variable, list[Tensor]]:
     return found
 
 
-def _arg_candidates(xs: Sequence[Any], graph: Any) -> dict[Tensor, list[int]]:
-    """Tensor -> indices of the xs it stands for (float/complex xs only)."""
+def _arg_candidates(xs: Sequence[Any], graph: Any) -> dict[Any, list[int]]:
+    """Tensor or Variable -> indices of the xs it stands for (float/complex xs)."""
     reads = None
-    owners: dict[Tensor, list[int]] = {}
+    owners: dict[Any, list[int]] = {}
     for i, x in enumerate(xs):
         if not _differentiable(x.dtype):
             continue
         if isinstance(x, Variable):
             reads = _variable_reads(graph) if reads is None else reads
-            tensors = reads.get(x, [])
+            tensors = [*reads.get(x, []), x]
         else:
             tensors = [x]
         for t in tensors:
@@ -116,14 +119,28 @@ def _build_path(
     owners = _arg_candidates(xs, graph)
     stops = [t for t in _stop_tensors(graph, stop_gradients) if t not in owners]
     sub = subgraph.from_path([*owners, *stops], ys)
-    used = {t for op in sub.ops for t in op.inputs} | set(ys)
-    diff = [t for t in owners if t in used]
+    used = {t for op in sub.ops for t in (*op.inputs, *op.reads)} | set(ys)
+    diff = [t for t in owners if t in used and isinstance(t, Tensor)]
+    state = [v for v in owners if v in used and isinstance(v, Variable)]
     kept_stops = [t for t in stops if t in used]
-    sub = dataclasses.replace(sub, args=(*diff, *kept_stops))
+    sub = dataclasses.replace(sub, args=(*diff, *state, *kept_stops))
+    diff += state
     connected = sorted({i for t in diff for i in owners[t]})
     return _Path(
-        sub, len(diff), tuple(tuple(owners[t]) for t in diff), tuple(connected)
-    )
+        sub, len(diff), len(state), tuple(tuple(owners[t]) for t in diff),
+        tuple(connected),
+    )  # fmt: skip
+
+
+def _tensor_args(sub: subgraph.Subgraph) -> list[Tensor]:
+    """The region's arguments fed as op inputs (Variables come from its reads)."""
+    return [a for a in sub.args if isinstance(a, Tensor)]
+
+
+def _with_state_args(path: _Path, diff: Sequence[Any], state: dict) -> list[Any]:
+    """The differentiated values: tensor arguments, then the read Variables'."""
+    start = path.n_diff - path.n_state
+    return [*diff, *(state[v] for v in path.sub.args[start : path.n_diff])]
 
 
 def _outside_controls(sub: subgraph.Subgraph) -> list[Operation]:
@@ -184,13 +201,15 @@ def _gradient_lowering(
     path: _Path, xs: list[Any], given: Sequence[bool], ys: list[Tensor]
 ) -> Callable[..., tuple[Any, ...]]:
     sub = path.sub
-    sizes = (path.n_diff, len(sub.args) - path.n_diff, sum(given),
+    sizes = (path.n_diff - path.n_state, len(sub.args) - path.n_diff, sum(given),
              len(sub.externals), len(sub.reads))  # fmt: skip
     wanted = [_differentiable(y.dtype) for y in ys]
 
     def lower(*values: Any, key: Any = None) -> tuple[Any, ...]:
         diff, consts, gys, ext, state = _split(values, sizes)
-        f = _region_fn(path, consts, ext, dict(zip(sub.reads, state)), key)
+        state = dict(zip(sub.reads, state))
+        diff = _with_state_args(path, diff, state)
+        f = _region_fn(path, consts, ext, state, key)
 
         def g(*d: Any) -> list[Any]:
             return [o for o, w in zip(f(*d), wanted) if w]
@@ -302,7 +321,7 @@ def gradients(
     op = make_op(
         "Gradients",
         _gradient_lowering(path, xs, [g is not None for g in given], ys),
-        [*sub.args, *(g for g in given if g is not None), *sub.externals],
+        [*_tensor_args(sub), *(g for g in given if g is not None), *sub.externals],
         name=name, reads=sub.reads, random=sub.random,
         out_avals=[_x_aval(xs[i]) for i in path.connected],
         control_inputs=_outside_controls(sub),
@@ -315,7 +334,7 @@ def gradients(
 def _hessian_lowering(path: _Path, xs: list[Any]) -> Callable[..., tuple[Any, ...]]:
     sub = path.sub
     sizes = (
-        path.n_diff,
+        path.n_diff - path.n_state,
         len(sub.args) - path.n_diff,
         len(sub.externals),
         len(sub.reads),
@@ -323,7 +342,9 @@ def _hessian_lowering(path: _Path, xs: list[Any]) -> Callable[..., tuple[Any, ..
 
     def lower(*values: Any, key: Any = None) -> tuple[Any, ...]:
         diff, consts, ext, state = _split(values, sizes)
-        f = _region_fn(path, consts, ext, dict(zip(sub.reads, state)), key)
+        state = dict(zip(sub.reads, state))
+        diff = _with_state_args(path, diff, state)
+        f = _region_fn(path, consts, ext, state, key)
         results = []
         for i in path.connected:
             mine = [j for j, owners in enumerate(path.owners) if i in owners]
@@ -374,7 +395,7 @@ def hessians(
         return Aval(None if shape is None else shape + shape, x.dtype)
 
     op = make_op(
-        "Hessians", _hessian_lowering(path, xs), [*sub.args, *sub.externals],
+        "Hessians", _hessian_lowering(path, xs), [*_tensor_args(sub), *sub.externals],
         name=name, reads=sub.reads, random=sub.random,
         out_avals=[aval(xs[i]) for i in path.connected],
         control_inputs=_outside_controls(sub),

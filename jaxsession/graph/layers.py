@@ -1,20 +1,23 @@
 """TF1's functional layers (``tf.layers``): dense, conv, pooling, dropout, BN.
 
-Each call opens a variable scope named after the layer (``dense``,
-``dense_1``, ... or ``name``) holding its variables, so ``reuse=True`` with
-the same name shares them, as in TF1.
+Each call with variables opens a variable scope named after the layer
+(``dense``, ``dense_1``, ... or ``name``) holding them, so ``reuse=True`` with
+the same name shares them, as in TF1. Layers without variables open a name
+scope (``max_pooling2d/MaxPool``). Regularizer losses, the activity
+regularizer's included, go to REGULARIZATION_LOSSES.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from jaxsession.graph import variables as vs
-from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph
+from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph, name_scope
 from jaxsession.graph.ops import (
     array_ops,
+    constant_value,
     control_flow_ops,
     convert_to_tensor,
     math_ops,
@@ -30,6 +33,19 @@ __all__ = [
     "flatten",
     "max_pooling2d",
 ]
+
+_FORMATS = {"channels_last": "NHWC", "channels_first": "NCHW"}
+
+
+class _Weight(NamedTuple):
+    """How one weight is made: initializer, regularizer and constraint."""
+
+    initializer: Any
+    regularizer: Any
+    constraint: Any
+
+
+# -- argument checks ------------------------------------------------------------
 
 
 def _pair(value: Any, what: str) -> tuple[int, int]:
@@ -52,19 +68,47 @@ def _padding(padding: str) -> str:
     return upper
 
 
-def _check_channels_last(data_format: str) -> None:
-    if data_format != "channels_last":
+def _data_format(data_format: str) -> str:
+    if data_format not in _FORMATS:
         raise ValueError(
-            f"data_format={data_format!r} is not supported: jaxsession layers are "
-            "channels_last (NHWC); transpose the input instead."
+            'The `data_format` argument must be one of "channels_first", '
+            f'"channels_last". Received: {data_format}'
         )
+    return _FORMATS[data_format]
 
 
-def _weight(name: str, shape: list[int], dtype: Any, initializer: Any, regularizer: Any,
-            constraint: Any, trainable: bool) -> vs.Variable:  # fmt: skip
+def _spatial(value: Any, what: str, fmt: str) -> list[int]:
+    """A 2-D window argument as the 4 ints of ``fmt``'s layout."""
+    h, w = _pair(value, what)
+    return [1, 1, h, w] if fmt == "NCHW" else [1, h, w, 1]
+
+
+def _static_bool(flag: Any) -> bool | None:
+    """The value of a training flag if known while building (TF1's smart_cond)."""
+    if isinstance(flag, bool) or type(flag).__name__ == "bool_":
+        return bool(flag)
+    value = constant_value(flag)
+    return None if value is None else bool(value)
+
+
+def _smart_cond(
+    training: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]
+) -> Any:
+    static = _static_bool(training)
+    if static is not None:
+        return true_fn() if static else false_fn()
+    return control_flow_ops.cond(convert_to_tensor(training), true_fn, false_fn)
+
+
+# -- shared pieces --------------------------------------------------------------
+
+
+def _variable(name: str, shape: list[int], dtype: Any, weight: _Weight,
+              trainable: bool) -> vs.Variable:  # fmt: skip
     return vs.get_variable(
-        name, shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-        constraint=constraint, trainable=trainable,
+        name, shape, dtype=dtype, initializer=weight.initializer,
+        regularizer=weight.regularizer, constraint=weight.constraint,
+        trainable=trainable,
     )  # fmt: skip
 
 
@@ -73,10 +117,50 @@ def _activate(x: Tensor, activation: Callable[[Tensor], Tensor] | None,
     if activation is not None:
         x = activation(x)
     if activity_regularizer is not None:
-        loss = activity_regularizer(x)
-        if loss is not None:
-            get_default_graph().add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
+        with name_scope("ActivityRegularizer"):
+            loss = activity_regularizer(x)
+            if loss is not None:
+                # TF1 averages the activity loss over the batch.
+                batch = math_ops.cast(array_ops.shape(x)[0], loss.dtype)
+                get_default_graph().add_to_collection(
+                    GraphKeys.REGULARIZATION_LOSSES, math_ops.truediv(loss, batch)
+                )
     return x
+
+
+def _kernel_layer(
+    default_name: str,
+    x: Tensor,
+    kernel_shape: list[int],
+    apply_kernel: Callable[[vs.Variable], Tensor],
+    *,
+    kernel: _Weight,
+    bias: _Weight | None,
+    fmt: str,
+    activation: Callable[[Tensor], Tensor] | None,
+    activity_regularizer: Any,
+    trainable: bool,
+    name: str | None,
+    reuse: Any,
+) -> Tensor:
+    """``activation(apply_kernel(kernel) + bias)`` under the layer's scope."""
+    with vs.variable_scope(name, default_name=default_name, reuse=reuse):
+        w = _variable("kernel", kernel_shape, x.dtype, kernel, trainable)
+        out = apply_kernel(w)
+        if bias is not None:
+            b = _variable("bias", [kernel_shape[-1]], x.dtype, bias, trainable)
+            out = nn_ops.bias_add(out, b, data_format=fmt)
+        return _activate(out, activation, activity_regularizer)
+
+
+def _bias(use_bias: bool, initializer: Any, regularizer: Any,
+          constraint: Any) -> _Weight | None:  # fmt: skip
+    if not use_bias:
+        return None
+    return _Weight(initializer or vs.zeros_initializer(), regularizer, constraint)
+
+
+# -- layers ---------------------------------------------------------------------
 
 
 def dense(
@@ -97,27 +181,32 @@ def dense(
 ) -> Tensor:
     """A fully connected layer on the last axis: ``activation(x @ kernel + bias)``.
 
+    The kernel (``dense/kernel``, glorot-uniform by default) has shape
+    ``[depth, units]``; inputs of rank > 2 contract their last axis.
+
     Raises:
         ValueError: the last dimension of ``inputs`` is unknown.
     """
     x = convert_to_tensor(inputs)
-    depth = x.shape[-1].value if x.shape.ndims else None
+    rank = x.shape.ndims
+    depth = x.shape[-1].value if rank else None
     if depth is None:
         raise ValueError(
             "The last dimension of the inputs to `Dense` should be defined. Found `None`."
         )
-    with vs.variable_scope(name, default_name="dense", reuse=reuse):
-        kernel = _weight("kernel", [depth, units], x.dtype, kernel_initializer,
-                         kernel_regularizer, kernel_constraint, trainable)  # fmt: skip
-        if x.shape.ndims == 2:
-            out = math_ops.matmul(x, kernel)
-        else:
-            out = math_ops.tensordot(x, kernel, [[x.shape.ndims - 1], [0]])
-        if use_bias:
-            bias = _weight("bias", [units], x.dtype, bias_initializer or vs.zeros_initializer(),
-                           bias_regularizer, bias_constraint, trainable)  # fmt: skip
-            out = nn_ops.bias_add(out, bias)
-        return _activate(out, activation, activity_regularizer)
+
+    def apply(w: vs.Variable) -> Tensor:
+        if rank == 2:
+            return math_ops.matmul(x, w)
+        return math_ops.tensordot(x, w, [[rank - 1], [0]])
+
+    return _kernel_layer(
+        "dense", x, [depth, units], apply,
+        kernel=_Weight(kernel_initializer, kernel_regularizer, kernel_constraint),
+        bias=_bias(use_bias, bias_initializer, bias_regularizer, bias_constraint),
+        fmt="NHWC", activation=activation, activity_regularizer=activity_regularizer,
+        trainable=trainable, name=name, reuse=reuse,
+    )  # fmt: skip
 
 
 def conv2d(
@@ -141,52 +230,66 @@ def conv2d(
     name: str | None = None,
     reuse: Any = None,
 ) -> Tensor:
-    """A 2-D convolution layer over NHWC inputs.
+    """A 2-D convolution layer with an HWIO kernel ``[kh, kw, channels, filters]``.
 
     Raises:
-        ValueError: the channel dimension is unknown, or bad sizes/padding.
+        ValueError: the channel dimension is unknown, or bad sizes/padding/format.
     """
-    _check_channels_last(data_format)
+    fmt = _data_format(data_format)
     x = convert_to_tensor(inputs)
-    channels = x.shape[-1].value if x.shape.ndims == 4 else None
+    channels = None
+    if x.shape.ndims == 4:
+        channels = x.shape[1 if fmt == "NCHW" else 3].value
     if channels is None:
         raise ValueError(
             "The channel dimension of the inputs should be defined. Found `None`."
         )
     kh, kw = _pair(kernel_size, "kernel_size")
-    sh, sw = _pair(strides, "strides")
-    dh, dw = _pair(dilation_rate, "dilation_rate")
-    with vs.variable_scope(name, default_name="conv2d", reuse=reuse):
-        kernel = _weight("kernel", [kh, kw, channels, filters], x.dtype, kernel_initializer,
-                         kernel_regularizer, kernel_constraint, trainable)  # fmt: skip
-        out = nn_ops.conv2d(x, kernel, strides=[1, sh, sw, 1], padding=_padding(padding),
-                            dilations=[1, dh, dw, 1])  # fmt: skip
-        if use_bias:
-            bias = _weight("bias", [filters], x.dtype, bias_initializer or vs.zeros_initializer(),
-                           bias_regularizer, bias_constraint, trainable)  # fmt: skip
-            out = nn_ops.bias_add(out, bias)
-        return _activate(out, activation, activity_regularizer)
+    window = {"strides": _spatial(strides, "strides", fmt), "padding": _padding(padding),
+              "dilations": _spatial(dilation_rate, "dilation_rate", fmt)}  # fmt: skip
+
+    def apply(w: vs.Variable) -> Tensor:
+        return nn_ops.conv2d(x, w, data_format=fmt, **window)
+
+    return _kernel_layer(
+        "conv2d", x, [kh, kw, channels, filters], apply,
+        kernel=_Weight(kernel_initializer, kernel_regularizer, kernel_constraint),
+        bias=_bias(use_bias, bias_initializer, bias_regularizer, bias_constraint),
+        fmt=fmt, activation=activation, activity_regularizer=activity_regularizer,
+        trainable=trainable, name=name, reuse=reuse,
+    )  # fmt: skip
 
 
 def _pool(fn: Callable[..., Tensor], default: str, inputs: Any, pool_size: Any,
           strides: Any, padding: str, data_format: str, name: str | None) -> Tensor:  # fmt: skip
-    _check_channels_last(data_format)
-    ph, pw = _pair(pool_size, "pool_size")
-    sh, sw = _pair(strides, "strides")
-    return fn(convert_to_tensor(inputs), ksize=[1, ph, pw, 1], strides=[1, sh, sw, 1],
-              padding=_padding(padding), name=name or default)  # fmt: skip
+    fmt = _data_format(data_format)
+    x = convert_to_tensor(inputs)
+    with name_scope(name or default):
+        return fn(
+            x, ksize=_spatial(pool_size, "pool_size", fmt),
+            strides=_spatial(strides, "strides", fmt), padding=_padding(padding),
+            data_format=fmt,
+        )  # fmt: skip
 
 
 def max_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
                   data_format: str = "channels_last", name: str | None = None) -> Tensor:  # fmt: skip
-    """2-D max pooling over NHWC inputs."""
+    """2-D max pooling.
+
+    Raises:
+        ValueError: bad sizes, padding or format.
+    """
     return _pool(nn_ops.max_pool, "max_pooling2d", inputs, pool_size, strides,
                  padding, data_format, name)  # fmt: skip
 
 
 def average_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
                       data_format: str = "channels_last", name: str | None = None) -> Tensor:  # fmt: skip
-    """2-D average pooling over NHWC inputs."""
+    """2-D average pooling ("same" border windows average their valid elements).
+
+    Raises:
+        ValueError: bad sizes, padding or format.
+    """
     return _pool(nn_ops.avg_pool, "average_pooling2d", inputs, pool_size, strides,
                  padding, data_format, name)  # fmt: skip
 
@@ -196,29 +299,37 @@ def flatten(
 ) -> Tensor:
     """Reshapes ``[batch, d1, d2, ...]`` to ``[batch, d1 * d2 * ...]``.
 
+    Channels-first inputs are first transposed to channels-last, as in TF1, so
+    both formats flatten to the same order. Unknown non-batch dims are
+    flattened at run time.
+
     Raises:
-        ValueError: a non-batch dimension is unknown.
+        ValueError: bad ``data_format``.
     """
+    fmt = _data_format(data_format)
     x = convert_to_tensor(inputs)
-    dims = x.shape.as_list()
-    if any(d is None for d in dims[1:]):
-        raise ValueError(f"flatten needs the non-batch dims of {x!r} to be known")
-    return array_ops.reshape(x, [-1, math.prod(dims[1:])], name=name or "flatten")
-
-
-def _smart_cond(
-    training: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]
-) -> Any:
-    if isinstance(training, bool):
-        return true_fn() if training else false_fn()
-    return control_flow_ops.cond(convert_to_tensor(training), true_fn, false_fn)
+    rank = x.shape.ndims
+    with name_scope(name or "flatten"):
+        if fmt == "NCHW" and rank is not None and rank >= 3:
+            x = array_ops.transpose(x, [0, *range(2, rank), 1])
+        dims = x.shape.as_list() if rank is not None else [None, None]
+        if None not in dims[1:]:
+            return array_ops.reshape(x, [-1, math.prod(dims[1:])])
+        if dims[0] is not None:
+            return array_ops.reshape(x, [dims[0], -1])
+        return array_ops.reshape(x, array_ops.stack([array_ops.shape(x)[0], -1]))
 
 
 def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: int | None = None,
             training: Any = False, name: str | None = None) -> Tensor:  # fmt: skip
-    """Dropout applied only when ``training`` (a bool or a bool tensor) is true."""
+    """Dropout applied only when ``training`` (a bool or a bool tensor) is true.
+
+    Kept elements are scaled by ``1 / (1 - rate)``; with ``training`` false the
+    result is ``identity(inputs)``. A tensor flag known while building picks
+    its branch statically, as TF1's ``smart_cond``.
+    """
     x = convert_to_tensor(inputs)
-    with vs.variable_scope(name, default_name="dropout"):
+    with name_scope(name or "dropout"):
         return _smart_cond(
             training,
             lambda: nn_ops.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed),
@@ -246,80 +357,104 @@ def batch_normalization(
     name: str | None = None,
     reuse: Any = None,
     renorm: bool = False,
-    fused: Any = None,
-    **_: Any,
+    renorm_clipping: Any = None,
+    renorm_momentum: float = 0.99,
+    fused: bool | None = None,
+    virtual_batch_size: int | None = None,
+    adjustment: Any = None,
 ) -> Tensor:
-    """Batch normalization; in training, moving-average updates go to UPDATE_OPS.
+    """Batch normalization over all axes but ``axis``.
 
-    As in TF1, run the UPDATE_OPS with the train op (e.g. under
-    ``tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))``).
+    With ``training`` true the batch statistics normalize and the moving
+    averages move toward them (``m -= (m - batch) * (1 - momentum)``) through
+    two ops added to UPDATE_OPS, as in TF1: run them with the train op (e.g.
+    under ``tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))``).
+    Otherwise the moving averages normalize. As TF1's fused kernel (the
+    default for 4-D inputs with axis 1 or 3) does, the moving variance then
+    moves toward the unbiased batch variance (``n / (n - 1)`` times it).
+
+    Raises:
+        ValueError: the rank or the ``axis`` dimension is unknown.
+        NotImplementedError: renorm, virtual_batch_size or adjustment is set.
+
+    Differs from TF1: batch renormalization and virtual batches are not supported.
     """
+    if renorm or virtual_batch_size is not None or adjustment is not None:
+        raise NotImplementedError(
+            "batch_normalization: renorm, virtual_batch_size and adjustment are "
+            "not supported"
+        )
     x = convert_to_tensor(inputs)
     rank = x.shape.ndims
+    if rank is None:
+        raise ValueError(f"Input has undefined rank: {x!r}")
     axis = axis % rank
     depth = x.shape[axis].value
-    reduce_axes = [i for i in range(rank) if i != axis]
-    with vs.variable_scope(name, default_name="batch_normalization", reuse=reuse):
-        beta = gamma = None
-        if center:
-            beta = _weight("beta", [depth], x.dtype, beta_initializer or vs.zeros_initializer(),
-                           beta_regularizer, beta_constraint, trainable)  # fmt: skip
-        if scale:
-            gamma = _weight("gamma", [depth], x.dtype, gamma_initializer or vs.ones_initializer(),
-                            gamma_regularizer, gamma_constraint, trainable)  # fmt: skip
-        moving_mean = _weight("moving_mean", [depth], x.dtype,
-                              moving_mean_initializer or vs.zeros_initializer(),
-                              None, None, False)  # fmt: skip
-        moving_var = _weight("moving_variance", [depth], x.dtype,
-                             moving_variance_initializer or vs.ones_initializer(),
-                             None, None, False)  # fmt: skip
-        shape = [1] * rank
-        shape[axis] = depth
-
-        def norm(mean: Tensor, var: Tensor) -> Tensor:
-            return nn_ops.batch_normalization(
-                x, array_ops.reshape(mean, shape), array_ops.reshape(var, shape),
-                None if beta is None else array_ops.reshape(beta, shape),
-                None if gamma is None else array_ops.reshape(gamma, shape), epsilon,
-            )  # fmt: skip
-
-        def train_branch() -> Tensor:
-            mean, var = nn_ops.moments(x, reduce_axes)
-            decay = 1.0 - momentum
-            get_default_graph().add_to_collection(
-                GraphKeys.UPDATE_OPS,
-                moving_mean.assign_sub((moving_mean - mean) * decay),
-            )
-            get_default_graph().add_to_collection(
-                GraphKeys.UPDATE_OPS, moving_var.assign_sub((moving_var - var) * decay)
-            )
-            return norm(mean, var)
-
-        if isinstance(training, bool):
-            return (
-                train_branch()
-                if training
-                else norm(moving_mean.value(), moving_var.value())
-            )
-        return _bn_with_tensor_flag(
-            x, training, reduce_axes, moving_mean, moving_var, momentum, norm
+    if depth is None:
+        raise ValueError(
+            f"Input has undefined `axis` dimension. Input shape: {x.shape} ({x!r})"
         )
+    zeros, ones = vs.zeros_initializer(), vs.ones_initializer()
+    with vs.variable_scope(name, default_name="batch_normalization", reuse=reuse):
+        gamma = beta = None
+        if scale:
+            gamma = _variable("gamma", [depth], x.dtype, _Weight(
+                gamma_initializer or ones, gamma_regularizer, gamma_constraint),
+                trainable)  # fmt: skip
+        if center:
+            beta = _variable("beta", [depth], x.dtype, _Weight(
+                beta_initializer or zeros, beta_regularizer, beta_constraint),
+                trainable)  # fmt: skip
+        moving = [
+            _variable("moving_mean", [depth], x.dtype,
+                      _Weight(moving_mean_initializer or zeros, None, None), False),
+            _variable("moving_variance", [depth], x.dtype,
+                      _Weight(moving_variance_initializer or ones, None, None), False),
+        ]  # fmt: skip
+        shape = [depth if i == axis else 1 for i in range(rank)]
+
+        def norm(mean: Any, var: Any) -> Tensor:
+            def param(t: Any) -> Any:
+                return None if t is None else array_ops.reshape(t, shape)
+
+            return nn_ops.batch_normalization(
+                x, param(mean), param(var), param(beta), param(gamma), epsilon
+            )
+
+        if _static_bool(training) is False:
+            return norm(*(v.value() for v in moving))
+        unbiased = fused is not False and rank == 4 and axis in (1, 3)
+        stats = _batch_stats(x, axis, depth, unbiased)
+        return norm(*_moving_updates(training, stats, moving, momentum, x.dtype))
 
 
-def _bn_with_tensor_flag(x: Tensor, training: Any, reduce_axes: list[int], moving_mean: Any,
-                         moving_var: Any, momentum: float, norm: Any) -> Tensor:  # fmt: skip
-    training = convert_to_tensor(training)
-    mean, var = nn_ops.moments(x, reduce_axes)
-    use_mean = control_flow_ops.cond(
-        training, lambda: mean, lambda: moving_mean.value()
-    )
-    use_var = control_flow_ops.cond(training, lambda: var, lambda: moving_var.value())
-    # The moving averages only move when training: decay is 0 otherwise.
-    decay = math_ops.cast(training, x.dtype) * (1.0 - momentum)
-    get_default_graph().add_to_collection(
-        GraphKeys.UPDATE_OPS, moving_mean.assign_sub((moving_mean - mean) * decay)
-    )
-    get_default_graph().add_to_collection(
-        GraphKeys.UPDATE_OPS, moving_var.assign_sub((moving_var - var) * decay)
-    )
-    return norm(use_mean, use_var)
+def _batch_stats(x: Tensor, axis: int, depth: int, unbiased: bool) -> list[Tensor]:
+    """[mean, variance, variance the moving average moves toward]."""
+    mean, var = nn_ops.moments(x, [i for i in range(x.shape.ndims) if i != axis])
+    if not unbiased:
+        return [mean, var, var]
+    n = math_ops.cast(array_ops.size(x), x.dtype) / float(depth)
+    return [mean, var, var * (n / math_ops.maximum(n - 1.0, 1.0))]
+
+
+def _moving_updates(training: Any, stats: list[Tensor], moving: list[vs.Variable],
+                    momentum: float, dtype: Any) -> list[Any]:  # fmt: skip
+    """Adds the moving-average updates to UPDATE_OPS; returns the mean/var to use."""
+    mean, var, target_var = stats
+    if _static_bool(training):
+        use, decay = [mean, var], 1.0 - momentum
+    else:
+        flag = convert_to_tensor(training)
+        use = [
+            control_flow_ops.cond(flag, lambda s=s: s, lambda v=v: v.value())
+            for s, v in zip((mean, var), moving)
+        ]
+        # The moving averages only move when training: decay is 0 otherwise.
+        decay = math_ops.cast(flag, dtype) * (1.0 - momentum)
+    graph = get_default_graph()
+    for i, (v, target) in enumerate(zip(moving, (mean, target_var))):
+        update = v.assign_sub(
+            (v - target) * decay, name="AssignMovingAvg" + (f"_{i}" if i else "")
+        )
+        graph.add_to_collection(GraphKeys.UPDATE_OPS, update)
+    return use

@@ -27,7 +27,13 @@ from jaxsession.graph.core import (
     Tensor,
     get_default_graph,
 )
-from jaxsession.graph.ops import HOST_OPS, convert_to_tensor, make_op, state_ops
+from jaxsession.graph.ops import (
+    HOST_OPS,
+    convert_to_tensor,
+    make_op,
+    set_constant,
+    state_ops,
+)
 
 
 class Variable:
@@ -504,6 +510,9 @@ class Initializer:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
 
+_HOST_FILL_MAX = 1024
+
+
 def _filled(
     shape: tuple[int, ...], dtype: dtypes_lib.DType, value: Any, name: str
 ) -> Tensor:
@@ -512,7 +521,12 @@ def _filled(
     def fill() -> Any:
         return jnp.full(shape, value, jdt)
 
-    return make_op(name, fill, (), name=name, out_avals=[Aval(shape, dtype)]).outputs[0]
+    out = make_op(name, fill, (), name=name, out_avals=[Aval(shape, dtype)]).outputs[0]
+    if math.prod(shape) <= _HOST_FILL_MAX:
+        # A known small value lets the session mirror it on the host (the
+        # global step's start value) instead of reading it back from the device.
+        set_constant(out, np.full(shape, value, dtype.as_numpy_dtype))
+    return out
 
 
 class zeros_initializer(Initializer):
@@ -856,9 +870,11 @@ def create_global_step(graph: Any = None) -> Variable:
     graph = graph or get_default_graph()
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
+    # get_variable, as TF1: the step is named under the current variable scope.
     with graph.as_default(), graph.name_scope(None):
-        return Variable(
-            np.int64(0), trainable=False, name="global_step", dtype=dtypes_lib.int64,
+        return get_variable(
+            "global_step", shape=[], dtype=dtypes_lib.int64,
+            initializer=zeros_initializer(), trainable=False,
             collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
         )  # fmt: skip
 

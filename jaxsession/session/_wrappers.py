@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from jaxsession import errors
+from jaxsession.session import config as config_lib
 from jaxsession.session.hooks import SessionRunArgs, SessionRunContext, SessionRunValues
 
 logger = logging.getLogger("jaxsession")
@@ -102,15 +104,20 @@ class _HookedSession(_WrappedSession):
         return self._should_stop
 
     def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None) -> Any:  # fmt: skip
+            run_metadata: Any = None, **kwargs: Any) -> Any:  # fmt: skip
+        # kwargs (steps_per_run) go to the one merged run of the step.
         if self._should_stop:
             raise RuntimeError("Run called even after should_stop requested.")
         actual_fetches: dict[Any, Any] = {"caller": fetches}
         ctx = SessionRunContext(SessionRunArgs(fetches, feed_dict), self._sess)
-        hook_feeds = self._call_before_run(ctx, actual_fetches)
+        # The caller's options object is reused (and merged into), as in TF1.
+        options = options if options is not None else config_lib.RunOptions()
+        hook_feeds = self._call_before_run(ctx, actual_fetches, options)
         feed_dict = _merge_feeds(hook_feeds, feed_dict)
+        if run_metadata is None:
+            run_metadata = config_lib.RunMetadata()
         outputs = _run_keyed(
-            self._sess, actual_fetches, feed_dict, options, run_metadata
+            self._sess, actual_fetches, feed_dict, options, run_metadata, **kwargs
         )
         for hook in self._hooks:
             hook.after_run(
@@ -120,7 +127,7 @@ class _HookedSession(_WrappedSession):
         return outputs["caller"]
 
     def _call_before_run(
-        self, ctx: SessionRunContext, actual_fetches: dict[Any, Any]
+        self, ctx: SessionRunContext, actual_fetches: dict[Any, Any], options: Any
     ) -> dict:
         hook_feeds: dict[Any, Any] = {}
         for hook in self._hooks:
@@ -136,7 +143,37 @@ class _HookedSession(_WrappedSession):
                         f"Same tensor is fed by two hooks. Conflict(s): {conflicts}"
                     )
                 hook_feeds.update(request.feed_dict)
+            if request.options is not None:
+                _merge_run_options(options, request.options)
         return hook_feeds
+
+
+def _merge_run_options(options: Any, incoming: Any) -> None:
+    """Merges a hook's RunOptions into ``options`` as TF1 does (TF1_BEHAVIOUR §3.3)."""
+    for field in ("trace_level", "timeout_in_ms", "inter_op_thread_pool"):
+        setattr(options, field, max(getattr(options, field), getattr(incoming, field)))
+    options.output_partition_graphs = bool(
+        options.output_partition_graphs or incoming.output_partition_graphs
+    )
+    options.report_tensor_allocations_upon_oom = bool(
+        options.report_tensor_allocations_upon_oom
+        or incoming.report_tensor_allocations_upon_oom
+    )
+    theirs = incoming.debug_options
+    if theirs is None:
+        return
+    if options.debug_options is None:
+        options.debug_options = copy.deepcopy(theirs)
+        return
+    ours = options.debug_options
+    watches = getattr(ours, "debug_tensor_watch_opts", None)
+    if watches is not None:
+        watches.extend(getattr(theirs, "debug_tensor_watch_opts", []))
+    if hasattr(ours, "reset_disk_byte_usage"):
+        ours.reset_disk_byte_usage = bool(
+            ours.reset_disk_byte_usage
+            or getattr(theirs, "reset_disk_byte_usage", False)
+        )
 
 
 def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
@@ -155,11 +192,13 @@ def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
 
 
 def _run_keyed(sess: Any, actual: dict[Any, Any], feed_dict: Any, options: Any,
-               run_metadata: Any) -> dict[Any, Any]:  # fmt: skip
+               run_metadata: Any, **kwargs: Any) -> dict[Any, Any]:  # fmt: skip
     # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
     # plain keys, so run a list and key the results afterwards.
     keys = list(actual)
-    values = sess.run([actual[k] for k in keys], feed_dict, options, run_metadata)
+    values = sess.run(
+        [actual[k] for k in keys], feed_dict, options, run_metadata, **kwargs
+    )
     return dict(zip(keys, values))
 
 

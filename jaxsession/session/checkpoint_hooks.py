@@ -10,6 +10,7 @@ from typing import Any
 
 from jaxsession.graph.core import GraphKeys, get_default_graph
 from jaxsession.session._global_step import require_global_step_read
+from jaxsession.session.graph_def import write_graph
 from jaxsession.session.hooks import (
     SessionRunArgs,
     SessionRunContext,
@@ -61,7 +62,8 @@ class CheckpointSaverHook(SessionRunHook):
     """Saves a checkpoint every N steps or seconds, at creation and at the end.
 
     Saving is asynchronous (the Saver writes in the background); ``end`` waits
-    for the last save to be committed.
+    for the last save to be committed and flushes the event file of
+    ``checkpoint_dir``, where each save adds a ``SessionLog(CHECKPOINT)``.
 
     Args:
         checkpoint_dir: Directory for the checkpoints.
@@ -71,7 +73,10 @@ class CheckpointSaverHook(SessionRunHook):
         checkpoint_basename: Checkpoint file prefix.
         scaffold: A Scaffold whose saver is used.
         listeners: CheckpointSaverListeners.
-        save_graph_def: Whether to write graph.pbtxt / meta graphs.
+        save_graph_def: Whether to write ``graph.pbtxt`` (a GraphDef with shapes)
+            into ``checkpoint_dir`` after the session is created. Differs from
+            TF1: no per-checkpoint ``.meta`` file is written; the event file gets
+            the graph from the cached writer instead.
         clock: Seconds, for the timer (tests).
 
     Raises:
@@ -98,12 +103,14 @@ class CheckpointSaverHook(SessionRunHook):
         self._steps_per_run = 1
         self._save_graph_def = save_graph_def
         self._global_step_tensor: Any = None
+        self._summary_writer: Any = None
 
     def _set_steps_per_run(self, steps_per_run: int) -> None:
         self._steps_per_run = steps_per_run
 
     def begin(self) -> None:
-        """Looks up the global step and starts the listeners."""
+        """Opens checkpoint_dir's writer (making the directory), starts the listeners."""
+        self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
         self._global_step_tensor = require_global_step_read("CheckpointSaverHook")
         for listener in self._listeners:
             listener.begin()
@@ -111,6 +118,8 @@ class CheckpointSaverHook(SessionRunHook):
     def after_create_session(self, session: Any, coord: Any) -> None:
         """Saves a checkpoint at the current step."""
         step = int(session.run(self._global_step_tensor))
+        if self._save_graph_def:
+            write_graph(get_default_graph(), self._checkpoint_dir, "graph.pbtxt")
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
 
@@ -141,6 +150,9 @@ class CheckpointSaverHook(SessionRunHook):
             wait()
         for listener in self._listeners:
             listener.end(session, step)
+        # Differs from TF1 (which leaves it to the writer's 120 s flush): the
+        # CHECKPOINT events are on disk when training ends.
+        self._summary_writer.flush()
 
     def _get_saver(self) -> Any:
         if self._saver is None:
@@ -152,10 +164,18 @@ class CheckpointSaverHook(SessionRunHook):
         for listener in self._listeners:
             listener.before_save(session, step)
         logger.info("Saving checkpoints for %d into %s.", step, self._save_path)
-        path = self._get_saver().save(session, self._save_path, global_step=step)
-        FileWriterCache.get(self._checkpoint_dir).add_session_log(
-            SessionLog(status=SessionLog.CHECKPOINT, checkpoint_path=path), step
+        self._get_saver().save(session, self._save_path, global_step=step)
+        # TF1 records the prefix without the step; the step is the event's.
+        self._summary_writer.add_session_log(
+            SessionLog(status=SessionLog.CHECKPOINT, checkpoint_path=self._save_path),
+            step,
         )
+        if self._listeners:
+            # Listeners' after_save may read the checkpoint (TF1 saves
+            # synchronously), so with listeners the save is waited for.
+            wait = getattr(self._get_saver(), "wait_until_finished", None)
+            if wait is not None:
+                wait()
         should_stop = False
         for listener in self._listeners:
             if listener.after_save(session, step):

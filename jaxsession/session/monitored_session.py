@@ -12,11 +12,17 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from jaxsession import errors
+from jaxsession.engine.executable import (
+    COMPILATION_CACHE_SUBDIR,
+    enable_compilation_cache,
+    release_compilation_cache,
+)
 from jaxsession.graph.core import get_default_graph
-from jaxsession.session import _wrappers
+from jaxsession.session import _wrappers, cluster
 from jaxsession.session.coordinator import Coordinator
 from jaxsession.session.scaffold import Scaffold
 from jaxsession.session.session_manager import SessionManager
@@ -69,7 +75,7 @@ class ChiefSessionCreator(SessionCreator):
     def create_session(self) -> Any:
         """Finalizes the scaffold and prepares a restored or initialized session."""
         self._scaffold.finalize()
-        return self._get_session_manager().prepare_session(
+        sess = self._get_session_manager().prepare_session(
             self._master,
             saver=self._scaffold.saver,
             checkpoint_dir=self._checkpoint_dir,
@@ -79,6 +85,10 @@ class ChiefSessionCreator(SessionCreator):
             init_feed_dict=self._scaffold.init_feed_dict,
             init_fn=self._scaffold.init_fn,
         )
+        if cluster.process_count() > 1:
+            # Workers wait on the coordination service, then take these values.
+            cluster.publish_chief_values(sess)
+        return sess
 
 
 class WorkerSessionCreator(SessionCreator):
@@ -109,6 +119,10 @@ class WorkerSessionCreator(SessionCreator):
                 ready_op=self._scaffold.ready_op,
                 ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
                 graph=get_default_graph(),
+            )
+        if cluster.process_count() > 1:
+            return cluster.worker_session(
+                self._session_manager, self._master, self._config, self._max_wait_secs
             )
         return self._session_manager.wait_for_session(
             self._master, config=self._config, max_wait_secs=self._max_wait_secs
@@ -162,19 +176,32 @@ class _MonitoredSession:
         if steps_per_run < 1:
             raise ValueError(f"steps_per_run must be >= 1, got {steps_per_run}")
         self._steps_per_run = steps_per_run
+        self._on_close: list[Callable[[], None]] = []
         self._graph_was_finalized = get_default_graph().finalized
         self._hooks = list(hooks or [])
         for hook in self._hooks:
+            # Step-periodic hooks count K global steps per run (TF1's hook API).
+            if hasattr(hook, "_set_steps_per_run"):
+                hook._set_steps_per_run(steps_per_run)
             hook.begin()
         self._coordinated_creator = _CoordinatedSessionCreator(
             session_creator or ChiefSessionCreator(),
             self._hooks,
             stop_grace_period_secs,
         )
-        if should_recover:
-            self._sess: Any = _wrappers._RecoverableSession(self._coordinated_creator)
-        else:
-            self._sess = self._coordinated_creator.create_session()
+        try:
+            if should_recover:
+                self._sess: Any = _wrappers._RecoverableSession(
+                    self._coordinated_creator
+                )
+            else:
+                self._sess = self._coordinated_creator.create_session()
+        except BaseException:
+            # Differs from TF1: a failed creation also un-finalizes the graph,
+            # so a notebook cell can be fixed and re-run.
+            if not self._graph_was_finalized:
+                get_default_graph()._unsafe_unfinalize()
+            raise
 
     @property
     def graph(self) -> Any:
@@ -185,14 +212,20 @@ class _MonitoredSession:
 
     @property
     def steps_per_run(self) -> int:
-        """Training steps per compiled run (1 until multi-step execution lands)."""
+        """Training steps per ``run`` (``Session.run``'s ``steps_per_run``)."""
         return self._steps_per_run
 
     def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None) -> Any:  # fmt: skip
-        """Runs with the hooks, as ``Session.run``."""
+            run_metadata: Any = None, *, steps_per_run: int | None = None) -> Any:  # fmt: skip
+        """Runs with the hooks, as ``Session.run``.
+
+        Each run is ``steps_per_run`` steps (the session's unless given):
+        the hooks see one run, with the fetched values of its last step.
+        """
+        steps = self._steps_per_run if steps_per_run is None else steps_per_run
+        extra = {"steps_per_run": steps} if steps != 1 else {}
         return self._sess.run(fetches, feed_dict=feed_dict, options=options,
-                              run_metadata=run_metadata)  # fmt: skip
+                              run_metadata=run_metadata, **extra)  # fmt: skip
 
     def run_step_fn(self, step_fn: Callable[[StepContext], Any]) -> Any:
         """Calls ``step_fn(step_context)``; returns its result.
@@ -239,6 +272,8 @@ class _MonitoredSession:
                 self._coordinated_creator.coord = None
                 if not self._graph_was_finalized:
                     get_default_graph()._unsafe_unfinalize()
+                for callback in self._on_close:
+                    callback()
 
     def _tf_sess(self) -> Any:
         return self._coordinated_creator.tf_sess()
@@ -251,7 +286,9 @@ class MonitoredSession(_MonitoredSession):
         session_creator: Creates raw sessions (default ChiefSessionCreator()).
         hooks: SessionRunHooks, called in order.
         stop_grace_period_secs: Grace for coordinator threads at close.
-        steps_per_run: Training steps per compiled run.
+        steps_per_run: Training steps per run, in one compiled call; hooks
+            see one run per K steps, with the last step's fetched values, so
+            step-periodic hooks fire on run boundaries.
     """
 
     def __init__(self, session_creator: SessionCreator | None = None,
@@ -317,7 +354,7 @@ def _positive(value: Any) -> bool:
 
 def MonitoredTrainingSession(
     master: str = "",
-    is_chief: bool = True,
+    is_chief: bool | None = None,
     checkpoint_dir: str | None = None,
     scaffold: Scaffold | None = None,
     hooks: Sequence[Any] | None = None,
@@ -357,7 +394,10 @@ def MonitoredTrainingSession(
     Args:
         master: Session target (a ``host:port`` coordinator address for
             multi-process jobs, '' for one process).
-        is_chief: Whether this process initializes/restores and saves.
+        is_chief: Whether this process initializes/restores and saves
+            (None: ``jax.process_index() == 0``; a contradicting value is a
+            ValueError). ``master``/``config`` (a ``cluster.ClusterConfig``)
+            or ``TF_CONFIG`` start ``jax.distributed`` (``session/cluster.py``).
         checkpoint_dir: Restore from and save checkpoints to this directory.
         scaffold: The Scaffold (default Scaffold()).
         hooks: Hooks for every process.
@@ -372,19 +412,36 @@ def MonitoredTrainingSession(
         save_checkpoint_steps: Steps between checkpoints.
         summary_dir: Where summaries go (default checkpoint_dir).
         save_graph_def: Whether the checkpoint hook writes the graph.
-        steps_per_run: Training steps per compiled run.
+        steps_per_run: Training steps per run, in one compiled call; hooks
+            see one run per K steps, with the last step's fetched values, so
+            step-periodic hooks fire on run boundaries.
 
     Returns:
         A MonitoredSession.
     """
+    is_chief = cluster.start_for_session(master, is_chief, config)
+    if isinstance(config, cluster.ClusterConfig):
+        config = None
     scaffold = scaffold or Scaffold()
+    # A restarted job finds its programs compiled (see enable_compilation_cache).
+    cache_dir = enable_compilation_cache(
+        Path(checkpoint_dir, COMPILATION_CACHE_SUBDIR) if checkpoint_dir else None
+    )
     if not is_chief:
         creator = WorkerSessionCreator(
             scaffold, master, config, max_wait_secs=max_wait_secs
         )
-        return MonitoredSession(creator, hooks=list(hooks or []),
-                                stop_grace_period_secs=stop_grace_period_secs,
-                                steps_per_run=steps_per_run)  # fmt: skip
+        worker_hooks = list(hooks or [])
+        if cluster.process_count() > 1:
+            worker_hooks[:0] = cluster.summary_mirror_hooks(
+                scaffold, summary_dir or checkpoint_dir,
+                *_resolve_periods(save_summaries_steps, save_summaries_secs, 100, None),
+            )  # fmt: skip
+        session = MonitoredSession(creator, hooks=worker_hooks,
+                                   stop_grace_period_secs=stop_grace_period_secs,
+                                   steps_per_run=steps_per_run)  # fmt: skip
+        session._on_close.append(lambda: release_compilation_cache(cache_dir))
+        return session
     summary_steps, summary_secs = _resolve_periods(
         save_summaries_steps, save_summaries_secs, 100, None
     )
@@ -400,9 +457,11 @@ def MonitoredTrainingSession(
         summary_secs, ckpt_steps, ckpt_secs, save_graph_def,
     ))  # fmt: skip
     all_hooks.extend(hooks or [])
-    return MonitoredSession(creator, hooks=all_hooks,
-                            stop_grace_period_secs=stop_grace_period_secs,
-                            steps_per_run=steps_per_run)  # fmt: skip
+    session = MonitoredSession(creator, hooks=all_hooks,
+                               stop_grace_period_secs=stop_grace_period_secs,
+                               steps_per_run=steps_per_run)  # fmt: skip
+    session._on_close.append(lambda: release_compilation_cache(cache_dir))
+    return session
 
 
 def _default_chief_hooks(scaffold: Scaffold, checkpoint_dir: str | None, summary_dir: str | None,

@@ -8,6 +8,7 @@ once; afterwards a ``run`` is one compiled call.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -16,10 +17,12 @@ import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.engine.executable import Executable, get_executable
+from jaxsession.engine import mesh as mesh_lib, multistep
+from jaxsession.engine.executable import Executable, get_executable, state_layout
 from jaxsession.engine.host import run_host_ops, run_host_post_ops
 from jaxsession.engine.infeed import close_resources
-from jaxsession.engine.plan import make_plan
+from jaxsession.engine.packing import StateLayout
+from jaxsession.engine.plan import Plan, make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import (
@@ -29,7 +32,9 @@ from jaxsession.graph.core import (
     default_session,
     get_default_graph,
 )
-from jaxsession.session import fetches as fetches_lib
+from jaxsession.graph.ops import constant_value
+from jaxsession.graph.variables import Variable, get_global_step
+from jaxsession.session import config as config_lib, fetches as fetches_lib
 
 # Fetches of these types are their own cache key (no structure to walk).
 _LEAF_TYPES = frozenset({Operation, Tensor, str})
@@ -38,29 +43,52 @@ _LEAF_TYPES = frozenset({Operation, Tensor, str})
 class _Runner:
     """An executable with everything a repeated run needs worked out once.
 
-    A run through a runner looks up the state, makes one compiled call,
-    stores the written state and converts the fetched values; nothing in it
-    depends on the graph walk or the fetch structure.
+    A run through a runner picks its packs and loose variables out of the
+    session's state, makes one compiled call, stores the written buffers
+    back and converts the fetched values; nothing in it depends on the graph
+    walk or the fetch structure. ``checked`` and ``marked`` record, per
+    session, that the reads were found initialized and that the writes were
+    recorded as initialized: both only ever become true, because a variable
+    never becomes uninitialized again in a session.
     """
 
     __slots__ = (
-        "call", "feeds", "fetch_from_host", "host_ops", "plan", "random", "ro", "rw",
-        "rw_is_written", "simple", "written",
+        "call", "checked", "fast", "feeds", "fetch_from_host", "host", "marked",
+        "out", "packs_rw", "plan", "random", "reads", "ro", "rw", "simple",
+        "step_effect", "writes",
     )  # fmt: skip
 
-    def __init__(self, exe: Executable):
+    def __init__(self, exe: Executable, step_effect: Any = None):
         plan = exe.plan
+        state = exe.state
         self.plan = plan
         self.call = exe.call
         self.random = plan.random
-        self.rw = tuple(id(v) for v in plan.rw_vars)
-        self.ro = tuple(id(v) for v in plan.ro_vars)
-        self.written = tuple(id(v) for v in plan.written_vars)
-        self.rw_is_written = self.rw == self.written
-        self.host_ops = bool(plan.host_ops)
+        # Keys into the session's ``_state`` (see ``_pack_key``), in the
+        # order of the call's ``rw``, ``ro`` and ``written`` tuples.
+        self.packs_rw = state.packs_rw
+        self.rw = tuple(map(_pack_key, state.packs_rw)) + tuple(
+            id(v) for v in state.loose_rw
+        )
+        self.ro = tuple(map(_pack_key, state.packs_ro)) + tuple(
+            id(v) for v in state.loose_ro
+        )
+        self.out = tuple(map(_pack_key, state.packs_rw)) + tuple(
+            id(v) for v in state.loose_out
+        )
+        self.reads = plan.rw_vars + plan.ro_vars
+        self.writes = plan.written_vars
+        self.checked = False
+        self.marked = False
+        self.fast = False  # set by BaseSession._call once the first run is done
+        self.step_effect = step_effect
+        self.host = bool(plan.host_ops or plan.constants or plan.host_fetches)
         # String feeds stay on the host: the device call gets None for them.
         self.feeds = tuple((t, t.dtype is not dtypes_lib.string) for t in plan.feeds)
         fed = set(plan.feeds)
+        if exe.steps != 1:
+            # Fetched feeds of a K-step run come from the device: the last step's.
+            fed = {t for t in fed if t.dtype is dtypes_lib.string}
         self.fetch_from_host = tuple(t in fed for t in plan.fetches)
         self.simple = (
             not plan.host_post_ops
@@ -91,22 +119,34 @@ class BaseSession:
     def __init__(
         self, target: str = "", graph: Graph | None = None, config: Any = None
     ):
+        config_lib.apply_config(config)
         self.graph = graph if graph is not None else get_default_graph()
         self.sess_str = target
         self._config = config
-        # Values keyed by id(variable): an int hashes in C, a Variable's
-        # __hash__ runs Python, twice per variable per run. ``_vars`` maps the
-        # ids back and keeps those variables alive, so an id is never reused.
-        self._values: dict[int, jax.Array] = {}
+        # Variable values live packed (engine/packing.py). ``_state`` holds
+        # every buffer: a pack under ``_pack_key(index)`` (negative), a loose
+        # variable under its id. Ints hash in C (a Variable's __hash__ runs
+        # Python), and one dict lets a run pick its buffers in one pass.
+        # ``_vars`` maps ids back and keeps those variables alive, so an id
+        # is never reused.
+        self._state: dict[int, jax.Array] = {}
+        self._initialized: set[int] = set()
         self._vars: dict[int, Any] = {}
-        # A training loop runs one runner again and again: the arrays it wrote
-        # last are then exactly the ones it reads next, so they are kept here
-        # and only stored into ``_values`` when something else looks (flush).
-        self._last: _Runner | None = None
-        self._last_rw: tuple = ()
-        self._last_ro: tuple = ()
-        self._pending: tuple | None = None  # written by ``_last``, not yet stored
+        # Per pack: (the buffer unpacked, its variables' arrays), so repeated
+        # variable_values() calls on unchanged state cost nothing.
+        self._views: dict[int, tuple[jax.Array, tuple]] = {}
+        # The global step as the host knows it without asking the device
+        # (None: unknown); see ``_step_effect``. The counters let tests and
+        # benchmarks see which path served a fetch of the global step.
+        self._step_var: Any = None
+        self._step_host: int | None = None
+        self._step_mirror_hits = 0
+        self._step_device_reads = 0
         self._rng = jax.random.PRNGKey(0)
+        # Data parallel (engine/mesh.py): all state lives replicated on the mesh.
+        self._mesh = mesh_lib.active_mesh()
+        if self._mesh is not None:
+            self._rng = mesh_lib.place_replicated(self._mesh, self._rng)
         self._closed = False
         self._lock = threading.RLock()
         self._prepared: dict[Any, _Prepared] = {}
@@ -116,6 +156,13 @@ class BaseSession:
     # -- context and lifecycle -------------------------------------------------
 
     @property
+    def graph_def(self) -> Any:
+        """The session's graph as a ``GraphDef`` proto (for FileWriter, write_graph)."""
+        from jaxsession.session.graph_def import graph_to_graph_def
+
+        return graph_to_graph_def(self.graph)
+
+    @property
     def closed(self) -> bool:
         """Whether ``close()`` was called."""
         return self._closed
@@ -123,8 +170,9 @@ class BaseSession:
     def close(self) -> None:
         """Releases the variable values; later runs raise RuntimeError."""
         self._closed = True
-        self._last, self._pending = None, None
-        self._values = {}
+        self._state, self._views = {}, {}
+        self._initialized = set()
+        self._step_host = None
         close_resources(self.resources)
 
     def as_default(self) -> contextlib.AbstractContextManager[Any]:
@@ -149,13 +197,35 @@ class BaseSession:
 
     def is_initialized(self, variable: Any) -> bool:
         """Whether ``variable`` holds a value in this session."""
-        self._flush()
-        return id(variable) in self._values
+        return id(variable) in self._initialized
+
+    def _layout(self, extra: Any = ()) -> StateLayout:
+        layout = state_layout(self.graph)
+        if extra:
+            layout.cover(self.graph, extra)
+        return layout
 
     def variable_values(self) -> dict[Any, jax.Array]:
-        """The current device values, keyed by Variable (a shallow copy)."""
-        self._flush()
-        return {self._vars[i]: value for i, value in self._values.items()}
+        """The current device values of the initialized variables, by Variable.
+
+        Each value is its own array (not an alias of the packed state), so it
+        stays valid after later runs. One compiled call per changed pack.
+        """
+        with self._lock:
+            layout, init = self._layout(), self._initialized
+            out: dict[Any, jax.Array] = {}
+            for key, buf in self._state.items():
+                if key >= 0:
+                    out[self._vars[key]] = buf
+                    continue
+                p = _pack_key(key)
+                views = self._views.get(p)
+                if views is None or views[0] is not buf:
+                    views = self._views[p] = (buf, layout.unpack(p, buf))
+                for v, value in zip(layout.packs[p].variables, views[1]):
+                    if id(v) in init:
+                        out[v] = value
+            return out
 
     def set_variable_values(self, values: dict[Any, Any]) -> None:
         """Replaces the values of some variables (restore, broadcast).
@@ -169,24 +239,43 @@ class BaseSession:
                     f"value of shape {np.shape(value)} does not fit variable "
                     f"'{var.op.name}' of shape {var.shape}"
                 )
+        # Convert everything before changing anything: a bad value leaves the
+        # state as it was.
+        converted = {var: _as_value(var, value) for var, value in values.items()}
+        if self._mesh is not None:
+            converted = {
+                v: mesh_lib.place_replicated(self._mesh, x)
+                for v, x in converted.items()
+            }
         with self._lock:
-            self._flush()
-            self._last = None
-            for var, value in values.items():
+            layout = self._layout(values.keys())
+            by_pack: dict[int, dict[int, Any]] = {}
+            for var, value in converted.items():
                 self._vars[id(var)] = var
-                self._values[id(var)] = jax.numpy.asarray(value, var.dtype.jax_dtype)
-
-    def _flush(self) -> None:
-        """Stores the last run's written arrays into ``_values``."""
-        with self._lock:
-            if self._pending is not None:
-                self._values.update(zip(self._last.written, self._pending))
-                self._pending = None
+                slot = layout.slot(var)
+                if slot is None:
+                    self._state[id(var)] = jax.numpy.asarray(value)
+                else:
+                    by_pack.setdefault(slot.pack, {})[slot.index] = value
+            for p, vals in by_pack.items():
+                buf = self._state.get(_pack_key(p))
+                if buf is None:
+                    buf = self._zeros(layout, p)
+                self._state[_pack_key(p)] = layout.update(p, buf, vals)
+            self._initialized.update(id(v) for v in values)
+            step = self._step_var
+            if step is not None and step in converted:
+                value = values[step]
+                self._step_host = (
+                    int(np.asarray(value))
+                    if isinstance(value, np.ndarray | np.generic | int)
+                    else None
+                )
 
     # -- run -------------------------------------------------------------------
 
     def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None) -> Any:  # fmt: skip
+            run_metadata: Any = None, *, steps_per_run: int = 1) -> Any:  # fmt: skip
         """Runs the ops needed for ``fetches`` and returns their values.
 
         Args:
@@ -195,6 +284,14 @@ class BaseSession:
             feed_dict: Maps tensors (or names) to values that replace them.
             options: Accepted for TF1 compatibility.
             run_metadata: Accepted for TF1 compatibility.
+            steps_per_run: Run the graph K times in one compiled call
+                (TPUEstimator's iterations_per_loop): each iterator gives K
+                elements, each fed value needs a leading axis of K, and the
+                fetched values are those of the last step (except a global
+                step that the run increments by a constant: fetched with the
+                train op, it is its value at the start of the run, as TF1's
+                hooks expect). Near the end of the data the run is shortened
+                to the elements left.
 
         Returns:
             The fetch structure with NumPy values (None for operations).
@@ -204,9 +301,12 @@ class BaseSession:
             TypeError/ValueError: a bad fetch or feed, naming it.
             errors.InvalidArgumentError: a needed placeholder is not fed.
             errors.FailedPreconditionError: an uninitialized variable is read.
+            errors.OutOfRangeError: an iterator has no element left.
         """
         if self._closed:
             self._check_open()
+        if steps_per_run != 1:
+            return self._run_steps(fetches, feed_dict, steps_per_run)
         prepared = self._prepare(fetches)
         if feed_dict:
             feeds = fetches_lib.resolve_feeds(self.graph, feed_dict)
@@ -235,37 +335,136 @@ class BaseSession:
         return prepared
 
     def _new_runner(
-        self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple
-    ) -> _Runner:
+        self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple,
+        steps: int = 1,
+    ) -> _Runner:  # fmt: skip
         specs = tuple(
             FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
             for t, v in feeds.items()
         )
-        signature = RunSignature(prepared.fetch_keys, prepared.target_keys, specs)
+        signature = RunSignature(
+            prepared.fetch_keys, prepared.target_keys, specs, steps
+        )
+        tensors, targets = prepared.mapper.tensors, prepared.mapper.targets
         exe = get_executable(
-            self.graph, signature,
-            lambda: make_plan(prepared.mapper.tensors, prepared.mapper.targets, list(feeds)),
+            self.graph, signature, lambda: make_plan(tensors, targets, list(feeds)),
+            mesh=self._mesh,
         )  # fmt: skip
+        effect = self._step_effect(exe.plan, signature.steps)
+        read = self._step_var._snapshot if self._step_var is not None else None
+        if (
+            effect != "unknown"
+            and read in exe.plan.fetches
+            and (read.op.id, self._step_var) not in exe.plan.current_reads
+        ):
+            # The fetched global step is the value at the start of the run,
+            # which the host knows: serve it from there, with no device sync.
+            signature = dataclasses.replace(signature, host_fetches=(tensor_key(read),))
+            exe = get_executable(
+                self.graph, signature,
+                lambda: make_plan(tensors, targets, list(feeds), [read]),
+                mesh=self._mesh,
+            )  # fmt: skip
         self._vars.update((id(v), v) for v in exe.plan.written_vars)
-        runner = prepared.runners[key] = _Runner(exe)
+        runner = prepared.runners[key] = _Runner(exe, effect)
         return runner
 
+    def _step_effect(self, plan: Plan, steps: int) -> Any:
+        """What a run of ``plan`` does to the global step, as the host can know it.
+
+        Returns None (not written), ``("add", n)``, ``("set", n)``,
+        ``("feed", tensor)`` or ``"unknown"`` (the host mirror is dropped
+        after such a run and the next fetch reads the device).
+        """
+        try:
+            step = get_global_step(self.graph)
+        except TypeError:
+            step = None
+        if isinstance(step, Tensor) and len(step.op.reads) == 1:
+            step = step.op.reads[0]
+        if not isinstance(step, Variable) or not step.dtype.is_integer:
+            step = None
+        if step is not self._step_var:
+            self._step_var, self._step_host = step, None
+        if step is None:
+            return None
+        effects = []
+        feeds = set(plan.feeds)
+        for op in plan.ops:
+            if not any(v is step for v, _ in op.writes):
+                continue
+            fed = bool(op.inputs) and op.inputs[0] in feeds
+            value = (
+                constant_value(op.inputs[0])
+                if op.inputs and not _fed_above(op.inputs[0], feeds)
+                else None
+            )
+            if len(op.writes) != 1 or (value is not None and np.size(value) != 1):
+                return "unknown"
+            if op.type in ("AssignAdd", "AssignSub") and value is not None:
+                sign = 1 if op.type == "AssignAdd" else -1
+                effects.append(("add", sign * int(np.asarray(value).item())))
+            elif op.type == "Assign" and value is not None:
+                effects.append(("set", int(np.asarray(value).item())))
+            elif op.type == "Assign" and fed:
+                effects.append(("feed", op.inputs[0]))
+            else:
+                return "unknown"
+        if not effects:
+            return None
+        if all(kind == "add" for kind, _ in effects):
+            # A K-step run adds K times; the fetched step (served from the
+            # host) is its value at the start of the run, as TF1 hooks expect.
+            return ("add", steps * sum(n for _, n in effects))
+        if steps != 1:
+            return "unknown"
+        return effects[0] if len(effects) == 1 else "unknown"
+
     def _call(self, r: _Runner, feeds: dict[Tensor, Any]) -> list[Any]:
-        if self._last is r:
-            rw, ro = self._last_rw, self._last_ro
-        else:
-            rw, ro = self._read_state(r)
-        host = run_host_ops(r.plan, self, feeds) if r.host_ops else feeds
+        if r.fast:
+            # A training step without feeds, host values or random ops: the
+            # fewest Python steps around the one compiled call.
+            state = self._state
+            fetched, written = r.call(
+                tuple(map(state.__getitem__, r.rw)),
+                tuple(map(state.__getitem__, r.ro)),
+                (),
+            )
+            state.update(zip(r.out, written))
+            return (
+                list(map(fetches_lib.to_host, r.plan.fetches, fetched))
+                if fetched
+                else []
+            )
+        if not r.checked:
+            self._check(r)
+        state = self._state
+        rw = tuple(map(state.__getitem__, r.rw))
+        ro = tuple(map(state.__getitem__, r.ro))
+        host = run_host_ops(r.plan, self, feeds) if r.host else feeds
+        if r.plan.host_fetches:
+            self._serve_step(r, host)
         args = (
             tuple([host[t] if dev else None for t, dev in r.feeds]) if r.feeds else ()
         )
+        if self._mesh is not None:
+            args = _global_feeds(self._mesh, r, args)
         if r.random:
             fetched, written, self._rng = r.call(rw, ro, args, self._rng)
         else:
             fetched, written = r.call(rw, ro, args)
-        # written_vars = rw_vars + wo_vars: the next run's rw is a prefix.
-        self._last_rw = written if r.rw_is_written else written[: len(rw)]
-        self._last, self._last_ro, self._pending = r, ro, written
+        state.update(zip(r.out, written))
+        if self._mesh is not None:
+            fetched = [mesh_lib.to_host(v) for v in fetched]
+        if not r.marked:
+            self._initialized.update(id(v) for v in r.writes)
+            r.marked = True
+        if r.step_effect is not None:
+            self._apply_step_effect(r.step_effect, feeds)
+        r.fast = (
+            r.simple and not r.feeds and not r.host and not r.random
+            and r.step_effect is None and self._mesh is None
+        )  # fmt: skip
         if r.simple:
             return (
                 list(map(fetches_lib.to_host, r.plan.fetches, fetched))
@@ -274,22 +473,103 @@ class BaseSession:
             )
         return _finish(r, fetched, host)
 
-    def _read_state(self, r: _Runner) -> tuple[tuple, tuple]:
-        """The start values of the runner's variables, from ``_values``.
+    def _zeros(self, layout: StateLayout, p: int) -> jax.Array:
+        buf = layout.zeros(p)
+        return buf if self._mesh is None else mesh_lib.place_replicated(self._mesh, buf)
+
+    def _check(self, r: _Runner) -> None:
+        """Checks a runner's reads once, and allocates the packs it writes.
 
         Raises:
             errors.FailedPreconditionError: some are not initialized.
         """
-        self._flush()
-        values = self._values
-        try:
-            return tuple(map(values.__getitem__, r.rw)), tuple(
-                map(values.__getitem__, r.ro)
+        init = self._initialized
+        reads = r.reads + (self._step_var,) * bool(r.plan.host_fetches)
+        missing = [v for v in reads if id(v) not in init]
+        if missing:
+            raise _uninitialized_error(missing, r.plan)
+        layout = self._layout()
+        for p in r.packs_rw:
+            if _pack_key(p) not in self._state:
+                self._state[_pack_key(p)] = self._zeros(layout, p)
+        r.checked = True
+
+    def _serve_step(self, r: _Runner, host: dict[Tensor, Any]) -> None:
+        """Puts the global step's start value into ``host``, from the mirror if known."""
+        step = self._step_var
+        if self._step_host is None:
+            value = self._variable_value(step)
+            self._step_host = int(np.asarray(value))
+            self._step_device_reads += 1
+        else:
+            self._step_mirror_hits += 1
+        for t in r.plan.host_fetches:
+            host[t] = np.asarray(self._step_host, step.dtype.jax_dtype)
+
+    def _apply_step_effect(self, effect: Any, feeds: dict[Tensor, Any]) -> None:
+        kind, n = effect if effect != "unknown" else (effect, None)
+        if kind == "add":
+            if self._step_host is not None:
+                self._step_host += n
+        elif kind == "set":
+            self._step_host = n
+        elif kind == "feed":
+            value = feeds.get(n)
+            self._step_host = (
+                int(np.asarray(value))
+                if isinstance(value, np.ndarray | np.generic) and np.size(value) == 1
+                else None
             )
-        except KeyError:
-            plan = r.plan
-            missing = [v for v in plan.rw_vars + plan.ro_vars if id(v) not in values]
-            raise _uninitialized_error(missing, plan) from None
+        else:
+            self._step_host = None
+
+    def _variable_value(self, var: Any) -> jax.Array:
+        """One variable's current device value."""
+        slot = self._layout().slot(var)
+        if slot is None:
+            return self._state[id(var)]
+        return self.variable_values()[var]
+
+    # -- multi-step runs (engine/multistep.py) -------------------------------------
+
+    def _run_steps(self, fetches: Any, feed_dict: Any, steps: int) -> Any:
+        """``run`` with ``steps_per_run=steps`` (see ``run``).
+
+        Raises:
+            ValueError: ``steps`` < 1, or a fed value lacks the leading K axis.
+        """
+        if steps < 1:
+            raise ValueError(f"steps_per_run must be >= 1, got {steps}")
+        if self._mesh is not None:
+            # The K axis would be taken for the batch axis by the mesh feeds.
+            raise errors.UnimplementedError(
+                None, None,
+                f"steps_per_run={steps} is not supported in data-parallel runs yet; "
+                "use steps_per_run=1 with a mesh.",
+            )  # fmt: skip
+        prepared = self._prepare(fetches)
+        feeds = _step_feeds(self.graph, feed_dict, steps)
+        with self._lock:
+            runner = self._step_runner(prepared, feeds, steps)
+            host, count = multistep.host_values(runner.plan, self, feeds, steps)
+            if count != steps:
+                # The data ran out: run the steps it still has.
+                if count == 1:
+                    host = {t: v[0] if t in runner.plan.feeds else v
+                            for t, v in host.items()}  # fmt: skip
+                runner = self._step_runner(prepared, {t: host[t] for t in feeds}, count)
+            return prepared.mapper.build(self._call(runner, host))
+
+    def _step_runner(
+        self, prepared: _Prepared, feeds: dict[Tensor, Any], steps: int
+    ) -> _Runner:
+        key = ("steps", steps, *[(t, np.shape(v)) for t, v in feeds.items()])
+        runner = prepared.runners.get(key)
+        if runner is None:
+            runner = self._new_runner(prepared, feeds, key, steps)
+            # ``_run_steps`` evaluates the host ops (a shortened run's too).
+            runner.host = False
+        return runner
 
     # -- callables ---------------------------------------------------------------
 
@@ -350,6 +630,8 @@ def _finish(r: _Runner, fetched: tuple, host: dict[Tensor, Any]) -> list[Any]:
         t: host[t] if on_host else v
         for t, v, on_host in zip(plan.fetches, fetched, r.fetch_from_host)
     }
+    values.update((t, host[t]) for t in plan.constants)
+    values.update((t, host[t]) for t in plan.host_fetches)
     if plan.host_post_ops:
         values = {t: fetches_lib.to_host(t, v) for t, v in values.items()}
         for t in {t for op in plan.host_post_ops for t in op.inputs}:
@@ -357,6 +639,55 @@ def _finish(r: _Runner, fetched: tuple, host: dict[Tensor, Any]) -> list[Any]:
                 values[t] = fetches_lib.to_host(t, host[t])
         run_host_post_ops(plan, values)
     return [fetches_lib.to_host(t, values[t]) for t in plan.requested]
+
+
+def _step_feeds(graph: Graph, feed_dict: Any, steps: int) -> dict[Tensor, Any]:
+    """The fed values of a K-step run, each checked for its leading K axis."""
+    feeds: dict[Tensor, Any] = {}
+    for key, value in (feed_dict or {}).items():
+        nested = isinstance(key, tuple) and not isinstance(key, Tensor)
+        for k, v in zip(key, value) if nested else [(key, value)]:
+            tensor = fetches_lib.feed_tensor(graph, k)
+            v = fetches_lib.convert_feed(tensor, v)
+            multistep.check_step_feed(tensor, tuple(np.shape(v)), steps)
+            feeds[tensor] = v
+    return feeds
+
+
+def _global_feeds(mesh: Any, r: _Runner, args: tuple) -> tuple:
+    """A data-parallel run's device feeds as global arrays (see engine/mesh.py)."""
+    return tuple(
+        None
+        if v is None
+        else mesh_lib.feed_value(mesh, v, mesh_lib.is_batch_feed(t), t.name)
+        for (t, _), v in zip(r.feeds, args)
+    )
+
+
+def _fed_above(tensor: Tensor, feeds: set[Tensor]) -> bool:
+    """Whether ``tensor`` or a tensor it is computed from is fed."""
+    stack, seen = [tensor], set()
+    while stack:
+        t = stack.pop()
+        if t in feeds:
+            return True
+        if t.op not in seen:
+            seen.add(t.op)
+            stack.extend(t.op.inputs)
+    return False
+
+
+def _pack_key(p: int) -> int:
+    """The ``_state`` key of pack ``p`` and back: negative, so never an id."""
+    return -1 - p
+
+
+def _as_value(var: Any, value: Any) -> Any:
+    """``value`` in the variable's device dtype, kept on device if it is there."""
+    dtype = var.dtype.jax_dtype
+    if isinstance(value, jax.Array):
+        return value if value.dtype == dtype else value.astype(dtype)
+    return np.asarray(value, dtype)
 
 
 def _uninitialized_error(
@@ -380,7 +711,7 @@ class Session(BaseSession):
         target: '' for in-process; a ``host:port`` string is accepted for
             TF1 compatibility (distribution goes through ``jax.distributed``).
         graph: The graph to run (the default graph if None).
-        config: A ConfigProto; accepted for TF1 compatibility.
+        config: A ConfigProto, mapped to JAX settings (see ``session/config.py``).
     """
 
     @staticmethod

@@ -32,6 +32,11 @@ def _ready(op: Any, sess: Any, msg: str) -> tuple[bool, str | None]:
     value = np.asarray(value)
     if value.dtype == np.int32 or value.size == 0:
         return True, None
+    if value.dtype == np.bool_:
+        # assert_variables_initialized-style op: a boolean "all initialized".
+        if value.all():
+            return True, None
+        return False, f"{msg}: {_name(op)} is False"
     names = ", ".join(
         v.decode() if isinstance(v, bytes) else str(v) for v in value.ravel()
     )
@@ -89,6 +94,12 @@ class SessionManager:
             return sess, True
         from jaxsession.checkpoint import get_checkpoint_state
 
+        # A save of this process still in flight (the Saver is asynchronous)
+        # must land before the latest checkpoint is chosen, or a recovery
+        # would restore an older one.
+        wait = getattr(saver, "wait_until_finished", None)
+        if wait is not None:
+            wait()
         waited = 0.0
         state = get_checkpoint_state(checkpoint_dir)
         while not state or not state.model_checkpoint_path:

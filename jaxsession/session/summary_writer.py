@@ -6,8 +6,10 @@ Events are written in TensorBoard's event-file format (TFRecord framing,
 flushes the file every ``flush_secs``; ``flush()`` returns once every queued
 event is on disk.
 
-Differs from TF1: ``add_graph`` and ``add_meta_graph`` write nothing yet (the
-graph tab arrives later), and ``add_run_metadata`` writes the tag with empty
+``add_graph`` (and ``FileWriter(logdir, graph=...)``) writes the graph as a
+``GraphDef`` event for TensorBoard's graph tab (see ``graph_def.py``).
+
+Differs from TF1: ``add_meta_graph`` writes nothing, and ``add_run_metadata`` writes the tag with empty
 run metadata (there are no step stats; ProfilerHook writes jax.profiler
 traces instead). A writer opened in the same second as an existing event
 file of its directory adds ``.<n>`` to its file name instead of overwriting
@@ -21,14 +23,18 @@ import logging
 import os
 import queue
 import socket
+import struct
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tensorboardX.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 from tensorboardX.proto.summary_pb2 import Summary
-from tensorboardX.record_writer import RecordWriter
+from tensorboardX.record_writer import RecordWriter, masked_crc32c
+
+from jaxsession import errors
 
 logger = logging.getLogger("jaxsession")
 
@@ -193,7 +199,35 @@ class FileWriter:
     def add_graph(
         self, graph: Any, global_step: Any = None, graph_def: Any = None
     ) -> None:
-        """Does nothing yet: the graph tab arrives later."""
+        """Adds a graph event for TensorBoard's graph tab.
+
+        Args:
+            graph: A ``Graph`` (or a ``GraphDef`` proto, deprecated in TF1).
+            global_step: Step of the event.
+            graph_def: Deprecated TF1 alias of ``graph``.
+
+        Raises:
+            ValueError: both ``graph`` and ``graph_def`` are given.
+            TypeError: the graph is neither a ``Graph`` nor a ``GraphDef``.
+        """
+        from jaxsession.graph.core import Graph
+        from jaxsession.session import graph_def as graph_def_lib
+
+        if graph is not None and graph_def is not None:
+            raise ValueError(
+                "Please pass only graph, or graph_def (deprecated), but not both."
+            )
+        given = graph if graph is not None else graph_def
+        if isinstance(given, Graph):
+            proto = graph_def_lib.graph_to_graph_def(given)
+        elif isinstance(given, graph_def_lib.GraphDef):
+            proto = given
+        else:
+            raise TypeError(
+                "The passed graph must be an instance of `Graph` or the deprecated "
+                f"`GraphDef`, got {type(given).__name__}"
+            )
+        self._add_event(Event(graph_def=proto.SerializeToString()), global_step)
 
     def add_meta_graph(self, meta_graph_def: Any, global_step: Any = None) -> None:
         """Does nothing yet: the graph tab arrives later."""
@@ -269,3 +303,38 @@ class FileWriterCache:
 
 
 SummaryWriterCache = FileWriterCache
+
+
+def summary_iterator(path: str) -> Iterator[Event]:
+    """Yields the ``Event`` protos of one event file (``tf.train.summary_iterator``).
+
+    Args:
+        path: An event file written by a FileWriter (or TensorFlow).
+
+    Yields:
+        Each event, in file order.
+
+    Raises:
+        errors.DataLossError: a record is truncated or its checksum is wrong.
+    """
+    data = Path(path).read_bytes()
+    pos = 0
+    while pos < len(data):
+        if pos + 12 > len(data):
+            raise _data_loss("Truncated record header", pos, path)
+        header = data[pos : pos + 8]
+        (length,) = struct.unpack("<Q", header)
+        (header_crc,) = struct.unpack("<I", data[pos + 8 : pos + 12])
+        end = pos + 12 + length
+        if end + 4 > len(data):
+            raise _data_loss("Truncated record", pos, path)
+        body = data[pos + 12 : end]
+        (body_crc,) = struct.unpack("<I", data[end : end + 4])
+        if header_crc != masked_crc32c(header) or body_crc != masked_crc32c(body):
+            raise _data_loss("Corrupted record", pos, path)
+        yield Event.FromString(body)
+        pos = end + 4
+
+
+def _data_loss(what: str, pos: int, path: str) -> errors.DataLossError:
+    return errors.DataLossError(None, None, f"{what} at byte {pos} of {path}")

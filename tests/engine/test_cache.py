@@ -72,22 +72,35 @@ def test_debug_env_logs_each_cache_miss_with_its_signature(graph, monkeypatch, c
 
 
 def test_written_buffers_are_donated_and_read_only_ones_are_not():
-    v = tf.Variable(np.zeros(3, np.float32), name="v")
-    w = tf.Variable(np.ones(3, np.float32), name="w")
-    step = v.assign_add(tf.convert_to_tensor(w)).op
+    from jaxsession.engine.packing import PACK_MAX_ELEMENTS
+
+    big = PACK_MAX_ELEMENTS + 1  # loose: one buffer per variable
+    v = tf.Variable(np.zeros(big, np.float32), name="v")
+    w = tf.Variable(np.ones(big, np.float32), name="w")
+    small = tf.Variable(np.zeros(3, np.float32), name="small")
+    step = tf.group(
+        v.assign_add(tf.convert_to_tensor(w)).op, small.assign_add(np.ones(3)).op
+    )
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         before = sess.variable_values()
+        [pack] = [b for k, b in sess._state.items() if k < 0]
+        loose = dict(sess._state)
         sess.run(step)
-        assert before[v].is_deleted()
-        assert not before[w].is_deleted()
+        assert loose[id(v)].is_deleted() and not loose[id(w)].is_deleted()
+        assert pack.is_deleted()
+        # variable_values() hands out arrays of their own: donation spares them.
+        assert not before[small].is_deleted() and before[v] is loose[id(v)]
         after = sess.variable_values()
-        np.testing.assert_allclose(np.asarray(after[v]), np.ones(3))
-        np.testing.assert_allclose(np.asarray(after[w]), np.ones(3))
+        np.testing.assert_allclose(np.asarray(after[v]), np.ones(big))
+        np.testing.assert_allclose(np.asarray(after[w]), np.ones(big))
+        np.testing.assert_allclose(np.asarray(after[small]), np.ones(3))
+        np.testing.assert_allclose(np.asarray(before[small]), np.zeros(3))
         fn = sess.make_callable(step)
         fn()
         assert after[v].is_deleted() and not after[w].is_deleted()
-        np.testing.assert_allclose(sess.run(v), np.full(3, 2.0))
+        np.testing.assert_allclose(sess.run(v), np.full(big, 2.0))
+        np.testing.assert_allclose(sess.run(small), np.full(3, 2.0))
 
 
 def test_failed_runs_leave_every_variable_unchanged(graph):

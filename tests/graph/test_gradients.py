@@ -146,3 +146,72 @@ def test_grad_ys_must_match_ys():
         tf.gradients(y, x, grad_ys=[x, x])
     with pytest.raises(ValueError, match=re.escape("its grad_ys entry")):
         tf.gradients(y, x, grad_ys=np.ones(3, np.float32))
+
+
+def test_variable_read_only_inside_a_cond_branch_gets_its_gradient():
+    p = tf.placeholder(tf.bool, [], name="p")
+    v = tf.Variable(np.array([1.0, -2.0, 0.5], np.float32), name="v")
+    w = tf.Variable(np.float32(3.0), name="w")
+
+    def true_fn():
+        # A new read inside the branch: the cond op itself reads v and w.
+        return tsum(tanh(tf.multiply(v.read_value(), w.read_value())))
+
+    y = tf.cond(p, true_fn, lambda: tsum(tf.multiply(v.read_value(), 2.0)))
+    gv, gw = tf.gradients(y, [v, w])
+    (h,) = tf.hessians(y, v)
+    step = tf.train.GradientDescentOptimizer(0.5).minimize(y, var_list=[v])
+
+    def f(v, w):
+        return jnp.sum(jnp.tanh(v * w))
+
+    v0 = np.array([1.0, -2.0, 0.5], np.float32)
+    want_v, want_w = jax.grad(f, (0, 1))(v0, np.float32(3.0))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got_v, got_w, got_h = sess.run([gv, gw, h], {p: True})
+        np.testing.assert_allclose(got_v, want_v, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got_w, want_w, rtol=1e-5, atol=1e-6)
+        want_h = jax.hessian(f)(v0, np.float32(3.0))
+        np.testing.assert_allclose(got_h, want_h, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(sess.run(gv, {p: False}), [2.0, 2.0, 2.0])
+        assert sess.run(gw, {p: False}) == 0.0
+        sess.run(step, {p: True})
+        np.testing.assert_allclose(
+            sess.run(v), v0 - 0.5 * np.asarray(want_v), rtol=1e-5, atol=1e-6
+        )
+
+
+def test_variable_read_only_inside_a_while_body_gets_its_gradient():
+    w = tf.Variable(np.float32(1.5), name="w")
+    x0 = tf.placeholder(tf.float32, [2], name="x0")
+    _, out = tf.while_loop(
+        lambda i, x: i < 3,
+        lambda i, x: (i + 1, tf.multiply(x, w.read_value())),
+        [tf.constant(0), x0],
+        maximum_iterations=5,
+    )
+    gw, gx = tf.gradients(tsum(out), [w, x0])
+
+    def f(w, x):
+        for _ in range(3):
+            x = x * w
+        return jnp.sum(x)
+
+    xv = np.array([2.0, -1.0], np.float32)
+    want_w, want_x = jax.grad(f, (0, 1))(np.float32(1.5), xv)
+    got_w, got_x = _run([gw, gx], {x0: xv})
+    np.testing.assert_allclose(got_w, want_w, rtol=1e-5)
+    np.testing.assert_allclose(got_x, want_x, rtol=1e-5)
+
+
+def test_read_inside_a_branch_under_control_dependencies_gets_its_gradient():
+    v = tf.Variable(np.array([2.0, 4.0], np.float32), name="v")
+
+    def true_fn():
+        with tf.control_dependencies([tf.no_op(name="before")]):
+            return tsum(square(v))  # v/read: a read op made inside the branch
+
+    y = tf.cond(tf.constant(True), true_fn, lambda: tf.constant(0.0))
+    (g,) = tf.gradients(y, v)
+    np.testing.assert_allclose(_run(g), [4.0, 8.0])

@@ -198,3 +198,13 @@ def test_variable_shape_mismatch_on_assign():
         v.assign(np.zeros(4, np.float32))
     with pytest.raises(ValueError, match="initial_value must be specified"):
         tf.Variable()
+
+
+def test_create_global_step_is_named_under_the_variable_scope():
+    with tf.variable_scope("foo"):
+        step = tf.train.create_global_step()
+    assert step.op.name == "foo/global_step"
+    assert tf.get_collection(tf.GraphKeys.GLOBAL_STEP) == [step]
+    assert tf.train.get_global_step() is step
+    with pytest.raises(ValueError, match=r'"global_step" already exists\.'):
+        tf.train.create_global_step()

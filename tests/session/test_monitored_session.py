@@ -452,3 +452,386 @@ def test_steps_per_run_is_validated():
     tf.Variable(0.0)
     with pytest.raises(ValueError, match="steps_per_run must be >= 1, got 0"):
         MonitoredSession(_creator(), steps_per_run=0)
+
+
+# -- more of 9.3-9.7 and the derived cases ---------------------------------------------
+
+
+def test_h1_run_passes_all_arguments_to_the_wrapped_session():
+    seen = []
+
+    class FakeSession:
+        graph = None
+
+        def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+            seen.append((feed_dict, options, run_metadata))
+            return [[0] for _ in fetches]
+
+    sess = _wrappers._HookedSession(FakeSession(), [])
+    out = sess.run(
+        "t", feed_dict="a_feed", options="an_option", run_metadata="a_metadata"
+    )
+    assert out == [0]
+    assert seen == [("a_feed", "an_option", "a_metadata")]
+
+
+def test_c7_coordinated_layer_reraises_the_original_exception():
+    x = tf.placeholder(tf.float32, [], name="x")
+    y = tf.identity(x)
+    with tf.Session() as raw:
+        sess = _wrappers._CoordinatedSession(raw, Coordinator())
+        with pytest.raises(Exception) as direct:
+            raw.run(y)
+        with pytest.raises(type(direct.value)) as wrapped:
+            sess.run(y)
+    # Same type and message; the innermost frame is in the session code, not the wrapper.
+    assert str(wrapped.value) == str(direct.value)
+    tb = wrapped.value.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    assert "_wrappers.py" not in tb.tb_frame.f_code.co_filename
+
+
+def test_coordinated_run_raises_the_stored_preemption_error_as_root_cause():
+    with tf.Session() as raw:
+        coord = Coordinator(clean_stop_exception_types=[])
+        sess = _wrappers._CoordinatedSession(raw, coord)
+        preempted = tf.errors.AbortedError(None, None, "peer went away")
+        coord.request_stop(preempted)
+        with pytest.raises(tf.errors.AbortedError, match="peer went away"):
+            sess.run([None])
+
+
+def test_m2_stop_at_last_step_and_restore_with_init_fn(tmp_path, counter):
+    gs, inc = counter
+    hook = tf.train.StopAtStepHook(last_step=3)
+    with MonitoredSession(hooks=[hook]) as sess:
+        got = [(int(sess.run(gs)), sess.should_stop())]
+        for _ in range(3):
+            got.append((int(sess.run(inc)), sess.should_stop()))
+        saver = tf.get_collection(tf.GraphKeys.SAVERS)[0]
+        saver.save(sess._tf_sess(), str(tmp_path / "step-3"))
+        saver.wait_until_finished()
+    assert got == [(0, False), (1, False), (2, False), (3, True)]
+
+    def load_ckpt(scaffold, session):
+        scaffold.saver.restore(session, str(tmp_path / "step-3"))
+
+    creator = ChiefSessionCreator(Scaffold(init_fn=load_ckpt))
+    with MonitoredSession(creator, [tf.train.StopAtStepHook(last_step=5)]) as sess:
+        got = [(int(sess.run(gs)), sess.should_stop())]
+        for _ in range(2):
+            got.append((int(sess.run(inc)), sess.should_stop()))
+    assert got == [(3, False), (4, False), (5, True)]
+
+
+def test_m4_recovery_from_checkpoint_dir_or_file(tmp_path, counter):
+    gs, inc = counter
+    scaffold = Scaffold()
+    hook = tf.train.CheckpointSaverHook(str(tmp_path), save_steps=1, scaffold=scaffold)
+    creator = ChiefSessionCreator(scaffold, checkpoint_dir=str(tmp_path))
+    with MonitoredSession(creator, [hook]) as sess:
+        assert [int(sess.run(gs)), int(sess.run(inc)), int(sess.run(inc))] == [0, 1, 2]
+    with MonitoredSession(
+        ChiefSessionCreator(scaffold, checkpoint_dir=str(tmp_path))
+    ) as sess:
+        assert int(sess.run(gs)) == 2
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    creator = ChiefSessionCreator(scaffold, checkpoint_filename_with_path=latest)
+    with MonitoredSession(creator) as sess:
+        assert int(sess.run(gs)) == 2
+
+
+def test_m16_g1_g7_graph_initialization_and_raw_session(counter):
+    v = tf.Variable(0.0, name="v")
+    with SingularMonitoredSession(scaffold=_scaffold()) as sess:
+        assert sess.graph is tf.get_default_graph()
+        assert sess.run(v) == 0.0
+        raw = sess.raw_session()
+        assert isinstance(raw, tf.Session)
+        assert raw.run(v) == 0.0
+    assert sess.raw_session() is None and sess.graph is None
+
+
+def test_m24_step_fn_stop_iteration_does_not_set_should_stop():
+    c, v = _feed_graph()
+    with MonitoredSession(_creator()) as sess:
+        with pytest.raises(
+            StopIteration,
+            match=re.escape("step_fn has requested the iterations to stop."),
+        ):
+            sess.run_step_fn(lambda step_context: step_context.request_stop())
+        assert not sess.should_stop()
+
+
+def test_r5_r6_step_fn_recovery_from_coordinator_exception():
+    for error, expect_stop, sessions in (
+        (tf.errors.AbortedError(None, None, "Aborted"), False, 2),
+        (tf.errors.UnknownError(None, None, "Unknown"), True, 1),
+    ):
+        tf.reset_default_graph()
+        c, v = _feed_graph()
+        with tf.Session() as raw:
+            creator = CountingCreator(raw)
+            sess = MonitoredSession(creator, [StopCoordinatorWithException(error)])
+
+            def feed(value, c=c, v=v):
+                return lambda step_context: step_context.run_with_hooks(
+                    v, feed_dict={c: value}
+                )
+
+            assert sess.run_step_fn(feed(51.0)) == 51.0
+            assert sess.run_step_fn(feed(42.0)) == 42.0
+            assert sess.should_stop() is expect_stop
+            assert creator.number_of_sessions_created == sessions
+            if expect_stop:
+                with pytest.raises(tf.errors.UnknownError, match="Unknown"):
+                    sess.close()
+            else:
+                sess.close()
+
+
+def test_d5_end_is_called_only_on_a_clean_close(counter):
+    gs, inc = counter
+    hooks = []
+    for exit_with in (
+        tf.errors.OutOfRangeError(None, None, "eof"),
+        RuntimeError("x"),
+        None,
+    ):
+        hook = RecordingHookLike()
+        hooks.append(hook)
+        if exit_with is None:
+            sess = MonitoredSession(_creator(), [hook])
+            sess.run(inc)
+            sess.close()
+            continue
+        try:
+            with MonitoredSession(_creator(), [hook]) as sess:
+                sess.run(inc)
+                raise exit_with
+        except RuntimeError:
+            pass
+    assert [h.calls.count("end") for h in hooks] == [1, 0, 1]
+
+
+class RecordingHookLike(FakeHook):
+    pass
+
+
+def test_d6_recovery_calls_after_create_session_again_not_begin(counter):
+    gs, inc = counter
+    record = FakeHook()
+    hooks = [RaiseOnceAtCountN(2, tf.errors.AbortedError(None, None, "a")), record]
+    with MonitoredSession(_creator(), hooks) as sess:
+        sess.run(inc)
+        sess.run(inc)
+    assert record.calls == [
+        "begin",
+        "after_create_session",
+        "before_run",
+        "after_run",
+        "after_create_session",
+        "before_run",
+        "after_run",
+        "end",
+    ]
+
+
+def test_d8_stop_requested_in_before_run_still_runs(counter):
+    gs, inc = counter
+
+    class StopEarly(SessionRunHook):
+        def before_run(self, run_context):
+            run_context.request_stop()
+
+    with MonitoredSession(_creator(), [StopEarly()]) as sess:
+        assert sess.run(inc) == 1
+        assert sess.should_stop()
+        with pytest.raises(
+            RuntimeError,
+            match=re.escape("Run called even after should_stop requested."),
+        ):
+            sess.run(inc)
+
+
+def test_d14_close_twice_raises():
+    tf.Variable(0.0)
+    sess = MonitoredSession(_creator())
+    sess.close()
+    with pytest.raises(RuntimeError, match=re.escape("Session is already closed.")):
+        sess.close()
+
+
+def test_d15_g4_singular_should_stop_raises_the_coordinator_error():
+    tf.Variable(0.0)
+    with pytest.raises(RuntimeError, match="thread failed"):
+        with SingularMonitoredSession(scaffold=_scaffold()) as sess:
+            coord = sess._coordinated_creator.coord
+            try:
+                raise RuntimeError("thread failed")
+            except RuntimeError as e:
+                coord.request_stop(e)
+            with pytest.raises(RuntimeError, match="thread failed"):
+                sess.should_stop()
+    # MonitoredSession reports True instead, and raises at close (M13).
+    sess = MonitoredSession(_creator())
+    try:
+        raise RuntimeError("thread failed")
+    except RuntimeError as e:
+        sess._coordinated_creator.coord.request_stop(e)
+    assert sess.should_stop() is True
+    with pytest.raises(RuntimeError, match="thread failed"):
+        sess.close()
+
+
+def test_callback_order_with_recording_hooks_through_recovery(counter):
+    from tests.helpers.recording_hook import RecordingHook
+
+    gs, inc = counter
+    calls = []
+    a = RecordingHook(calls, name="a")
+    b = RecordingHook(calls, name="b", request=SessionRunArgs(gs))
+    raiser = RaiseOnceAtCountN(2, tf.errors.UnavailableError(None, None, "gone"))
+    with MonitoredSession(_creator(), [a, raiser, b]) as sess:
+        sess.run(inc)
+        sess.run(inc)
+    assert [c[:2] for c in calls] == [
+        ("a", "begin"), ("b", "begin"),
+        ("a", "after_create_session"), ("b", "after_create_session"),
+        ("a", "before_run"), ("b", "before_run"), ("a", "after_run"), ("b", "after_run"),
+        ("a", "before_run"),  # the raiser fails this attempt
+        ("a", "after_create_session"), ("b", "after_create_session"),
+        ("a", "before_run"), ("b", "before_run"), ("a", "after_run"), ("b", "after_run"),
+        ("a", "end"), ("b", "end"),
+    ]  # fmt: skip
+    # The recovered session was re-initialized: b saw step 0 on both runs.
+    assert [int(c[3].results) for c in calls if c[:2] == ("b", "after_run")] == [0, 0]
+    # Each run shares one context across hooks; contexts hold the raw session.
+    contexts = [c[2] for c in calls if c[1] == "before_run"]
+    assert contexts[0] is contexts[1]
+    assert all(isinstance(ctx.session, tf.Session) for ctx in contexts)
+
+
+def test_hooks_may_add_ops_in_begin_but_not_after_create_session():
+    tf.Variable(0.0)
+    added = []
+
+    class AddsOps(SessionRunHook):
+        def begin(self):
+            added.append(tf.constant(7.0, name="from_begin"))
+
+        def after_create_session(self, session, coord):
+            tf.constant(1.0, name="too_late")
+
+    with pytest.raises(RuntimeError, match="Graph is finalized and cannot be modified"):
+        MonitoredSession(_creator(), [AddsOps()])
+    assert added[0].graph is tf.get_default_graph()
+    # The failed construction left the graph editable again.
+    assert not tf.get_default_graph().finalized
+
+    class UsesBeginOp(SessionRunHook):
+        def begin(self):
+            self.op = tf.constant(7.0, name="from_begin_2")
+
+        def before_run(self, run_context):
+            return SessionRunArgs(self.op)
+
+        def after_run(self, run_context, run_values):
+            self.value = run_values.results
+
+    hook = UsesBeginOp()
+    with MonitoredSession(_creator(), [hook]) as sess:
+        sess.run(tf.get_default_graph().get_tensor_by_name("from_begin:0"))
+    assert hook.value == 7.0
+
+
+class _OptionsHook(SessionRunHook):
+    def __init__(self, options):
+        self.options = options
+        self.seen = []
+
+    def before_run(self, run_context):
+        return SessionRunArgs(None, options=self.options)
+
+    def after_run(self, run_context, run_values):
+        self.seen.append((run_values.options, run_values.run_metadata))
+
+
+def _debug(*watches, reset=False):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        debug_tensor_watch_opts=list(watches), reset_disk_byte_usage=reset
+    )
+
+
+def _summary(options):
+    return (
+        options.trace_level,
+        options.timeout_in_ms,
+        options.output_partition_graphs,
+        options.debug_options.debug_tensor_watch_opts,
+        options.report_tensor_allocations_upon_oom,
+    )
+
+
+def test_m19_merge_run_options_from_hooks():
+    c = tf.constant(42)
+    a = _OptionsHook(
+        tf.RunOptions(trace_level=2, timeout_in_ms=30000, output_partition_graphs=False,
+                      debug_options=_debug("A"), report_tensor_allocations_upon_oom=False)
+    )  # fmt: skip
+    b = _OptionsHook(
+        tf.RunOptions(trace_level=3, timeout_in_ms=60000, output_partition_graphs=True,
+                      debug_options=_debug("B", reset=True),
+                      report_tensor_allocations_upon_oom=True)
+    )  # fmt: skip
+    with MonitoredSession(_creator(), [a, b]) as sess:
+        assert sess.run(c) == 42
+    assert len(b.seen) == 1
+    options, metadata = b.seen[0]
+    assert _summary(options) == (3, 60000, True, ["A", "B"], True)
+    assert options.debug_options.reset_disk_byte_usage is True
+    assert isinstance(metadata, tf.RunMetadata)
+    # Every hook sees the same merged options and metadata objects.
+    assert a.seen[0][0] is options and a.seen[0][1] is metadata
+    # The hooks' own options are left as they were.
+    assert a.options.debug_options.debug_tensor_watch_opts == ["A"]
+
+
+def test_m20_merge_caller_and_hook_run_options():
+    c = tf.constant(42)
+    hook = _OptionsHook(
+        tf.RunOptions(trace_level=2, timeout_in_ms=60000, output_partition_graphs=False,
+                      debug_options=_debug("H"), report_tensor_allocations_upon_oom=False)
+    )  # fmt: skip
+    caller = tf.RunOptions(
+        trace_level=3, timeout_in_ms=30000, output_partition_graphs=True,
+        debug_options=_debug("C"), report_tensor_allocations_upon_oom=True,
+    )  # fmt: skip
+    metadata = tf.RunMetadata()
+    with MonitoredSession(_creator(), [hook]) as sess:
+        assert sess.run(c, options=caller, run_metadata=metadata) == 42
+    options, seen_metadata = hook.seen[0]
+    assert options is caller and seen_metadata is metadata
+    assert _summary(options) == (3, 60000, True, ["C", "H"], True)
+
+
+def test_g2_singular_session_does_not_recover_from_a_hook_error():
+    tf.Variable(0.0)
+    c = tf.constant(1.0)
+
+    class AlwaysAbort(SessionRunHook):
+        def before_run(self, run_context):
+            raise tf.errors.AbortedError(None, None, "Abort")
+
+    with SingularMonitoredSession(hooks=[AlwaysAbort()], scaffold=_scaffold()) as sess:
+        with pytest.raises(tf.errors.AbortedError, match="Abort"):
+            sess.run(c)
+    assert sess.raw_session() is None
+    with pytest.raises(tf.errors.AbortedError, match="Abort"):
+        with SingularMonitoredSession(
+            hooks=[AlwaysAbort()], scaffold=_scaffold()
+        ) as sess:
+            sess.run(c)

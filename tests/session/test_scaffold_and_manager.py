@@ -216,3 +216,19 @@ def test_x1_x3_x4_timers():
     never = NeverTriggerTimer()
     assert not never.should_trigger_for_step(0) and never.last_triggered_step() is None
     np.testing.assert_equal(never.update_last_triggered_step(3), (None, None))
+
+
+def test_d12_coordinator_with_no_clean_stop_types_reports_out_of_range():
+    coord = Coordinator(clean_stop_exception_types=[])
+    try:
+        raise tf.errors.OutOfRangeError(None, None, "End of sequence")
+    except tf.errors.OutOfRangeError as e:
+        coord.request_stop(e)
+    with pytest.raises(tf.errors.OutOfRangeError, match="End of sequence"):
+        coord.join()
+    # The first exception is kept; a later one is ignored.
+    coord = Coordinator()
+    coord.request_stop(ValueError("first"))
+    coord.request_stop(KeyError("second"))
+    with pytest.raises(ValueError, match="first"):
+        coord.join()

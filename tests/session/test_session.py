@@ -204,3 +204,91 @@ def test_graph_grows_after_session_started():
             sess.run(total)
         sess.run(b.initializer)
         assert sess.run(total) == 3.0
+
+
+# -- the global step as the host knows it ---------------------------------------------
+
+
+def _step_counts(sess):
+    """(fetches served from the host mirror, device reads) of the global step."""
+    return sess._step_mirror_hits, sess._step_device_reads
+
+
+def test_global_step_fetch_is_served_from_the_host_without_a_device_read():
+    from jaxsession.session._global_step import get_or_create_global_step_read
+
+    # A global step made by hand, as TF1 scripts do: its initial value is a
+    # constant, so initializing it tells the host its value.
+    gs = tf.Variable(
+        0, dtype=tf.int64, trainable=False, name="global_step",
+        collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
+    )  # fmt: skip
+    w = tf.Variable(np.ones(2, np.float32), name="w")
+    loss = tf.reduce_sum(tf.square(tf.convert_to_tensor(w)))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)
+    read = get_or_create_global_step_read()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        seen = [sess.run([train, read])[1] for _ in range(5)]
+        assert seen == [0, 1, 2, 3, 4] and type(seen[0]) is np.int64
+        assert _step_counts(sess) == (5, 0)
+        assert sess.run(read) == 5 and _step_counts(sess) == (6, 0)
+        gs.load(40, sess)  # a fed assign: the host keeps the fed value
+        assert sess.run([train, read])[1] == 40
+        sess.set_variable_values({gs: np.int64(7)})  # restore
+        assert sess.run([train, read])[1] == 7
+        assert _step_counts(sess) == (8, 0)
+        # A write the host cannot follow drops the mirror: the next fetch
+        # reads the device once, then the mirror serves again.
+        sess.run(tf.assign(gs, tf.convert_to_tensor(gs) * 2))
+        assert sess.run([train, read])[1] == 16
+        assert _step_counts(sess) == (8, 1)
+        assert sess.run([train, read])[1] == 17
+        sess.set_variable_values({gs: jax.numpy.asarray(3, jax.numpy.int32)})
+        assert sess.run(read) == 3 and _step_counts(sess) == (9, 2)
+        np.testing.assert_allclose(sess.run(gs), 3)
+
+
+def test_global_step_read_after_its_write_in_the_run_comes_from_the_device():
+    gs = tf.train.get_or_create_global_step()
+    inc = gs.assign_add(2)
+    with tf.control_dependencies([inc.op]):
+        after = tf.identity(tf.convert_to_tensor(gs), name="after")
+    with tf.Session() as sess:
+        sess.run(gs.initializer)
+        assert sess.run([inc, after]) == [2, 2]
+        assert sess.run(gs) == 2
+        with pytest.raises(
+            tf.errors.FailedPreconditionError, match="uninitialized value global_step"
+        ):
+            with tf.Session() as fresh:
+                fresh.run(gs)
+
+
+def test_hooks_in_a_monitored_session_read_no_global_step_from_the_device(tmp_path):
+    gs = tf.train.get_or_create_global_step()
+    w = tf.Variable(np.ones(2, np.float32), name="w")
+    loss = tf.reduce_sum(tf.square(tf.convert_to_tensor(w)))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)
+
+    class Capture(tf.train.SessionRunHook):
+        def after_create_session(self, session, coord):
+            # Runs after the chief's hooks read the step once at creation.
+            self.session = session
+            self.at_start = _step_counts(session)
+
+    capture = Capture()
+    with tf.train.MonitoredTrainingSession(
+        checkpoint_dir=str(tmp_path), save_checkpoint_steps=4, save_summaries_steps=None,
+        log_step_count_steps=3, hooks=[tf.train.StopAtStepHook(last_step=10), capture],
+    ) as sess:  # fmt: skip
+        runs = 0
+        while not sess.should_stop():
+            sess.run(train)
+            runs += 1
+    assert runs == 10
+    hits, device_reads = _step_counts(capture.session)
+    # The zeros initializer's value is known on the host: no device read at all.
+    assert device_reads == capture.at_start[1] == 0
+    assert hits - capture.at_start[0] >= 10
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("-10")

@@ -394,5 +394,33 @@ def test_writer_cache_shares_one_writer_per_directory(tmp_path):
     a.add_session_log(SessionLog(status=SessionLog.START), 1)
     FileWriterCache.clear()
     assert a.event_file_path is None  # closed, so its events are on disk
-    assert [e.step for e in read_events(tmp_path / "a")] == [0, 1]
+    events = read_events(tmp_path / "a")
+    # file_version first, the START last (the writer may add the graph between).
+    assert events[0].file_version == "brain.Event:2"
+    assert (events[-1].step, events[-1].session_log.status) == (1, SessionLog.START)
     assert FileWriterCache.get(str(tmp_path / "a")) is not a
+
+
+def test_summary_iterator_reads_back_events_and_rejects_corruption(tmp_path):
+    writer = tf.summary.FileWriter(str(tmp_path))
+    for step in range(3):
+        writer.add_summary(
+            tf.summary.Summary(
+                value=[tf.summary.Summary.Value(tag="loss", simple_value=step / 2)]
+            ),
+            step,
+        )
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    events = list(tf.train.summary_iterator(str(path)))
+    assert events[0].file_version == "brain.Event:2"
+    scalars = [(e.step, v.tag, v.simple_value) for e in events for v in e.summary.value]
+    assert scalars == [(0, "loss", 0.0), (1, "loss", 0.5), (2, "loss", 1.0)]
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data[:-1]))
+    with pytest.raises(tf.errors.DataLossError, match="Truncated record at byte"):
+        list(tf.train.summary_iterator(str(path)))
+    path.write_bytes(bytes(data))
+    with pytest.raises(tf.errors.DataLossError, match="Corrupted record at byte"):
+        list(tf.train.summary_iterator(str(path)))

@@ -17,6 +17,7 @@ interpreter and the gradient subgraph evaluator both go through it.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -84,8 +85,10 @@ def _abstract_eval(
     sentinel: int,
     rank: int,
 ) -> list[jax.ShapeDtypeStruct]:
-    avals = [None if c is not None else _stand_in(_aval_of(a), sentinel, rank)
-             for a, c in zip(args, consts)]  # fmt: skip
+    """One stand-in run; ``args`` are Avals, Tensors or Variables."""
+    in_avals = [a if isinstance(a, Aval) else _aval_of(a) for a in args]
+    avals = [None if c is not None else _stand_in(a, sentinel, rank)
+             for a, c in zip(in_avals, consts)]  # fmt: skip
     abstract = [i for i, a in enumerate(avals) if a is not None]
 
     def call(*xs: Any) -> Any:
@@ -105,29 +108,75 @@ def _infer_avals(
     out_dtypes: Sequence[Any] | None,
 ) -> list[Aval]:
     consts = [constant_value(a) for a in args]
-    in_avals = [_aval_of(a) for a, c in zip(args, consts) if c is None]
-    unknown_rank = any(a.shape is None for a in in_avals)
-    unknown_dims = unknown_rank or any(None in a.shape for a in in_avals)
-    if unknown_rank:
+    in_avals = [_aval_of(a) for a in args]
+    try:
+        first, shapes_ = _eval_shapes(fn, in_avals, consts, kwargs)
+    except (TypeError, ValueError) as e:
+        # The stand-ins of unknown dims need not broadcast against known dims
+        # (TF1 accepts (3,) + (?,)): retry with the unknown dims that a static
+        # broadcast pins down set to their known size.
+        refined = _broadcast_refined(in_avals)
+        if refined is None:
+            raise
+        try:
+            first, shapes_ = _eval_shapes(fn, refined, consts, kwargs)
+        except (TypeError, ValueError):
+            raise e from None
+    declared = [a.dtype for a in in_avals]
+    dts = out_dtypes or [_declared_dtype(o.dtype, declared) for o in first]
+    return [Aval(s, dtypes_lib.as_dtype(d)) for s, d in zip(shapes_, dts)]
+
+
+def _eval_shapes(
+    fn: Callable[..., Any],
+    in_avals: Sequence[Aval],
+    consts: Sequence[np.ndarray | None],
+    kwargs: dict[str, Any],
+) -> tuple[list[jax.ShapeDtypeStruct], list[Any]]:
+    """The outputs of one stand-in run and the merged output shapes."""
+    abstract = [a for a, c in zip(in_avals, consts) if c is None]
+    if any(a.shape is None for a in abstract):
         first, error = None, None
         for rank in _RANK_GUESSES:
             try:
-                first = _abstract_eval(fn, args, consts, kwargs, _SENTINELS[0], rank)
+                first = _abstract_eval(
+                    fn, in_avals, consts, kwargs, _SENTINELS[0], rank
+                )
                 break
             except Exception as e:
                 error = e
         if first is None:
             raise error
-        shapes_ = [None] * len(first)
-    else:
-        first = _abstract_eval(fn, args, consts, kwargs, _SENTINELS[0], 0)
-        shapes_ = [tuple(o.shape) for o in first]
-        if unknown_dims:
-            second = _abstract_eval(fn, args, consts, kwargs, _SENTINELS[1], 0)
-            shapes_ = [_merge_runs(a.shape, b.shape) for a, b in zip(first, second)]
-    declared = [_aval_of(a).dtype for a in args]
-    dts = out_dtypes or [_declared_dtype(o.dtype, declared) for o in first]
-    return [Aval(s, dtypes_lib.as_dtype(d)) for s, d in zip(shapes_, dts)]
+        return first, [None] * len(first)
+    first = _abstract_eval(fn, in_avals, consts, kwargs, _SENTINELS[0], 0)
+    shapes_ = [tuple(o.shape) for o in first]
+    if any(None in a.shape for a in abstract):
+        second = _abstract_eval(fn, in_avals, consts, kwargs, _SENTINELS[1], 0)
+        shapes_ = [_merge_runs(a.shape, b.shape) for a, b in zip(first, second)]
+    return first, shapes_
+
+
+def _broadcast_refined(in_avals: Sequence[Aval]) -> list[Aval] | None:
+    """``in_avals`` with unknown dims set from their static broadcast, or None.
+
+    None when the shapes do not broadcast statically or nothing is pinned down.
+    """
+    if any(a.shape is None for a in in_avals):
+        return None
+    try:
+        out = functools.reduce(
+            shapes.broadcast_static_shape, [a.shape for a in in_avals]
+        ).as_list()
+    except ValueError:
+        return None
+    refined = []
+    for a in in_avals:
+        tail = out[len(out) - len(a.shape) :]
+        shape = tuple(o if d is None else d for d, o in zip(a.shape, tail))
+        refined.append(Aval(shape, a.dtype))
+    if all(r.shape == a.shape for r, a in zip(refined, in_avals)):
+        return None
+    return refined
 
 
 def _merge_runs(
@@ -152,7 +201,9 @@ def _shape_error(
     op_type: str, name: str, args: Sequence[Any], err: Exception
 ) -> ValueError:
     in_shapes = ", ".join(_fmt_shape(_aval_of(a).shape) for a in args)
-    msg = str(err).split("\n")[0]
+    msg = str(err).split("\n")[0].rstrip(".")
+    for sentinel in _SENTINELS:
+        msg = msg.replace(str(sentinel), "?")
     return ValueError(
         f"{msg} for '{name}' (op: '{op_type}') with input shapes: {in_shapes}."
     )
@@ -214,7 +265,9 @@ def make_op(
             try:
                 out_avals = _infer_avals(fn, [*tensors, *reads], kwargs, out_dtypes)
             except (TypeError, ValueError, IndexError) as e:
-                raise _shape_error(op_type, name, [*tensors, *reads], e) from e
+                raise _shape_error(
+                    op_type, _error_name(graph, name), [*tensors, *reads], e
+                ) from e
         for var, index in writes:
             _check_write(var, out_avals[index], name)
         op = graph.create_op(
@@ -223,6 +276,13 @@ def make_op(
         )  # fmt: skip
     _maybe_fold(op)
     return op
+
+
+def _error_name(graph: Any, name: str) -> str:
+    # The name the op would have got: "scope/" names a scope's own op.
+    if name.endswith("/"):
+        return name[:-1]
+    return graph.unique_name(name, mark_as_used=False)
 
 
 def _graph_of(inputs: Sequence[Any], reads: Sequence[Any]) -> Any:

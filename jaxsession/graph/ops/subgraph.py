@@ -24,7 +24,9 @@ class Subgraph:
 
     Attributes:
         ops: The ops in execution (creation) order.
-        args: Tensors whose values the caller passes in.
+        args: Tensors whose values the caller passes in, or Variables: the ops
+            that read such a variable see the passed value (so it can be
+            differentiated).
         externals: Tensors made outside the region that its ops use.
         outputs: Tensors whose values the evaluation returns.
         reads: Variables some op reads.
@@ -33,7 +35,7 @@ class Subgraph:
     """
 
     ops: tuple[Operation, ...]
-    args: tuple[Tensor, ...]
+    args: tuple[Any, ...]
     externals: tuple[Tensor, ...]
     outputs: tuple[Tensor, ...]
     reads: tuple[Any, ...]
@@ -51,9 +53,14 @@ class Subgraph:
 
         Reads inside the region see the latest value in ``state``.
         """
-        env = dict(zip(self.args, arg_values))
-        env.update(zip(self.externals, external_values))
+        env: dict[Tensor, Any] = {}
         state = dict(state)
+        for arg, value in zip(self.args, arg_values):
+            if isinstance(arg, Tensor):
+                env[arg] = value
+            else:
+                state[arg] = value
+        env.update(zip(self.externals, external_values))
         for op in self.ops:
             outs = apply_op(
                 op, [env[t] for t in op.inputs], [state[v] for v in op.reads], key
@@ -115,10 +122,13 @@ def from_region(
     return _collect(list(needed), args, outputs)
 
 
-def from_path(args: Sequence[Tensor], outputs: Sequence[Tensor]) -> Subgraph:
+def from_path(args: Sequence[Any], outputs: Sequence[Tensor]) -> Subgraph:
     """The ops on some path from ``args`` to ``outputs`` (for gradients).
 
-    Ops that write state are left out: their outputs are captured as values.
+    ``args`` are tensors or Variables; an op that reads a Variable in ``args``
+    (a ``cond`` or ``while_loop`` whose branch reads it) is on its path, so
+    reads inside regions are arguments rather than captured values. Ops that
+    write state are left out: their outputs are captured as values.
     """
     arg_set = set(args)
     graph = (args or outputs)[0].graph
@@ -126,7 +136,9 @@ def from_path(args: Sequence[Tensor], outputs: Sequence[Tensor]) -> Subgraph:
     for op in graph.get_operations():
         if op.writes:
             continue
-        if any(t in arg_set or t.op in downstream for t in op.inputs):
+        if any(v in arg_set for v in op.reads) or any(
+            t in arg_set or t.op in downstream for t in op.inputs
+        ):
             downstream.add(op)
     on_path: set[Operation] = set()
     stack = [t.op for t in outputs if t not in arg_set]

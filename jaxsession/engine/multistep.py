@@ -1,0 +1,148 @@
+"""K training steps in one compiled call (TPUEstimator's iterations_per_loop).
+
+``repeat_steps`` turns the lowered function of one run into a ``lax.scan``
+over K steps with the same signature: variables and the PRNG key are the
+loop carry, each fed value (and each iterator's output) has a leading K
+axis that the loop slices, and the fetched values are those of the last
+step. Because the carry threads exactly what consecutive single runs pass
+to each other, K steps in one call compute what K single runs compute.
+
+The host side (``host_values``) pulls K elements from each iterator at once
+and checks that fed values carry the K axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxsession.engine import infeed
+from jaxsession.engine.host import constant_on_host
+from jaxsession.engine.plan import Plan
+from jaxsession.graph.core import Tensor
+from jaxsession.graph.ops import HOST_OPS
+from jaxsession.graph.shapes import TensorShape
+
+StepFn = Callable[[tuple, tuple, tuple, Any], tuple]
+
+
+def repeat_steps(
+    step: StepFn, plan: Plan, steps: int, on_trace: Callable[[], None] | None = None
+) -> StepFn:
+    """``step(rw, ro, feeds, rng)`` run ``steps`` times in one ``lax.scan``.
+
+    Args:
+        step: One run of ``plan``: ``(rw, ro, feeds, rng) -> (fetches,
+            written, rng)`` with ``written = rw_vars + wo_vars`` values.
+        plan: The plan ``step`` runs.
+        steps: How many steps (K >= 1).
+        on_trace: Called each time the K-step function is traced.
+
+    Returns:
+        A function of the same signature whose feeds have a leading K axis
+        and whose fetches are those of the last step.
+    """
+    n_rw = len(plan.rw_vars)
+
+    def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
+        if on_trace is not None:
+            on_trace()
+        first = jax.tree_util.tree_map(lambda f: f[0], feeds)
+        fetch_avals, written_avals, _ = jax.eval_shape(step, rw, ro, first, rng)
+        # Write-only variables and fetches have no value before the first
+        # step; zeros of their type stand in and are overwritten by it.
+        init = (
+            tuple(rw),
+            tuple(jnp.zeros(a.shape, a.dtype) for a in written_avals[n_rw:]),
+            tuple(jnp.zeros(a.shape, a.dtype) for a in fetch_avals),
+            rng,
+        )
+
+        def body(carry: tuple, step_feeds: tuple) -> tuple:
+            rw_c, _, _, rng_c = carry
+            fetched, written, rng_c = step(rw_c, ro, step_feeds, rng_c)
+            written = _like(written, written_avals)
+            fetched = _like(fetched, fetch_avals)
+            return (written[:n_rw], written[n_rw:], fetched, rng_c), None
+
+        (rw_out, wo_out, fetched, rng), _ = jax.lax.scan(
+            body, init, feeds, length=steps
+        )
+        return fetched, rw_out + wo_out, rng
+
+    return run
+
+
+def _like(values: tuple, avals: tuple) -> tuple:
+    # A weakly typed value would not match its zero-initialized carry slot.
+    return tuple(jnp.asarray(v, a.dtype) for v, a in zip(values, avals))
+
+
+# -- the host side ---------------------------------------------------------------
+
+
+def step_feed_error(tensor: Tensor, shape: tuple[int, ...], steps: int) -> ValueError:
+    """The error for a fed value whose shape lacks the leading K axis."""
+    want = TensorShape([steps]).concatenate(tensor.shape)
+    return ValueError(
+        f"Cannot feed value of shape {TensorShape(shape)} for Tensor {tensor.name!r} "
+        f"in a run of steps_per_run={steps}: a fed value needs a leading axis of "
+        f"{steps} steps, so the expected shape is {want} (the tensor has shape "
+        f"{tensor.shape})."
+    )
+
+
+def check_step_feed(tensor: Tensor, shape: tuple[int, ...], steps: int) -> None:
+    """Checks that a value fed to a K-step run has shape ``(K, *tensor.shape)``.
+
+    Raises:
+        ValueError: it does not, naming the tensor, expected and given shapes.
+    """
+    if not shape or shape[0] != steps:
+        raise step_feed_error(tensor, shape, steps)
+    if not tensor.shape.is_compatible_with(TensorShape(shape[1:])):
+        raise step_feed_error(tensor, shape, steps)
+
+
+def host_values(
+    plan: Plan, ctx: Any, feeds: dict[Tensor, Any], steps: int
+) -> tuple[dict[Tensor, Any], int]:
+    """Feeds and the plan's host-op outputs for a K-step run, with its length.
+
+    Each iterator yields K elements stacked on a leading axis. Near the end of
+    the data an iterator may give only n < K: the run is then shortened to n
+    steps (the returned count) and every value is cut to n, so no element is
+    dropped; the next run raises ``errors.OutOfRangeError``. Other host ops
+    (variable status) are evaluated once and repeated K times.
+
+    Raises:
+        ValueError: the plan initializes an iterator (not a per-step op).
+        errors.OutOfRangeError: an iterator has no element left.
+    """
+    values = dict(feeds)
+    for t in plan.constants:
+        values[t] = constant_on_host(t)
+    count = steps
+    for op in plan.host_ops:
+        if op.type == "IteratorGetNext":
+            leaves, n = infeed.take_elements(op, ctx, steps)
+            count = min(count, n)
+            values.update(zip(op.outputs, leaves))
+        elif op.type == "MakeIterator":
+            raise ValueError(
+                f"{op!r} initializes an iterator and cannot run in a run of "
+                f"steps_per_run={steps}; run it on its own first."
+            )
+        else:
+            outs = HOST_OPS[op.type](op, ctx, [])
+            values.update(
+                (t, np.stack([np.asarray(v)] * steps)) for t, v in zip(op.outputs, outs)
+            )
+    if count < steps:
+        per_step = set(plan.feeds)
+        values = {t: v[:count] if t in per_step else v for t, v in values.items()}
+    return values, count

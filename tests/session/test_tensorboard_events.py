@@ -1,0 +1,136 @@
+"""Event files read back with TensorBoard's own readers (TF1_BEHAVIOUR §4.3, §4.5, §4.11).
+
+``EventAccumulator`` is what TensorBoard's scalar/histogram/image/text
+dashboards load; ``EventFileLoader`` gives the raw events (SessionLogs).
+"""
+
+import numpy as np
+import pytest
+from tensorboard.backend.event_processing import event_accumulator as ea
+
+import jaxsession as tf
+from jaxsession import summary as tf_summary
+from jaxsession.session import basic_hooks
+from jaxsession.session._global_step import increment_global_step
+from jaxsession.session.summary_writer import FileWriterCache
+from tests.helpers.recording_hook import HookDriver
+from tests.helpers.tensorboard import flush_cached_writers, scalar_values, session_logs
+
+
+@pytest.fixture(autouse=True)
+def _clear_writer_cache():
+    yield
+    FileWriterCache.clear()
+
+
+class FakeClock:
+    def __init__(self, now=100.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_summary_saver_hook_x52_in_tensorboard(tmp_path):
+    tf.train.get_or_create_global_step()
+    train = increment_global_step(1)
+    var = tf.Variable(0.0)
+    # Counts its own evaluations, so the values say which runs were summarized.
+    summary = tf_summary.scalar("my_summary", var.assign_add(1.0))
+    hook = basic_hooks.SummarySaverHook(
+        save_steps=8, output_dir=str(tmp_path), summary_op=summary
+    )
+    driver = HookDriver([hook])
+    for _ in range(30):
+        driver.run(train)
+    driver.end()
+    assert scalar_values(tmp_path) == {
+        "my_summary": [(1, 1.0), (9, 2.0), (17, 3.0), (25, 4.0)]
+    }
+    assert session_logs(tmp_path) == [("START", 1, "")]
+
+
+def test_step_counter_hook_rate_in_tensorboard(tmp_path):
+    tf.train.get_or_create_global_step()
+    train = increment_global_step(1)
+    clock = FakeClock()
+    hook = basic_hooks.StepCounterHook(
+        every_n_steps=None, every_n_secs=0.1, output_dir=str(tmp_path), clock=clock
+    )
+    driver = HookDriver([hook])
+    for _ in range(3):
+        driver.run(train)
+        clock.now += 0.25
+    driver.end()
+    values = scalar_values(tmp_path)
+    assert list(values) == ["global_step/sec"]
+    steps = [s for s, _ in values["global_step/sec"]]
+    rates = [v for _, v in values["global_step/sec"]]
+    # Armed after run 1; one step per 0.25 s afterwards.
+    assert steps == [2, 3]
+    np.testing.assert_allclose(rates, [4.0, 4.0], rtol=1e-6)
+
+
+def test_step_counter_hook_steps_per_run_in_tensorboard(tmp_path):
+    tf.train.get_or_create_global_step()
+    train = increment_global_step(5)
+    clock = FakeClock()
+    hook = basic_hooks.StepCounterHook(
+        every_n_steps=10, output_dir=str(tmp_path), clock=clock
+    )
+    hook._set_steps_per_run(5)
+    driver = HookDriver([hook])
+    for _ in range(5):
+        driver.run(train)
+        clock.now += 1.0
+    values = scalar_values(tmp_path)["global_step/sec"]
+    assert values == [(15, 5.0), (25, 5.0)]
+
+
+def test_mts_histogram_image_and_text_summaries_in_tensorboard(tmp_path):
+    gs = tf.train.get_or_create_global_step()
+    inc = gs.assign_add(1)
+    x = tf.cast(gs, tf.float32)
+    tf.summary.histogram("weights", tf.stack([x, x + 1.0, x + 2.0]))
+    tf.summary.image("picture", tf.zeros([1, 4, 6, 3], tf.uint8))
+    tf.summary.text("note", tf.constant("hello"))
+    tf.summary.scalar("x", x)
+    with tf.train.MonitoredTrainingSession(
+        checkpoint_dir=str(tmp_path), save_summaries_steps=2, log_step_count_steps=None
+    ) as sess:
+        for _ in range(3):
+            sess.run(inc)
+    flush_cached_writers()
+    acc = ea.EventAccumulator(
+        str(tmp_path),
+        size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.IMAGES: 0, ea.TENSORS: 0},
+    )
+    acc.Reload()
+    tags = acc.Tags()
+    assert tags["scalars"] == ["x"]
+    assert tags["histograms"] == ["weights"]
+    assert tags["images"] == ["picture/image/0"]
+    assert tags["tensors"] == ["note"]
+    # Summaries are evaluated before the step's increment, stamped after it.
+    assert [(e.step, e.value) for e in acc.Scalars("x")] == [(1, 0.0), (3, 2.0)]
+    histograms = [
+        (e.step, e.histogram_value.min, e.histogram_value.max, e.histogram_value.num)
+        for e in acc.Histograms("weights")
+    ]
+    assert histograms == [(1, 0.0, 2.0, 3.0), (3, 2.0, 4.0, 3.0)]
+    assert [(e.step, e.width, e.height) for e in acc.Images("picture/image/0")] == [
+        (1, 6, 4),
+        (3, 6, 4),
+    ]
+    assert acc.SummaryMetadata("note").plugin_data.plugin_name == "text"
+    assert [(e.step, list(e.tensor_proto.string_val)) for e in acc.Tensors("note")] == [
+        (1, [b"hello"]),
+        (3, [b"hello"]),
+    ]
+    # The chief's default event file: START, then CHECKPOINTs at creation and end.
+    prefix = str(tmp_path / "model.ckpt")
+    assert session_logs(tmp_path) == [
+        ("CHECKPOINT", 0, prefix),
+        ("START", 1, ""),
+        ("CHECKPOINT", 3, prefix),
+    ]
