@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-quick clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -17,16 +17,21 @@ $(VENV)/.installed-examples: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install -q -e '.[examples]'
 	touch $@
 
+# Checkpoints and TensorBoard events go to runs/digits; a second run resumes.
 demo: $(VENV)/.installed-examples
-	$(BIN)/python examples/digits.py
+	$(BIN)/python examples/digits.py --logdir runs/digits
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
+# The TF1 column of bench_mts needs `$(BIN)/pip install -e '.[bench]'` first.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run_all
+
+bench-quick: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.run_all --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -114,9 +114,9 @@ def _mlp(
     return step, sess, graph
 
 
-def bench_loop(steps: int, every: int, repeats: int) -> Result:
+def bench_loop(steps: int, every: int, repeats: int, width: int = 512) -> Result:
     """A training loop saving every ``every`` steps vs the same loop without saves."""
-    step, sess, graph = _mlp()
+    step, sess, graph = _mlp(width=width)
     with graph.as_default(), tempfile.TemporaryDirectory() as d:
         saver = Saver(max_to_keep=2)
         counter = iter(range(10**9))
@@ -164,15 +164,27 @@ def markdown(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def main() -> list[Result]:
-    """Runs the checkpoint benchmarks, prints the markdown table, returns the rows."""
-    results = [
-        bench_blocked(
-            "async save blocked vs sync save, 200 MB", [(1024, 1024)] * 50, 5
-        ),
-        bench_blocked("async save blocked vs sync save, MLP 4.2 MB", _mlp_shapes(), 7),
-        bench_loop(steps=1000, every=100, repeats=3),
-    ]
+def main(quick: bool = False) -> list[Result]:
+    """Runs the checkpoint benchmarks, prints the markdown table, returns the rows.
+
+    Args:
+        quick: Small states, a short loop, one repeat: a smoke run, not a figure.
+    """
+    if quick:
+        results = [
+            bench_blocked("async save blocked vs sync save, 64 KB", [(128, 128)], 1),
+            bench_loop(steps=20, every=10, repeats=1, width=32),
+        ]
+    else:
+        results = [
+            bench_blocked(
+                "async save blocked vs sync save, 200 MB", [(1024, 1024)] * 50, 5
+            ),
+            bench_blocked(
+                "async save blocked vs sync save, MLP 4.2 MB", _mlp_shapes(), 7
+            ),
+            bench_loop(steps=1000, every=100, repeats=3),
+        ]
     print("## Checkpoints (ratio = ours / baseline)")
     print()
     print(markdown(results))

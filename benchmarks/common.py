@@ -10,28 +10,52 @@ ratio is the median of the per-repeat ratios, so drifts in machine load
 
 from __future__ import annotations
 
+import contextlib
+import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import jax
+
 MIN_REPEATS = 5
+INFO = float("nan")  # the target of an informational row
+
+
+class BenchmarkMismatch(AssertionError):
+    """The two sides of a comparison did not compute the same thing."""
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a results table: our time, the raw JAX time and the target."""
+    """One line of a results table: our time, the raw JAX time and the target.
+
+    A time row's ratio is ours / raw (target: at most); a ``speed`` row's ratio
+    is our steps/s over raw steps/s, i.e. raw µs / ours µs (target: at least).
+    """
 
     name: str
     ours_us: float
     raw_us: float
     target: float
     ratio: float
+    speed: bool = False
+
+    @property
+    def info(self) -> bool:
+        """An informational row: no target (``target`` is NaN)."""
+        return math.isnan(self.target)
 
     @property
     def met(self) -> bool:
-        """Whether the ratio is within the target."""
-        return self.ratio <= self.target
+        """Whether the ratio is within the target (False for an info row)."""
+        return self.ratio >= self.target if self.speed else self.ratio <= self.target
+
+    @property
+    def finite(self) -> bool:
+        """Whether every figure of the row is a finite number."""
+        return all(math.isfinite(v) for v in (self.ours_us, self.raw_us, self.ratio))
 
 
 def _repeat_us(
@@ -50,6 +74,7 @@ def compare(
     calls: int,
     repeats: int = 31,
     warmup: int = 20,
+    min_repeats: int = MIN_REPEATS,
 ) -> dict[str, list[float]]:
     """µs per call of each side in each repeat, the sides measured alternately.
 
@@ -57,13 +82,14 @@ def compare(
         sides: name -> (call, sync): ``call`` does one step, ``sync`` blocks
             until all queued work is done.
         calls: Calls per repeat.
-        repeats: Repeats (at least ``MIN_REPEATS``).
+        repeats: Repeats (at least ``min_repeats``).
         warmup: Untimed calls per side first (compilation, caches).
+        min_repeats: Floor on ``repeats``; lowered only by smoke runs.
 
     Returns:
         name -> one µs-per-call figure per repeat.
     """
-    repeats = max(repeats, MIN_REPEATS)
+    repeats = max(repeats, min_repeats, 1)
     for fn, sync in sides.values():
         for _ in range(warmup):
             fn()
@@ -76,27 +102,69 @@ def compare(
 
 
 def row(name: str, times: dict[str, list[float]], ours: str, raw: str,
-        target: float) -> Row:  # fmt: skip
-    """A table row: medians of both sides and the median per-repeat ratio."""
-    ratios = [a / b for a, b in zip(times[ours], times[raw])]
+        target: float, *, speed: bool = False,
+        steps: dict[str, int] | None = None) -> Row:  # fmt: skip
+    """A table row: medians of both sides and the median per-repeat ratio.
+
+    Args:
+        name: The row's label.
+        times: As returned by ``compare``.
+        ours: The jaxsession side.
+        raw: The baseline side.
+        target: The target ratio.
+        speed: Report steps/s ours / raw (target: at least) instead of
+            time ours / raw (target: at most).
+        steps: Training steps per call of a side (default 1), so sides that
+            run several steps per call are compared per step.
+    """
+    steps = steps or {}
+    a = [t / steps.get(ours, 1) for t in times[ours]]
+    b = [t / steps.get(raw, 1) for t in times[raw]]
+    ratios = [(y / x) if speed else (x / y) for x, y in zip(a, b)]
     return Row(
         name,
-        statistics.median(times[ours]),
-        statistics.median(times[raw]),
+        statistics.median(a),
+        statistics.median(b),
         target,
         statistics.median(ratios),
+        speed,
     )
 
 
-def markdown_table(rows: list[Row]) -> str:
-    """The rows as a markdown table: name, µs ours, µs raw, ratio, target."""
+@contextlib.contextmanager
+def restore_compilation_cache() -> Iterator[None]:
+    """Puts JAX's persistent compilation cache setting back as it was on exit.
+
+    MonitoredTrainingSession turns the cache on in its checkpoint_dir; a
+    benchmark's checkpoint_dir is a temporary directory, deleted at its end,
+    and JAX would warn on every later compile that cannot write there.
+    """
+    before = jax.config.jax_compilation_cache_dir
+    try:
+        yield
+    finally:
+        if jax.config.jax_compilation_cache_dir != before:
+            from jax.experimental.compilation_cache import compilation_cache
+
+            jax.config.update("jax_compilation_cache_dir", before)
+            compilation_cache.reset_cache()
+
+
+def markdown_table(
+    rows: list[Row], ours: str = "jaxsession µs", raw: str = "raw JAX µs"
+) -> str:
+    """The rows as a markdown table: name, ours, raw, ratio, target, met."""
     lines = [
-        "| benchmark | jaxsession µs | raw JAX µs | ratio | target | met |",
+        f"| benchmark | {ours} | {raw} | ratio | target | met |",
         "| --- | ---: | ---: | ---: | ---: | :---: |",
     ]
     for r in rows:
+        target = f">= {r.target:.2f}x steps/s" if r.speed else f"<= {r.target:.2f}x"
+        met = "yes" if r.met else "no"
+        if r.info:
+            target = met = "-"
         lines.append(
-            f"| {r.name} | {r.ours_us:.1f} | {r.raw_us:.1f} | {r.ratio:.2f}x "
-            f"| <= {r.target:.1f}x | {'yes' if r.met else 'no'} |"
+            f"| {r.name} | {r.ours_us:.1f} | {r.raw_us:.1f} | {r.ratio:.3f}x "
+            f"| {target} | {met} |"
         )
     return "\n".join(lines)
