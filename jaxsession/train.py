@@ -45,6 +45,7 @@ from jaxsession.session.basic_hooks import *
 from jaxsession.session.checkpoint_hooks import (
     CheckpointSaverHook as CheckpointSaverHook,
     CheckpointSaverListener as CheckpointSaverListener,
+    PreemptionStopHook as PreemptionStopHook,
 )
 from jaxsession.session.cluster import (
     ClusterConfig as ClusterConfig,

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from jaxsession.checkpoint.preemption import PreemptionWatcher
 from jaxsession.graph.core import GraphKeys, get_default_graph
-from jaxsession.session._global_step import require_global_step_read
+from jaxsession.session._global_step import (
+    get_or_create_global_step_read,
+    require_global_step_read,
+)
 from jaxsession.session.graph_def import write_graph
 from jaxsession.session.hooks import (
     SessionRunArgs,
@@ -184,3 +189,69 @@ class CheckpointSaverHook(SessionRunHook):
                 )
                 should_stop = True
         return should_stop
+
+
+class PreemptionStopHook(SessionRunHook):
+    """On SIGTERM, stops training after the current run, at an agreed step.
+
+    Every process polls a PreemptionWatcher after each run; in multi-process
+    jobs they stop at the step JAX's preemption sync picks. The stop ends the
+    monitored session normally, so CheckpointSaverHook's ``end`` saves that
+    step and a restart resumes from it. Not in TF1 (its pods were not
+    preempted by signal); MonitoredTrainingSession adds it with a checkpoint_dir.
+
+    Args:
+        watcher: The watcher to poll (default: a new one on SIGTERM).
+    """
+
+    def __init__(self, watcher: PreemptionWatcher | None = None):
+        self._watcher = watcher or PreemptionWatcher()
+        self._installed = False
+        self._global_step_tensor: Any = None
+        self._runs = 0
+
+    @property
+    def watcher(self) -> PreemptionWatcher:
+        """The watcher polled after each run."""
+        return self._watcher
+
+    def begin(self) -> None:
+        """Installs the signal handlers (only possible on the main thread)."""
+        # Without a global step, runs are counted instead (the same on every process).
+        self._global_step_tensor = get_or_create_global_step_read()
+        if self._installed:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            logger.warning(
+                "PreemptionStopHook: not on the main thread, so no signal handler "
+                "is installed; training will not stop on SIGTERM."
+            )
+            return
+        self._watcher.install()
+        self._installed = True
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
+        """Requests the global step (served on the host where known)."""
+        if self._global_step_tensor is None:
+            return None
+        return SessionRunArgs(self._global_step_tensor)
+
+    def after_run(
+        self, run_context: SessionRunContext, run_values: SessionRunValues
+    ) -> None:
+        """Requests a stop once the watcher says so for this step."""
+        self._runs += 1
+        has_step = self._global_step_tensor is not None
+        step = int(run_values.results) if has_step else self._runs
+        if self._watcher.should_save_and_stop(step):
+            run_context.request_stop()
+
+    def end(self, session: Any) -> None:
+        """Puts back the previous signal handlers."""
+        self.close()
+
+    def close(self) -> None:
+        """Puts back the previous signal handlers."""
+        if self._installed:
+            self._watcher.uninstall()
+            self._installed = False

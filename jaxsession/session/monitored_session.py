@@ -437,11 +437,8 @@ def MonitoredTrainingSession(
                 scaffold, summary_dir or checkpoint_dir,
                 *_resolve_periods(save_summaries_steps, save_summaries_secs, 100, None),
             )  # fmt: skip
-        session = MonitoredSession(creator, hooks=worker_hooks,
-                                   stop_grace_period_secs=stop_grace_period_secs,
-                                   steps_per_run=steps_per_run)  # fmt: skip
-        session._on_close.append(lambda: release_compilation_cache(cache_dir))
-        return session
+        return _monitored(creator, worker_hooks, checkpoint_dir, cache_dir,
+                          stop_grace_period_secs, steps_per_run)  # fmt: skip
     summary_steps, summary_secs = _resolve_periods(
         save_summaries_steps, save_summaries_secs, 100, None
     )
@@ -457,9 +454,30 @@ def MonitoredTrainingSession(
         summary_secs, ckpt_steps, ckpt_secs, save_graph_def,
     ))  # fmt: skip
     all_hooks.extend(hooks or [])
-    session = MonitoredSession(creator, hooks=all_hooks,
-                               stop_grace_period_secs=stop_grace_period_secs,
-                               steps_per_run=steps_per_run)  # fmt: skip
+    return _monitored(creator, all_hooks, checkpoint_dir, cache_dir,
+                      stop_grace_period_secs, steps_per_run)  # fmt: skip
+
+
+def _monitored(creator: SessionCreator, hooks: list[Any], checkpoint_dir: str | None,
+               cache_dir: str | None, stop_grace_period_secs: float,
+               steps_per_run: int) -> MonitoredSession:  # fmt: skip
+    """The MonitoredSession of MonitoredTrainingSession, with its extras."""
+    from jaxsession.session.checkpoint_hooks import PreemptionStopHook
+
+    preemption = PreemptionStopHook() if checkpoint_dir else None
+    if preemption is not None:
+        hooks = [*hooks, preemption]
+    try:
+        session = MonitoredSession(creator, hooks=hooks,
+                                   stop_grace_period_secs=stop_grace_period_secs,
+                                   steps_per_run=steps_per_run)  # fmt: skip
+    except BaseException:
+        if preemption is not None:
+            preemption.close()
+        release_compilation_cache(cache_dir)
+        raise
+    if preemption is not None:
+        session._on_close.append(preemption.close)
     session._on_close.append(lambda: release_compilation_cache(cache_dir))
     return session
 
