@@ -4,7 +4,10 @@ Each initialized iterator owns a background thread that pulls elements from
 the dataset's host pipeline and copies them to the device (``jax.device_put``)
 a bounded number of blocks ahead, so the device does not wait for the host.
 A block is one element, or, once a multi-step run has asked for K elements
-at a time, K elements stacked on the host and copied in one transfer.
+at a time, K elements stacked on the host and copied in one transfer. A
+dataset batched by indexing whole arrays (``Dataset.batch`` over
+``from_tensor_slices``, see ``graph/dataset.py``) has its K batches cut as one
+``(K, batch, ...)`` array instead.
 
 An exception raised by the pipeline (a user's map function, say) is re-raised
 from ``Session.run`` with its original traceback, after the elements before
@@ -100,20 +103,28 @@ class Prefetcher:
         columns = zip(*(_flatten(e)[0] for e in elements))
         host = []
         for column, dtype in zip(columns, self._dtypes):
-            np_dtype = object if dtype is dtypes_lib.string else dtype.np_dtype
-            arrays = [np.asarray(x, dtype=np_dtype) for x in column]
+            arrays = [np.asarray(x, dtype=_host_dtype(dtype)) for x in column]
             host.append(arrays[0] if chunk == 1 else np.stack(arrays))
+        return self._move(host, len(elements), stacked=chunk != 1)
+
+    def _leaves_to_device(self, leaves: list[Any], count: int, stacked: bool) -> _Block:
+        host = [
+            np.asarray(x, dtype=_host_dtype(d)) for x, d in zip(leaves, self._dtypes)
+        ]
+        return self._move(host, count, stacked)
+
+    def _move(self, host: list[Any], count: int, stacked: bool) -> _Block:
         on_device = [
             i for i, d in enumerate(self._dtypes) if d is not dtypes_lib.string
         ]
         moved = jax.device_put([host[i] for i in on_device])
         for i, array in zip(on_device, moved):
             host[i] = array
-        return _Block(host, len(elements), stacked=chunk != 1)
+        return _Block(host, count, stacked)
 
-    def _block_or_failure(self, elements: list[Any], chunk: int) -> _Block | _Failure:
+    def _safe(self, fn: Any, *args: Any) -> _Block | _Failure:
         try:
-            return self._to_device(elements, chunk)
+            return fn(*args)
         except BaseException as e:
             return _Failure(e)
 
@@ -126,7 +137,43 @@ class Prefetcher:
                 continue
         return False
 
+    def _fill_sliced(self, dataset: Dataset, values: dict[Any, Any]) -> None:
+        # Batches cut from whole arrays by index; K full batches are cut as
+        # one (K, batch, ...) array rather than stacked batch by batch.
+        terminal: Any = None
+        try:
+            batcher = dataset._batches(values)
+        except BaseException as e:
+            batcher, terminal = None, _Failure(e)
+        while terminal is None and not self._stop.is_set():
+            chunk = self.chunk
+            try:
+                stacked, batches = batcher.take(chunk)
+            except BaseException as e:
+                stacked, batches, terminal = None, [], _Failure(e)
+            if stacked is not None:
+                block = self._safe(self._leaves_to_device, stacked, chunk, True)
+            elif chunk == 1 and batches:
+                block = self._safe(self._leaves_to_device, batches[0], 1, False)
+            elif batches:
+                # A short last batch among K: as the element path, which
+                # stacks the K batches (and fails on their shapes).
+                elements = [batcher.treedef.unflatten(b) for b in batches]
+                block = self._safe(self._to_device, elements, chunk)
+            else:
+                terminal = terminal or _END
+                break
+            if len(batches) < chunk and stacked is None:
+                terminal = terminal or _END
+            if not self._put(block) or isinstance(block, _Failure):
+                return
+        if terminal is not None:
+            self._put(terminal)
+
     def _fill(self, dataset: Dataset, values: dict[Any, Any]) -> None:
+        if dataset._batches is not None:
+            self._fill_sliced(dataset, values)
+            return
         terminal: Any = None
         try:
             it = iter(dataset._producer(values))
@@ -143,7 +190,7 @@ class Prefetcher:
                 terminal = _Failure(e)
             # Elements read before the end or a failure still reach the consumer.
             if elements:
-                block = self._block_or_failure(elements, chunk)
+                block = self._safe(self._to_device, elements, chunk)
                 if not self._put(block) or isinstance(block, _Failure):
                     return
         if terminal is not None:
@@ -211,6 +258,10 @@ class Prefetcher:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
+
+
+def _host_dtype(dtype: dtypes_lib.DType) -> Any:
+    return object if dtype is dtypes_lib.string else dtype.np_dtype
 
 
 def _end_of_sequence(op: Operation) -> errors.OutOfRangeError:

@@ -7,6 +7,13 @@ produced on the host before each run and copied to the device ahead of time
 by the engine's infeed (``engine/infeed.py``); the end of the data raises
 ``errors.OutOfRangeError`` from ``Session.run``.
 
+When the elements before a ``batch`` are slices of whole arrays
+(``from_tensor_slices``, then any of ``repeat``, ``shuffle``, ``take``,
+``skip``, ``prefetch``), the pipeline also tracks them as row indices and
+``batch`` cuts each batch with one NumPy indexing per array instead of
+stacking elements one by one. Both paths give the same batches in the same
+order, with the same shuffle draws; any other pipeline runs element by element.
+
 Differs from TF1: ``map`` functions may be plain NumPy functions; a function
 built from graph ops (TF1 style) is compiled with JAX and run on the host.
 """
@@ -68,6 +75,12 @@ class Dataset:
         self._types = types
         self._shapes = shapes_
         self._inputs = inputs
+        # The same elements as index runs into whole arrays, when the
+        # pipeline allows it (see _Slices); batch() then cuts batches by
+        # NumPy indexing instead of stacking elements one by one.
+        self._slices: SliceProducer | None = None
+        # Set by batch() over a sliceable pipeline: whole batches by index.
+        self._batches: Callable[[dict[Tensor, Any]], _Batcher] | None = None
 
     # -- structure ----------------------------------------------------------
 
@@ -94,14 +107,20 @@ class Dataset:
         )
 
     def _derive(
-        self, producer: Producer, types: Any = None, shapes_: Any = None
+        self,
+        producer: Producer,
+        types: Any = None,
+        shapes_: Any = None,
+        slices: SliceProducer | None = None,
     ) -> Dataset:
-        return Dataset(
+        out = Dataset(
             producer,
             self._types if types is None else types,
             self._shapes if shapes_ is None else shapes_,
             self._inputs,
         )
+        out._slices = slices
+        return out
 
     # -- sources ------------------------------------------------------------
 
@@ -130,15 +149,26 @@ class Dataset:
         types = treedef.unflatten([s.dtype for s in sources])
         out_shapes = treedef.unflatten([s.shape[1:] for s in sources])
 
-        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+        def arrays_of(values: dict[Tensor, Any]) -> list[np.ndarray]:
             arrays = [s.value(values) for s in sources]
             n = len(arrays[0])
             if any(len(a) != n for a in arrays):
                 raise ValueError("from_tensor_slices components have different lengths")
-            for i in range(n):
+            return arrays
+
+        def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
+            arrays = arrays_of(values)
+            for i in range(len(arrays[0])):
                 yield treedef.unflatten([a[i] for a in arrays])
 
-        return Dataset(produce, types, out_shapes, _inputs_of(sources))
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            arrays = arrays_of(values)
+            n = len(arrays[0])
+            return _Slices(arrays, treedef, iter([np.arange(n)] if n else []))
+
+        out = Dataset(produce, types, out_shapes, _inputs_of(sources))
+        out._slices = slices
+        return out
 
     @staticmethod
     def from_tensors(tensors: Any) -> Dataset:
@@ -260,7 +290,11 @@ class Dataset:
         return self._derive(produce)
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
-        """Stacks consecutive elements into batches of ``batch_size``."""
+        """Stacks consecutive elements into batches of ``batch_size``.
+
+        Over array slices (see the module docstring) batches are cut by
+        indexing the whole arrays, with the same result.
+        """
         producer = self._producer
         batch_size = int(batch_size)
         lead = batch_size if drop_remainder else None
@@ -280,7 +314,24 @@ class Dataset:
             self._shapes,
             is_leaf=_is_shape,
         )
-        return self._derive(produce, shapes_=out_shapes)
+        upstream = self._slices
+        if upstream is None or batch_size < 1:
+            return self._derive(produce, shapes_=out_shapes)
+
+        def batches(values: dict[Tensor, Any]) -> _Batcher:
+            return _Batcher(upstream(values), batch_size, drop_remainder)
+
+        def produce_sliced(values: dict[Tensor, Any]) -> Iterator[Any]:
+            batcher = batches(values)
+            while True:
+                _, got = batcher.take(1)
+                if not got:
+                    return
+                yield batcher.treedef.unflatten(got[0])
+
+        out = self._derive(produce_sliced, shapes_=out_shapes)
+        out._batches = batches
+        return out
 
     def unbatch(self) -> Dataset:
         """Splits each element along its first axis into separate elements."""
@@ -321,7 +372,23 @@ class Dataset:
             rng.shuffle(buffer)
             yield from buffer
 
-        return self._derive(produce)
+        upstream = self._slices
+        if upstream is None or buffer_size < 1:
+            return self._derive(produce)
+
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            source = upstream(values)
+
+            def runs() -> Iterator[np.ndarray]:
+                # Shares the epoch counter and seeds with ``produce``: both
+                # paths give the same order for the same iteration.
+                epoch = next(epochs) if reshuffle_each_iteration else 0
+                rng = np.random.default_rng([graph_seed, op_seed, epoch])
+                yield from _shuffle_runs(source.runs, int(buffer_size), rng)
+
+            return _Slices(source.arrays, source.treedef, runs())
+
+        return self._derive(produce, slices=slices)
 
     def repeat(self, count: int | None = None) -> Dataset:
         """Repeats the dataset ``count`` times (forever when None or -1)."""
@@ -338,7 +405,29 @@ class Dataset:
                 if empty:
                     return
 
-        return self._derive(produce)
+        upstream = self._slices
+        if upstream is None:
+            return self._derive(produce)
+
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            first = upstream(values)
+
+            def runs() -> Iterator[np.ndarray]:
+                epochs = itertools.count() if forever else range(count)
+                for epoch in epochs:
+                    # Each epoch starts the upstream anew, as ``produce`` does.
+                    source = first if epoch == 0 else upstream(values)
+                    empty = True
+                    for run in source.runs:
+                        if len(run):
+                            empty = False
+                            yield run
+                    if empty:
+                        return
+
+            return _Slices(first.arrays, first.treedef, runs())
+
+        return self._derive(produce, slices=slices)
 
     def take(self, count: int) -> Dataset:
         """The first ``count`` elements (all when -1)."""
@@ -348,7 +437,29 @@ class Dataset:
             it = producer(values)
             return it if count < 0 else itertools.islice(it, count)
 
-        return self._derive(produce)
+        upstream = self._slices
+        if upstream is None:
+            return self._derive(produce)
+
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            source = upstream(values)
+            if count < 0:
+                return source
+
+            def runs() -> Iterator[np.ndarray]:
+                left = count
+                if left == 0:
+                    return
+                for run in source.runs:
+                    if len(run) >= left:
+                        yield run[:left]
+                        return
+                    left -= len(run)
+                    yield run
+
+            return _Slices(source.arrays, source.treedef, runs())
+
+        return self._derive(produce, slices=slices)
 
     def skip(self, count: int) -> Dataset:
         """All but the first ``count`` elements (none when -1)."""
@@ -358,7 +469,27 @@ class Dataset:
             it = producer(values)
             return iter(()) if count < 0 else itertools.islice(it, count, None)
 
-        return self._derive(produce)
+        upstream = self._slices
+        if upstream is None:
+            return self._derive(produce)
+
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            source = upstream(values)
+
+            def runs() -> Iterator[np.ndarray]:
+                if count < 0:
+                    return
+                left = count
+                for run in source.runs:
+                    if left >= len(run):
+                        left -= len(run)
+                        continue
+                    yield run[left:]
+                    left = 0
+
+            return _Slices(source.arrays, source.treedef, runs())
+
+        return self._derive(produce, slices=slices)
 
     def concatenate(self, dataset: Dataset) -> Dataset:
         """This dataset's elements followed by ``dataset``'s."""
@@ -437,6 +568,120 @@ class Dataset:
 
 def _is_shape(x: Any) -> bool:
     return isinstance(x, shapes.TensorShape)
+
+
+class _Slices:
+    """A pipeline's elements as row indices into whole arrays.
+
+    Element ``i`` of the pipeline is ``treedef.unflatten([a[j] for a in
+    arrays])`` for the ``i``-th index ``j`` of the concatenated ``runs``.
+    ``runs`` is lazy: it pulls upstream epochs only as indices are read,
+    exactly when the element-by-element pipeline would.
+    """
+
+    __slots__ = ("arrays", "runs", "treedef")
+
+    def __init__(
+        self, arrays: list[np.ndarray], treedef: Any, runs: Iterator[np.ndarray]
+    ):
+        self.arrays, self.treedef, self.runs = arrays, treedef, runs
+
+
+SliceProducer = Callable[[dict[Tensor, Any]], _Slices]
+
+
+def _shuffle_runs(
+    runs: Iterator[np.ndarray], size: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """``Dataset.shuffle``'s buffer algorithm on index runs, vectorized.
+
+    Once the buffer is full, step ``t`` draws a slot ``i_t``, emits the
+    slot's content and stores input ``t`` there. So the output of step
+    ``t`` is the input of the last earlier step that drew the same slot, or
+    the slot's content before the run. The draws are those of the element
+    path: drawing m integers at once gives the same numbers as m draws.
+    """
+    buffer = np.empty(0, np.int64)
+    for run in runs:
+        if len(buffer) < size:
+            room = size - len(buffer)
+            buffer = np.concatenate([buffer, run[:room]])
+            run = run[room:]
+        if not len(run):
+            continue
+        slots = rng.integers(size, size=len(run))
+        order = np.argsort(slots, kind="stable")
+        ranked = slots[order]
+        same = np.zeros(len(run), bool)
+        same[1:] = ranked[1:] == ranked[:-1]
+        emitted = buffer[ranked]
+        emitted[same] = run[order[:-1]][same[1:]]
+        out = np.empty(len(run), np.int64)
+        out[order] = emitted
+        last = np.ones(len(run), bool)
+        last[:-1] = ~same[1:]
+        buffer[ranked[last]] = run[order[last]]
+        yield out
+    rest = buffer.tolist()
+    rng.shuffle(rest)
+    if rest:
+        yield np.asarray(rest, np.int64)
+
+
+class _Batcher:
+    """Cuts consecutive batches from a ``_Slices`` by NumPy indexing."""
+
+    def __init__(self, source: _Slices, batch_size: int, drop_remainder: bool):
+        self.arrays, self.treedef = source.arrays, source.treedef
+        self._runs = source.runs
+        self._size = batch_size
+        self._drop = drop_remainder
+        self._pending = np.empty(0, np.int64)
+
+    def _read(self, n: int) -> np.ndarray:
+        parts, have = [], 0
+        pending = self._pending
+        while len(pending) + have < n:
+            if len(pending):
+                parts.append(pending)
+                have += len(pending)
+            pending = next(self._runs, None)
+            if pending is None:
+                self._pending = np.empty(0, np.int64)
+                return np.concatenate(parts) if parts else self._pending
+        need = n - have
+        parts.append(pending[:need])
+        self._pending = pending[need:]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def take(
+        self, count: int
+    ) -> tuple[list[np.ndarray] | None, list[list[np.ndarray]]]:
+        """Up to ``count`` next batches: ``(stacked, batches)``.
+
+        With ``count`` > 1 full batches left, ``stacked`` holds their leaves
+        with a leading ``count`` axis and ``batches`` is empty. Otherwise
+        ``stacked`` is None and ``batches`` lists each batch's leaves as the
+        element path batches them (a last short batch unless
+        ``drop_remainder``); it is empty at the end of the data.
+        """
+        size = self._size
+        index = self._read(size * count)
+        full = len(index) // size
+        if full == count and count > 1:
+            lead = (count, size)
+            return [a[index].reshape(lead + a.shape[1:]) for a in self.arrays], []
+        cuts = [index[i * size : (i + 1) * size] for i in range(full)]
+        if len(index) > full * size and not self._drop:
+            cuts.append(index[full * size :])
+        return None, [[_gather(a, cut) for a in self.arrays] for cut in cuts]
+
+
+def _gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    if array.dtype == object:
+        # As the element path does: stacking Python bytes gives a bytes array.
+        return np.stack([array[i] for i in index])
+    return array[index]
 
 
 class _Source:

@@ -1,5 +1,6 @@
 import re
 
+import jax
 import numpy as np
 import pytest
 
@@ -100,3 +101,111 @@ def test_zip_filter_concatenate_enumerate_unbatch():
 def test_from_tensor_slices_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="must all match"):
         tf.data.Dataset.from_tensor_slices((np.zeros(3), np.zeros(4)))
+
+
+# -- batches cut by indexing vs the element-by-element path --------------------
+
+
+def _structures():
+    n = 23
+    x = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    y = np.arange(n, dtype=np.int32) * 2
+    names = np.array([f"e{i}".encode() for i in range(n)], dtype=object)
+    return {
+        "array": x,
+        "tuple": (x, y),
+        "nested_dict": {"a": y, "b": (x, names)},
+    }
+
+
+def _element_path(structure):
+    """The same elements from a generator: batched element by element."""
+    leaves, treedef = jax.tree_util.tree_flatten(structure)
+    elements = [
+        treedef.unflatten([leaf[i] for leaf in leaves]) for i in range(len(leaves[0]))
+    ]
+    types = treedef.unflatten(
+        [
+            tf.string if leaf.dtype == object else tf.as_dtype(leaf.dtype)
+            for leaf in leaves
+        ]
+    )
+    shapes = treedef.unflatten([tf.TensorShape(leaf.shape[1:]) for leaf in leaves])
+    return tf.data.Dataset.from_generator(elements, types, shapes)
+
+
+_PIPELINES = {
+    "batch_not_dividing": lambda d: d.batch(5),
+    "batch_larger_than_data": lambda d: d.batch(40),
+    "drop_remainder": lambda d: d.batch(5, drop_remainder=True),
+    "repeat_n_spans_epochs": lambda d: d.repeat(3).batch(7),
+    "repeat_n_drop_remainder": lambda d: d.repeat(2).batch(7, drop_remainder=True),
+    "repeat_forever": lambda d: d.repeat().batch(7).take(15),
+    "shuffle_seed": lambda d: d.shuffle(6, seed=3).batch(4),
+    "shuffle_reshuffles_each_epoch": lambda d: d.shuffle(6, seed=3).repeat(3).batch(4),
+    "shuffle_same_each_epoch": lambda d: (
+        d.shuffle(6, seed=3, reshuffle_each_iteration=False).repeat(2).batch(4)
+    ),
+    "repeat_then_shuffle": lambda d: d.repeat(3).shuffle(50, seed=1).batch(9),
+    "shuffle_buffer_beyond_data": lambda d: d.shuffle(100, seed=1).batch(9),
+    "shuffle_buffer_of_one": lambda d: d.shuffle(1, seed=1).batch(9),
+    "skip_take_before_batch": lambda d: d.skip(3).take(11).batch(4),
+    "take_repeat_drop_remainder": lambda d: d.take(5).repeat(3).batch(4, True),
+    "skip_all": lambda d: d.skip(-1).batch(4),
+    "skip_past_the_end": lambda d: d.skip(30).batch(4),
+    "take_none_forever": lambda d: d.take(0).repeat().batch(4),
+    "mixed": lambda d: d.repeat().skip(20).take(30).shuffle(7, seed=2).batch(6),
+    "prefetch_after_batch": lambda d: d.repeat(2).batch(8).prefetch(2),
+}
+
+
+def _leaves(ds):
+    return [jax.tree_util.tree_leaves(e) for e in ds]
+
+
+@pytest.mark.parametrize("structure", ["array", "tuple", "nested_dict"])
+@pytest.mark.parametrize("pipeline", sorted(_PIPELINES))
+def test_indexed_batches_equal_element_by_element_batches(structure, pipeline):
+    data = _structures()[structure]
+    build = _PIPELINES[pipeline]
+    fast = build(tf.data.Dataset.from_tensor_slices(data))
+    slow = build(_element_path(data))
+    assert fast.output_types == slow.output_types
+    got, want = _leaves(fast), _leaves(slow)
+    assert len(got) == len(want)
+    for got_leaves, want_leaves in zip(got, want):
+        for g, w in zip(got_leaves, want_leaves, strict=True):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_array_equal(g, w)
+
+
+def test_indexed_batches_keep_the_shuffle_order_of_earlier_versions():
+    # Pinned from the element-by-element implementation: the same seed gives
+    # the same batches whichever path cuts them.
+    ds = tf.data.Dataset.from_tensor_slices(np.arange(10, dtype=np.int64))
+    got = [b.tolist() for b in ds.shuffle(4, seed=5).batch(3)]
+    want = [b.tolist() for b in tf.data.Dataset.range(10).shuffle(4, seed=5).batch(3)]
+    assert got == want
+    flat = [v for b in got for v in b]
+    assert sorted(flat) == list(range(10)) and flat != list(range(10))
+
+
+def test_only_sliceable_pipelines_are_batched_by_indexing():
+    ds = tf.data.Dataset.from_tensor_slices(np.arange(8, dtype=np.float32))
+    sliced = ds.repeat().shuffle(4, seed=1).skip(1).take(5).batch(2).prefetch(1)
+    assert sliced._batches is not None
+    assert ds.map(lambda v: v * 2.0).batch(2)._batches is None
+    assert ds.filter(lambda v: v > 1.0).batch(2)._batches is None
+    mapped_after = ds.batch(3).map(lambda v: v * 2.0)
+    assert [b.tolist() for b in mapped_after] == [[0, 2, 4], [6, 8, 10], [12, 14]]
+
+
+def test_indexed_batches_of_a_placeholder_source_check_lengths():
+    x = tf.placeholder(tf.float32, [None])
+    y = tf.placeholder(tf.float32, [None])
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
+    producer = ds._producer({x: np.zeros(3, np.float32), y: np.zeros(4, np.float32)})
+    with pytest.raises(
+        ValueError, match="from_tensor_slices components have different lengths"
+    ):
+        next(producer)

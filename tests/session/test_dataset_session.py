@@ -297,3 +297,82 @@ def test_reinitializing_stops_the_previous_prefetch_thread():
             assert int(sess.run(nxt)) == 0
         assert _wait_for_thread_count(baseline + 1) == baseline + 1
     assert _wait_for_thread_count(baseline) == baseline
+
+
+# -- batches cut by indexing, through the session's infeed -------------------------
+
+
+def _data(n=23):
+    x = np.arange(n * 2, dtype=np.float32).reshape(n, 2)
+    return x, {"y": np.arange(n, dtype=np.int32) * 3}
+
+
+def _generated(data):
+    x, d = data
+    elements = [(x[i], {"y": d["y"][i]}) for i in range(len(x))]
+    return tf.data.Dataset.from_generator(
+        elements,
+        (tf.float32, {"y": tf.int32}),
+        (tf.TensorShape([2]), {"y": tf.TensorShape([])}),
+    )
+
+
+def _pipeline(ds, drop_remainder):
+    return ds.repeat(2).shuffle(9, seed=4).skip(2).batch(5, drop_remainder)
+
+
+def _fingerprint_graph(ds):
+    # An order-sensitive digest of every element the runs consume.
+    x, d = ds.make_one_shot_iterator().get_next()
+    total = tf.Variable(0.0, dtype=tf.float32)
+    count = tf.Variable(0, dtype=tf.int32)
+    weights = tf.cast(tf.range(tf.shape(d["y"])[0]) + 1, tf.float32)
+    digest = tf.reduce_sum(
+        weights * (tf.reduce_sum(x, axis=1) + tf.cast(d["y"], tf.float32))
+    )
+    with tf.control_dependencies([total.assign(total * 0.5 + digest)]):
+        step = count.assign_add(1)
+    return x, step, total
+
+
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_indexed_batches_through_run_equal_the_element_path(drop_remainder):
+    runs = {}
+    for name, source in (
+        ("indexed", tf.data.Dataset.from_tensor_slices(_data())),
+        ("elements", _generated(_data())),
+    ):
+        with tf.Graph().as_default():
+            nxt = _pipeline(source, drop_remainder).make_one_shot_iterator().get_next()
+            with tf.Session() as sess:
+                runs[name] = _drain(sess, nxt)
+    assert len(runs["indexed"]) == len(runs["elements"]) == (8 if drop_remainder else 9)
+    for got, want in zip(runs["indexed"], runs["elements"]):
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1]["y"], want[1]["y"])
+        assert got[0].dtype == want[0].dtype and got[1]["y"].dtype == want[1]["y"].dtype
+
+
+@pytest.mark.parametrize("drop_remainder", [False, True])
+def test_k_step_runs_over_indexed_batches_equal_single_runs(drop_remainder):
+    # 44 elements in batches of 5: 8 full ones, stacked 4 at a time, then
+    # (unless dropped) a short batch alone in a third run of 1 step.
+    def digests(source, steps):
+        with tf.Graph().as_default():
+            _, step, total = _fingerprint_graph(_pipeline(source, drop_remainder))
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                got = []
+                while True:
+                    try:
+                        got.append(int(sess.run(step, steps_per_run=steps)))
+                    except tf.errors.OutOfRangeError:
+                        return got, float(sess.run(total))
+
+    indexed_k = digests(tf.data.Dataset.from_tensor_slices(_data()), 4)
+    elements_k = digests(_generated(_data()), 4)
+    indexed_1 = digests(tf.data.Dataset.from_tensor_slices(_data()), 1)
+    assert indexed_k[0] == ([4, 8] if drop_remainder else [4, 8, 9])
+    assert indexed_k == elements_k
+    assert indexed_k[1] == pytest.approx(indexed_1[1], rel=1e-6)
+    assert indexed_1[0][-1] == indexed_k[0][-1]
