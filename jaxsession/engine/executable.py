@@ -29,11 +29,13 @@ class Executable:
         plan: The plan compiled.
         state: Which packs and loose variables the call takes and returns.
         trace_count: How many times JAX traced the run (1 once it has run).
-        call: The jitted function, ``call(rw, ro, feeds, rng) -> (fetches,
-            written, rng)`` when ``plan.random``, else ``call(rw, ro, feeds)
-            -> (fetches, written)``, with ``rw = packs_rw + loose_rw`` (donated,
-            as is ``rng``), ``ro = packs_ro + loose_ro`` and ``written =
-            packs_rw' + loose_out`` (``state`` names them).
+        call: The jitted function on flat positional arguments,
+            ``call(*rw, *ro, *feeds, rng) -> (fetches, written, rng)`` when
+            ``plan.random``, else ``call(*rw, *ro, *feeds) -> (fetches,
+            written)``, with ``rw = packs_rw + loose_rw`` (donated, as is
+            ``rng``), ``ro = packs_ro + loose_ro`` and ``written = packs_rw' +
+            loose_out`` (``state`` names them). Flat, because JAX dispatches
+            positional arrays faster than nested tuples.
 
     Args:
         plan: The plan to compile.
@@ -58,26 +60,41 @@ class Executable:
         run = packed_run(step, plan, layout, self.state)
         if mesh is not None:
             run = _replicated_state(run, mesh)
+        state = self.state
+        n_rw = len(state.packs_rw) + len(state.loose_rw)
+        n_in = n_rw + len(state.packs_ro) + len(state.loose_ro)
+        donate = tuple(range(n_rw))
         if plan.random:
-            self.call = jax.jit(run, donate_argnums=(0, 3))
+
+            def flat(*args: Any) -> tuple:
+                return run(args[:n_rw], args[n_rw:n_in], args[n_in:-1], args[-1])
+
+            self.call = jax.jit(flat, donate_argnums=(*donate, n_in + len(plan.feeds)))
         else:
             # Without random ops the key is neither passed nor returned: one
             # buffer less to donate and hand back on every run.
-            self.call = jax.jit(
-                lambda rw, ro, feeds: run(rw, ro, feeds, None)[:2], donate_argnums=0
-            )
+            def flat(*args: Any) -> tuple:
+                return run(args[:n_rw], args[n_rw:n_in], args[n_in:], None)[:2]
+
+            self.call = jax.jit(flat, donate_argnums=donate)
 
     def _count_trace(self) -> None:
         self.trace_count += 1
 
-    def __call__(self, rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
-        """Runs the compiled call; ``rw`` (and ``rng`` if used) are donated."""
-        if self.plan.random:
-            return self.call(rw, ro, feeds, rng)
-        return (*self.call(rw, ro, feeds), rng)
+    def __call__(self, rw: tuple, ro: tuple, feeds: tuple, rng: Any = None) -> tuple:
+        """Runs the compiled call; ``rw`` (and ``rng`` if used) are donated.
 
-    def as_text(self, *args: Any) -> str:
+        Returns:
+            ``(fetches, written, rng)``; ``rng`` is passed through unused
+            when the plan has no random ops.
+        """
+        if self.plan.random:
+            return self.call(*rw, *ro, *feeds, rng)
+        return (*self.call(*rw, *ro, *feeds), rng)
+
+    def as_text(self, rw: tuple, ro: tuple, feeds: tuple, rng: Any = None) -> str:
         """The StableHLO text JAX lowers this run to, for these call arguments."""
+        args = (*rw, *ro, *feeds) + ((rng,) if self.plan.random else ())
         return self.call.lower(*args).as_text()
 
 

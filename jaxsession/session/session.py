@@ -80,7 +80,9 @@ class _Runner:
         self.writes = plan.written_vars
         self.checked = False
         self.marked = False
-        self.fast = False  # set by BaseSession._call once the first run is done
+        # ``_fast_step(self)``, set by BaseSession._call after a first full run
+        # shows this runner needs no per-run host work.
+        self.fast: Callable[[BaseSession], Any] | None = None
         self.step_effect = step_effect
         self.host = bool(plan.host_ops or plan.constants or plan.host_fetches)
         # String feeds stay on the host: the device call gets None for them.
@@ -101,16 +103,19 @@ class _Prepared:
     """A fetch structure resolved once: the mapper, its signature parts, runners.
 
     ``runners`` maps the feeds' key (see ``BaseSession.run`` and
-    ``make_callable``) to the runner of that signature.
+    ``make_callable``) to the runner of that signature. ``direct`` is the
+    whole run without feeds, fetch structure included, once its runner is
+    fast (see ``_fast_step``): what ``run`` and a callable call straight away.
     """
 
-    __slots__ = ("fetch_keys", "mapper", "runners", "target_keys")
+    __slots__ = ("direct", "fetch_keys", "mapper", "runners", "target_keys")
 
     def __init__(self, graph: Graph, fetches: Any):
         self.mapper = fetches_lib.FetchMapper(graph, fetches)
         self.fetch_keys = tuple(tensor_key(t) for t in self.mapper.tensors)
         self.target_keys = tuple(op.id for op in self.mapper.targets)
         self.runners: dict[tuple, _Runner] = {}
+        self.direct: Callable[[BaseSession], Any] | None = None
 
 
 class BaseSession:
@@ -307,17 +312,39 @@ class BaseSession:
             self._check_open()
         if steps_per_run != 1:
             return self._run_steps(fetches, feed_dict, steps_per_run)
-        prepared = self._prepare(fetches)
+        prepared = self._prepared.get(
+            fetches if type(fetches) in _LEAF_TYPES else fetches_lib.fetch_key(fetches)
+        )
+        if prepared is None:
+            prepared = self._prepare(fetches)
         if feed_dict:
             feeds = fetches_lib.resolve_feeds(self.graph, feed_dict)
             key = tuple([(t, v.shape) for t, v in feeds.items()])
         else:
+            direct = prepared.direct
+            if direct is not None:
+                with self._lock:
+                    return direct(self)
             feeds, key = {}, ()
         with self._lock:
-            runner = prepared.runners.get(key)
-            if runner is None:
-                runner = self._new_runner(prepared, feeds, key)
-            return prepared.mapper.build(self._call(runner, feeds))
+            return self._run_prepared(prepared, feeds, key)
+
+    def _run_prepared(
+        self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple,
+        check_shapes: bool = False,
+    ) -> Any:  # fmt: skip
+        """One run of ``prepared`` with ``feeds`` (keyed ``key``); under the lock."""
+        runner = prepared.runners.get(key)
+        if runner is None:
+            if check_shapes:
+                # A shape that fitted once always fits: check new ones only.
+                for t, v in feeds.items():
+                    fetches_lib.check_feed_shape(t, v.shape)
+            runner = self._new_runner(prepared, feeds, key)
+        values = self._call(runner, feeds)
+        if not key and runner.fast is not None:
+            prepared.direct = _fast_step(runner, prepared.mapper)
+        return prepared.mapper.build(values)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -421,26 +448,13 @@ class BaseSession:
         return effects[0] if len(effects) == 1 else "unknown"
 
     def _call(self, r: _Runner, feeds: dict[Tensor, Any]) -> list[Any]:
-        if r.fast:
-            # A training step without feeds, host values or random ops: the
-            # fewest Python steps around the one compiled call.
-            state = self._state
-            fetched, written = r.call(
-                tuple(map(state.__getitem__, r.rw)),
-                tuple(map(state.__getitem__, r.ro)),
-                (),
-            )
-            state.update(zip(r.out, written))
-            return (
-                list(map(fetches_lib.to_host, r.plan.fetches, fetched))
-                if fetched
-                else []
-            )
+        fast = r.fast
+        if fast is not None:
+            return fast(self)
         if not r.checked:
             self._check(r)
         state = self._state
-        rw = tuple(map(state.__getitem__, r.rw))
-        ro = tuple(map(state.__getitem__, r.ro))
+        keys = r.rw + r.ro
         host = run_host_ops(r.plan, self, feeds) if r.host else feeds
         if r.plan.host_fetches:
             self._serve_step(r, host)
@@ -450,9 +464,11 @@ class BaseSession:
         if self._mesh is not None:
             args = _global_feeds(self._mesh, r, args)
         if r.random:
-            fetched, written, self._rng = r.call(rw, ro, args, self._rng)
+            fetched, written, self._rng = r.call(
+                *map(state.__getitem__, keys), *args, self._rng
+            )
         else:
-            fetched, written = r.call(rw, ro, args)
+            fetched, written = r.call(*map(state.__getitem__, keys), *args)
         state.update(zip(r.out, written))
         if self._mesh is not None:
             fetched = [mesh_lib.to_host(v) for v in fetched]
@@ -461,10 +477,11 @@ class BaseSession:
             r.marked = True
         if r.step_effect is not None:
             self._apply_step_effect(r.step_effect, feeds)
-        r.fast = (
-            r.simple and not r.feeds and not r.host and not r.random
-            and r.step_effect is None and self._mesh is None
-        )  # fmt: skip
+        if (
+            r.simple and not r.feeds and not r.host and self._mesh is None
+            and (r.step_effect is None or _adds(r.step_effect))
+        ):  # fmt: skip
+            r.fast = _fast_step(r)
         if r.simple:
             return (
                 list(map(fetches_lib.to_host, r.plan.fetches, fetched))
@@ -588,27 +605,33 @@ class BaseSession:
         self._check_open()
         prepared = _Prepared(self.graph, fetches)
         tensors = [fetches_lib.feed_tensor(self.graph, k) for k in feed_list or ()]
-        n, runners, build = len(tensors), prepared.runners, prepared.mapper.build
+        n, lock = len(tensors), self._lock
         convert = fetches_lib.convert_feed
+
+        if not n:
+
+            def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
+                if args:
+                    raise TypeError(f"expected 0 feed values, got {len(args)}")
+                if self._closed:
+                    self._check_open()
+                direct = prepared.direct
+                with lock:
+                    if direct is not None:
+                        return direct(self)
+                    return self._run_prepared(prepared, {}, ())
+
+            return call
 
         def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
             if len(args) != n:
                 raise TypeError(f"expected {n} feed values, got {len(args)}")
             if self._closed:
                 self._check_open()
-            if n:
-                feeds = {t: convert(t, a) for t, a in zip(tensors, args)}
-                key = tuple([v.shape for v in feeds.values()])
-            else:
-                feeds, key = {}, ()
-            with self._lock:
-                runner = runners.get(key)
-                if runner is None:
-                    # A shape that fitted once always fits: check new ones only.
-                    for t, v in feeds.items():
-                        fetches_lib.check_feed_shape(t, v.shape)
-                    runner = self._new_runner(prepared, feeds, key)
-                return build(self._call(runner, feeds))
+            feeds = {t: convert(t, a) for t, a in zip(tensors, args)}
+            key = tuple([v.shape for v in feeds.values()])
+            with lock:
+                return self._run_prepared(prepared, feeds, key, check_shapes=True)
 
         return call
 
@@ -621,6 +644,65 @@ class BaseSession:
     def list_devices(self) -> list[Any]:
         """The JAX devices the session can use."""
         return list(jax.devices())
+
+
+def _fast_step(
+    r: _Runner, mapper: fetches_lib.FetchMapper | None = None
+) -> Callable[[BaseSession], Any]:
+    """A run of ``r`` that needs no host work: the fewest Python steps around the call.
+
+    For runners without feeds, host values, post ops or a mesh, whose effect
+    on the global step is none or a constant add, and whose reads were
+    checked by a first full run. Everything that does not change from run to
+    run is looked up here, once.
+
+    Args:
+        r: The runner.
+        mapper: If given, the function returns the built fetch structure
+            (``_Prepared.direct``); else the list of fetched values.
+
+    Returns:
+        ``fn(session)`` making one run against the session's state.
+    """
+    call, keys, out, random = r.call, r.rw + r.ro, r.out, r.random
+    fetches, to_host = r.plan.fetches, fetches_lib.to_host
+    add = r.step_effect[1] if r.step_effect is not None else None
+    build = mapper.build if mapper is not None else None
+    # Operations only, one of them: the result is always None.
+    none = build is not None and not mapper.tensors and build([]) is None
+    if (
+        none and not fetches and not random and add is None
+        and len(out) == 1 and r.rw == out and not r.ro
+    ):  # fmt: skip
+        # One buffer in and out, nothing fetched: a training step on one pack.
+        (k,) = out
+
+        def one_buffer(sess: BaseSession) -> None:
+            state = sess._state
+            state[k] = call(state[k])[1][0]
+
+        return one_buffer
+
+    def step(sess: BaseSession) -> Any:
+        state = sess._state
+        if random:
+            fetched, written, sess._rng = call(*map(state.__getitem__, keys), sess._rng)
+        else:
+            fetched, written = call(*map(state.__getitem__, keys))
+        state.update(zip(out, written))
+        if add is not None and sess._step_host is not None:
+            sess._step_host += add
+        if none:
+            return None
+        values = list(map(to_host, fetches, fetched)) if fetched else []
+        return values if build is None else build(values)
+
+    return step
+
+
+def _adds(effect: Any) -> bool:
+    """Whether a step effect (see ``_step_effect``) adds a constant to the step."""
+    return type(effect) is tuple and effect[0] == "add"
 
 
 def _finish(r: _Runner, fetched: tuple, host: dict[Tensor, Any]) -> list[Any]:

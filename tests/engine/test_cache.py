@@ -182,3 +182,28 @@ def test_repeated_runs_see_every_other_change_of_state():
         sess.set_variable_values({v: np.float32(-1.0)})
         sess.run(step)
         assert sess.run(v) == 9.0
+
+
+def test_executable_call_takes_flat_state_and_donates_the_written_buffers():
+    v = tf.Variable(np.zeros(3, np.float32), name="v")
+    w = tf.Variable(np.ones(3, np.float32), name="w")
+    x = tf.placeholder(tf.float32, [3], name="x")
+    step = v.assign_add(tf.convert_to_tensor(w) * x)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out = sess.run(step, {x: np.full(3, 2.0, np.float32)})
+        np.testing.assert_allclose(out, np.full(3, 2.0))
+        [exe] = [e for e in _executables(tf.get_default_graph()) if e.plan.feeds]
+        # v and w share one pack: one buffer in (donated), one out.
+        assert (exe.state.packs_rw, exe.state.packs_ro) == ((0,), ())
+        [pack] = [b for k, b in sess._state.items() if k < 0]
+        feeds = (np.full(3, 1.0, np.float32),)
+        text = exe.as_text((pack,), (), feeds)
+        # Flat arguments: the pack (donated, aliased to the written pack, the
+        # call's second result) and the fed value (not donated).
+        assert "%arg0: tensor<6xf32> {tf.aliasing_output = 1 : i32}" in text
+        assert "%arg1: tensor<3xf32>)" in text
+        fetched, written, rng = exe((pack,), (), feeds)
+        assert rng is None and pack.is_deleted()
+        np.testing.assert_allclose(np.asarray(fetched[0]), np.full(3, 3.0))
+        np.testing.assert_allclose(np.asarray(written[0]), [3, 3, 3, 1, 1, 1])

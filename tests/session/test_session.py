@@ -292,3 +292,79 @@ def test_hooks_in_a_monitored_session_read_no_global_step_from_the_device(tmp_pa
     assert device_reads == capture.at_start[1] == 0
     assert hits - capture.at_start[0] >= 10
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("-10")
+
+
+# -- the fast path of repeated runs ----------------------------------------------------
+
+
+def test_repeated_runs_take_the_fast_path_and_keep_the_step_mirror():
+    gs = tf.Variable(
+        0, dtype=tf.int64, trainable=False, name="global_step",
+        collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
+    )  # fmt: skip
+    w = tf.Variable(np.ones(2, np.float32), name="w")
+    loss = tf.reduce_sum(tf.square(tf.convert_to_tensor(w)))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        fn = sess.make_callable(train)
+        for _ in range(4):
+            assert sess.run(train) is None
+            assert fn() is None
+        # After the first full run, both go straight to the compiled call.
+        assert sess._prepare(train).direct is not None
+        # Each step multiplies w by 1 - 0.1 * 2; the step mirror followed the
+        # eight fast runs, so reading the step needs no device read.
+        np.testing.assert_allclose(sess.run(w), np.full(2, 0.8**8), rtol=1e-6)
+        assert sess.run(gs) == 8
+        assert _step_counts(sess)[1] == 0
+        with pytest.raises(TypeError, match="expected 0 feed values, got 1"):
+            fn(1.0)
+    with pytest.raises(RuntimeError, match="Attempted to use a closed Session"):
+        sess.run(train)
+    with pytest.raises(RuntimeError, match="Attempted to use a closed Session"):
+        fn()
+
+
+def test_fast_runs_with_random_ops_draw_new_values_each_run():
+    v = tf.Variable(np.zeros(3, np.float32), name="v")
+    draw = v.assign(tf.random_uniform([3])).op
+    both = [v.assign_add(tf.ones([3])).op, v]
+
+    def values():
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            out = []
+            for _ in range(3):
+                sess.run(draw)
+                out.append(sess.run(v))
+            # A fetch structure with a value goes through the fast path too;
+            # the fetched v is its value at the start of the run.
+            before = out[-1]
+            for i in range(3):
+                none, got = sess.run(both)
+                assert none is None
+                np.testing.assert_allclose(got, before + i, rtol=1e-6)
+            assert sess._prepare(draw).direct is not None
+            assert sess._prepare(both).direct is not None
+            return out
+
+    first = values()
+    # Each run draws fresh values; a new session repeats the same sequence.
+    assert not np.allclose(first[0], first[1]) and not np.allclose(first[1], first[2])
+    np.testing.assert_array_equal(np.stack(first), np.stack(values()))
+
+
+def test_fast_runs_on_one_buffer_match_the_step_by_step_values():
+    x = tf.Variable(np.zeros(10, np.float32), name="x")
+    step = x.assign(0.99 * tf.convert_to_tensor(x) + 1.0).op
+    want = np.zeros(10, np.float32)
+    with tf.Session() as sess:
+        sess.run(x.initializer)
+        fn = sess.make_callable(step)
+        for i in range(6):
+            assert (sess.run(step) if i % 2 else fn()) is None
+            want = np.float32(0.99) * want + np.float32(1.0)
+            np.testing.assert_allclose(sess.run(x), want, rtol=1e-6)
+        # One pack in and out, nothing fetched: the one-buffer fast path.
+        assert sess._prepare(step).direct.__name__ == "one_buffer"
