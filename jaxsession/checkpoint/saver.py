@@ -20,6 +20,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import thread as _futures_thread  # noqa: F401 (see below)
 from typing import Any
 
 import jax
@@ -42,6 +43,29 @@ logger = logging.getLogger("jaxsession")
 
 _WRITER_NICENESS = 10
 
+# Writer threads of every Saver in this process: a TF1 program reads a checkpoint
+# (latest_checkpoint, another Saver's restore) or exits right after save().
+_IN_FLIGHT: set[threading.Thread] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def wait_for_pending_saves() -> None:
+    """Waits for every checkpoint write in flight in this process.
+
+    A failed write's error stays with its Saver (raised by its next call).
+    """
+    with _IN_FLIGHT_LOCK:
+        threads = list(_IN_FLIGHT)
+    for thread in threads:
+        if thread is not threading.current_thread():
+            thread.join()
+
+
+# Runs before concurrent.futures (imported first, so registered first) refuses
+# new work at shutdown: threading's atexit callbacks run last-registered first,
+# so a save begun just before exit still lands.
+threading._register_atexit(wait_for_pending_saves)
+
 
 class Saver:
     """Saves and restores variables (``tf.train.Saver``), stored with Orbax.
@@ -51,7 +75,8 @@ class Saver:
     is TF1's state file.
 
     Differs from TF1: ``save`` is asynchronous (it returns once the values are
-    on the host; call ``wait_until_finished`` or ``close`` to wait), and no
+    on the host; call ``wait_until_finished`` or ``close`` to wait; reading the
+    state file, any ``restore`` and interpreter exit wait too), and no
     ``.meta`` file is written (``write_meta_graph`` is accepted and ignored).
 
     Args:
@@ -170,6 +195,8 @@ class Saver:
             name=f"jaxsession checkpoint writer {prefix}",
         )
         self._thread = thread
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.add(thread)
         thread.start()
         return prefix
 
@@ -211,6 +238,9 @@ class Saver:
                 "Saving checkpoint %s failed: %s: %s", prefix, type(e).__name__, e
             )
             self._error = e
+        finally:
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.discard(threading.current_thread())
 
     def _commit_state(
         self, prefix: str, save_time: float, latest_filename: str
@@ -284,6 +314,7 @@ class Saver:
             raise ValueError("Can't load save_path when it is None.")
         variables = self._check_built("restore")
         self._join()
+        wait_for_pending_saves()
         if not variables:
             return
         save_path = os.fspath(save_path)

@@ -226,6 +226,9 @@ def get_checkpoint_state(
     Raises:
         ValueError: the file parses but names no checkpoint.
     """
+    from jaxsession.checkpoint import saver  # saver imports this module
+
+    saver.wait_for_pending_saves()
     state_file = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
     if not os.path.isfile(state_file):
         return None

@@ -247,13 +247,13 @@ def test_save_returns_before_the_write_and_saves_run_one_at_a_time(
     saver = Saver()
     first = saver.save(sess, str(tmp_path / "m"), 1)
     assert not checkpoint_exists(first)  # still being written
-    assert latest_checkpoint(str(tmp_path)) is None
     sess.set_variable_values({w: W0 + 1})  # later changes do not reach the snapshot
     threading.Timer(0.2, release.set).start()
     second = saver.save(sess, str(tmp_path / "m"), 2)  # waits for the first
     saver.wait_until_finished()
     assert spans[1][0] >= spans[0][1]
     assert saver.last_checkpoints == [first, second]
+    assert latest_checkpoint(str(tmp_path)) == second
     np.testing.assert_array_equal(load_variable(first, "w"), W0)
     np.testing.assert_array_equal(load_variable(second, "w"), W0 + 1)
 
@@ -452,3 +452,21 @@ def test_partial_directory_is_not_a_checkpoint(tmp_path):
     saver.close()
     assert _names(tmp_path) == ["checkpoint", "m-1"]
     assert state_lib.latest_checkpoint(str(tmp_path)) == path
+
+
+def test_reading_the_state_waits_for_a_save_in_flight(tmp_path, monkeypatch):
+    # A TF1 program saves and at once restores in a new graph or exits.
+    release = threading.Event()
+    real = _format.write_orbax
+
+    def slow_write(directory, values):
+        release.wait(10)
+        real(directory, values)
+
+    monkeypatch.setattr(_format, "write_orbax", slow_write)
+    w, _, gs = _model()
+    sess = _session({w: W0})
+    first = Saver().save(sess, str(tmp_path / "m"), 1)
+    threading.Timer(0.2, release.set).start()
+    assert latest_checkpoint(str(tmp_path)) == first
+    np.testing.assert_array_equal(load_variable(first, "w"), W0)
