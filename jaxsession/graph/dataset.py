@@ -54,7 +54,29 @@ def _flatten(structure: Any) -> tuple[list[Any], Any]:
     return jax.tree_util.tree_flatten(structure, is_leaf=_is_leaf)
 
 
-class Dataset:
+class _ElementStructure:
+    """The TF1 structure properties shared by datasets and iterators."""
+
+    _types: Any
+    _shapes: Any
+
+    @property
+    def output_types(self) -> Any:
+        """Nested structure of the elements' dtypes."""
+        return self._types
+
+    @property
+    def output_shapes(self) -> Any:
+        """Nested structure of the elements' static shapes."""
+        return self._shapes
+
+    @property
+    def output_classes(self) -> Any:
+        """Nested structure of ``Tensor`` (TF1 compatibility)."""
+        return jax.tree_util.tree_map(lambda _: Tensor, self._types, is_leaf=_is_leaf)
+
+
+class Dataset(_ElementStructure):
     """A description of a sequence of elements (``tf.data.Dataset``).
 
     Args:
@@ -83,21 +105,6 @@ class Dataset:
         self._batches: Callable[[dict[Tensor, Any]], _Batcher] | None = None
 
     # -- structure ----------------------------------------------------------
-
-    @property
-    def output_types(self) -> Any:
-        """Nested structure of the elements' dtypes."""
-        return self._types
-
-    @property
-    def output_shapes(self) -> Any:
-        """Nested structure of the elements' static shapes."""
-        return self._shapes
-
-    @property
-    def output_classes(self) -> Any:
-        """Nested structure of ``Tensor`` (TF1 compatibility)."""
-        return jax.tree_util.tree_map(lambda _: Tensor, self._types, is_leaf=_is_leaf)
 
     @property
     def element_spec(self) -> Any:
@@ -848,7 +855,7 @@ def _host_only(*_: Any, **__: Any) -> Any:
     raise RuntimeError("iterator ops are evaluated on the host by the session")
 
 
-class Iterator_:
+class Iterator_(_ElementStructure):
     """Produces a dataset's elements as graph tensors (``tf.data.Iterator``).
 
     Args:
@@ -876,21 +883,6 @@ class Iterator_:
                        shared_name: str | None = None, output_classes: Any = None) -> Iterator_:  # fmt: skip
         """An iterator not bound to a dataset; bind one with ``make_initializer``."""
         return Iterator_(output_types, output_shapes)
-
-    @property
-    def output_types(self) -> Any:
-        """Nested structure of dtypes."""
-        return self._types
-
-    @property
-    def output_shapes(self) -> Any:
-        """Nested structure of static shapes."""
-        return self._shapes
-
-    @property
-    def output_classes(self) -> Any:
-        """Nested structure of ``Tensor`` (TF1 compatibility)."""
-        return jax.tree_util.tree_map(lambda _: Tensor, self._types, is_leaf=_is_leaf)
 
     @property
     def initializer(self) -> Operation:

@@ -22,6 +22,7 @@ from jaxsession.session.hooks import (
     SessionRunHook,
     SessionRunValues,
 )
+from jaxsession.session.scaffold import collected_saver
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog
 from jaxsession.session.timers import SecondOrStepTimer
 
@@ -49,18 +50,13 @@ def _get_saver(saver: Any, scaffold: Any) -> Any:
         return saver
     if scaffold is not None:
         return scaffold.saver
-    savers = get_default_graph().get_collection(GraphKeys.SAVERS)
-    if not savers:
+    collected = collected_saver()
+    if collected is None:
         raise RuntimeError(
             f"No items in collection {GraphKeys.SAVERS}. Please add a saver to the "
             "collection or provide a saver or scaffold."
         )
-    if len(savers) > 1:
-        raise RuntimeError(
-            f"More than one item in collection {GraphKeys.SAVERS}. Please indicate "
-            "which one to use by passing it to the constructor."
-        )
-    return savers[0]
+    return collected
 
 
 class CheckpointSaverHook(SessionRunHook):

@@ -12,21 +12,30 @@ from jaxsession.graph.core import GraphKeys, get_default_graph
 logger = logging.getLogger("jaxsession")
 
 
+def collected_saver() -> Any:
+    """The single Saver in the SAVERS collection, or None when it is empty.
+
+    Raises:
+        RuntimeError: the collection holds more than one saver.
+    """
+    savers = get_default_graph().get_collection(GraphKeys.SAVERS)
+    if len(savers) > 1:
+        raise RuntimeError(
+            f"More than one item in collection {GraphKeys.SAVERS}. Please indicate "
+            "which one to use by passing it to the constructor."
+        )
+    return savers[0] if savers else None
+
+
 def _get_saver_or_default() -> Any:
+    saver = collected_saver()
+    if saver is not None:
+        return saver
     graph = get_default_graph()
-    savers = graph.get_collection(GraphKeys.SAVERS)
-    if savers:
-        if len(savers) > 1:
-            raise RuntimeError(
-                f"More than one item in collection {GraphKeys.SAVERS}. Please indicate "
-                "which one to use by passing it to the constructor."
-            )
-        return savers[0]
     from jaxsession.checkpoint import Saver
 
     saver = Saver(sharded=True, allow_empty=True)
-    if saver is not None:
-        graph.add_to_collection(GraphKeys.SAVERS, saver)
+    graph.add_to_collection(GraphKeys.SAVERS, saver)
     return saver
 
 

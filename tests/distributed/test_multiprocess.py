@@ -96,7 +96,8 @@ def test_a_worker_waiting_too_long_for_the_chief_gets_deadline_exceeded(tmp_path
         "initialize or restore the variables (coordination key "
         "'jaxsession/chief_ready/1') and gave up"
     )
-    assert 1.5 <= worker["seconds"] < 10
+    # It gave up only after waiting its max_wait_secs.
+    assert worker["seconds"] >= 1.5
     assert worker["contradiction"] == (
         "is_chief=True contradicts this process's index 1 of 2: the chief is "
         "process 0 (pass is_chief=None to derive it)"
