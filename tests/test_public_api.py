@@ -73,7 +73,9 @@ NN = [
     "nn.batch_normalization", "nn.sparse_softmax_cross_entropy_with_logits",
     "nn.softmax_cross_entropy_with_logits",
     "nn.softmax_cross_entropy_with_logits_v2", "nn.sigmoid_cross_entropy_with_logits",
-    "nn.embedding_lookup", "nn.in_top_k", "nn.sigmoid", "nn.tanh",
+    "nn.embedding_lookup", "nn.in_top_k", "nn.sigmoid", "nn.tanh", "nn.lrn",
+    "nn.local_response_normalization", "nn.nce_loss", "nn.sampled_softmax_loss",
+    "nn.log_uniform_candidate_sampler", "nn.uniform_candidate_sampler",
 ]  # fmt: skip
 LOSSES = [
     "losses.mean_squared_error", "losses.absolute_difference",
@@ -193,6 +195,7 @@ def test_functions_are_callable(name):
         ("math.l2_normalize", "nn.l2_normalize"), ("math.softplus", "nn.softplus"),
         ("math.log_softmax", "nn.log_softmax"), ("math.reduce_sum", "reduce_sum"),
         ("math.add", "add"), ("train.SummaryWriterCache", "summary.FileWriterCache"),
+        ("nn.local_response_normalization", "nn.lrn"),
     ],
 )  # fmt: skip
 def test_tf1_aliases_are_the_same_function(alias, original):

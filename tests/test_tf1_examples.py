@@ -33,6 +33,9 @@ def run(program, *args, tensorflow=False, cwd=None):
             "tf.disable_v2_behavior()"
         )  # fmt: skip
         command = [sys.executable, "-c", source, *args]
+        # TF >= 2.16 ships Keras 3, whose tf.compat.v1.layers are gone; the
+        # bench extra installs tf-keras for them.
+        env["TF_USE_LEGACY_KERAS"] = "1"
     else:
         command = [sys.executable, str(path), *args]
     result = subprocess.run(

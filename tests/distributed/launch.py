@@ -54,17 +54,20 @@ def free_port() -> int:
 
 def launch(scenario: str, workdir: Path, n: int = 2, timeout: float = 60,
            env: dict[str, str] | None = None,
-           kill: tuple[int, float] | None = None) -> Result:  # fmt: skip
+           kill: tuple[int, float] | None = None,
+           worker: Path = WORKER) -> Result:  # fmt: skip
     """Runs ``scenario`` in ``n`` processes; returns when all ended or at ``timeout``.
 
     Args:
-        scenario: A function name in ``_worker.py``.
+        scenario: A function name in ``worker``.
         workdir: Shared directory for results and checkpoints.
         n: Number of processes.
         timeout: Seconds before every process is killed.
         env: Extra environment variables.
         kill: (process, seconds): SIGKILL that process after its
             ``ready-<i>`` file appears plus that many seconds.
+        worker: The script holding the scenario (``_worker.py`` by default);
+            it is run as ``worker SCENARIO ID N PORT DIR``.
     """
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,7 @@ def launch(scenario: str, workdir: Path, n: int = 2, timeout: float = 60,
             log = open(workdir / f"out-{i}.txt", "w")
             logs.append(log)
             procs.append(subprocess.Popen(
-                [sys.executable, str(WORKER), scenario, str(i), str(n), str(port),
+                [sys.executable, str(worker), scenario, str(i), str(n), str(port),
                  str(workdir)],
                 stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=ROOT,
                 start_new_session=True,

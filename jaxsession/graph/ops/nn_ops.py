@@ -32,8 +32,10 @@ __all__ = [
     "l2_loss",
     "l2_normalize",
     "leaky_relu",
+    "local_response_normalization",
     "log_poisson_loss",
     "log_softmax",
+    "lrn",
     "max_pool",
     "moments",
     "relu",
@@ -928,3 +930,59 @@ def top_k(
     x = convert_to_tensor(input, name="input")
     op = make_op("TopKV2", _top_k, [x], name=name or "TopKV2", attrs={"k": int(k)})
     return TopKV2(op.outputs[0], op.outputs[1])
+
+
+# -- local response normalization -----------------------------------------------
+
+
+def _lrn(x: Any, *, depth_radius: int, bias: float, alpha: float, beta: float) -> Any:
+    # Half-precision inputs are normalized in float32, as TF1's kernels do.
+    y = x.astype(jnp.float32) if jnp.finfo(x.dtype).bits < 32 else x
+    r = depth_radius
+    sqr_sum = lax.reduce_window(
+        jnp.square(y), np.array(0, y.dtype), lax.add, (1, 1, 1, 2 * r + 1),
+        (1, 1, 1, 1), ((0, 0), (0, 0), (0, 0), (r, r)),
+    )  # fmt: skip
+    return (y * (bias + alpha * sqr_sum) ** -beta).astype(x.dtype)
+
+
+def lrn(input: Any, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0,
+        beta: float = 0.5, name: str | None = None) -> Tensor:  # fmt: skip
+    """Local response normalization over the last dim of a 4-D NHWC tensor.
+
+    ``sqr_sum[a, b, c, d] = sum(input[a, b, c, d - depth_radius : d +
+    depth_radius + 1] ** 2)`` and ``output = input / (bias + alpha *
+    sqr_sum) ** beta``, as TF1's ``tf.nn.lrn``.
+
+    Args:
+        input: A 4-D floating point tensor.
+        depth_radius: Half-width of the 1-D normalization window.
+        bias: Offset, usually positive to avoid dividing by 0.
+        alpha: Scale factor.
+        beta: Exponent.
+        name: Op name.
+
+    Returns:
+        A tensor like ``input``.
+
+    Raises:
+        ValueError: ``input`` is not 4-D or ``depth_radius`` is negative.
+    """
+    x = convert_to_tensor(input, name="input")
+    name = name or "LRN"
+    if x.shape.ndims not in (None, 4):
+        raise ValueError(
+            f"Shape must be rank 4 but is rank {x.shape.ndims} for '{name}' "
+            f"(op: 'LRN') with input shapes: {_fmt(x.shape)}: {x!r} must be a 4-D "
+            "NHWC tensor."
+        )
+    if int(depth_radius) < 0:
+        raise ValueError(f"depth_radius must be >= 0, got {depth_radius} for '{name}'")
+    if not x.dtype.is_floating:
+        raise TypeError(f"lrn: input must be a float tensor, got {x!r}")
+    attrs = {"depth_radius": int(depth_radius), "bias": float(bias),
+             "alpha": float(alpha), "beta": float(beta)}  # fmt: skip
+    return make_op("LRN", _lrn, [x], name=name, attrs=attrs).outputs[0]
+
+
+local_response_normalization = lrn
