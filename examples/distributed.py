@@ -17,6 +17,13 @@ On one machine, ``--local N`` starts the N processes itself (each with two
 CPU devices) on a free loopback port and waits for them::
 
     python examples/distributed.py --local 2 --logdir runs/distributed
+
+``--initialization_timeout``, ``--heartbeat_timeout`` and
+``--shutdown_timeout`` (seconds) are ``jax.distributed``'s: how long the
+processes wait for each other to start, how soon a silent process counts as
+dead (the others then stop with ``UnavailableError`` naming it), how long
+each waits for the others at exit. ``--max_wait_secs`` bounds a worker's
+wait for the chief to initialize or restore.
 """
 
 import argparse
@@ -48,7 +55,12 @@ def train(args):
 
     workers = args.workers.split(",")
     cluster = tf.train.ClusterSpec({"worker": workers})
-    server = tf.train.Server(cluster, job_name="worker", task_index=args.task_index)
+    server = tf.train.Server(
+        cluster, job_name="worker", task_index=args.task_index,
+        initialization_timeout=args.initialization_timeout,
+        heartbeat_timeout=args.heartbeat_timeout,
+        shutdown_timeout=args.shutdown_timeout,
+    )  # fmt: skip
     is_chief = args.task_index == 0
 
     x = tf.placeholder(tf.float32, [None, 8], name="x")
@@ -65,6 +77,7 @@ def train(args):
         master=server.target, is_chief=is_chief, checkpoint_dir=args.logdir,
         hooks=[tf.train.StopAtStepHook(last_step=args.steps)],
         save_checkpoint_steps=args.steps, log_step_count_steps=None,
+        max_wait_secs=args.max_wait_secs,
     ) as sess:  # fmt: skip
         while not sess.should_stop():
             xs, ys = next(data)
@@ -98,6 +111,7 @@ def launch_local(args):
                 str(i),
                 "--steps",
                 str(args.steps),
+                *_timeout_flags(args),
             ]
             + (["--logdir", args.logdir] if args.logdir else []),
             env=env,
@@ -115,6 +129,18 @@ def launch_local(args):
         sys.exit(f"a process failed: exit codes {codes}")
 
 
+TIMEOUT_FLAGS = (
+    "initialization_timeout", "heartbeat_timeout", "shutdown_timeout", "max_wait_secs",
+)  # fmt: skip
+
+
+def _timeout_flags(args):
+    """The timeout flags of ``args``, to pass on to the local processes."""
+    return [
+        f for name in TIMEOUT_FLAGS for f in (f"--{name}", str(getattr(args, name)))
+    ]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", help="comma-separated host:port of every task")
@@ -122,7 +148,36 @@ def main(argv=None):
     parser.add_argument("--local", type=int, help="start N processes on this machine")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--logdir", default=None, help="checkpoints (chief)")
-    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        help="--local: seconds before the processes are killed",
+    )
+    parser.add_argument(
+        "--initialization_timeout",
+        type=int,
+        default=300,
+        help="seconds for all processes to connect",
+    )
+    parser.add_argument(
+        "--heartbeat_timeout",
+        type=int,
+        default=100,
+        help="seconds of silence before a process counts as dead",
+    )
+    parser.add_argument(
+        "--shutdown_timeout",
+        type=int,
+        default=300,
+        help="seconds each process waits for the others at exit",
+    )
+    parser.add_argument(
+        "--max_wait_secs",
+        type=float,
+        default=7200,
+        help="seconds a worker waits for the chief's variables",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.local:

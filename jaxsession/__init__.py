@@ -15,6 +15,7 @@ from jaxsession import (
     math as math,
     metrics as metrics,
     nn as nn,
+    random as random,
     summary as summary,
     train as train,
 )
@@ -59,6 +60,7 @@ from jaxsession.graph.ops.control_flow_ops import *
 from jaxsession.graph.ops.math_ops import *
 from jaxsession.graph.ops.random_ops import *
 from jaxsession.graph.ops.state_ops import *
+from jaxsession.graph.placement import DeviceSpec as DeviceSpec
 from jaxsession.graph.random import set_random_seed as set_random_seed
 from jaxsession.graph.shapes import Dimension as Dimension, TensorShape as TensorShape
 from jaxsession.graph.variables import (

@@ -13,6 +13,11 @@ from jaxsession.checkpoint import (
     load_variable as load_variable,
     update_checkpoint_state as update_checkpoint_state,
 )
+from jaxsession.engine.mesh import (
+    set_data_parallel as set_data_parallel,
+    set_mesh_shape as set_mesh_shape,
+)
+from jaxsession.graph.graph_def import write_graph as write_graph
 from jaxsession.graph.input_queues import (
     QueueRunner as QueueRunner,
     add_queue_runner as add_queue_runner,
@@ -41,6 +46,7 @@ from jaxsession.graph.variables import (
     get_global_step as get_global_step,
     get_or_create_global_step as get_or_create_global_step,
 )
+from jaxsession.session._global_step import global_step as global_step
 from jaxsession.session.basic_hooks import *
 from jaxsession.session.checkpoint_hooks import (
     CheckpointSaverHook as CheckpointSaverHook,
@@ -53,7 +59,6 @@ from jaxsession.session.cluster import (
     Server as Server,
 )
 from jaxsession.session.coordinator import Coordinator as Coordinator
-from jaxsession.session.graph_def import write_graph as write_graph
 from jaxsession.session.hooks import (
     SessionRunArgs as SessionRunArgs,
     SessionRunContext as SessionRunContext,

@@ -24,6 +24,7 @@ def test_every_bench_module_is_found() -> None:
         "bench_checkpoint",
         "bench_compile_cache",
         "bench_dispatch",
+        "bench_distributed",
         "bench_many_vars",
         "bench_mlp",
         "bench_mts",

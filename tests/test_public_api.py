@@ -196,8 +196,30 @@ def test_functions_are_callable(name):
         ("math.log_softmax", "nn.log_softmax"), ("math.reduce_sum", "reduce_sum"),
         ("math.add", "add"), ("train.SummaryWriterCache", "summary.FileWriterCache"),
         ("nn.local_response_normalization", "nn.lrn"),
+        ("random.normal", "random_normal"), ("random.uniform", "random_uniform"),
+        ("random.truncated_normal", "truncated_normal"),
+        ("random.shuffle", "random_shuffle"), ("random.gamma", "random_gamma"),
+        ("random.multinomial", "multinomial"), ("random.set_random_seed", "set_random_seed"),
+        ("random.log_uniform_candidate_sampler", "nn.log_uniform_candidate_sampler"),
+        ("random.uniform_candidate_sampler", "nn.uniform_candidate_sampler"),
     ],
 )  # fmt: skip
 def test_tf1_aliases_are_the_same_function(alias, original):
     # Same object, so the value tests of the original cover the alias.
     assert _lookup(alias) is _lookup(original)
+
+
+def test_random_categorical_draws_what_multinomial_draws():
+    # Same op seed, same key: tf.random.categorical is multinomial with
+    # TF's later argument order (dtype before seed).
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(7)
+        logits = tf.constant([[0.0, 1.0, 2.0], [2.0, 0.0, -1.0]])
+        drawn = tf.random.categorical(logits, 50, dtype=tf.int32, seed=3)
+        reference = tf.multinomial(logits, 50, seed=3, output_dtype=tf.int32)
+        assert drawn.dtype == tf.int32
+        with tf.Session() as sess:
+            a, b = sess.run([drawn, reference])
+    assert a.shape == (2, 50)
+    assert (a == b).all()

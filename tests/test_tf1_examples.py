@@ -252,6 +252,13 @@ def test_convnet_summaries_writes_graph_summaries_and_traced_step(tmp_path):
                      "conv_activations": "histo"}  # fmt: skip
     (traced,) = [e for e in events if e.WhichOneof("what") == "tagged_run_metadata"]
     assert traced.tagged_run_metadata.tag == "step30"
+    from tensorboard.compat.proto.config_pb2 import RunMetadata
+
+    stats = RunMetadata.FromString(traced.tagged_run_metadata.run_metadata).step_stats
+    nodes = {n.node_name: n for d in stats.dev_stats for n in d.node_stats}
+    assert {"_feed_conversion", "_host_to_device", "_device_to_host"} <= set(nodes)
+    (xla,) = [n for name, n in nodes.items() if name.startswith("jit")]
+    assert xla.all_end_rel_nanos > 0 and xla.memory[0].total_bytes > 0
 
 
 # -- cluster_ps.py ----------------------------------------------------------------

@@ -29,7 +29,7 @@ import logging
 import os
 import shutil
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,11 +88,36 @@ def _this_process_only() -> Any:
     )
 
 
-def write_orbax(directory: str, values: Mapping[str, np.ndarray]) -> None:
-    """Writes ``values`` as an Orbax standard checkpoint in ``directory``."""
+def _all_processes(key: str) -> Any:
+    """Orbax options for a write every process takes part in, named ``key``.
+
+    Naming the processes makes Orbax meet at coordination-service barriers
+    (with ``active_processes=None`` it would run a device collective, which
+    could pair up with a training step's collectives from another thread);
+    ``key`` keeps each save's barrier names unique.
+    """
     import orbax.checkpoint as ocp
 
-    options = _this_process_only()
+    return ocp.options.MultiprocessingOptions(
+        primary_host=0,
+        active_processes=set(range(jax.process_count())),
+        barrier_sync_key_prefix=key,
+    )
+
+
+def write_orbax(
+    directory: str, values: Mapping[str, Any], key: str | None = None
+) -> None:
+    """Writes ``values`` as an Orbax standard checkpoint in ``directory``.
+
+    With ``key`` (a name unique to this save, the same on every process) the
+    write is collective: every process calls it, each writes its shards of
+    the ``jax.Array`` values, process 0 the NumPy ones and the metadata.
+    Without, this process writes alone.
+    """
+    import orbax.checkpoint as ocp
+
+    options = _this_process_only() if key is None else _all_processes(key)
     handler = ocp.StandardCheckpointHandler(multiprocessing_options=options)
     with ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer:
         # Orbax requires absolute paths.
@@ -119,6 +144,70 @@ def write(path: str, values: Mapping[str, np.ndarray]) -> None:
         raise
 
 
+def write_collective(path: str, values: Mapping[str, Any], specs: Mapping[str, VarSpec],
+                     key: str, timeout_secs: float,
+                     after_commit: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """Writes a checkpoint at ``path`` together with every other process.
+
+    Every process calls it with the same ``path`` and ``key``; ``values``
+    holds host arrays for replicated variables and global ``jax.Array``s for
+    sharded ones. Orbax writes ``path.partial`` collectively; then process 0
+    alone adds the manifest (``specs``: global shapes and dtypes) and renames
+    it to ``path``, runs ``after_commit`` (the state file), and then tells
+    the others through the coordination service (never a device collective,
+    which could hang), so that every process returns only once ``path`` is
+    committed.
+
+    Raises:
+        OSError (or what Orbax raises): this process's part failed.
+        errors.DataLossError: process 0 failed to commit (on the others).
+        errors.DeadlineExceededError: no word from process 0 in time.
+    """
+    partial = path + PARTIAL_SUFFIX
+    chief = jax.process_index() == 0
+    if chief:
+        remove_partials(path)
+    status = "ok"
+    try:
+        write_orbax(partial, values, key)
+        if chief:
+            _write_manifest(partial, specs)
+            _replace(partial, path)
+            if after_commit is not None:
+                after_commit()
+    except BaseException as e:
+        status = f"{type(e).__name__}: {e}"
+        if chief:
+            remove_partials(path)
+        raise
+    finally:
+        if chief:
+            _coordination().key_value_set(f"{key}/committed", status)
+    if not chief:
+        _await_commit(path, key, timeout_secs)
+
+
+def _coordination() -> Any:
+    from jax._src import distributed
+
+    return distributed.global_state.client
+
+
+def _await_commit(path: str, key: str, timeout_secs: float) -> None:
+    try:
+        status = _coordination().blocking_key_value_get(
+            f"{key}/committed", max(1, int(timeout_secs * 1000))
+        )
+    except Exception as e:  # the client raises a bare runtime error
+        raise errors.DeadlineExceededError(
+            None, None,
+            f"waited {timeout_secs:g} secs for process 0 to commit checkpoint {path} "
+            f"and gave up ({type(e).__name__}: {str(e).splitlines()[0]})",
+        ) from None  # fmt: skip
+    if status != "ok":
+        raise _data_loss(path, f"process 0 failed to commit it ({status})")
+
+
 def remove_partials(path: str) -> None:
     """Deletes what an interrupted write of ``path`` left behind."""
     target = Path(path)
@@ -133,7 +222,8 @@ def glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def _write_manifest(directory: str, values: Mapping[str, np.ndarray]) -> None:
+def _write_manifest(directory: str, values: Mapping[str, Any]) -> None:
+    """Writes the manifest; ``values`` are arrays or VarSpecs (shape and dtype)."""
     root = Path(directory)
     files = {
         str(f.relative_to(root)): [f.stat().st_size, _crc32(f)]
@@ -142,6 +232,8 @@ def _write_manifest(directory: str, values: Mapping[str, np.ndarray]) -> None:
     }
     variables = {
         name: {"shape": list(np.shape(v)), "dtype": np.dtype(v.dtype).name}
+        if not isinstance(v, VarSpec)
+        else {"shape": list(v.shape), "dtype": np.dtype(v.dtype).name}
         for name, v in values.items()
     }
     text = json.dumps({"format": FORMAT, "variables": variables, "files": files})
@@ -253,18 +345,36 @@ def is_complete(path: str) -> bool:
     return True
 
 
-def read(path: str, specs: Mapping[str, VarSpec]) -> dict[str, np.ndarray]:
+def read(
+    path: str, specs: Mapping[str, VarSpec], shardings: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Reads the named arrays (only those) as NumPy arrays in their stored dtype.
+
+    A name in ``shardings`` (a sharding split over several devices) is read
+    as a global ``jax.Array`` with that sharding instead: this process reads
+    only the parts its devices hold. Either way this process reads alone
+    (no barrier), so a process may restore while the others do not.
 
     Raises:
         errors.DataLossError: Orbax/TensorStore could not read the data.
     """
     import orbax.checkpoint as ocp
 
+    shardings = shardings or {}
     # ShapeDtypeStruct targets with restore_type=np.ndarray: an np.int64 leaf
     # cannot be a restore target (DISTRIBUTED_NOTES), a struct can.
-    item = {n: jax.ShapeDtypeStruct(s.shape, s.dtype) for n, s in specs.items()}
-    restore_args = {n: ocp.RestoreArgs(restore_type=np.ndarray) for n in specs}
+    item = {
+        n: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=shardings.get(n))
+        for n, s in specs.items()
+    }
+    restore_args = {
+        n: ocp.ArrayRestoreArgs(
+            sharding=shardings[n], global_shape=s.shape, dtype=s.dtype
+        )
+        if n in shardings
+        else ocp.RestoreArgs(restore_type=np.ndarray)
+        for n, s in specs.items()
+    }
     args = ocp.args.PyTreeRestore(
         item=item, restore_args=restore_args, partial_restore=True
     )
@@ -278,12 +388,15 @@ def read(path: str, specs: Mapping[str, VarSpec]) -> dict[str, np.ndarray]:
     return {n: _checked(path, n, out.get(n), specs[n]) for n in specs}
 
 
-def _checked(path: str, name: str, value: Any, spec: VarSpec) -> np.ndarray:
+def _checked(path: str, name: str, value: Any, spec: VarSpec) -> Any:
     if value is None:
         raise _data_loss(path, f"variable {name} is missing from the Orbax data")
-    value = np.asarray(value)
-    if value.shape != spec.shape:
+    if not isinstance(value, jax.Array):
+        value = np.asarray(value)
+    if tuple(value.shape) != spec.shape:
         raise _data_loss(
             path, f"variable {name} has shape {value.shape}, expected {spec.shape}"
         )
+    if isinstance(value, jax.Array):
+        return value  # read in the dtype asked for, where it lives
     return value.astype(spec.dtype, copy=False)

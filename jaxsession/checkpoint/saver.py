@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import thread as _futures_thread  # noqa: F401 (see below)
 from typing import Any
@@ -162,6 +163,15 @@ class Saver:
 
         Waits for the previous save first (at most one is in flight).
 
+        In a multi-process job (``jax.process_count() > 1``) a save is
+        collective: every process MUST call ``save`` for the same step, in the
+        same order as its other saves (a process that does not would leave
+        the others waiting at Orbax's barriers). Each process writes its
+        shards of sharded variables, process 0 the replicated values; process
+        0 alone then commits the checkpoint (manifest, rename), the state
+        file and retention, and every process returns the same prefix.
+        Differs from TF1: TF1's chief saved alone.
+
         Args:
             sess: The Session holding the values.
             save_path: Prefix of the checkpoint path.
@@ -188,11 +198,18 @@ class Saver:
             return None
         latest_filename = latest_filename or "checkpoint"
         prefix = self._prefix(sess, save_path, global_step, latest_filename)
-        values = _snapshot(sess, variables)
+        args: tuple = (prefix, self._clock(), write_state, latest_filename)
+        if jax.process_count() > 1:
+            # One collective write at a time, issued in program order (the
+            # same on every process), so the processes' writes pair up.
+            wait_for_pending_saves()
+            target = self._write_collective_in_background
+            args += (*_collective_snapshot(sess, variables), _next_save_key())
+        else:
+            target = self._write_in_background
+            args += (_snapshot(sess, variables),)
         thread = threading.Thread(
-            target=self._write_in_background,
-            args=(prefix, self._clock(), values, write_state, latest_filename),
-            name=f"jaxsession checkpoint writer {prefix}",
+            target=target, args=args, name=f"jaxsession checkpoint writer {prefix}"
         )
         self._thread = thread
         with _IN_FLIGHT_LOCK:
@@ -225,29 +242,58 @@ class Saver:
             else f"{save_path}-{step}"
         )
 
-    def _write_in_background(self, prefix: str, save_time: float,
-                             values: dict[str, np.ndarray], write_state: bool,
-                             latest_filename: str) -> None:  # fmt: skip
+    def _write_in_background(self, prefix: str, save_time: float, write_state: bool,
+                             latest_filename: str,
+                             values: dict[str, np.ndarray]) -> None:  # fmt: skip
         _lower_priority()
         try:
             _format.write(prefix, values)
             if write_state and jax.process_index() == 0:
                 self._commit_state(prefix, save_time, latest_filename)
         except BaseException as e:  # kept and re-raised in the caller's thread
-            logger.error(
-                "Saving checkpoint %s failed: %s: %s", prefix, type(e).__name__, e
-            )
-            self._error = e
+            self._fail(prefix, e)
         finally:
             with _IN_FLIGHT_LOCK:
                 _IN_FLIGHT.discard(threading.current_thread())
 
-    def _commit_state(
-        self, prefix: str, save_time: float, latest_filename: str
-    ) -> None:
+    def _write_collective_in_background(
+        self, prefix: str, save_time: float, write_state: bool, latest_filename: str,
+        values: dict[str, Any], specs: dict[str, _format.VarSpec], key: str,
+    ) -> None:  # fmt: skip
+        _lower_priority()
+        chief = jax.process_index() == 0
+
+        def commit() -> None:
+            if write_state:
+                self._commit_state(prefix, save_time, latest_filename, delete=chief)
+
+        try:
+            _format.write_collective(
+                prefix, values, specs, key, _COMMIT_TIMEOUT_SECS,
+                after_commit=commit if chief else None,
+            )  # fmt: skip
+            if not chief:
+                commit()  # the chief's list, kept alike; it writes nothing here
+        except BaseException as e:  # kept and re-raised in the caller's thread
+            self._fail(prefix, e)
+        finally:
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.discard(threading.current_thread())
+
+    def _fail(self, prefix: str, error: BaseException) -> None:
+        logger.error(
+            "Saving checkpoint %s failed: %s: %s", prefix, type(error).__name__, error
+        )
+        self._error = error
+
+    def _commit_state(self, prefix: str, save_time: float, latest_filename: str,
+                      delete: bool = True) -> None:  # fmt: skip
+        """Records ``prefix``; with ``delete``, writes the state file and retires."""
         with self._lock:
             expired = self._record(prefix, save_time)
             paths = [e.path for e in self._last]
+        if not delete:
+            return
         state_lib.update_checkpoint_state(
             os.path.dirname(prefix), prefix, paths, latest_filename,
             save_relative_paths=self._save_relative_paths,
@@ -297,7 +343,11 @@ class Saver:
         """Sets the variables to the values of the checkpoint at ``save_path``.
 
         Everything is checked before any variable changes, so a failed restore
-        leaves the session as it was.
+        leaves the session as it was. Each process reads alone, with the
+        shardings of the session's current mesh (a sharded variable: only the
+        parts this process holds), so a checkpoint written by N processes
+        restores in M; in a multi-process job every process may restore, or
+        only one.
 
         Args:
             sess: The Session to restore into.
@@ -328,12 +378,21 @@ class Saver:
         _check_matches(save_path, manifest, variables, self._reshape)
         _format.verify(save_path, manifest, checksums=True)
         specs = {name: manifest.variables[name] for name in variables}
-        values = _format.read(save_path, specs)
+        shardings = _split_shardings(sess, variables, specs)
+        for name, var in variables.items():
+            if name in shardings:
+                specs[name] = _format.VarSpec(specs[name].shape, _device_dtype(var))
+        values = _format.read(save_path, specs, shardings)
         sess.set_variable_values(
             {
-                var: values[name].reshape(var.shape.as_tuple())
+                var: values[name]
+                if name in shardings
+                else values[name].reshape(var.shape.as_tuple())
                 for name, var in variables.items()
             }
+        )
+        _restores.setdefault(sess, {}).update(
+            (var.op.name, (save_path, name)) for name, var in variables.items()
         )
 
     # -- bookkeeping ---------------------------------------------------------------
@@ -426,6 +485,95 @@ def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
         name: np.asarray(host, dtype=var.dtype.np_dtype)
         for (name, var), host in zip(variables.items(), hosts)
     }
+
+
+# Per session: variable op name -> (checkpoint, name in it) of its last restore.
+_restores: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def restored_from(sess: Any) -> dict[str, tuple[str, str]]:
+    """Where a Saver last restored each variable of ``sess`` from.
+
+    Returns:
+        Variable op name -> (checkpoint prefix, the variable's name in it).
+    """
+    return dict(_restores.get(sess, {}))
+
+
+_COMMIT_TIMEOUT_SECS = 1800.0
+_collective_saves = {"count": 0}
+
+
+def _next_save_key() -> str:
+    # Every process saves in the same order (one program), so a per-process
+    # counter names the same save everywhere.
+    _collective_saves["count"] += 1
+    return f"jaxsession_save_{_collective_saves['count']}"
+
+
+_copy_arrays = jax.jit(lambda arrays: [a.copy() for a in arrays])
+
+
+def _collective_snapshot(
+    sess: Any, variables: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, _format.VarSpec]]:
+    """What this process writes of a collective save, and every variable's spec.
+
+    Replicated values become host arrays in their declared dtype (written by
+    process 0 only). Sharded ones stay global ``jax.Array``s, copied on
+    device: the session donates its state buffers to later steps while the
+    writer thread still reads them. The copy is a device computation with no
+    collective, run by every process at the same point of the program.
+    """
+    current = {id(var): value for var, value in sess.variable_values().items()}
+    missing = [name for name, var in variables.items() if id(var) not in current]
+    if missing:
+        raise errors.FailedPreconditionError(
+            None, None,
+            f"Attempting to save uninitialized variables: {errors.format_list(missing)}",
+        )  # fmt: skip
+    split = [n for n, v in variables.items() if not _whole_here(current[id(v)])]
+    copies = dict(zip(split, _copy_arrays([current[id(variables[n])] for n in split])))
+    values: dict[str, Any] = {}
+    specs: dict[str, _format.VarSpec] = {}
+    for name, var in variables.items():
+        dtype = np.dtype(var.dtype.np_dtype)
+        value = current[id(var)]
+        if name in copies:
+            values[name] = copies[name]
+        else:
+            values[name] = np.asarray(_to_host([value])[0], dtype=dtype)
+        specs[name] = _format.VarSpec(tuple(value.shape), dtype)
+    return values, specs
+
+
+def _whole_here(value: Any) -> bool:
+    """Whether this process holds all of ``value``."""
+    return getattr(value, "is_fully_addressable", True) or value.is_fully_replicated
+
+
+def _split_shardings(sess: Any, variables: Mapping[str, Any],
+                     specs: Mapping[str, _format.VarSpec]) -> dict[str, Any]:  # fmt: skip
+    """The shardings of the variables that live split over several devices."""
+    sharding_of = getattr(sess, "variable_sharding", None)
+    if sharding_of is None:
+        return {}
+    out = {}
+    for name, var in variables.items():
+        sharding = sharding_of(var)
+        if (
+            sharding is not None
+            and not sharding.is_fully_replicated
+            and specs[name].shape == var.shape.as_tuple()
+        ):
+            out[name] = sharding
+    return out
+
+
+def _device_dtype(var: Any) -> np.dtype:
+    return np.dtype(var.dtype.jax_dtype)
 
 
 def _to_host(arrays: list[Any]) -> list[np.ndarray]:

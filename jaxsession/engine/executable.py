@@ -12,9 +12,9 @@ import jax
 
 from jaxsession.engine.lower import lower_plan
 from jaxsession.engine.multistep import repeat_steps
-from jaxsession.engine.packing import StateLayout, packed_run, state_spec
+from jaxsession.engine.packing import StateLayout, StateSpec, packed_run, state_spec
 from jaxsession.engine.plan import Plan, make_plan
-from jaxsession.engine.signature import RunSignature
+from jaxsession.engine.signature import RunSignature, tensor_key
 
 logger = logging.getLogger("jaxsession")
 
@@ -42,12 +42,15 @@ class Executable:
         layout: The graph's state layout, covering the plan's variables.
         steps: Steps per call; with K > 1 the call loops K steps of the plan
             (``engine.multistep``) and each feed has a leading K axis.
-        mesh: For a data-parallel run (``engine.mesh``): the written state and
-            key come out replicated over this mesh; None for one device.
+        mesh: For a run on a mesh (``engine.mesh``): the written state and
+            key come out where they live on this mesh (replicated, or a
+            variable's own sharding); None for one device.
+        stacked: Fetches a K-step run also returns for every step, after
+            the last step's fetches (``engine.multistep.repeat_steps``).
     """
 
     def __init__(self, plan: Plan, layout: StateLayout, steps: int = 1,
-                 mesh: Any = None):  # fmt: skip
+                 mesh: Any = None, stacked: tuple = ()):  # fmt: skip
         self.plan = plan
         self.mesh = mesh
         self.state = state_spec(plan, layout)
@@ -56,10 +59,14 @@ class Executable:
         if steps == 1:
             step = lower_plan(plan, self._count_trace)
         else:
-            step = repeat_steps(lower_plan(plan), plan, steps, self._count_trace)
+            keys = set(stacked)
+            where = tuple(
+                i for i, t in enumerate(plan.fetches) if tensor_key(t) in keys
+            )
+            step = repeat_steps(lower_plan(plan), plan, steps, self._count_trace, where)
         run = packed_run(step, plan, layout, self.state)
         if mesh is not None:
-            run = _replicated_state(run, mesh)
+            run = _pinned_state(run, mesh, self.state)
         state = self.state
         n_rw = len(state.packs_rw) + len(state.loose_rw)
         n_in = n_rw + len(state.packs_ro) + len(state.loose_ro)
@@ -98,20 +105,32 @@ class Executable:
         return self.call.lower(*args).as_text()
 
 
-def _replicated_state(run: Callable[..., tuple], mesh: Any) -> Callable[..., tuple]:
-    """``run`` with its written state and key pinned replicated over ``mesh``."""
-    from jaxsession.engine.mesh import replicated
+def _pinned_state(
+    run: Callable[..., tuple], mesh: Any, state: StateSpec
+) -> Callable[..., tuple]:
+    """``run`` with its written state and key pinned where they live on ``mesh``.
 
-    sharding = replicated(mesh)
+    Packs and the key are replicated; a loose variable keeps its own
+    sharding (``engine.mesh.variable_sharding``).
+
+    Raises:
+        ValueError: a variable's sharding does not fit ``mesh``.
+    """
+    from jaxsession.engine.mesh import replicated, variable_sharding
+
+    whole = replicated(mesh)
+    written = (whole,) * len(state.packs_rw) + tuple(
+        variable_sharding(mesh, v) for v in state.loose_out
+    )
 
     def fn(*args: Any) -> tuple:
-        fetched, written, rng = run(*args)
+        fetched, values, rng = run(*args)
         # Without the pin, XLA may leave the state sharded like the batch,
-        # and the next run's inputs would no longer be replicated.
-        written = jax.lax.with_sharding_constraint(written, sharding)
+        # and the next run's inputs would no longer be where they live.
+        values = jax.lax.with_sharding_constraint(values, written)
         if rng is not None:
-            rng = jax.lax.with_sharding_constraint(rng, sharding)
-        return fetched, written, rng
+            rng = jax.lax.with_sharding_constraint(rng, whole)
+        return fetched, values, rng
 
     return fn
 
@@ -221,5 +240,7 @@ def get_executable(
             [ops[f.tensor[0]].outputs[f.tensor[1]] for f in signature.feeds],
             [ops[i].outputs[j] for i, j in signature.host_fetches],
         )  # fmt: skip
-        exe = cache[key] = Executable(plan, state_layout(graph), signature.steps, mesh)
+        exe = cache[key] = Executable(
+            plan, state_layout(graph), signature.steps, mesh, signature.stacked
+        )
     return exe

@@ -15,7 +15,7 @@ from jaxsession import errors
 from jaxsession.engine.plan import Plan
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS, constant_value
+from jaxsession.graph.ops import HOST_OPS, constant_value, host_post_function
 
 
 def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:
@@ -54,6 +54,6 @@ def run_host_post_ops(plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any
     """Adds the outputs of the plan's post ops (summaries) to ``values``."""
     for op in plan.host_post_ops:
         args = [values[t] if t in values else constant_on_host(t) for t in op.inputs]
-        out = HOST_POST_OPS[op.type](op, args)
+        out = host_post_function(op)(op, args)
         values[op.outputs[0]] = out
     return values

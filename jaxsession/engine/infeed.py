@@ -9,6 +9,13 @@ dataset batched by indexing whole arrays (``Dataset.batch`` over
 ``from_tensor_slices``, see ``graph/dataset.py``) has its K batches cut as one
 ``(K, batch, ...)`` array instead.
 
+On a mesh (a data-parallel session) a block is put ahead of the step as a
+global array placed like a feed (``engine/mesh.py``): a leaf whose leading
+dimension is unknown is this process's part of the batch, split along
+``'data'`` (dimension 1 in a block of K elements), any other leaf is
+replicated. A block consumed in other counts than it was cut is re-cut from
+its host copy.
+
 An exception raised by the pipeline (a user's map function, say) is re-raised
 from ``Session.run`` with its original traceback, after the elements before
 it have been consumed; later runs raise it again. No element is dropped or
@@ -22,12 +29,14 @@ import collections
 import queue
 import threading
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import jax
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.engine import mesh as mesh_lib
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
 from jaxsession.graph.dataset import Dataset, _flatten
@@ -49,17 +58,23 @@ class _Failure:
 
 
 class _Block:
-    """``count`` consecutive elements; leaves stacked on axis 0 if ``stacked``."""
+    """``count`` consecutive elements; leaves stacked on axis 0 if ``stacked``.
 
-    __slots__ = ("count", "leaves", "stacked")
+    ``host`` keeps the host leaves of a block placed on a mesh, to re-cut it.
+    """
 
-    def __init__(self, leaves: list[Any], count: int, stacked: bool):
+    __slots__ = ("count", "host", "leaves", "stacked")
+
+    def __init__(self, leaves: list[Any], count: int, stacked: bool,
+                 host: list[Any] | None = None):  # fmt: skip
         self.leaves, self.count, self.stacked = leaves, count, stacked
+        self.host = host
 
     def elements(self) -> list[list[Any]]:
+        leaves = self.leaves if self.host is None else self.host
         if not self.stacked:
-            return [self.leaves]
-        return [[leaf[i] for leaf in self.leaves] for i in range(self.count)]
+            return [leaves]
+        return [[leaf[i] for leaf in leaves] for i in range(self.count)]
 
 
 def _stack(column: Sequence[Any]) -> Any:
@@ -77,12 +92,18 @@ class Prefetcher:
         dtypes: Declared dtypes of the element's leaves, in flattened order.
         depth: How many blocks to hold ready.
         chunk: Elements per block until the consumer asks for another count.
+        mesh: The session's mesh, to place blocks on; None for one device.
+        batch: Per leaf, whether it is a batch (split along ``'data'``).
     """
 
     def __init__(self, dataset: Dataset, values: dict[Any, Any],
                  dtypes: Sequence[dtypes_lib.DType], depth: int = PREFETCH_DEPTH,
-                 chunk: int = 1):  # fmt: skip
+                 chunk: int = 1, mesh: Any = None,
+                 batch: Sequence[bool] = ()):  # fmt: skip
         self._dtypes = list(dtypes)
+        self._mesh = mesh
+        self._batch = list(batch) or [False] * len(self._dtypes)
+        self._parts = mesh_lib.local_batch_devices(mesh) if mesh is not None else 1
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         # Elements per block, set by the consumer; the thread reads it per block.
@@ -114,6 +135,8 @@ class Prefetcher:
         return self._move(host, count, stacked)
 
     def _move(self, host: list[Any], count: int, stacked: bool) -> _Block:
+        if self._mesh is not None:
+            return _Block(self._place(host, stacked), count, stacked, host)
         on_device = [
             i for i, d in enumerate(self._dtypes) if d is not dtypes_lib.string
         ]
@@ -121,6 +144,22 @@ class Prefetcher:
         for i, array in zip(on_device, moved):
             host[i] = array
         return _Block(host, count, stacked)
+
+    def _place(self, host: list[Any], stacked: bool) -> list[Any]:
+        """The leaves as global arrays on the mesh, as the session would feed them."""
+        axis = 1 if stacked else 0
+        placed = []
+        for leaf, dtype, batch in zip(host, self._dtypes, self._batch):
+            if dtype is dtypes_lib.string:
+                placed.append(leaf)
+            elif not batch:
+                placed.append(mesh_lib.place_replicated(self._mesh, leaf))
+            elif leaf.ndim > axis and leaf.shape[axis] % self._parts == 0:
+                placed.append(mesh_lib.global_batch_at(self._mesh, leaf, "", axis))
+            else:
+                # The session's feed check names the tensor and the problem.
+                placed.append(leaf)
+        return placed
 
     def _safe(self, fn: Any, *args: Any) -> _Block | _Failure:
         try:
@@ -240,6 +279,11 @@ class Prefetcher:
         if n == 0:
             self._raise_terminal(op)
         elements = [self._pending.popleft() for _ in range(n)]
+        if self._mesh is not None:
+            # Re-cut from host copies: placed here, as the session would.
+            if count == 1:
+                return self._place(elements[0], False), 1
+            return self._place([np.stack(c) for c in zip(*elements)], True), n
         if count == 1:
             return elements[0], 1
         return [_stack(column) for column in zip(*elements)], n
@@ -272,6 +316,18 @@ def _leaf_dtypes(iterator: Any) -> list[dtypes_lib.DType]:
     return _flatten(iterator.output_types)[0]
 
 
+def _placement(ctx: Any, iterator: Any) -> dict[str, Any]:
+    """The Prefetcher's ``mesh`` and ``batch`` arguments for a session ``ctx``."""
+    mesh = getattr(ctx, "_mesh", None)
+    if mesh is None:
+        return {}
+    _, treedef = _flatten(iterator.output_types)
+    shapes = treedef.flatten_up_to(iterator.output_shapes)
+    # The rule of feeds: an unknown leading dimension makes a batch.
+    batch = [mesh_lib.is_batch_feed(SimpleNamespace(shape=s)) for s in shapes]
+    return {"mesh": mesh, "batch": batch}
+
+
 def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
     iterator, dataset = op.attrs["iterator"], op.attrs["dataset"]
     key = ("iterator", iterator)
@@ -282,8 +338,9 @@ def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
     # A new epoch is likely consumed as the last one was: K at a time.
     chunk = old.chunk if old is not None else 1
     ctx.resources[key] = Prefetcher(
-        dataset, values, _leaf_dtypes(iterator), chunk=chunk
-    )
+        dataset, values, _leaf_dtypes(iterator), chunk=chunk,
+        **_placement(ctx, iterator),
+    )  # fmt: skip
     return ()
 
 
@@ -300,8 +357,9 @@ def _prefetcher(op: Operation, ctx: Any, count: int = 1) -> Prefetcher:
                 f"getting the next element (iterator op {op.name!r}).",
             )  # fmt: skip
         state = ctx.resources[key] = Prefetcher(
-            iterator._one_shot, {}, _leaf_dtypes(iterator), chunk=count
-        )
+            iterator._one_shot, {}, _leaf_dtypes(iterator), chunk=count,
+            **_placement(ctx, iterator),
+        )  # fmt: skip
     return state
 
 

@@ -1,24 +1,30 @@
-"""Devices, the Mesh, and global arrays for data-parallel runs.
+"""Devices, the Mesh, and global arrays for data- and model-parallel runs.
 
-Rule: a Session runs data parallel over a Mesh of every global device with
-one ``'data'`` axis when this is a multi-process job
-(``jax.process_count() > 1``), or when data parallelism was asked for
-(``set_data_parallel(True)`` or ``JAXSESSION_DATA_PARALLEL=1``) and there
-is more than one device. Otherwise nothing here is used, and a run is the
-plain one-device call.
+Rule: a Session runs on a Mesh of every global device when this is a
+multi-process job (``jax.process_count() > 1``), or when it was asked for
+(``set_data_parallel(True)``, ``JAXSESSION_DATA_PARALLEL=1`` or
+``set_mesh_shape(...)``) and there is more than one device. Otherwise
+nothing here is used, and a run is the plain one-device call.
 
-In a data-parallel run, variables are replicated on every device; a feed
-whose placeholder has an unknown leading dimension is this process's part
-of the batch, and the parts of all processes form one global batch sharded
-along ``'data'``; other feeds are replicated (every process must feed the
-same value). A fetched value is returned whole where it is replicated, and
-as this process's part where it is sharded along the batch.
+The mesh has one ``'data'`` axis by default; ``set_mesh_shape`` adds others
+(``{'data': -1, 'model': 2}``). Variables are replicated on every device
+unless they carry a sharding (``tf.get_variable(..., sharding=P('model'))``):
+then they live as global arrays split over the named axes, and a run keeps
+them so. A feed whose placeholder has an unknown leading dimension is this
+process's part of the batch, and the parts of all processes form one global
+batch sharded along ``'data'``; other feeds are replicated (every process
+must feed the same value). A fetched value is returned whole where it is
+replicated or sharded over axes other than the batch (a sharded variable is
+gathered to the host), and as this process's part where it is sharded along
+the batch.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -27,7 +33,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 DATA_AXIS = "data"
 
-_settings: dict[str, bool | None] = {"data_parallel": None}
+_settings: dict[str, Any] = {"data_parallel": None, "mesh_shape": None}
 
 
 def set_data_parallel(enabled: bool | None) -> None:
@@ -39,23 +45,73 @@ def set_data_parallel(enabled: bool | None) -> None:
     _settings["data_parallel"] = enabled
 
 
+def set_mesh_shape(shape: Mapping[str, int] | None) -> None:
+    """Sets the axes of the Mesh that Sessions created from now on run on.
+
+    For example ``{'data': -1, 'model': 2}``: devices in groups of 2 along
+    ``'model'`` (neighbouring devices of one process), the rest along
+    ``'data'``. Variables name these axes in their ``sharding``. Setting a
+    shape also asks one process with several devices to use the mesh.
+
+    Args:
+        shape: Axis name -> size, in mesh order; one size may be -1 (the
+            devices left). It must have a ``'data'`` axis (the batch axis).
+            None restores the default: one ``'data'`` axis over every device.
+
+    Raises:
+        ValueError: no ``'data'`` axis, a size below 1 other than one -1.
+    """
+    if shape is not None:
+        shape = dict(shape)
+        if DATA_AXIS not in shape:
+            raise ValueError(
+                f"mesh shape {shape} has no '{DATA_AXIS}' axis: the batch is split "
+                f"along '{DATA_AXIS}' (give it size 1 for pure model parallelism)"
+            )
+        sizes = list(shape.values())
+        if sizes.count(-1) > 1 or any(n < 1 and n != -1 for n in sizes):
+            raise ValueError(
+                f"mesh shape {shape}: sizes must be positive, with at most one -1"
+            )
+    _settings["mesh_shape"] = shape
+
+
 def _asked() -> bool:
     if _settings["data_parallel"] is not None:
         return bool(_settings["data_parallel"])
+    if _settings["mesh_shape"] is not None:
+        return True
     return os.environ.get("JAXSESSION_DATA_PARALLEL", "") not in ("", "0")
 
 
 @functools.cache
-def _mesh_of(devices: tuple[Any, ...]) -> Mesh:
-    return Mesh(np.array(devices, dtype=object), (DATA_AXIS,))
+def _mesh_of(devices: tuple[Any, ...], axes: tuple[tuple[str, int], ...]) -> Mesh:
+    names = tuple(name for name, _ in axes)
+    sizes = tuple(size for _, size in axes)
+    return Mesh(np.array(devices, dtype=object).reshape(sizes), names)
+
+
+def _axis_sizes(count: int) -> tuple[tuple[str, int], ...]:
+    shape = _settings["mesh_shape"] or {DATA_AXIS: -1}
+    known = math.prod(n for n in shape.values() if n != -1)
+    if count % known or (-1 not in shape.values() and known != count):
+        raise ValueError(
+            f"mesh shape {shape} does not fit the {count} devices of this job"
+        )
+    return tuple((k, count // known if n == -1 else n) for k, n in shape.items())
 
 
 def default_mesh() -> Mesh:
-    """A Mesh of every global device (process-major) with one ``'data'`` axis."""
+    """A Mesh of every global device (process-major) with the axes of ``set_mesh_shape``.
+
+    Raises:
+        ValueError: the mesh shape does not fit the number of devices.
+    """
     # Order by process, then local position: ids are not contiguous across
-    # processes, so never index devices by id.
+    # processes, so never index devices by id. The last axis varies fastest,
+    # so a small 'model' axis stays inside one process.
     devices = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
-    return _mesh_of(tuple(devices))
+    return _mesh_of(tuple(devices), _axis_sizes(len(devices)))
 
 
 def active_mesh() -> Mesh | None:
@@ -77,23 +133,98 @@ def batch_sharding(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 
 
+def as_partition_spec(spec: Any) -> PartitionSpec:
+    """``spec`` (a PartitionSpec, or a tuple/list of its entries) as a PartitionSpec."""
+    if isinstance(spec, PartitionSpec):
+        return spec
+    if isinstance(spec, tuple | list):
+        return PartitionSpec(*spec)
+    raise TypeError(
+        f"a variable's sharding must be a jax.sharding.PartitionSpec, got {spec!r}"
+    )
+
+
+def variable_sharding(mesh: Mesh, var: Any) -> NamedSharding:
+    """Where ``var`` lives on ``mesh``: its ``sharding`` spec, else replicated.
+
+    Raises:
+        ValueError: the spec names an axis the mesh lacks, or splits a
+            dimension that the axes' size does not divide; naming the
+            variable, the spec and the mesh's axes.
+    """
+    spec = getattr(var, "sharding", None)
+    if spec is None:
+        return replicated(mesh)
+    spec = as_partition_spec(spec)
+    shape = var.shape.as_tuple()
+    axes = dict(mesh.shape)
+    problem = None
+    if len(spec) > len(shape):
+        problem = f"it has {len(spec)} entries for a value of rank {len(shape)}"
+    for dim, entry in enumerate(spec):
+        names = entry if isinstance(entry, tuple) else (entry,)
+        names = tuple(n for n in names if n is not None)
+        unknown = [n for n in names if n not in axes]
+        if problem is None and unknown:
+            problem = f"the mesh has no axis {unknown[0]!r}"
+        elif problem is None and names:
+            size = math.prod(axes[n] for n in names)
+            if shape[dim] is not None and shape[dim] % size:
+                problem = (
+                    f"dimension {dim} of size {shape[dim]} does not split into "
+                    f"{size} parts along {'x'.join(names)}"
+                )
+    if problem is not None:
+        raise ValueError(
+            f"cannot shard variable '{var.op.name}' of shape {shape} with {spec} on "
+            f"the mesh with axes {axes}: {problem}"
+        )
+    return NamedSharding(mesh, spec)
+
+
+def place(sharding: NamedSharding, value: Any) -> jax.Array:
+    """``value`` (the whole value, the same on every process) as a global array.
+
+    Host-side only (no collective): each process puts its own devices'
+    parts, so one process may call it alone.
+    """
+    if isinstance(value, jax.Array) and value.sharding == sharding:
+        return value
+    if isinstance(value, jax.Array) and not value.is_fully_addressable:
+        if not value.is_fully_replicated:
+            raise ValueError(
+                f"cannot re-place a value sharded as {value.sharding} as {sharding} "
+                "without a collective"
+            )
+        value = value.addressable_data(0)
+    host = np.asarray(value)
+    if sharding.is_fully_replicated:
+        return jax.make_array_from_process_local_data(sharding, host, host.shape)
+    return jax.make_array_from_callback(host.shape, sharding, lambda i: host[i])
+
+
 def place_replicated(mesh: Mesh, value: Any) -> jax.Array:
     """``value`` (the same on every process) as a replicated global array.
 
     Host-side only (no collective), so one process may call it alone.
     """
-    sharding = replicated(mesh)
-    if isinstance(value, jax.Array) and value.sharding == sharding:
-        return value
-    if isinstance(value, jax.Array) and not value.is_fully_addressable:
-        value = value.addressable_data(0)
-    host = np.asarray(value)
-    return jax.make_array_from_process_local_data(sharding, host, host.shape)
+    return place(replicated(mesh), value)
+
+
+def _local_batch_parts(mesh: Mesh) -> tuple[int, int]:
+    """(parts of the batch this process holds, parts in all): positions on 'data'."""
+    axis = mesh.axis_names.index(DATA_AXIS)
+    pid = jax.process_index()
+    mine = set()
+    for index, device in np.ndenumerate(mesh.devices):
+        if device.process_index == pid:
+            mine.add(index[axis])
+    return len(mine), mesh.devices.shape[axis]
 
 
 def local_batch_devices(mesh: Mesh) -> int:
-    """How many of ``mesh``'s devices belong to this process."""
-    return sum(d.process_index == jax.process_index() for d in mesh.devices.flat)
+    """How many parts of the batch (positions along ``'data'``) this process holds."""
+    return _local_batch_parts(mesh)[0]
 
 
 def global_batch(mesh: Mesh, local: Any, name: str) -> jax.Array:
@@ -101,17 +232,17 @@ def global_batch(mesh: Mesh, local: Any, name: str) -> jax.Array:
 
     Raises:
         ValueError: the local batch does not split evenly over this
-            process's devices (naming the tensor ``name``).
+            process's positions along ``'data'`` (naming the tensor ``name``).
     """
     local = np.asarray(local)
-    n = local_batch_devices(mesh)
+    n, total = _local_batch_parts(mesh)
     if local.ndim == 0 or local.shape[0] % n:
         raise ValueError(
             f"cannot feed a batch of shape {local.shape} for '{name}' in a "
             f"data-parallel run: its leading dimension must be a multiple of "
             f"this process's {n} devices"
         )
-    global_shape = (local.shape[0] * jax.process_count(), *local.shape[1:])
+    global_shape = (local.shape[0] * total // n, *local.shape[1:])
     return jax.make_array_from_process_local_data(
         batch_sharding(mesh), local, global_shape
     )
@@ -134,21 +265,57 @@ def is_batch_feed(tensor: Any) -> bool:
 
 
 def to_host(value: Any) -> Any:
-    """A fetched global array on the host: whole if replicated, else this process's part.
+    """A fetched global array on the host: whole, or this process's part of a batch.
 
-    Values that are not ``jax.Array``s pass through.
+    A value whose leading dimension is split along ``'data'`` (a batch) comes
+    back as this process's rows (all their columns, if this process holds
+    them); any other sharding (a model-parallel variable) is gathered whole,
+    which is a collective: every process fetches it. Values that are not
+    ``jax.Array``s, or that this process holds entirely, pass through.
     """
     if not isinstance(value, jax.Array) or value.is_fully_addressable:
         return value
     if value.is_fully_replicated:
         return np.asarray(value.addressable_data(0))
-    shards = {}
+    if not _rows_on_data(value):
+        return _gathered(value)
+    local = _local_rows(value)
+    return _gathered(value) if local is None else local
+
+
+def _rows_on_data(value: jax.Array) -> bool:
+    """Whether ``value``'s leading dimension is split along 'data' (unknown: True)."""
+    spec = getattr(value.sharding, "spec", None)
+    if spec is None:
+        return True
+    first = spec[0] if len(spec) else None
+    return DATA_AXIS in (first if isinstance(first, tuple) else (first,))
+
+
+def _local_rows(value: jax.Array) -> np.ndarray | None:
+    """This process's rows of ``value``, or None if it lacks some of their columns."""
+    n = value.shape[0]
+    bounds = {}
     for shard in value.addressable_shards:
-        index = shard.index
-        if any(s != slice(None) for s in index[1:]):
-            return _gathered(value)
-        shards.setdefault(index[0].start or 0, shard.data)
-    return np.concatenate([np.asarray(shards[k]) for k in sorted(shards)], axis=0)
+        rows = shard.index[0]
+        bounds[rows.start or 0] = n if rows.stop is None else rows.stop
+    offsets, total = {}, 0
+    for start in sorted(bounds):
+        offsets[start] = total
+        total += bounds[start] - start
+    out = np.empty((total, *value.shape[1:]), value.dtype)
+    seen, covered = set(), 0
+    for shard in value.addressable_shards:
+        key = tuple((i.start, i.stop) for i in shard.index)
+        if key in seen:
+            continue
+        seen.add(key)
+        start = shard.index[0].start or 0
+        rows = slice(offsets[start], offsets[start] + bounds[start] - start)
+        data = np.asarray(shard.data)
+        out[(rows, *shard.index[1:])] = data
+        covered += data.size
+    return out if covered == out.size else None
 
 
 def _gathered(value: jax.Array) -> np.ndarray:
@@ -157,3 +324,34 @@ def _gathered(value: jax.Array) -> np.ndarray:
     from jax.experimental import multihost_utils
 
     return np.asarray(multihost_utils.process_allgather(value, tiled=True))
+
+
+def on_mesh(mesh: Mesh, value: Any) -> bool:
+    """Whether ``value`` is already a global array placed on ``mesh`` (a prefetched feed)."""
+    return (
+        isinstance(value, jax.Array) and getattr(value.sharding, "mesh", None) == mesh
+    )
+
+
+def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int) -> jax.Array:
+    """``global_batch`` for a value whose batch is dimension ``axis``.
+
+    Multi-step feeds and prefetched blocks of K batches carry the steps
+    first, so their batch is dimension 1, split along ``'data'``.
+
+    Raises:
+        ValueError: that dimension does not split evenly over this
+            process's positions along ``'data'`` (naming the tensor ``name``).
+    """
+    local = np.asarray(local)
+    n, total = _local_batch_parts(mesh)
+    if local.ndim <= axis or local.shape[axis] % n:
+        raise ValueError(
+            f"cannot feed a batch of shape {local.shape} for '{name}' in a "
+            f"data-parallel run: its dimension {axis} (the batch) must be a "
+            f"multiple of this process's {n} devices"
+        )
+    shape = list(local.shape)
+    shape[axis] = shape[axis] * total // n
+    sharding = NamedSharding(mesh, PartitionSpec(*[None] * axis, DATA_AXIS))
+    return jax.make_array_from_process_local_data(sharding, local, tuple(shape))

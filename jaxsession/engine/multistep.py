@@ -6,6 +6,9 @@ loop carry, each fed value (and each iterator's output) has a leading K
 axis that the loop slices, and the fetched values are those of the last
 step. Because the carry threads exactly what consecutive single runs pass
 to each other, K steps in one call compute what K single runs compute.
+Fetches asked for at every step (``stacked``, what hooks such as
+NanTensorHook request) are also returned as the loop's per-step outputs,
+stacked on a leading K axis; only those pay for K values.
 
 The host side (``host_values``) pulls K elements from each iterator at once
 and checks that fed values carry the K axis.
@@ -31,8 +34,9 @@ StepFn = Callable[[tuple, tuple, tuple, Any], tuple]
 
 
 def repeat_steps(
-    step: StepFn, plan: Plan, steps: int, on_trace: Callable[[], None] | None = None
-) -> StepFn:
+    step: StepFn, plan: Plan, steps: int, on_trace: Callable[[], None] | None = None,
+    stacked: tuple[int, ...] = (),
+) -> StepFn:  # fmt: skip
     """``step(rw, ro, feeds, rng)`` run ``steps`` times in one ``lax.scan``.
 
     Args:
@@ -41,10 +45,13 @@ def repeat_steps(
         plan: The plan ``step`` runs.
         steps: How many steps (K >= 1).
         on_trace: Called each time the K-step function is traced.
+        stacked: Positions in ``plan.fetches`` whose values are also
+            returned for every step.
 
     Returns:
         A function of the same signature whose feeds have a leading K axis
-        and whose fetches are those of the last step.
+        and whose fetches are those of the last step, followed by the
+        ``stacked`` fetches' values of every step, each of shape ``(K, ...)``.
     """
     n_rw = len(plan.rw_vars)
 
@@ -67,12 +74,13 @@ def repeat_steps(
             fetched, written, rng_c = step(rw_c, ro, step_feeds, rng_c)
             written = _like(written, written_avals)
             fetched = _like(fetched, fetch_avals)
-            return (written[:n_rw], written[n_rw:], fetched, rng_c), None
+            per_step = tuple(fetched[i] for i in stacked)
+            return (written[:n_rw], written[n_rw:], fetched, rng_c), per_step
 
-        (rw_out, wo_out, fetched, rng), _ = jax.lax.scan(
+        (rw_out, wo_out, fetched, rng), per_step = jax.lax.scan(
             body, init, feeds, length=steps
         )
-        return fetched, rw_out + wo_out, rng
+        return fetched + per_step, rw_out + wo_out, rng
 
     return run
 

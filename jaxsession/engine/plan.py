@@ -19,7 +19,7 @@ from typing import Any
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.ops import HOST_OPS, HOST_POST_OPS, constant_value
+from jaxsession.graph.ops import HOST_OPS, constant_value, host_post_function
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,7 +137,8 @@ def _string_on_device_error(op: Operation, tensor: Tensor) -> errors.Unimplement
     return errors.UnimplementedError(
         None, op,
         f"{op!r} (created at {op.source}) needs the string tensor {tensor.name} on "
-        "the device; string values can only be fed, fetched and given to summaries.",
+        "the device; string values can only be fed, fetched, passed through "
+        "tf.identity and given to summaries.",
     )  # fmt: skip
 
 
@@ -168,13 +169,13 @@ def make_plan(
         [t for t in fetches if t not in host_set], targets, fed_set | constants.keys()
     )
     host_ops = tuple(op for op in needed if op.type in HOST_OPS)
-    post_ops = tuple(op for op in needed if op.type in HOST_POST_OPS)
+    post_ops = tuple(op for op in needed if host_post_function(op) is not None)
     post_made = {t for op in post_ops for t in op.outputs} - fed_set
     ops: list[Operation] = []
     for op in needed:
         if op.type == "Placeholder":
             raise _unfed_placeholder_error(op)
-        if op.type in HOST_OPS or op.type in HOST_POST_OPS:
+        if op.type in HOST_OPS or op in post_ops:
             continue
         for t in op.inputs:
             if t.dtype is dtypes_lib.string:

@@ -24,7 +24,8 @@ class RunSignature:
 
     ``host_fetches`` are requested tensors whose values the caller supplies
     on the host (the Session's global-step mirror); the call does not return
-    them.
+    them. ``stacked`` are fetches a K-step run also returns for every step
+    (``engine.multistep``).
 
     The graph is not part of the key: each graph keeps its own cache, and
     because ops are immutable and only ever added, ops created after a run
@@ -37,6 +38,7 @@ class RunSignature:
     feeds: tuple[FeedSpec, ...]
     steps: int = 1
     host_fetches: tuple[TensorKey, ...] = ()
+    stacked: tuple[TensorKey, ...] = ()
 
     def describe(self, graph: Any) -> str:
         """A readable form naming the tensors, for cache-miss logs."""
@@ -53,10 +55,15 @@ class RunSignature:
             if self.host_fetches
             else ""
         )
+        stacked = (
+            f", stacked=[{', '.join(tname(k) for k in self.stacked)}]"
+            if self.stacked
+            else ""
+        )
         return (
             f"RunSignature(fetches=[{', '.join(tname(k) for k in self.fetches)}], "
             f"targets=[{', '.join(ops[i].name for i in self.targets)}], "
-            f"feeds=[{feeds}], steps={self.steps}{host})"
+            f"feeds=[{feeds}], steps={self.steps}{host}{stacked})"
         )
 
 

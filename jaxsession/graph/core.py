@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from jaxsession.graph import dtypes as dtypes_lib, shapes, source_info
+from jaxsession.graph import dtypes as dtypes_lib, placement, shapes, source_info
 from jaxsession.graph.source_info import SourceInfo
 
 
@@ -122,6 +122,8 @@ class Operation:
     source: SourceInfo = source_info.UNKNOWN
     graph: Graph | None = None
     id: int = 0
+    # Set once, while ``Graph.create_op`` applies the device scopes.
+    device: str = ""
     outputs: tuple[Tensor, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
@@ -195,8 +197,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        """Always ''; XLA places the computation."""
-        return ""
+        """The device of the op making this tensor (recorded; XLA places it)."""
+        return self.op.device
 
     def get_shape(self) -> shapes.TensorShape:
         """The static shape (same as ``shape``)."""
@@ -419,13 +421,47 @@ class Graph:
 
     @contextlib.contextmanager
     def device(self, device_name_or_function: Any) -> Iterator[None]:
-        """Accepted for TF1 compatibility; XLA places the computation."""
-        yield
+        """Ops created inside get this device (``tf.device``), as in TF1.
+
+        A device string or ``DeviceSpec`` fills the fields an op's device
+        lacks (inner scopes win field by field); a function ``op -> device
+        string, DeviceSpec or None`` is called with each op created inside and
+        its result replaces the op's device; None clears the outer scopes.
+        The result is ``op.device``. Differs from TF1: it is recorded only;
+        XLA places the computation.
+
+        Raises:
+            ValueError: a malformed device string, naming the bad part.
+            TypeError: not a string, DeviceSpec, function or None.
+        """
+        stack = self._stack("devices")
+        stack.append(placement.scope_entry(device_name_or_function))
+        try:
+            yield
+        finally:
+            stack.pop()
 
     @contextlib.contextmanager
     def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
-        """Accepted for TF1 compatibility; XLA places the computation."""
-        yield
+        """Ops created inside get ``op``'s device, not the enclosing scopes'.
+
+        Differs from TF1: recorded only (XLA places the computation); no
+        ``_class`` colocation attribute is set.
+
+        Raises:
+            ValueError: ``op`` is None and ``ignore_existing`` is False.
+        """
+        if op is None and not ignore_existing:
+            raise ValueError(
+                "Trying to reset colocation (op is None) but ignore_existing is not True"
+            )
+        target = None if op is None else _as_control_op(op)
+        stack = self._stack("devices")
+        stack.append(placement.Colocation(target))
+        try:
+            yield
+        finally:
+            stack.pop()
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: Mapping[str, str]) -> Iterator[None]:
@@ -482,6 +518,11 @@ class Graph:
                 graph=self,
                 id=len(self._ops),
             )
+            devices = self._stack("devices")
+            if devices:
+                placement.device_for(
+                    devices, op, lambda d: object.__setattr__(op, "device", d)
+                )
             self._ops.append(op)
             self._by_name[name] = op
             return op
@@ -627,6 +668,23 @@ class Graph:
         finally:
             _graph_stack().pop()
 
+    def as_graph_def(
+        self, from_version: int | None = None, add_shapes: bool = False
+    ) -> Any:
+        """This graph as TF1's ``GraphDef`` proto (``tf.Graph.as_graph_def``).
+
+        Args:
+            from_version: Only the ops added since ``version`` was this value.
+            add_shapes: Give each node an ``_output_shapes`` attr.
+
+        Returns:
+            A ``GraphDef``: one ``NodeDef`` per op, in creation order.
+        """
+        from jaxsession.graph.graph_def import graph_to_graph_def
+
+        with self._lock:
+            return graph_to_graph_def(self, add_shapes, from_version)
+
     def as_text(self) -> str:
         """A listing of every op, one per line, in creation order."""
         from jaxsession.graph.printing import graph_as_text
@@ -725,12 +783,12 @@ def control_dependencies(control_inputs: Sequence[Any] | None):
 
 
 def device(device_name_or_function: Any):
-    """``tf.device``: accepted; XLA places the computation."""
+    """``tf.device`` on the default graph: see ``Graph.device``."""
     return get_default_graph().device(device_name_or_function)
 
 
 def colocate_with(op: Any, ignore_existing: bool = False):
-    """``tf.colocate_with``: accepted; XLA places the computation."""
+    """``tf.colocate_with`` on the default graph: see ``Graph.colocate_with``."""
     return get_default_graph().colocate_with(op, ignore_existing)
 
 

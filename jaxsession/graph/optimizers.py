@@ -351,7 +351,7 @@ class Optimizer:
         return new_vars, new_slots + [finished[n] for n in self._non_slot_order]
 
     def _slot_variable(self, var: Variable, init: Callable[[], Tensor], slot: str,
-                       op_name: str) -> Variable:  # fmt: skip
+                       op_name: str, sharding: Any = None) -> Variable:  # fmt: skip
         by_var = self._slots.setdefault(slot, {})
         if var not in by_var:
             graph = var.graph
@@ -361,8 +361,9 @@ class Optimizer:
                 graph.name_scope(None),
             ):
                 by_var[var] = Variable(
-                    init, trainable=False, name=f"{var.op.name}/{op_name}"
-                )
+                    init, trainable=False, name=f"{var.op.name}/{op_name}",
+                    sharding=sharding,
+                )  # fmt: skip
         return by_var[var]
 
     def _zeros_slot(self, var: Variable, slot: str, op_name: str) -> Variable:
@@ -376,6 +377,9 @@ class Optimizer:
             lambda: initializer(var.shape.as_list(), dtype=var.dtype),
             slot,
             op_name,
+            # A slot shaped like its variable is split like it: a sharded
+            # table's Adam moments would otherwise be whole on every device.
+            sharding=var.sharding,
         )
 
     def _non_slot_variable(self, initial_value: Any, name: str, graph: Any) -> Variable:
@@ -753,9 +757,14 @@ class OptaxOptimizer(Optimizer):
                 )
             self._non_slots[(var.op.name, graph)] = var
             return var
-        return self._slot_variable(
-            by_name[owner], lambda: init, _path_name(rest), self._name
+        var = by_name[owner]
+        same_shape = init.shape.is_fully_defined() and (
+            init.shape.as_list() == var.shape.as_list()
         )
+        return self._slot_variable(
+            var, lambda: init, _path_name(rest), self._name,
+            sharding=var.sharding if same_shape else None,
+        )  # fmt: skip
 
     def _apply_all(self, var_list: list[Variable], grads: list[Any], values: list[Any],
                    state: list[Any], hyper: dict[str, Any]) -> tuple[list, list]:  # fmt: skip

@@ -11,6 +11,7 @@ Differs from TF1: ``initialized_value()`` is the initial-value tensor, not a
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -35,6 +36,8 @@ from jaxsession.graph.ops import (
     state_ops,
 )
 
+logger = logging.getLogger("jaxsession")
+
 
 class Variable:
     """A mutable tensor whose value persists across runs (``tf.Variable``).
@@ -48,7 +51,9 @@ class Variable:
         dtype: Convert the initial value to this dtype.
         expected_shape: Unused (TF1 compatibility).
         shape: Static shape, to declare a less specific shape than the value's.
-        sharding: Optional ``jax.sharding.PartitionSpec`` over named mesh axes.
+        sharding: Optional ``jax.sharding.PartitionSpec`` over named mesh axes
+            (see ``jaxsession.train.set_mesh_shape``): the variable lives split
+            over them. Without a mesh (one device) it has no effect.
     """
 
     def __init__(
@@ -102,7 +107,11 @@ class Variable:
             self._aval = Aval(value_shape.as_tuple(), self._initial_value.dtype)
             with graph.name_scope(None), graph.control_dependencies(None):
                 self._snapshot = state_ops.read_op(self, scope, "VariableV2").outputs[0]
-                with graph.name_scope(op_name + "/"):
+                # TF1 colocates the initializer with the variable (same device).
+                with (
+                    graph.name_scope(op_name + "/"),
+                    graph.colocate_with(self._snapshot),
+                ):
                     self._initializer_op = state_ops.assign_op(
                         self, self._initial_value, "Assign", validate_shape
                     )
@@ -146,8 +155,8 @@ class Variable:
 
     @property
     def device(self) -> str:
-        """Always ''; XLA places the computation."""
-        return ""
+        """The device recorded on the variable's op (XLA places the value)."""
+        return self._snapshot.op.device
 
     @property
     def trainable(self) -> bool:
@@ -269,8 +278,10 @@ class VariableScope:
         regularizer: Any = None,
         dtype: Any = dtypes_lib.float32,
         name_scope: str = "",
+        sharding: Any = None,
     ):
         self.name = name
+        self.sharding = sharding
         self.reuse = reuse
         self.initializer = initializer
         self.regularizer = regularizer
@@ -320,8 +331,13 @@ def variable_scope(
     use_resource: Any = None,
     constraint: Any = None,
     auxiliary_name_scope: bool = True,
+    sharding: Any = None,
 ) -> Iterator[VariableScope]:
     """Opens a variable scope (``tf.variable_scope``), and a name scope with it.
+
+    ``sharding`` (a ``jax.sharding.PartitionSpec``, not in TF1) is the default
+    sharding of the variables ``get_variable`` creates inside, like
+    ``initializer``; a ``sharding`` given to ``get_variable`` wins.
 
     Raises:
         ValueError: neither a name nor a default name is given.
@@ -370,6 +386,7 @@ def variable_scope(
             regularizer if regularizer is not None else base.regularizer,
             dtype if dtype is not None else base.dtype,
             ns,
+            sharding if sharding is not None else base.sharding,
         )
         scopes = _scope_stack()
         scopes.append(scope)
@@ -398,6 +415,9 @@ def get_variable(
     sharding: Any = None,
 ) -> Variable:
     """Gets an existing variable or creates a new one (``tf.get_variable``).
+
+    ``sharding`` (not in TF1): a ``jax.sharding.PartitionSpec`` over mesh axes
+    for the new variable (default: the variable scope's); see ``Variable``.
 
     Raises:
         ValueError: the variable exists and reuse is off, does not exist and
@@ -428,7 +448,8 @@ def get_variable(
         var = Variable(
             init_value, trainable=True if trainable is None else trainable,
             collections=collections, validate_shape=validate_shape, name=full,
-            dtype=dtype, constraint=constraint, sharding=sharding,
+            dtype=dtype, constraint=constraint,
+            sharding=sharding if sharding is not None else scope.sharding,
         )  # fmt: skip
     state.vars[full] = var
     regularizer = regularizer if regularizer is not None else scope.regularizer
@@ -822,22 +843,32 @@ def _status_op(name: str, var_list: list[Variable], scalar: bool) -> Tensor:
 # -- global step --------------------------------------------------------------------
 
 
-def get_global_step(graph: Any = None) -> Variable | None:
-    """The global step variable, or None (``tf.train.get_global_step``).
+def get_global_step(graph: Any = None) -> Variable | Tensor | None:
+    """The global step, or None (``tf.train.get_global_step``).
+
+    Looked up as TF1 does: the one item of the GLOBAL_STEP collection, else the
+    tensor named ``global_step:0``. Several items log an error and give None.
+    Differs from TF1: found by name, a variable's tensor gives the Variable.
 
     Raises:
-        TypeError: more than one global step is registered.
+        TypeError: the global step found is not a scalar integer.
     """
     graph = graph or get_default_graph()
     found = graph.get_collection(GraphKeys.GLOBAL_STEP)
-    if len(found) == 1:
-        return found[0]
     if len(found) > 1:
-        raise TypeError("Multiple tensors in global_step collection.")
-    try:
-        return graph.get_tensor_by_name("global_step:0")
-    except (KeyError, ValueError):
+        logger.error("Multiple tensors in global_step collection.")
         return None
+    if found:
+        step = found[0]
+    else:
+        try:
+            step = graph.get_tensor_by_name("global_step:0")
+        except (KeyError, ValueError):
+            return None
+        if step.op.type == "VariableV2" and len(step.op.reads) == 1:
+            step = step.op.reads[0]
+    assert_global_step(step)
+    return step
 
 
 def assert_global_step(global_step_tensor: Any) -> None:
@@ -851,14 +882,14 @@ def assert_global_step(global_step_tensor: Any) -> None:
         raise TypeError(
             f'Existing "global_step" must be a Variable or Tensor: {global_step_tensor}.'
         )
-    if not global_step_tensor.dtype.is_integer:
+    dtype = global_step_tensor.dtype
+    if not dtype.is_integer:
         raise TypeError(
-            f'Existing "global_step" does not have integer type: {global_step_tensor.dtype}'
+            f"Existing \"global_step\" does not have integer type: <dtype: '{dtype.name}'>"
         )
-    if global_step_tensor.shape.ndims not in (0, None):
-        raise TypeError(
-            f'Existing "global_step" is not scalar: {global_step_tensor.shape}'
-        )
+    shape = global_step_tensor.shape
+    if shape.ndims != 0 and shape.is_fully_defined():
+        raise TypeError(f'Existing "global_step" is not scalar: {shape}')
 
 
 def create_global_step(graph: Any = None) -> Variable:

@@ -68,3 +68,16 @@ def increment_global_step(increment: Any, graph: Graph | None = None) -> Any:
 
 def global_step_value(session: Any, read: Tensor) -> int:
     return int(session.run(read))
+
+
+def global_step(sess: Any, global_step_tensor: Any) -> int:
+    """The value of the global step as a Python int (``tf.train.global_step``).
+
+    Args:
+        sess: The session to run the read in.
+        global_step_tensor: The global step Variable or Tensor, or its name.
+
+    Returns:
+        The global step.
+    """
+    return int(sess.run(global_step_tensor))

@@ -10,11 +10,23 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import jax
+import numpy as np
+
 from jaxsession import errors
-from jaxsession.session import config as config_lib
-from jaxsession.session.hooks import SessionRunArgs, SessionRunContext, SessionRunValues
+from jaxsession.graph.core import Operation, Tensor
+from jaxsession.session import config as config_lib, fetches as fetches_lib
+from jaxsession.session.hooks import (
+    EveryStep,
+    SessionRunArgs,
+    SessionRunContext,
+    SessionRunValues,
+)
 
 logger = logging.getLogger("jaxsession")
+
+# Hook fetches of these types hold no EveryStep: no need to walk them.
+_PLAIN_LEAVES = frozenset({Tensor, Operation, str, type(None)})
 
 # The errors after which a session is re-created and restored, defined once.
 PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
@@ -104,21 +116,24 @@ class _HookedSession(_WrappedSession):
         return self._should_stop
 
     def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None, **kwargs: Any) -> Any:  # fmt: skip
-        # kwargs (steps_per_run) go to the one merged run of the step.
+            run_metadata: Any = None, *, steps_per_run: int = 1) -> Any:  # fmt: skip
         if self._should_stop:
             raise RuntimeError("Run called even after should_stop requested.")
         actual_fetches: dict[Any, Any] = {"caller": fetches}
-        ctx = SessionRunContext(SessionRunArgs(fetches, feed_dict), self._sess)
+        ctx = SessionRunContext(
+            SessionRunArgs(fetches, feed_dict), self._sess, steps_per_run
+        )
         # The caller's options object is reused (and merged into), as in TF1.
         options = options if options is not None else config_lib.RunOptions()
         hook_feeds = self._call_before_run(ctx, actual_fetches, options)
         feed_dict = _merge_feeds(hook_feeds, feed_dict)
         if run_metadata is None:
             run_metadata = config_lib.RunMetadata()
+        # One merged run of the steps the hooks left (see limit_steps).
         outputs = _run_keyed(
-            self._sess, actual_fetches, feed_dict, options, run_metadata, **kwargs
-        )
+            self._sess, actual_fetches, feed_dict, options, run_metadata,
+            ctx.steps_per_run,
+        )  # fmt: skip
         for hook in self._hooks:
             hook.after_run(
                 ctx, SessionRunValues(outputs.get(hook), options, run_metadata)
@@ -192,14 +207,61 @@ def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
 
 
 def _run_keyed(sess: Any, actual: dict[Any, Any], feed_dict: Any, options: Any,
-               run_metadata: Any, **kwargs: Any) -> dict[Any, Any]:  # fmt: skip
+               run_metadata: Any, steps: int = 1) -> dict[Any, Any]:  # fmt: skip
     # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
     # plain keys, so run a list and key the results afterwards.
     keys = list(actual)
-    values = sess.run(
-        [actual[k] for k in keys], feed_dict, options, run_metadata, **kwargs
-    )
-    return dict(zip(keys, values))
+    splits = [None if k == "caller" else _split(actual[k]) for k in keys]
+    if all(sp is None for sp in splits):
+        extra = {"steps_per_run": steps} if steps != 1 else {}
+        values = sess.run(
+            [actual[k] for k in keys], feed_dict, options, run_metadata, **extra
+        )
+        return dict(zip(keys, values))
+    plain = [actual[k] if sp is None else sp.plain for k, sp in zip(keys, splits)]
+    each = [sp.each for sp in splits if sp is not None]
+    if steps == 1:
+        values, each_values = sess.run([plain, each], feed_dict, options, run_metadata)
+        # The hooks asked for per-step values: one step's, on a step axis.
+        each_values = jax.tree_util.tree_map(
+            lambda v: np.expand_dims(v, 0), each_values
+        )
+    else:
+        values, each_values = sess._run_stepwise(plain, feed_dict, steps, each)
+    each_iter = iter(each_values)
+    out = {}
+    for k, sp, v in zip(keys, splits, values):
+        out[k] = v if sp is None else sp.rebuild(v, next(each_iter))
+    return out
+
+
+def _is_leaf(x: Any) -> bool:
+    return isinstance(x, EveryStep) or fetches_lib._is_leaf(x)
+
+
+class _Split:
+    """A hook's fetches parted into plain leaves and ``EveryStep`` contents."""
+
+    __slots__ = ("each", "marks", "plain", "treedef")
+
+    def __init__(self, leaves: list[Any], marks: list[bool], treedef: Any):
+        self.marks, self.treedef = marks, treedef
+        self.plain = [leaf for leaf, m in zip(leaves, marks) if not m]
+        self.each = [leaf.fetches for leaf, m in zip(leaves, marks) if m]
+
+    def rebuild(self, plain_values: list[Any], each_values: list[Any]) -> Any:
+        plain, each = iter(plain_values), iter(each_values)
+        leaves = [next(each) if m else next(plain) for m in self.marks]
+        return jax.tree_util.tree_unflatten(self.treedef, leaves)
+
+
+def _split(fetches: Any) -> _Split | None:
+    """The parts of a hook's fetches, or None if nothing is marked ``EveryStep``."""
+    if type(fetches) in _PLAIN_LEAVES:
+        return None
+    leaves, treedef = jax.tree_util.tree_flatten(fetches, is_leaf=_is_leaf)
+    marks = [isinstance(leaf, EveryStep) for leaf in leaves]
+    return _Split(leaves, marks, treedef) if any(marks) else None
 
 
 class _CoordinatedSession(_WrappedSession):
@@ -256,6 +318,10 @@ class _RecoverableSession(_WrappedSession):
                 )
 
     def _recreate(self, reason: Exception) -> None:
+        if getattr(reason, "lost_processes", None) is not None:
+            # A dead process of a multi-process job does not come back: a new
+            # session would fail the same way (cluster.raise_if_peer_lost).
+            raise reason
         logger.info("An error was raised. This may be due to a preemption: %s", reason)
         self.close()
         self._sess = self._create_session()

@@ -26,15 +26,21 @@ import numpy as np
 from jaxsession import errors
 from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.variables import get_global_step
-from jaxsession.session._global_step import global_step_value, require_global_step_read
+from jaxsession.session._global_step import (
+    get_global_step_read,
+    global_step_value,
+    require_global_step_read,
+)
+from jaxsession.session.config import RunOptions
 from jaxsession.session.hooks import (
+    EveryStep,
     SessionRunArgs,
     SessionRunContext,
     SessionRunHook,
     SessionRunValues,
 )
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog, Summary
-from jaxsession.session.timers import NeverTriggerTimer, SecondOrStepTimer
+from jaxsession.session.timers import NeverTriggerTimer, SecondOrStepTimer, SharedTimer
 
 __all__ = [
     "FeedFnHook",
@@ -57,6 +63,11 @@ Clock = Callable[[], float]
 class StopAtStepHook(SessionRunHook):
     """Requests a stop once the global step reaches a target.
 
+    In a multi-step run (``steps_per_run=K``) the run that would pass
+    ``last_step`` is shortened to end on it (``run_context.limit_steps``), as
+    TF1's ``_MultiStepStopAtStepHook`` does: with ``last_step=25`` and K=10,
+    runs of 10, 10 and 5 steps. Like it, this counts one global step per step.
+
     Args:
         num_steps: Steps to run from the global step at session creation.
         last_step: Global step after which to stop.
@@ -72,6 +83,8 @@ class StopAtStepHook(SessionRunHook):
             raise ValueError("Only one of num_steps or last_step can be specified.")
         self._num_steps = num_steps
         self._last_step = last_step
+        # The global step expected at the start of the next run (None: unknown).
+        self._next_step: int | None = None
 
     def begin(self) -> None:
         """Finds the global step.
@@ -86,17 +99,28 @@ class StopAtStepHook(SessionRunHook):
         if self._last_step is None:
             step = global_step_value(session, self._global_step_tensor)
             self._last_step = step + self._num_steps
+        self._next_step = None
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
-        """Requests the global step."""
+        """Requests the global step; shortens a multi-step run that would pass the last step."""
+        steps = run_context.steps_per_run
+        if steps > 1:
+            start = self._next_step
+            if start is None or start + steps > self._last_step:
+                # Near the end, the real value decides (a hook-free read).
+                start = global_step_value(run_context.session, self._global_step_tensor)
+            if start + steps > self._last_step:
+                run_context.limit_steps(max(1, self._last_step - start))
         return SessionRunArgs(self._global_step_tensor)
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Requests a stop when the re-read global step reached the last step."""
-        if int(run_values.results) + 1 >= self._last_step:
+        self._next_step = int(run_values.results) + run_context.steps_per_run
+        if self._next_step >= self._last_step:
             step = global_step_value(run_context.session, self._global_step_tensor)
+            self._next_step = step
             if step >= self._last_step:
                 run_context.request_stop()
 
@@ -214,7 +238,10 @@ class LoggingTensorHook(SessionRunHook):
 
     Logs go to the ``jaxsession`` logger at INFO, as ``"tag1 = v1, tag2 = v2"``
     (plus ``" (1.234 sec)"`` since the previous log), or ``formatter(values)``.
-    Iterations are counted by the hook, not by the global step.
+    Iterations are counted by the hook, not by the global step. In a
+    multi-step run an iteration is a step: the hook asks for its tensors at
+    every step of a run holding a step to log, and logs one line per such
+    step with that step's values, as K single runs would.
 
     Args:
         tensors: A dict tag -> tensor or name (logged in sorted tag order), or
@@ -268,12 +295,26 @@ class LoggingTensorHook(SessionRunHook):
         }
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
-        """Requests the tensors when this iteration logs."""
+        """Requests the tensors when this iteration (or a step of this run) logs."""
+        steps = run_context.steps_per_run
+        if steps > 1:
+            self._should_trigger = False
+            count, timer = self._iter_count, self._timer
+            self._per_step = any(
+                timer.should_trigger_for_step(count + i) for i in range(steps)
+            )
+            return (
+                SessionRunArgs(EveryStep(self._current_tensors))
+                if self._per_step
+                else None
+            )
+        self._per_step = False
         self._should_trigger = self._timer.should_trigger_for_step(self._iter_count)
         return SessionRunArgs(self._current_tensors) if self._should_trigger else None
 
-    def _log_tensors(self, tensor_values: dict) -> None:
-        elapsed_secs, _ = self._timer.update_last_triggered_step(self._iter_count)
+    def _log_tensors(self, tensor_values: dict, step: int | None = None) -> None:
+        step = self._iter_count if step is None else step
+        elapsed_secs, _ = self._timer.update_last_triggered_step(step)
         with np.printoptions(suppress=True):
             if self._formatter:
                 logger.info(self._formatter(tensor_values))
@@ -289,10 +330,22 @@ class LoggingTensorHook(SessionRunHook):
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
-        """Logs if this iteration triggered; counts the iteration."""
+        """Logs if this iteration (or each step of this run) triggers; counts them."""
+        if self._per_step:
+            self._log_steps(run_values.results, run_context.steps_per_run)
+            return
         if self._should_trigger:
             self._log_tensors(run_values.results)
-        self._iter_count += 1
+        self._iter_count += run_context.steps_per_run
+
+    def _log_steps(self, stacked: dict, steps: int) -> None:
+        """Logs the steps of a multi-step run that trigger, each with its values."""
+        made = len(next(iter(stacked.values()))) if stacked else steps
+        for i in range(made):
+            step = self._iter_count + i
+            if self._timer.should_trigger_for_step(step):
+                self._log_tensors({tag: v[i] for tag, v in stacked.items()}, step)
+        self._iter_count += made
 
     def end(self, session: Any) -> None:
         """Logs once more if ``at_end``."""
@@ -304,7 +357,9 @@ class SummarySaverHook(SessionRunHook):
     """Writes summaries every N global steps or seconds (and at the first run).
 
     Summaries are stamped with the global step after the run; the first run
-    also writes ``SessionLog(START)``.
+    also writes ``SessionLog(START)``. In a multi-process job a seconds
+    cadence is the chief's (a SharedTimer), so every process computes the
+    summaries at the same steps.
 
     Args:
         save_steps: Global steps between saves.
@@ -330,7 +385,7 @@ class SummarySaverHook(SessionRunHook):
         self._summary_writer = summary_writer
         self._output_dir = output_dir
         self._scaffold = scaffold
-        self._timer = SecondOrStepTimer(save_secs, save_steps, clock=clock)
+        self._timer = SharedTimer(save_secs, save_steps, clock=clock, name="summaries")
 
     def begin(self) -> None:
         """Finds the writer and the global step.
@@ -395,14 +450,30 @@ def _summary_bytes(value: Any) -> bytes:
 
 
 class NanLossDuringTrainingError(RuntimeError):
-    """Raised by NanTensorHook when the loss is NaN."""
+    """Raised by NanTensorHook when the loss is NaN.
+
+    Args:
+        global_step: The global step of the step whose loss was NaN, when
+            known (multi-step runs).
+    """
+
+    def __init__(self, global_step: int | None = None):
+        super().__init__()
+        self.global_step = global_step
 
     def __str__(self) -> str:
-        return "NaN loss during training."
+        if self.global_step is None:
+            return "NaN loss during training."
+        return f"NaN loss during training at global step {self.global_step}."
 
 
 class NanTensorHook(SessionRunHook):
     """Fails (or stops) when the loss is NaN.
+
+    In a multi-step run the hook gets the loss (and the global step, if the
+    graph has one) of every step, so a NaN in any step is caught, and the
+    messages name the first such step and its global step (the value read
+    in that step, before its increment).
 
     Args:
         loss_tensor: The loss tensor.
@@ -413,30 +484,69 @@ class NanTensorHook(SessionRunHook):
     def __init__(self, loss_tensor: Any, fail_on_nan_loss: bool = True):
         self._loss_tensor = loss_tensor
         self._fail_on_nan_loss = fail_on_nan_loss
+        self._global_step_tensor: Any = None
+        self._per_step = False
+
+    def begin(self) -> None:
+        """Finds the global step's read tensor, if the graph has a global step."""
+        read = get_global_step_read()
+        if read is None:
+            read = getattr(_global_step_or_none(), "_snapshot", None)
+        self._global_step_tensor = read
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
-        """Requests the loss."""
-        return SessionRunArgs(self._loss_tensor)
+        """Requests the loss (of every step, in a multi-step run)."""
+        self._per_step = run_context.steps_per_run > 1
+        if not self._per_step:
+            return SessionRunArgs(self._loss_tensor)
+        every = {"loss": self._loss_tensor}
+        if self._global_step_tensor is not None:
+            every["step"] = self._global_step_tensor
+        return SessionRunArgs(EveryStep(every))
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
-        """Checks the loss for NaN.
+        """Checks the loss (of each step) for NaN.
 
         Raises:
             NanLossDuringTrainingError: the loss is NaN and ``fail_on_nan_loss``.
         """
-        if not np.isnan(run_values.results):
+        if not self._per_step:
+            if np.isnan(run_values.results):
+                self._diverged(run_context, "", None)
             return
+        losses = np.asarray(run_values.results["loss"])
+        nan = np.isnan(losses.reshape(len(losses), -1)).any(axis=1)
+        if not nan.any():
+            return
+        i = int(np.argmax(nan))
+        steps = run_values.results.get("step")
+        step = None if steps is None else int(steps[i])
+        at = f" at global step {step}" if step is not None else ""
+        self._diverged(
+            run_context, f"{at} (step {i + 1} of {len(losses)} of the run)", step
+        )
+
+    def _diverged(
+        self, run_context: SessionRunContext, at: str, step: int | None
+    ) -> None:
         source = getattr(getattr(self._loss_tensor, "op", None), "source", None)
         where = (
             f" (loss {self._loss_tensor.name} created at {source})" if source else ""
         )
         if self._fail_on_nan_loss:
-            logger.error("Model diverged with loss = NaN.%s", where)
-            raise NanLossDuringTrainingError
-        logger.warning("Model diverged with loss = NaN.%s", where)
+            logger.error("Model diverged with loss = NaN%s.%s", at, where)
+            raise NanLossDuringTrainingError(step)
+        logger.warning("Model diverged with loss = NaN%s.%s", at, where)
         run_context.request_stop()
+
+
+def _global_step_or_none() -> Any:
+    try:
+        return get_global_step()
+    except TypeError:
+        return None
 
 
 class GlobalStepWaiterHook(SessionRunHook):
@@ -560,10 +670,12 @@ class ProfilerHook(SessionRunHook):
     profile to ``<output_dir>/plugins/profile/step_<step>/`` for TensorBoard's
     profile plugin, with ``<step>`` the global step after the run.
 
-    Differs from TF1: the trace is jax.profiler's (host threads and device
-    activity during the run), not TF's step stats; ``show_dataflow`` and
-    ``show_memory`` are accepted and ignored; the run metadata added to the
-    writer under ``step_<step>`` is empty. A run that cannot start a trace
+    Differs from TF1: the timeline is jax.profiler's trace (host threads and
+    device activity during the run), not one drawn from step stats;
+    ``show_dataflow`` and ``show_memory`` are accepted and ignored. The run
+    metadata added to the writer under ``step_<step>`` holds the step stats
+    of a FULL_TRACE run (``session/tracing.py``; without the per-XLA-op
+    nodes, as this hook's trace is running). A run that cannot start a trace
     (another trace is active) is not profiled and a warning is logged.
 
     Args:
@@ -603,7 +715,12 @@ class ProfilerHook(SessionRunHook):
         )
         if self._request_summary:
             self._request_summary = self._start_trace()
-        return SessionRunArgs({"global_step": self._global_step_tensor})
+        # As TF1: a profiled run is also traced into its RunMetadata.
+        options = RunOptions(trace_level=RunOptions.FULL_TRACE)
+        return SessionRunArgs(
+            {"global_step": self._global_step_tensor},
+            options=options if self._request_summary else None,
+        )
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues

@@ -11,6 +11,7 @@ from typing import Any
 
 from jaxsession.checkpoint.preemption import PreemptionWatcher
 from jaxsession.graph.core import GraphKeys, get_default_graph
+from jaxsession.session import cluster
 from jaxsession.session._global_step import (
     get_or_create_global_step_read,
     require_global_step_read,
@@ -24,7 +25,7 @@ from jaxsession.session.hooks import (
 )
 from jaxsession.session.scaffold import collected_saver
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog
-from jaxsession.session.timers import SecondOrStepTimer
+from jaxsession.session.timers import SharedTimer
 
 logger = logging.getLogger("jaxsession")
 
@@ -66,6 +67,13 @@ class CheckpointSaverHook(SessionRunHook):
     for the last save to be committed and flushes the event file of
     ``checkpoint_dir``, where each save adds a ``SessionLog(CHECKPOINT)``.
 
+    In a multi-process job the hook runs on every process (workers get one
+    from MonitoredTrainingSession) and calls ``Saver.save`` at the same steps
+    with the same path, because saving is collective; a seconds cadence is
+    the chief's (a SharedTimer). Only the chief writes the graph, the events
+    and the log lines; listeners run on every process, so a listener that
+    requests a stop must do so on every process.
+
     Args:
         checkpoint_dir: Directory for the checkpoints.
         save_secs: Seconds between saves.
@@ -97,21 +105,27 @@ class CheckpointSaverHook(SessionRunHook):
         self._checkpoint_dir = checkpoint_dir
         self._save_path = str(Path(checkpoint_dir) / checkpoint_basename)
         self._scaffold = scaffold
-        self._timer = SecondOrStepTimer(
-            every_secs=save_secs, every_steps=save_steps, clock=clock
-        )
+        self._timer = SharedTimer(
+            every_secs=save_secs, every_steps=save_steps, clock=clock,
+            name="checkpoints",
+        )  # fmt: skip
         self._listeners = list(listeners or [])
         self._steps_per_run = 1
         self._save_graph_def = save_graph_def
         self._global_step_tensor: Any = None
         self._summary_writer: Any = None
+        self._is_chief = True
 
     def _set_steps_per_run(self, steps_per_run: int) -> None:
         self._steps_per_run = steps_per_run
 
     def begin(self) -> None:
         """Opens checkpoint_dir's writer (making the directory), starts the listeners."""
-        self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
+        self._is_chief = not cluster.is_initialized() or cluster.process_index() == 0
+        if self._is_chief:
+            self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
+        else:
+            Path(self._checkpoint_dir).mkdir(parents=True, exist_ok=True)
         self._global_step_tensor = require_global_step_read("CheckpointSaverHook")
         for listener in self._listeners:
             listener.begin()
@@ -119,7 +133,7 @@ class CheckpointSaverHook(SessionRunHook):
     def after_create_session(self, session: Any, coord: Any) -> None:
         """Saves a checkpoint at the current step."""
         step = int(session.run(self._global_step_tensor))
-        if self._save_graph_def:
+        if self._save_graph_def and self._is_chief:
             write_graph(get_default_graph(), self._checkpoint_dir, "graph.pbtxt")
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
@@ -153,7 +167,8 @@ class CheckpointSaverHook(SessionRunHook):
             listener.end(session, step)
         # Differs from TF1 (which leaves it to the writer's 120 s flush): the
         # CHECKPOINT events are on disk when training ends.
-        self._summary_writer.flush()
+        if self._summary_writer is not None:
+            self._summary_writer.flush()
 
     def _get_saver(self) -> Any:
         if self._saver is None:
@@ -161,16 +176,18 @@ class CheckpointSaverHook(SessionRunHook):
         return self._saver
 
     def _save(self, session: Any, step: int) -> bool:
-        logger.info("Calling checkpoint listeners before saving checkpoint %d...", step)
+        log = logger.info if self._is_chief else logger.debug
+        log("Calling checkpoint listeners before saving checkpoint %d...", step)
         for listener in self._listeners:
             listener.before_save(session, step)
-        logger.info("Saving checkpoints for %d into %s.", step, self._save_path)
+        log("Saving checkpoints for %d into %s.", step, self._save_path)
         self._get_saver().save(session, self._save_path, global_step=step)
-        # TF1 records the prefix without the step; the step is the event's.
-        self._summary_writer.add_session_log(
-            SessionLog(status=SessionLog.CHECKPOINT, checkpoint_path=self._save_path),
-            step,
-        )
+        if self._summary_writer is not None:
+            # TF1 records the prefix without the step; the step is the event's.
+            self._summary_writer.add_session_log(
+                SessionLog(status=SessionLog.CHECKPOINT, checkpoint_path=self._save_path),
+                step,
+            )  # fmt: skip
         if self._listeners:
             # Listeners' after_save may read the checkpoint (TF1 saves
             # synchronously), so with listeners the save is waited for.

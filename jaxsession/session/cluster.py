@@ -16,20 +16,39 @@ to ``max_wait_secs`` and then receives the chief's values.
 Every process must run the same device computations in the same order:
 their collectives pair up by order, and one extra cross-device reduction
 in one process makes Gloo abort ("collective mismatch"). So chief-only work
-stays on host data: variables are replicated, the chief saves and restores
-checkpoints alone (Orbax's barriers are kept to the calling process), and
-workers compute the chief's summaries too, through a hook that writes
-nothing. Summaries on a seconds cadence (``save_summaries_secs``) and
-chief-only hooks that fetch batch-dependent tensors are not safe in a
-multi-process job yet: use step cadences.
+stays on host data: variables are replicated, and workers run mirrors of
+the chief's saving hooks: the summary mirror computes the chief's summaries
+and writes nothing, the checkpoint mirror calls ``Saver.save`` at the same
+steps as the chief (only the chief writes the state file and events).
+Seconds cadences are decided by the chief's clock and shared through the
+coordination service (``timers.SharedTimer``). Chief-only hooks that fetch
+batch-dependent tensors are not safe in a multi-process job.
+
+Faults: a job starts with JAX's recoverable mode (``jax_enable_recoverability``),
+so the death of a worker does not abort the others in C++. A thread of each
+process asks the coordination service which processes are alive (it knows
+within the heartbeat timeout); a session run then raises
+``errors.UnavailableError`` naming the lost process(es), as does a
+collective failing on the broken connection (``raise_if_peer_lost``). A run
+stuck in a computation with the dead process (XLA's CPU runtime can hang
+there) ends the process with exit 1 and that message after
+min(heartbeat timeout, 10) secs. The chief runs the coordination service:
+when it dies, the others still abort (exit -6, within about a second),
+because jax 0.10's missed-heartbeat callback cannot be set from Python (its
+status argument has no Python conversion: a Python callback aborts with
+``std::bad_cast``).
 """
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import logging
 import os
+import sys
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,6 +77,11 @@ class ClusterConfig:
         heartbeat_timeout: Seconds without a heartbeat before a peer is
             declared dead and every process fails.
         shutdown_timeout: Seconds to wait for the others at shutdown.
+        recoverable: Start JAX's recoverable mode, so that a dead worker
+            surfaces in the others as an ``errors.UnavailableError`` naming
+            it instead of a C++ abort; at exit the processes then meet at a
+            barrier of their own (JAX's shutdown barrier skips recoverable
+            tasks), bounded by ``shutdown_timeout``.
     """
 
     coordinator_address: str | None = None
@@ -67,6 +91,7 @@ class ClusterConfig:
     initialization_timeout: int = 300
     heartbeat_timeout: int = 100
     shutdown_timeout: int = 300
+    recoverable: bool = True
 
     @property
     def single_process(self) -> bool:
@@ -94,7 +119,7 @@ def is_initialized() -> bool:
 def initialize(master: str | ClusterConfig = "", num_processes: int | None = None,
                process_id: int | None = None, *, auto_detect: bool = False,
                initialization_timeout: int = 300, heartbeat_timeout: int = 100,
-               shutdown_timeout: int = 300) -> None:  # fmt: skip
+               shutdown_timeout: int = 300, recoverable: bool = True) -> None:  # fmt: skip
     """Joins the job named by ``master``: once per process, idempotent.
 
     Args:
@@ -107,6 +132,7 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
         initialization_timeout: See ClusterConfig.
         heartbeat_timeout: See ClusterConfig.
         shutdown_timeout: See ClusterConfig.
+        recoverable: See ClusterConfig.
 
     Raises:
         ValueError: ``jax.distributed`` already runs with another coordinator,
@@ -117,7 +143,7 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
     else:
         config = ClusterConfig(
             _strip_scheme(master) or None, num_processes, process_id, auto_detect,
-            initialization_timeout, heartbeat_timeout, shutdown_timeout,
+            initialization_timeout, heartbeat_timeout, shutdown_timeout, recoverable,
         )  # fmt: skip
     if is_initialized():
         _check_same(config)
@@ -125,6 +151,9 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
         return
     if config.single_process:
         return
+    # Read by jax.distributed.initialize: the service then lets the others
+    # live on when a task dies, so the loss reaches Python (raise_if_peer_lost).
+    jax.config.update("jax_enable_recoverability", config.recoverable)
     jax.distributed.initialize(
         coordinator_address=config.coordinator_address,
         num_processes=config.num_processes,
@@ -133,8 +162,112 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
         heartbeat_timeout_seconds=config.heartbeat_timeout,
         shutdown_timeout_seconds=config.shutdown_timeout,
     )
+    _job.update(heartbeat_timeout=config.heartbeat_timeout,
+                shutdown_timeout=config.shutdown_timeout, lost=None)  # fmt: skip
+    if config.recoverable and _distributed_state().num_processes > 1:
+        # Registered after JAX's own shutdown hook, so it runs before it.
+        atexit.register(_exit_barrier)
+        _job["watching"] = True
+        threading.Thread(
+            target=_watch_peers, args=(0.25, min(config.heartbeat_timeout, 10)),
+            name="jaxsession peer watch", daemon=True,
+        ).start()  # fmt: skip
     _install_log_prefix()
     logger.info("joined the job at %s", config.coordinator_address)
+
+
+# What this process's job was started with (see initialize); "lost": the
+# processes found dead; "told": the main thread got the UnavailableError;
+# "closing": this process is exiting (peers leaving is no fault then).
+_job: dict[str, Any] = {
+    "heartbeat_timeout": 100, "shutdown_timeout": 300, "lost": None, "told": False,
+    "closing": False, "watching": False,
+}  # fmt: skip
+
+
+def _watch_peers(interval: float, grace: float) -> None:
+    """Watches for dead peers; ends this process if it is stuck waiting on them.
+
+    A collective with a dead peer usually fails at once (then
+    raise_if_peer_lost names it), but some hang in XLA's CPU runtime. Once a
+    peer is lost, a main thread that stays in one runtime frame for
+    ``grace`` seconds without having been told is stuck: print why and exit 1.
+    """
+    try:
+        _watch(interval, grace)
+    finally:
+        _job["watching"] = False
+
+
+def _watch(interval: float, grace: float) -> None:
+    lost: list[int] = []
+    while not lost:
+        time.sleep(interval)
+        if _job["closing"] or not is_initialized():
+            return
+        try:
+            lost = lost_processes()
+        except Exception:
+            # The service is gone with the chief; JAX's client is about to
+            # end this process (a C++ abort): say why first, if there is time.
+            if not _job["closing"]:
+                sys.stderr.write(
+                    f"jaxsession: {log_prefix()} lost the chief (process 0, which "
+                    "runs the coordination service); JAX ends this process.\n"
+                )
+                sys.stderr.flush()
+            return
+    _job["lost"] = lost
+    logger.error("%s", _lost_text(lost, prefix=False))
+    main = threading.main_thread()
+    last, since = None, time.monotonic()
+    while not (_job["closing"] or _job["told"]):
+        frame = sys._current_frames().get(main.ident)
+        where = (frame.f_code, frame.f_lineno) if frame is not None else None
+        if where != last:
+            last, since = where, time.monotonic()
+        elif _in_runtime(frame) and time.monotonic() - since > grace:
+            sys.stderr.write(
+                f"jaxsession: {_lost_text(lost)}. This process waited "
+                f"{grace:g} secs in {frame.f_code.co_name} "
+                f"({frame.f_code.co_filename}:{frame.f_lineno}), a computation "
+                "with the lost process, and exits (code 1).\n"
+            )
+            sys.stderr.flush()
+            os._exit(1)
+        time.sleep(interval)
+
+
+def _in_runtime(frame: Any) -> bool:
+    """Whether a frame is in jaxsession's or JAX's code (not the user's, nor a shutdown)."""
+    name = frame.f_code.co_filename.replace(os.sep, "/") if frame is not None else ""
+    return ("/jaxsession/" in name or "/jax/" in name) and not name.endswith(
+        "/distributed.py"
+    )
+
+
+def _exit_barrier() -> None:
+    """Waits at exit until every live process is exiting too.
+
+    In recoverable mode JAX's shutdown does not wait for the others, and the
+    chief's exit takes the coordination service away from workers still
+    finishing or disconnecting (which then abort): so the chief also waits
+    for the workers to disconnect. A lost peer would never arrive: skip then.
+    """
+    _job["closing"] = True
+    if not is_initialized() or _job["lost"]:
+        return
+    timeout = _job["shutdown_timeout"]
+    try:
+        barrier("exit", timeout, "every process to finish")
+        if process_index() != 0:
+            return
+        others = _distributed_state().num_processes - 1
+        deadline = time.monotonic() + timeout
+        while len(lost_processes()) < others and time.monotonic() < deadline:
+            time.sleep(0.02)
+    except Exception as e:  # exiting anyway: say why the wait ended
+        logger.warning("leaving without the others: %s", e)
 
 
 def _check_same(config: ClusterConfig) -> None:
@@ -511,6 +644,11 @@ def key_set(key: str, value: str) -> None:
     _client().key_value_set(f"{_KEY_PREFIX}/{key}", value)
 
 
+def key_delete(key: str) -> None:
+    """Removes ``key`` from the coordination service."""
+    _client().key_value_delete(f"{_KEY_PREFIX}/{key}")
+
+
 def key_wait(key: str, timeout_secs: float, what: str) -> str:
     """The value of ``key``, waiting for it up to ``timeout_secs``.
 
@@ -550,6 +688,121 @@ def barrier(name: str, timeout_secs: float, what: str) -> None:
         ) from None  # fmt: skip
 
 
+# -- lost processes ------------------------------------------------------------------
+
+# Fragments of the runtime errors a collective gives when a peer's
+# connection is gone (Gloo on CPU; gRPC/coordination wording elsewhere).
+_PEER_LOSS_MARKS = (
+    "connection closed", "connection reset", "closed by peer", "reset by peer",
+    "broken pipe", "connection refused", "socket closed", "unavailable",
+    "unhealthy", "heartbeat",
+)  # fmt: skip
+
+
+def lost_processes() -> list[int]:
+    """The processes the coordination service no longer sees alive (sorted).
+
+    Barrier-like (JAX's ``get_live_nodes``): it returns once every live
+    process has called it too; dead ones are not waited for. Only the peer
+    watch thread and the exit wait call it.
+
+    Raises:
+        RuntimeError: ``jax.distributed`` is not initialized.
+    """
+    # The job's size without jax.process_count(), which could start a backend at exit.
+    count = _distributed_state().num_processes
+    live = _client().get_live_nodes(list(range(count)))
+    return sorted(set(range(count)) - set(live))
+
+
+def _await_lost(bound_secs: float) -> tuple[list[int], float]:
+    """Lost processes, polling until one shows or ``bound_secs`` pass; and the wait."""
+    # The peer watch thread (see initialize) asks the service; asking here
+    # too would mix two barrier-like calls of one process.
+    start = time.monotonic()
+    while True:
+        lost = _job["lost"] or []
+        waited = time.monotonic() - start
+        if lost or waited >= bound_secs or not _job["watching"]:
+            return lost, waited
+        time.sleep(0.05)
+
+
+def raise_if_peer_lost(error: BaseException) -> None:
+    """Raises ``errors.UnavailableError`` if ``error`` comes from a lost process.
+
+    Call it with a runtime error of a device computation; it returns (for
+    the caller to re-raise ``error``) unless this is a multi-process job and
+    the error reads as a broken connection. The coordination service's view
+    of the live processes names the lost ones; it may lag the collective's
+    failure, so this polls it for up to the heartbeat timeout (+1 s).
+
+    Raises:
+        errors.UnavailableError: with ``lost_processes`` (a list of indices)
+            set on it; MonitoredSession does not retry it, because the job
+            cannot go on without them: restart every process.
+    """
+    if not is_initialized() or process_count() < 2:
+        return
+    text = str(error)
+    if _job["lost"] is None and not any(m in text.lower() for m in _PEER_LOSS_MARKS):
+        return
+    lost = _job["lost"]
+    if not lost:
+        lost, _ = _await_lost(_job["heartbeat_timeout"] + 1)
+    raise _unavailable(lost, error) from error
+
+
+def raise_if_job_broken() -> None:
+    """Raises ``errors.UnavailableError`` if a process of this job was found dead.
+
+    Called before each device computation of a multi-process session: one
+    with a dead peer could hang instead of failing.
+    """
+    if _job["lost"]:
+        raise _unavailable(_job["lost"], None)
+
+
+def _lost_text(lost: list[int], prefix: bool = True) -> str:
+    count = _distributed_state().num_processes
+    me = f"{log_prefix()} " if prefix else ""
+    if not lost:
+        return (
+            f"{me}lost the connection to a peer process (the "
+            f"coordination service still sees all {count} alive)"
+        )
+    names = ", ".join(map(str, lost))
+    if len(lost) == 1:
+        return (
+            f"{me}lost process {names} of {count} (it stopped: "
+            "killed, crashed or unreachable)"
+        )
+    return (
+        f"{me}lost processes {names} of {count} (they stopped: "
+        "killed, crashed or unreachable)"
+    )
+
+
+def _unavailable(
+    lost: list[int], error: BaseException | None
+) -> errors.UnavailableError:
+    if lost:
+        _job["lost"] = lost
+    _job["told"] = True
+    cause = ""
+    if error is not None:
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else ""
+        cause = f" The computation failed with {type(error).__name__}: {first}"
+    err = errors.UnavailableError(
+        None, None,
+        f"{_lost_text(lost)}; the job cannot continue without it: restart every "
+        f"process to resume from the last checkpoint.{cause}",
+    )  # fmt: skip
+    err.lost_processes = list(lost)
+    return err
+
+
 # -- chief -> workers start-up ------------------------------------------------------
 
 _handshakes = {"count": 0}
@@ -575,17 +828,31 @@ def publish_chief_values(sess: Any) -> None:
     """Chief: announces its variables, then sends their values to every worker.
 
     Call after the chief initialized or restored; every worker must be in
-    ``receive_chief_values`` for the same session.
+    ``receive_chief_values`` for the same session. A sharded variable (held
+    in parts by every process) cannot be sent from the chief's parts: the
+    chief names the checkpoint it restored it from, if any, and each worker
+    restores or initializes its own parts (``receive_chief_values``).
     """
+    from jaxsession.checkpoint.saver import restored_from
+
     current = {v.op.name: value for v, value in sess.variable_values().items()}
-    names = sorted(current)
-    key_set(_next_key(), json.dumps(names))
+    names = sorted(n for n, value in current.items() if _whole_here(value))
+    restored = restored_from(sess)
+    sharded = {n: restored.get(n) for n in sorted(current) if n not in set(names)}
+    key_set(_next_key(), json.dumps({"names": names, "sharded": sharded}))
     _broadcast([_host_value(current[n]) for n in names])
     logger.info("sent %d variable values to the workers", len(names))
+    if sharded:
+        logger.info("%d sharded variables: each process makes its parts", len(sharded))
 
 
 def receive_chief_values(sess: Any, max_wait_secs: float) -> None:
     """Worker: waits for the chief's variables, then takes their values.
+
+    A sharded variable comes from the checkpoint the chief restored it from
+    (this process reads its own parts) or, if the chief initialized it, from
+    its initializer run here: the same seeded ops give the same values when
+    the initialization is the session's first random run, as on the chief.
 
     Raises:
         errors.DeadlineExceededError: the chief was not ready within
@@ -593,9 +860,10 @@ def receive_chief_values(sess: Any, max_wait_secs: float) -> None:
         ValueError: the chief has a variable this process's graph lacks.
     """
     what = "the chief (process 0) to initialize or restore the variables"
-    names = json.loads(key_wait(_next_key(), max_wait_secs, what))
+    payload = json.loads(key_wait(_next_key(), max_wait_secs, what))
+    names, sharded = payload["names"], payload["sharded"]
     by_name = _variables_by_name(sess.graph)
-    missing = [n for n in names if n not in by_name]
+    missing = [n for n in [*names, *sharded] if n not in by_name]
     if missing:
         raise ValueError(
             f"{log_prefix(False)} the chief's graph has variables this process's "
@@ -607,6 +875,30 @@ def receive_chief_values(sess: Any, max_wait_secs: float) -> None:
     received = _broadcast(like)
     sess.set_variable_values(dict(zip(variables, received)))
     logger.info("received %d variable values from the chief", len(names))
+    _make_own_parts(sess, {by_name[n]: source for n, source in sharded.items()})
+
+
+def _make_own_parts(sess: Any, sources: Mapping[Any, Any]) -> None:
+    """Restores or initializes this process's parts of sharded variables."""
+    from jaxsession.checkpoint.saver import Saver
+
+    by_checkpoint: dict[str, dict[str, Any]] = {}
+    fresh = []
+    for var, source in sources.items():
+        if source is None:
+            fresh.append(var)
+        else:
+            path, name = source
+            by_checkpoint.setdefault(path, {})[name] = var
+    for path, var_list in by_checkpoint.items():
+        Saver(var_list).restore(sess, path)
+    if fresh:
+        sess.run([v.initializer for v in fresh])
+
+
+def _whole_here(value: Any) -> bool:
+    """Whether this process holds all of ``value``."""
+    return getattr(value, "is_fully_addressable", True) or value.is_fully_replicated
 
 
 def _host_value(value: Any) -> np.ndarray:
@@ -655,6 +947,27 @@ class _NullWriter:
 
     def flush(self) -> None:
         pass
+
+
+def checkpoint_mirror_hooks(scaffold: Any, checkpoint_dir: str | None, steps: Any,
+                            secs: Any) -> list[Any]:  # fmt: skip
+    """A worker's copy of the chief's CheckpointSaverHook.
+
+    ``Saver.save`` is collective in a multi-process job (each process writes
+    its shards; the chief the state file), so every process calls it at the
+    same steps: this hook does, on the chief's cadence (a SharedTimer). In a
+    worker it writes no events and no graph.
+    """
+    from jaxsession.session.checkpoint_hooks import CheckpointSaverHook
+
+    if not checkpoint_dir or not ((steps and steps > 0) or (secs and secs > 0)):
+        return []
+    return [
+        CheckpointSaverHook(
+            checkpoint_dir, save_secs=secs, save_steps=steps, scaffold=scaffold,
+            save_graph_def=False,
+        )
+    ]  # fmt: skip
 
 
 def summary_mirror_hooks(scaffold: Any, output_dir: str | None, steps: Any,

@@ -189,10 +189,17 @@ class RunOptions(_Message):
 
 
 class RunMetadata(_Message):
-    """What a traced ``Session.run`` fills in; accepted by ``run``."""
+    """What a ``Session.run`` with run options fills in (see ``session/tracing.py``).
+
+    ``step_stats`` is a StepStats proto (TF1's fields and numbers), filled
+    by a run with ``RunOptions(trace_level=FULL_TRACE)``; ``partition_graphs``
+    gets the compiled GraphDef with ``output_partition_graphs``.
+    ``cost_graph`` and ``function_graphs`` stay empty: XLA fuses ops, so
+    there are no honest per-op costs, and there are no function graphs.
+    """
 
     _FIELDS = {
-        "step_stats": lambda: None,
+        "step_stats": lambda: _step_stats(),
         "cost_graph": lambda: None,
         "partition_graphs": list,
         "function_graphs": list,
@@ -202,7 +209,8 @@ class RunMetadata(_Message):
         """The wire form of TF1's RunMetadata proto, from the parts that are protos.
 
         Fields holding protocol buffers (``step_stats`` field 1, ``cost_graph``
-        field 2, ``partition_graphs`` field 3) are encoded; others are skipped.
+        field 2, ``partition_graphs`` field 3) are encoded; empty ones and
+        others are skipped.
         """
         parts = [(1, self.step_stats), (2, self.cost_graph)]
         parts += [(3, g) for g in self.partition_graphs]
@@ -211,8 +219,16 @@ class RunMetadata(_Message):
             if message is None or not hasattr(message, "SerializeToString"):
                 continue
             payload = message.SerializeToString()
+            if number == 1 and not payload:
+                continue
             out += _varint(number << 3 | 2) + _varint(len(payload)) + payload
         return bytes(out)
+
+
+def _step_stats() -> Any:
+    from jaxsession.session.tracing import StepStats
+
+    return StepStats()
 
 
 def _varint(n: int) -> bytes:

@@ -23,6 +23,18 @@ called, but ``end`` is (end of data is a clean stop). For any other exception
 neither ``after_run`` nor ``end`` is called and the exception propagates.
 ``request_stop()`` in ``before_run`` or ``after_run`` lets the current run
 finish normally; the next ``should_stop()`` returns True.
+
+Multi-step runs (``MonitoredSession(steps_per_run=K)``): one ``run`` makes
+K training steps in one compiled call, and the hooks see it as one run;
+fetched values are those of the last step. ``run_context.steps_per_run``
+says how many steps the coming run makes; a hook's ``before_run`` may
+shorten the run with ``run_context.limit_steps(n)`` (StopAtStepHook does,
+so as not to pass its last step). A hook that must see every step wraps
+fetches in ``EveryStep(...)`` (anywhere in its fetch structure): their
+values come stacked on a leading axis of the steps made (fewer than K when
+the data ran out, and 1 when a later hook shortened the run to one step).
+Hooks ask for per-step values only when ``steps_per_run > 1``, so a run of
+one step is exactly TF1's.
 """
 
 from __future__ import annotations
@@ -68,18 +80,43 @@ class SessionRunValues(NamedTuple):
     run_metadata: Any
 
 
+class EveryStep:
+    """Marks hook fetches whose values a multi-step run returns for every step.
+
+    In a hook's ``SessionRunArgs.fetches``, ``EveryStep(fetches)`` stands
+    for ``fetches`` with each value stacked on a leading axis of the steps
+    the run made (see the module docstring). Only these values are stacked;
+    the rest of a multi-step run's fetches are the last step's.
+
+    Args:
+        fetches: A fetch structure, as for ``Session.run``.
+    """
+
+    __slots__ = ("fetches",)
+
+    def __init__(self, fetches: Any):
+        self.fetches = fetches
+
+    def __repr__(self) -> str:
+        return f"EveryStep({self.fetches!r})"
+
+
 class SessionRunContext:
     """The caller's run arguments and the raw session, shared by the hooks of one run.
 
     Args:
         original_args: ``SessionRunArgs(fetches, feed_dict)`` of the caller.
         session: The raw session; running through it bypasses the hooks.
+        steps_per_run: Training steps the run makes (multi-step runs).
     """
 
-    def __init__(self, original_args: SessionRunArgs, session: Any):
+    def __init__(
+        self, original_args: SessionRunArgs, session: Any, steps_per_run: int = 1
+    ):
         self._original_args = original_args
         self._session = session
         self._stop_requested = False
+        self._steps_per_run = steps_per_run
 
     @property
     def original_args(self) -> SessionRunArgs:
@@ -99,3 +136,18 @@ class SessionRunContext:
     def request_stop(self) -> None:
         """Asks the monitored session to stop after this run."""
         self._stop_requested = True
+
+    @property
+    def steps_per_run(self) -> int:
+        """Steps the run makes: the session's steps_per_run, less any limit."""
+        return self._steps_per_run
+
+    def limit_steps(self, steps: int) -> None:
+        """Asks that the coming run make at most ``steps`` steps (in ``before_run``).
+
+        Raises:
+            ValueError: ``steps`` < 1.
+        """
+        if steps < 1:
+            raise ValueError(f"a run makes at least one step, got limit_steps({steps})")
+        self._steps_per_run = min(self._steps_per_run, steps)

@@ -220,7 +220,10 @@ class _MonitoredSession:
         """Runs with the hooks, as ``Session.run``.
 
         Each run is ``steps_per_run`` steps (the session's unless given):
-        the hooks see one run, with the fetched values of its last step.
+        the hooks see one run, with the fetched values of its last step,
+        except what a hook asks for at every step (``hooks.EveryStep``). A
+        hook may shorten the run (``run_context.limit_steps``), as
+        StopAtStepHook does so as not to pass its last step.
         """
         steps = self._steps_per_run if steps_per_run is None else steps_per_run
         extra = {"steps_per_run": steps} if steps != 1 else {}
@@ -288,7 +291,10 @@ class MonitoredSession(_MonitoredSession):
         stop_grace_period_secs: Grace for coordinator threads at close.
         steps_per_run: Training steps per run, in one compiled call; hooks
             see one run per K steps, with the last step's fetched values, so
-            step-periodic hooks fire on run boundaries.
+            step-periodic hooks (checkpoints, summaries, step rate) fire on
+            run boundaries. LoggingTensorHook and NanTensorHook still see
+            every step's values, and StopAtStepHook shortens the last run
+            to end on its last step.
     """
 
     def __init__(self, session_creator: SessionCreator | None = None,
@@ -389,7 +395,11 @@ def MonitoredTrainingSession(
     A default hook is made only when one of its periods is > 0 (0 and None
     disable it). The chief's hooks, in order: chief_only_hooks,
     StepCounterHook, SummarySaverHook, CheckpointSaverHook, hooks. A worker
-    gets only ``hooks`` and waits up to ``max_wait_secs`` for the chief.
+    gets ``hooks`` and waits up to ``max_wait_secs`` for the chief; in a
+    multi-process job it also gets mirrors of the chief's SummarySaverHook
+    (computes the summaries, writes nothing) and CheckpointSaverHook (calls
+    the collective ``Saver.save`` at the same steps), seconds cadences being
+    decided by the chief. Differs from TF1: workers had no saving hooks.
 
     Args:
         master: Session target (a ``host:port`` coordinator address for
@@ -433,10 +443,18 @@ def MonitoredTrainingSession(
         )
         worker_hooks = list(hooks or [])
         if cluster.process_count() > 1:
-            worker_hooks[:0] = cluster.summary_mirror_hooks(
-                scaffold, summary_dir or checkpoint_dir,
-                *_resolve_periods(save_summaries_steps, save_summaries_secs, 100, None),
-            )  # fmt: skip
+            # Mirrors of the chief's saving hooks, in the chief's order: their
+            # device work (summaries, the collective save) must pair up.
+            worker_hooks[:0] = [
+                *cluster.summary_mirror_hooks(
+                    scaffold, summary_dir or checkpoint_dir,
+                    *_resolve_periods(save_summaries_steps, save_summaries_secs, 100, None),
+                ),
+                *cluster.checkpoint_mirror_hooks(
+                    scaffold, checkpoint_dir,
+                    *_resolve_periods(save_checkpoint_steps, save_checkpoint_secs, None, 600),
+                ),
+            ]  # fmt: skip
         return _monitored(creator, worker_hooks, checkpoint_dir, cache_dir,
                           stop_grace_period_secs, steps_per_run)  # fmt: skip
     summary_steps, summary_secs = _resolve_periods(

@@ -34,7 +34,7 @@ from jaxsession.graph.core import (
 )
 from jaxsession.graph.ops import constant_value
 from jaxsession.graph.variables import Variable, get_global_step
-from jaxsession.session import config as config_lib, fetches as fetches_lib
+from jaxsession.session import cluster, config as config_lib, fetches as fetches_lib
 
 # Fetches of these types are their own cache key (no structure to walk).
 _LEAF_TYPES = frozenset({Operation, Tensor, str})
@@ -232,6 +232,16 @@ class BaseSession:
                         out[v] = value
             return out
 
+    def variable_sharding(self, variable: Any) -> Any:
+        """Where ``variable``'s value lives: a ``NamedSharding``, or None without a mesh.
+
+        Raises:
+            ValueError: its ``sharding`` does not fit the session's mesh.
+        """
+        if self._mesh is None:
+            return None
+        return mesh_lib.variable_sharding(self._mesh, variable)
+
     def set_variable_values(self, values: dict[Any, Any]) -> None:
         """Replaces the values of some variables (restore, broadcast).
 
@@ -249,7 +259,7 @@ class BaseSession:
         converted = {var: _as_value(var, value) for var, value in values.items()}
         if self._mesh is not None:
             converted = {
-                v: mesh_lib.place_replicated(self._mesh, x)
+                v: mesh_lib.place(self.variable_sharding(v), x)
                 for v, x in converted.items()
             }
         with self._lock:
@@ -287,8 +297,11 @@ class BaseSession:
             fetches: A graph element, its name, or a nested list/tuple/dict/
                 namedtuple of them.
             feed_dict: Maps tensors (or names) to values that replace them.
-            options: Accepted for TF1 compatibility.
-            run_metadata: Accepted for TF1 compatibility.
+            options: A ``RunOptions``: ``trace_level=FULL_TRACE`` (any level
+                above NO_TRACE) times the run into ``run_metadata``;
+                ``output_partition_graphs`` adds the compiled graph.
+            run_metadata: A ``RunMetadata`` that the run overwrites, as TF1
+                does (see ``session/tracing.py``).
             steps_per_run: Run the graph K times in one compiled call
                 (TPUEstimator's iterations_per_loop): each iterator gives K
                 elements, each fed value needs a leading axis of K, and the
@@ -310,6 +323,12 @@ class BaseSession:
         """
         if self._closed:
             self._check_open()
+        if run_metadata is not None:
+            from jaxsession.session import tracing
+
+            return tracing.run_with_metadata(
+                self, fetches, feed_dict, options, run_metadata, steps_per_run
+            )
         if steps_per_run != 1:
             return self._run_steps(fetches, feed_dict, steps_per_run)
         prepared = self._prepared.get(
@@ -363,14 +382,14 @@ class BaseSession:
 
     def _new_runner(
         self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple,
-        steps: int = 1,
+        steps: int = 1, stacked: tuple = (),
     ) -> _Runner:  # fmt: skip
         specs = tuple(
             FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
             for t, v in feeds.items()
         )
         signature = RunSignature(
-            prepared.fetch_keys, prepared.target_keys, specs, steps
+            prepared.fetch_keys, prepared.target_keys, specs, steps, stacked=stacked
         )
         tensors, targets = prepared.mapper.tensors, prepared.mapper.targets
         exe = get_executable(
@@ -463,15 +482,21 @@ class BaseSession:
         )
         if self._mesh is not None:
             args = _global_feeds(self._mesh, r, args)
-        if r.random:
-            fetched, written, self._rng = r.call(
-                *map(state.__getitem__, keys), *args, self._rng
-            )
-        else:
-            fetched, written = r.call(*map(state.__getitem__, keys), *args)
+            cluster.raise_if_job_broken()
+        try:
+            if r.random:
+                fetched, written, self._rng = r.call(
+                    *map(state.__getitem__, keys), *args, self._rng
+                )
+            else:
+                fetched, written = r.call(*map(state.__getitem__, keys), *args)
+            if self._mesh is not None:
+                fetched = [mesh_lib.to_host(v) for v in fetched]
+        except jax.errors.JaxRuntimeError as e:
+            # A collective that failed because a peer process died.
+            cluster.raise_if_peer_lost(e)
+            raise
         state.update(zip(r.out, written))
-        if self._mesh is not None:
-            fetched = [mesh_lib.to_host(v) for v in fetched]
         if not r.marked:
             self._initialized.update(id(v) for v in r.writes)
             r.marked = True
@@ -555,37 +580,103 @@ class BaseSession:
         Raises:
             ValueError: ``steps`` < 1, or a fed value lacks the leading K axis.
         """
+        return self._run_stepwise(fetches, feed_dict, steps)[0]
+
+    def _run_stepwise(self, fetches: Any, feed_dict: Any, steps: int,
+                      every_step: Any = None) -> tuple[Any, Any]:  # fmt: skip
+        """A run of ``steps`` steps that also returns some fetches at every step.
+
+        How the hooked session serves hooks' ``EveryStep`` requests. On a mesh,
+        a fed value (or iterator output) whose tensor is a batch has its
+        batch, dimension 1 after the steps, split along ``'data'``.
+
+        Args:
+            fetches: Fetched at the last step, as ``run``'s fetches.
+            feed_dict: Fed values, each with a leading axis of ``steps``.
+            steps: Steps to run (K >= 1).
+            every_step: A fetch structure whose values come back stacked on
+                a leading axis of the steps made, or None. Only these are
+                stacked.
+
+        Returns:
+            ``(values, stacked)``: ``fetches``' values at the last step and
+            ``every_step``'s at every step (None without ``every_step``).
+            Near the end of the data both are those of the steps left.
+
+        Raises:
+            ValueError: ``steps`` < 1; a fed value lacks the leading K axis;
+                an ``every_step`` tensor is computed on the host (a summary).
+        """
         if steps < 1:
             raise ValueError(f"steps_per_run must be >= 1, got {steps}")
-        if self._mesh is not None:
-            # The K axis would be taken for the batch axis by the mesh feeds.
-            raise errors.UnimplementedError(
-                None, None,
-                f"steps_per_run={steps} is not supported in data-parallel runs yet; "
-                "use steps_per_run=1 with a mesh.",
-            )  # fmt: skip
-        prepared = self._prepare(fetches)
+        each = None if every_step is None else self._prepare(every_step).mapper
+        stacked = () if each is None else tuple(map(tensor_key, each.tensors))
+        prepared = self._prepare(fetches if each is None else (fetches, every_step))
         feeds = _step_feeds(self.graph, feed_dict, steps)
         with self._lock:
-            runner = self._step_runner(prepared, feeds, steps)
+            runner = self._step_runner(prepared, feeds, steps, stacked)
+            if each is not None:
+                _check_every_step(runner.plan, each.tensors)
             host, count = multistep.host_values(runner.plan, self, feeds, steps)
             if count != steps:
                 # The data ran out: run the steps it still has.
                 if count == 1:
                     host = {t: v[0] if t in runner.plan.feeds else v
                             for t, v in host.items()}  # fmt: skip
-                runner = self._step_runner(prepared, {t: host[t] for t in feeds}, count)
-            return prepared.mapper.build(self._call(runner, host))
+                runner = self._step_runner(
+                    prepared, {t: host[t] for t in feeds}, count,
+                    stacked if count > 1 else (),
+                )  # fmt: skip
+            if self._mesh is not None and count > 1:
+                host = _step_mesh_feeds(self._mesh, runner, host)
+            values = self._call(runner, host)
+            if each is None:
+                return prepared.mapper.build(values), None
+            by_tensor = dict(zip(prepared.mapper.tensors, values))
+            last = self._prepare(fetches).mapper
+            per_step = self._per_step_values(runner, each, by_tensor, count)
+            return last.build([by_tensor[t] for t in last.tensors]), per_step
+
+    def _per_step_values(self, r: _Runner, each: fetches_lib.FetchMapper,
+                         by_tensor: dict[Tensor, Any], count: int) -> Any:  # fmt: skip
+        """``each``'s values stacked over the ``count`` steps just run by ``r``."""
+        call = r.call
+        stacked: dict[Tensor, Any] = {}
+        if isinstance(call, _Peeled):
+            mesh = self._mesh
+            for t, v in zip(call.tensors, call.stacked):
+                stacked[t] = fetches_lib.to_host(
+                    t, v if mesh is None else mesh_lib.to_host(v)
+                )
+        for t in r.plan.host_fetches:
+            # The global step served from the host: its start value, plus
+            # what each step adds (the step effect is a constant add).
+            add = r.step_effect[1] // count if _adds(r.step_effect) else 0
+            start = np.asarray(by_tensor[t]).item()
+            stacked[t] = fetches_lib.to_host(t, start + add * np.arange(count))
+        # One step's values, and constants, repeated on the step axis.
+        return each.build([
+            stacked[t] if t in stacked
+            else np.stack([np.asarray(by_tensor[t])] * count)
+            for t in each.tensors
+        ])  # fmt: skip
 
     def _step_runner(
-        self, prepared: _Prepared, feeds: dict[Tensor, Any], steps: int
-    ) -> _Runner:
-        key = ("steps", steps, *[(t, np.shape(v)) for t, v in feeds.items()])
+        self, prepared: _Prepared, feeds: dict[Tensor, Any], steps: int,
+        stacked: tuple = (),
+    ) -> _Runner:  # fmt: skip
+        key = ("steps", steps, stacked, *[(t, np.shape(v)) for t, v in feeds.items()])
         runner = prepared.runners.get(key)
         if runner is None:
-            runner = self._new_runner(prepared, feeds, key, steps)
+            runner = self._new_runner(prepared, feeds, key, steps, stacked)
             # ``_run_steps`` evaluates the host ops (a shortened run's too).
             runner.host = False
+            if stacked and steps > 1:
+                keys = set(stacked)
+                per_step = [t for t in runner.plan.fetches if tensor_key(t) in keys]
+                runner.call = _Peeled(
+                    runner.call, len(runner.plan.fetches), tuple(per_step)
+                )
         return runner
 
     # -- callables ---------------------------------------------------------------
@@ -613,6 +704,8 @@ class BaseSession:
             def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
                 if args:
                     raise TypeError(f"expected 0 feed values, got {len(args)}")
+                if run_metadata is not None:
+                    return self.run(fetches, None, options, run_metadata)
                 if self._closed:
                     self._check_open()
                 direct = prepared.direct
@@ -626,6 +719,10 @@ class BaseSession:
         def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
             if len(args) != n:
                 raise TypeError(f"expected {n} feed values, got {len(args)}")
+            if run_metadata is not None:
+                return self.run(
+                    fetches, dict(zip(tensors, args)), options, run_metadata
+                )
             if self._closed:
                 self._check_open()
             feeds = {t: convert(t, a) for t, a in zip(tensors, args)}
@@ -738,12 +835,64 @@ def _step_feeds(graph: Graph, feed_dict: Any, steps: int) -> dict[Tensor, Any]:
 
 def _global_feeds(mesh: Any, r: _Runner, args: tuple) -> tuple:
     """A data-parallel run's device feeds as global arrays (see engine/mesh.py)."""
+    # Values already on the mesh (prefetched batches) pass through.
     return tuple(
-        None
-        if v is None
+        v
+        if v is None or mesh_lib.on_mesh(mesh, v)
         else mesh_lib.feed_value(mesh, v, mesh_lib.is_batch_feed(t), t.name)
         for (t, _), v in zip(r.feeds, args)
     )
+
+
+class _Peeled:
+    """A K-step call whose per-step fetches (``multistep.repeat_steps``) are set aside.
+
+    The call returns the last step's fetches followed by the per-step ones;
+    this passes on the former, as every runner's call does, and keeps the
+    latter in ``stacked`` for ``_run_stepwise``, under the session's lock.
+    """
+
+    __slots__ = ("call", "n", "stacked", "tensors")
+
+    def __init__(self, call: Callable[..., Any], n: int, tensors: tuple):
+        self.call, self.n, self.tensors = call, n, tensors
+        self.stacked: tuple = ()
+
+    def __call__(self, *args: Any) -> tuple:
+        fetched, *rest = self.call(*args)
+        self.stacked = fetched[self.n :]
+        return (fetched[: self.n], *rest)
+
+
+def _check_every_step(plan: Plan, tensors: list[Tensor]) -> None:
+    """Checks that per-step fetches are computed on the device (or constant).
+
+    Raises:
+        ValueError: one is computed on the host, naming it.
+    """
+    device = {t for t in plan.fetches if t.dtype is not dtypes_lib.string}
+    host = set(plan.constants) | set(plan.host_fetches)
+    for t in tensors:
+        if t not in device and t not in host:
+            raise ValueError(
+                f"Cannot fetch {t.name!r} at every step of a multi-step run: it is "
+                "computed on the host (a summary, a string or a host-served value); "
+                "fetch it for the last step instead."
+            )
+
+
+def _step_mesh_feeds(mesh: Any, r: _Runner, host: dict[Tensor, Any]) -> dict:
+    """A K-step run's device feeds as global arrays: batches split on dimension 1."""
+    host = dict(host)
+    for t, on_device in r.feeds:
+        v = host[t]
+        if not on_device or mesh_lib.on_mesh(mesh, v):
+            continue
+        if mesh_lib.is_batch_feed(t):
+            host[t] = mesh_lib.global_batch_at(mesh, v, t.name, 1)
+        else:
+            host[t] = mesh_lib.place_replicated(mesh, v)
+    return host
 
 
 def _fed_above(tensor: Tensor, feeds: set[Tensor]) -> bool:

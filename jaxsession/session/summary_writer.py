@@ -9,11 +9,12 @@ event is on disk.
 ``add_graph`` (and ``FileWriter(logdir, graph=...)``) writes the graph as a
 ``GraphDef`` event for TensorBoard's graph tab (see ``graph_def.py``).
 
-Differs from TF1: ``add_meta_graph`` writes nothing, and ``add_run_metadata`` writes the tag with empty
-run metadata (there are no step stats; ProfilerHook writes jax.profiler
-traces instead). A writer opened in the same second as an existing event
-file of its directory adds ``.<n>`` to its file name instead of overwriting
-that file.
+``add_run_metadata`` writes a ``TaggedRunMetadata`` event with the serialized
+RunMetadata, whose step stats a traced run filled (``tracing.py``).
+
+Differs from TF1: ``add_meta_graph`` writes nothing. A writer opened in the
+same second as an existing event file of its directory adds ``.<n>`` to its
+file name instead of overwriting that file.
 """
 
 from __future__ import annotations
@@ -210,8 +211,8 @@ class FileWriter:
             ValueError: both ``graph`` and ``graph_def`` are given.
             TypeError: the graph is neither a ``Graph`` nor a ``GraphDef``.
         """
+        from jaxsession.graph import graph_def as graph_def_lib
         from jaxsession.graph.core import Graph
-        from jaxsession.session import graph_def as graph_def_lib
 
         if graph is not None and graph_def is not None:
             raise ValueError(

@@ -76,7 +76,7 @@ def test_parse_device():
     }  # fmt: skip
     assert parse_device("/cpu:*") == {"device_type": "CPU", "device_index": None}
     with pytest.raises(
-        ValueError, match=re.escape("Unknown attribute: 'foo:0' in '/foo:0'")
+        ValueError, match=re.escape("Unknown attribute: 'foo' in '/foo:0'")
     ):
         parse_device("/foo:0")
 

@@ -5,8 +5,6 @@ Each test starts its processes through ``launch.launch`` (bounded, killed in
 ``_worker.py``.
 """
 
-import re
-
 import numpy as np
 
 import jaxsession as tf
@@ -115,9 +113,6 @@ def test_killing_one_process_makes_the_other_fail_within_the_heartbeat_bound(
     assert survivor_rc not in (0, None), job.report()
     assert job.seconds < 45, job.report()
     output = job.outputs[0]
-    # Which one depends on where the survivor was: in a collective (Gloo
-    # fails at once) or between them (the heartbeat names the lost task).
-    assert re.search(
-        r"Gloo [\w -]+ failed|tasks are unhealthy \(stopped sending heartbeats\):\n1",
-        output,
-    ), job.report()
+    # Its run fails with UnavailableError, or it is stuck in a computation
+    # with the dead peer and exits 1; both name the lost process.
+    assert "lost process 1 of 2 (it stopped" in output, job.report()

@@ -293,3 +293,23 @@ def test_summaries_and_fetched_iterator_values_are_the_last_steps():
         (15.0, 5.0, {"nxt": 5.0, "v": 15.0}),
         (21.0, 6.0, {"nxt": 6.0, "v": 21.0}),  # shortened to the last element
     ]
+
+
+def test_every_step_values_are_stacked_over_the_steps_made():
+    # Without feeds the run takes the fast path after its first call.
+    v = tf.Variable(0.0)
+    inc = v.assign_add(1.0)
+    last, total = _counting_graph(tf.data.Dataset.range(7))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for start in (0.0, 3.0, 6.0):
+            value, (each,) = sess._run_stepwise(inc, None, 3, [inc])
+            assert value == start + 3.0
+            np.testing.assert_array_equal(each, start + np.arange(1.0, 4.0))
+        # Near the end of the data the stack is as short as the run.
+        got = [sess._run_stepwise(last, None, 3, {"x": last}) for _ in range(3)]
+        assert [int(value) for value, _ in got] == [2, 5, 6]
+        assert [list(each["x"]) for _, each in got] == [[0, 1, 2], [3, 4, 5], [6]]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess._run_stepwise(last, None, 3, {"x": last})
+        assert int(sess.run(total)) == sum(range(7))

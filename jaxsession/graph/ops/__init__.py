@@ -49,6 +49,18 @@ HOST_OPS: dict[str, Callable[[Operation, Any, list[Any]], tuple[Any, ...]]] = {}
 # fn(op, input_values) -> NumPy value. Their inputs are fetched from the
 # device (or are earlier host ops' outputs); they never run on the device.
 HOST_POST_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
+# Ops that TF1 runs on any dtype and that run here as post ops when an input
+# is a string, since strings never reach the device: op type -> as above.
+HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
+
+
+def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:
+    """The host function of ``op`` if it runs after the device call, else None."""
+    fn = HOST_POST_OPS.get(op.type)
+    if fn is None and op.type in HOST_STRING_OPS:
+        if any(t.dtype is dtypes_lib.string for t in op.inputs):
+            return HOST_STRING_OPS[op.type]
+    return fn
 
 
 def constant_value(tensor: Any) -> np.ndarray | None:
@@ -164,8 +176,9 @@ def _broadcast_refined(in_avals: Sequence[Aval]) -> list[Aval] | None:
     if any(a.shape is None for a in in_avals):
         return None
     try:
+        # The initial () keeps a single input's shape a TensorShape too.
         out = functools.reduce(
-            shapes.broadcast_static_shape, [a.shape for a in in_avals]
+            shapes.broadcast_static_shape, [a.shape for a in in_avals], ()
         ).as_list()
     except ValueError:
         return None

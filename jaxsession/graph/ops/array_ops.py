@@ -31,6 +31,7 @@ from jaxsession.graph.ops import (
     _SENTINELS,
     HOST_OPS,
     HOST_POST_OPS,
+    HOST_STRING_OPS,
     _abstract_eval,
     _declared_dtype,
     _fmt_shape,
@@ -641,9 +642,23 @@ def _identity(x: Any) -> Any:
 
 
 def identity(input: Any, name: str | None = None) -> Tensor:
-    """Returns a tensor with the same value as ``input`` (``tf.identity``)."""
+    """Returns a tensor with the same value as ``input`` (``tf.identity``).
+
+    A string ``input`` is passed on by the host after the device call.
+    """
     x = convert_to_tensor(input)
-    return make_op("Identity", _identity, [x], name=name or "Identity").outputs[0]
+    avals = None
+    if x.dtype is dtypes_lib.string:
+        avals = [Aval(x.shape.as_tuple(), x.dtype)]
+    op = make_op("Identity", _identity, [x], name=name or "Identity", out_avals=avals)
+    return op.outputs[0]
+
+
+def _host_identity(op: Operation, inputs: list[Any]) -> Any:
+    return inputs[0]
+
+
+HOST_STRING_OPS["Identity"] = _host_identity
 
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:

@@ -1,0 +1,56 @@
+"""SIGTERM to both processes of a job, then a restart: no completed step is lost.
+
+The processes get the signal at different steps (as in a real preemption);
+PreemptionStopHook makes them stop at one agreed step, whose checkpoint both
+write (CheckpointSaverHook.end on every process). Restarted, both resume
+from exactly that step, and the final variables are those of an
+uninterrupted run on the same global batches.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+import jaxsession as tf
+from tests.distributed import _mlp
+from tests.distributed.launch import launch
+
+FAULT_WORKER = Path(__file__).with_name("_fault_worker.py")
+
+
+def _uninterrupted(steps):
+    x, y, _, train_op, _ = _mlp.build()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for i in range(steps):
+            sess.run(train_op, dict(zip((x, y), _mlp.global_batch(i))))
+        return _mlp.variables(sess)
+
+
+def test_sigterm_saves_an_agreed_step_and_a_restart_resumes_from_it(tmp_path):
+    first = launch("restartable", tmp_path, timeout=120, worker=FAULT_WORKER,
+                   env={"TERM_AFTER": "6", "LAST_STEP": "1000"})  # fmt: skip
+    chief, worker = first.check_ok()
+    stopped = chief["final"]["step"]
+    assert worker["final"] == chief["final"]
+    # Signalled after 6 and 7 runs, they stopped together, no earlier than that.
+    assert chief["ran"] == worker["ran"] == list(range(stopped)), first.report()
+    assert stopped >= 7
+    ckpt = tmp_path / "ckpt"
+    assert tf.train.latest_checkpoint(str(ckpt)) == str(ckpt / f"model.ckpt-{stopped}")
+
+    second = launch("restartable", tmp_path, timeout=120, worker=FAULT_WORKER,
+                    env={"LAST_STEP": str(stopped + 4)})  # fmt: skip
+    chief2, worker2 = second.check_ok()
+    for result in (chief2, worker2):
+        assert result["first"] == stopped, second.report()
+        assert result["ran"] == list(range(stopped, stopped + 4))
+        assert result["final"]["step"] == stopped + 4
+    expected = _uninterrupted(stopped + 4)
+    for name, value in expected.items():
+        for result in (chief2, worker2):
+            np.testing.assert_allclose(result["final"]["variables"][name], value,
+                                       atol=1e-5, err_msg=name)  # fmt: skip
+    assert tf.train.latest_checkpoint(str(ckpt)) == str(
+        ckpt / f"model.ckpt-{stopped + 4}"
+    )

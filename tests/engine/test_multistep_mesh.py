@@ -1,0 +1,190 @@
+"""Multi-step runs and prefetch on a data-parallel mesh (one process, CPU devices)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from jax.sharding import PartitionSpec
+
+import jaxsession as tf
+from jaxsession.engine import infeed, mesh as mesh_lib
+from tests.engine.test_multistep import BATCH, N_IN, N_OUT, _data
+
+K = 3
+
+
+def _model(x, y, dropout=False):
+    """A small softmax regression with momentum: (train_op, loss, global_step)."""
+    tf.set_random_seed(7)
+    if dropout:
+        x = tf.nn.dropout(x, keep_prob=0.7)
+    logits = tf.layers.dense(x, N_OUT)
+    loss = tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    )
+    step = tf.train.get_or_create_global_step()
+    train_op = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss, global_step=step)
+    return train_op, loss, step
+
+
+@pytest.fixture
+def data_parallel():
+    mesh_lib.set_data_parallel(True)
+    yield
+    mesh_lib.set_data_parallel(None)
+
+
+def _close(got, want):
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
+
+
+def _train_on_feeds(dp, steps, runs):
+    """Losses (per step) and variables after ``runs`` runs of ``steps`` steps."""
+    tf.reset_default_graph()
+    mesh_lib.set_data_parallel(dp)
+    xs, ys = _data(steps * runs)
+    xs, ys = xs.reshape(runs, steps, BATCH, N_IN), ys.reshape(runs, steps, BATCH)
+    x = tf.placeholder(tf.float32, [None, N_IN], name="x")
+    y = tf.placeholder(tf.int32, [None], name="y")
+    train_op, loss, _ = _model(x, y)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        losses = []
+        for i in range(runs):
+            if steps == 1:
+                losses.append(sess.run([train_op, loss], {x: xs[i, 0], y: ys[i, 0]})[1])
+            else:
+                _, each = sess._run_stepwise(
+                    train_op, {x: xs[i], y: ys[i]}, steps, [loss]
+                )
+                losses.extend(each[0])
+        return np.array(losses), sess.run(tf.global_variables()), sess._mesh
+
+
+def test_fed_k_steps_on_a_mesh_equal_k_single_data_parallel_runs(data_parallel):
+    single_losses, single_vars, mesh = _train_on_feeds(True, 1, 2 * K)
+    multi_losses, multi_vars, mesh_k = _train_on_feeds(True, K, 2)
+    assert mesh.shape == {"data": 4} and mesh_k is mesh
+    # Every step's loss (EveryStep) and the final variables.
+    np.testing.assert_allclose(multi_losses, single_losses, rtol=1e-6, atol=1e-6)
+    _close(multi_vars, single_vars)
+
+
+def _train_on_dataset(dp, steps, n_batches):
+    tf.reset_default_graph()
+    mesh_lib.set_data_parallel(dp)
+    x, y = _data(n_batches)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH)
+    xb, yb = ds.make_one_shot_iterator().get_next()
+    train_op, loss, step = _model(xb, yb, dropout=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        losses = []
+        while True:
+            try:
+                losses.append(sess.run([train_op, loss], steps_per_run=steps)[1])
+            except tf.errors.OutOfRangeError:
+                break
+        return losses, sess.run(tf.global_variables()), int(sess.run(step))
+
+
+def test_dataset_k_steps_on_a_mesh_equal_single_runs_up_to_the_end(data_parallel):
+    # 7 batches, K=3: runs of 3, 3 and 1 step; dropout checks the keys.
+    single_losses, single_vars, single_step = _train_on_dataset(True, 1, 7)
+    multi_losses, multi_vars, multi_step = _train_on_dataset(True, K, 7)
+    assert single_step == multi_step == 7
+    np.testing.assert_allclose(
+        multi_losses, [single_losses[i] for i in (2, 5, 6)], rtol=1e-6, atol=1e-6
+    )
+    _close(multi_vars, single_vars)
+
+
+def test_a_k_step_batch_that_does_not_split_is_refused_naming_it(data_parallel):
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    v = tf.Variable(0.0)
+    op = v.assign_add(tf.reduce_sum(x))
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "cannot feed a batch of shape (3, 6, 2) for 'x:0' in a data-parallel "
+                "run: its dimension 1 (the batch) must be a multiple of this "
+                "process's 4 devices"
+            ),
+        ):
+            sess.run(op, {x: np.ones((3, 6, 2), np.float32)}, steps_per_run=3)
+        assert sess.run(v) == 0.0
+        # The K axis itself need not split: 3 steps of batches of 4.
+        assert sess.run(op, {x: np.ones((3, 4, 2), np.float32)}, steps_per_run=3) == 24
+
+
+def test_k_step_feeds_are_split_along_the_batch_dimension():
+    mesh = mesh_lib.default_mesh()
+    local = np.arange(3 * 8 * 2, dtype=np.float32).reshape(3, 8, 2)
+    placed = mesh_lib.global_batch_at(mesh, local, "x:0", 1)
+    assert placed.sharding.spec == PartitionSpec(None, "data")
+    assert placed.shape == (3, 8, 2)
+    for shard in placed.addressable_shards:
+        assert shard.data.shape == (3, 2, 2)
+    np.testing.assert_array_equal(np.asarray(placed), local)
+    assert mesh_lib.on_mesh(mesh, placed)
+    assert not mesh_lib.on_mesh(mesh, np.asarray(local))
+
+
+def test_prefetched_batches_are_placed_like_feeds(data_parallel):
+    x, y = _data(9)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH)
+    fixed = tf.data.Dataset.from_tensor_slices(x).batch(BATCH, drop_remainder=True)
+    xb, yb = ds.make_one_shot_iterator().get_next()
+    xk, _ = ds.make_one_shot_iterator().get_next()
+    xf = fixed.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        mesh = sess._mesh
+        leaves, n = infeed.take_elements(xb.op, sess, 1)
+        assert n == 1
+        assert leaves[0].sharding == mesh_lib.batch_sharding(mesh)
+        assert leaves[1].sharding == mesh_lib.batch_sharding(mesh)
+        np.testing.assert_array_equal(np.asarray(leaves[0]), x[:BATCH])
+        np.testing.assert_array_equal(np.asarray(leaves[1]), y[:BATCH])
+        # K elements come as one block: the batch, dimension 1, is split.
+        leaves, n = infeed.take_elements(xk.op, sess, K)
+        assert n == K
+        assert leaves[0].sharding.spec == PartitionSpec(None, "data")
+        assert leaves[0].sharding.mesh == mesh
+        want = x[: K * BATCH].reshape(K, BATCH, N_IN)
+        np.testing.assert_array_equal(np.asarray(leaves[0]), want)
+        # Blocks re-cut to another count are placed the same way.
+        leaves, n = infeed.take_elements(xb.op, sess, K)
+        assert leaves[0].sharding.spec == PartitionSpec(None, "data")
+        want = x[BATCH : (K + 1) * BATCH].reshape(K, BATCH, N_IN)
+        np.testing.assert_array_equal(np.asarray(leaves[0]), want)
+        # A leaf of static shape is no batch: replicated, as its feed would be.
+        (fixed_leaf,), _ = infeed.take_elements(xf.op, sess, 1)
+        assert fixed_leaf.sharding == mesh_lib.replicated(mesh)
+        np.testing.assert_array_equal(np.asarray(fixed_leaf), x[:BATCH])
+        # The session passes the prefetched arrays straight to the run.
+        got = sess.run(xb)
+        np.testing.assert_array_equal(got, x[(K + 1) * BATCH : (K + 2) * BATCH])
+
+
+def test_two_processes_run_k_steps_like_k_single_runs(tmp_path):
+    from tests.distributed.launch import launch
+
+    worker = Path(__file__).parents[1] / "distributed" / "_multistep_worker.py"
+    job = launch("multistep", tmp_path, timeout=120, worker=worker)
+    for result in job.check_ok():
+        for name in ("fed", "dataset"):
+            single, multi = result[f"{name}_single"], result[f"{name}_multi"]
+            assert single["mesh"] == multi["mesh"] == {"data": 4}, job.report()
+            assert single["step"] == multi["step"] == 8
+            np.testing.assert_allclose(
+                multi["losses"], single["losses"], rtol=1e-6, atol=1e-6, err_msg=name
+            )
+            for var, value in single["variables"].items():
+                np.testing.assert_allclose(
+                    multi["variables"][var], value, rtol=1e-6, atol=1e-6, err_msg=var
+                )
