@@ -154,37 +154,73 @@ def write_collective(path: str, values: Mapping[str, Any], specs: Mapping[str, V
     sharded ones. Orbax writes ``path.partial`` collectively; then process 0
     alone adds the manifest (``specs``: global shapes and dtypes) and renames
     it to ``path``, runs ``after_commit`` (the state file), and then tells
-    the others through the coordination service (never a device collective,
-    which could hang), so that every process returns only once ``path`` is
-    committed.
+    the others how it went through the coordination service (never a device
+    collective, which could hang), so that every process returns only once
+    ``path`` is committed, and every process raises the same error when
+    ``after_commit`` failed.
 
     Raises:
         OSError (or what Orbax raises): this process's part failed.
         errors.DataLossError: process 0 failed to commit (on the others).
+        errors.UnknownError: ``path`` was committed but ``after_commit``
+            failed (on every process).
         errors.DeadlineExceededError: no word from process 0 in time.
     """
     partial = path + PARTIAL_SUFFIX
     chief = jax.process_index() == 0
     if chief:
         remove_partials(path)
-    status = "ok"
+    status = _OK
     try:
         write_orbax(partial, values, key)
         if chief:
             _write_manifest(partial, specs)
             _replace(partial, path)
+            status = _COMMITTED
             if after_commit is not None:
                 after_commit()
+            status = _OK
     except BaseException as e:
-        status = f"{type(e).__name__}: {e}"
+        if status == _COMMITTED:
+            status = f"{_COMMITTED}{type(e).__name__}: {e}"
+            raise _after_commit_failed(path, status) from e
+        status = f"{_FAILED}{type(e).__name__}: {e}"
         if chief:
             remove_partials(path)
         raise
     finally:
         if chief:
-            _coordination().key_value_set(f"{key}/committed", status)
+            _announce(path, key, status)
     if not chief:
         _await_commit(path, key, timeout_secs)
+
+
+# What process 0 tells the others: _OK, or a prefix and the error it met.
+_OK = "ok"
+_FAILED = "failed: "
+_COMMITTED = "committed, after_commit failed: "
+
+
+def _after_commit_failed(path: str, status: str) -> errors.UnknownError:
+    return errors.UnknownError(
+        None, None,
+        f"Checkpoint {path} was written, but updating the checkpoint state file "
+        f"failed ({status.removeprefix(_COMMITTED)}): it is neither the latest "
+        "checkpoint nor kept in the Saver's list",
+    )  # fmt: skip
+
+
+def _announce(path: str, key: str, status: str) -> None:
+    # Called from a `finally`: raising here would replace the error the
+    # save met. Without the coordination service the others fail anyway,
+    # on their own deadline.
+    try:
+        _coordination().key_value_set(f"{key}/committed", status)
+    except Exception as e:
+        logger.error(
+            "Could not tell the other processes how writing checkpoint %s ended "
+            "(%s): %s: %s", path, status, type(e).__name__, e,
+        )  # fmt: skip
 
 
 def _coordination() -> Any:
@@ -204,8 +240,12 @@ def _await_commit(path: str, key: str, timeout_secs: float) -> None:
             f"waited {timeout_secs:g} secs for process 0 to commit checkpoint {path} "
             f"and gave up ({type(e).__name__}: {str(e).splitlines()[0]})",
         ) from None  # fmt: skip
-    if status != "ok":
-        raise _data_loss(path, f"process 0 failed to commit it ({status})")
+    if status.startswith(_COMMITTED):
+        raise _after_commit_failed(path, status)
+    if status != _OK:
+        raise _data_loss(
+            path, f"process 0 failed to commit it ({status.removeprefix(_FAILED)})"
+        )
 
 
 def remove_partials(path: str) -> None:

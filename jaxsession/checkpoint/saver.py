@@ -288,31 +288,38 @@ class Saver:
 
     def _commit_state(self, prefix: str, save_time: float, latest_filename: str,
                       delete: bool = True) -> None:  # fmt: skip
-        """Records ``prefix``; with ``delete``, writes the state file and retires."""
-        with self._lock:
-            expired = self._record(prefix, save_time)
-            paths = [e.path for e in self._last]
-        if not delete:
-            return
-        state_lib.update_checkpoint_state(
-            os.path.dirname(prefix), prefix, paths, latest_filename,
-            save_relative_paths=self._save_relative_paths,
-        )  # fmt: skip
-        for entry in expired:
-            _delete(entry.path)
+        """Records ``prefix``; with ``delete``, writes the state file and retires.
 
-    def _record(self, prefix: str, save_time: float) -> list[CheckpointEntry]:
-        """Appends ``prefix`` to the list; returns the entries to delete."""
+        ``prefix`` joins the list only once the state file lists it, so a
+        failed state write leaves the list as the file has it.
+        """
+        with self._lock:
+            kept, expired = self._with(prefix, save_time)
+            if delete:
+                state_lib.update_checkpoint_state(
+                    os.path.dirname(prefix), prefix, [e.path for e in kept],
+                    latest_filename, save_relative_paths=self._save_relative_paths,
+                )  # fmt: skip
+            if self._max_to_keep:
+                self._last = kept
+        if delete:
+            for entry in expired:
+                _delete(entry.path)
+
+    def _with(
+        self, prefix: str, save_time: float
+    ) -> tuple[list[CheckpointEntry], list[CheckpointEntry]]:
+        """The list with ``prefix`` appended, and the entries that leave it to be deleted."""
         if not self._max_to_keep:
-            return []
-        self._last = [e for e in self._last if e.path != prefix]
-        self._last.append(CheckpointEntry(prefix, save_time))
+            return list(self._last), []
+        kept = [e for e in self._last if e.path != prefix]
+        kept.append(CheckpointEntry(prefix, save_time))
         expired = []
-        while len(self._last) > self._max_to_keep:
-            entry = self._last.pop(0)
-            if not self._retention.should_keep(entry, len(self._last)):
+        while len(kept) > self._max_to_keep:
+            entry = kept.pop(0)
+            if not self._retention.should_keep(entry, len(kept)):
                 expired.append(entry)
-        return expired
+        return kept, expired
 
     def wait_until_finished(self) -> None:
         """Waits for the save in flight; raises its failure, if any, once."""
@@ -469,7 +476,12 @@ def _step_value(sess: Any, global_step: Any) -> int:
     return int(sess.run(global_step))
 
 
-def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _current_values(sess: Any, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Each variable's value in ``sess``, by name.
+
+    Raises:
+        errors.FailedPreconditionError: a variable is not initialized.
+    """
     current = {id(var): value for var, value in sess.variable_values().items()}
     missing = [name for name, var in variables.items() if id(var) not in current]
     if missing:
@@ -477,10 +489,15 @@ def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
             None, None,
             f"Attempting to save uninitialized variables: {errors.format_list(missing)}",
         )  # fmt: skip
+    return {name: current[id(var)] for name, var in variables.items()}
+
+
+def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    current = _current_values(sess, variables)
     # device_get copies to the host; on CPU it may return a view of the device
     # buffer, which JAX then refuses to donate, so later steps cannot change it
     # while the writer thread reads it.
-    hosts = _to_host([current[id(var)] for var in variables.values()])
+    hosts = _to_host(list(current.values()))
     return {
         name: np.asarray(host, dtype=var.dtype.np_dtype)
         for (name, var), host in zip(variables.items(), hosts)
@@ -527,25 +544,19 @@ def _collective_snapshot(
     writer thread still reads them. The copy is a device computation with no
     collective, run by every process at the same point of the program.
     """
-    current = {id(var): value for var, value in sess.variable_values().items()}
-    missing = [name for name, var in variables.items() if id(var) not in current]
-    if missing:
-        raise errors.FailedPreconditionError(
-            None, None,
-            f"Attempting to save uninitialized variables: {errors.format_list(missing)}",
-        )  # fmt: skip
-    split = [n for n, v in variables.items() if not _whole_here(current[id(v)])]
-    copies = dict(zip(split, _copy_arrays([current[id(variables[n])] for n in split])))
+    current = _current_values(sess, variables)
+    split = [name for name, value in current.items() if not _whole_here(value)]
+    whole = [name for name, value in current.items() if _whole_here(value)]
+    copies = dict(zip(split, _copy_arrays([current[n] for n in split])))
+    hosts = dict(zip(whole, _to_host([current[n] for n in whole])))
     values: dict[str, Any] = {}
     specs: dict[str, _format.VarSpec] = {}
     for name, var in variables.items():
         dtype = np.dtype(var.dtype.np_dtype)
-        value = current[id(var)]
-        if name in copies:
-            values[name] = copies[name]
-        else:
-            values[name] = np.asarray(_to_host([value])[0], dtype=dtype)
-        specs[name] = _format.VarSpec(tuple(value.shape), dtype)
+        values[name] = (
+            copies[name] if name in copies else np.asarray(hosts[name], dtype)
+        )
+        specs[name] = _format.VarSpec(tuple(current[name].shape), dtype)
     return values, specs
 
 
@@ -577,14 +588,23 @@ def _device_dtype(var: Any) -> np.dtype:
 
 
 def _to_host(arrays: list[Any]) -> list[np.ndarray]:
-    local = [getattr(a, "is_fully_addressable", True) for a in arrays]
-    fetched = iter(jax.device_get([a for a, ok in zip(arrays, local) if ok]))
+    """Whole host copies of ``arrays``, fetched in one transfer where held here.
+
+    An array split across processes is gathered (a collective: every
+    process must call this with it).
+    """
+    # A replicated global array: any local copy is all of it.
+    local = [
+        a if getattr(a, "is_fully_addressable", True)
+        else a.addressable_data(0) if a.is_fully_replicated
+        else None
+        for a in arrays
+    ]  # fmt: skip
+    fetched = iter(jax.device_get([a for a in local if a is not None]))
     out = []
-    for array, ok in zip(arrays, local):
-        if ok:
+    for array, here in zip(arrays, local):
+        if here is not None:
             out.append(next(fetched))
-        elif array.is_fully_replicated:
-            out.append(np.asarray(array.addressable_data(0)))
         else:
             from jax.experimental import multihost_utils
 

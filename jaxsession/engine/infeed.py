@@ -29,7 +29,6 @@ import collections
 import queue
 import threading
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import jax
@@ -150,15 +149,14 @@ class Prefetcher:
         axis = 1 if stacked else 0
         placed = []
         for leaf, dtype, batch in zip(host, self._dtypes, self._batch):
-            if dtype is dtypes_lib.string:
+            if dtype is dtypes_lib.string or (
+                batch and (leaf.ndim <= axis or leaf.shape[axis] % self._parts)
+            ):
+                # Strings stay on the host; for a batch that does not split,
+                # the session's feed check names the tensor and the problem.
                 placed.append(leaf)
-            elif not batch:
-                placed.append(mesh_lib.place_replicated(self._mesh, leaf))
-            elif leaf.ndim > axis and leaf.shape[axis] % self._parts == 0:
-                placed.append(mesh_lib.global_batch_at(self._mesh, leaf, "", axis))
             else:
-                # The session's feed check names the tensor and the problem.
-                placed.append(leaf)
+                placed.append(mesh_lib.feed_value(self._mesh, leaf, batch, "", axis))
         return placed
 
     def _safe(self, fn: Any, *args: Any) -> _Block | _Failure:
@@ -318,14 +316,13 @@ def _leaf_dtypes(iterator: Any) -> list[dtypes_lib.DType]:
 
 def _placement(ctx: Any, iterator: Any) -> dict[str, Any]:
     """The Prefetcher's ``mesh`` and ``batch`` arguments for a session ``ctx``."""
-    mesh = getattr(ctx, "_mesh", None)
+    mesh = getattr(ctx, "mesh", None)
     if mesh is None:
         return {}
     _, treedef = _flatten(iterator.output_types)
     shapes = treedef.flatten_up_to(iterator.output_shapes)
     # The rule of feeds: an unknown leading dimension makes a batch.
-    batch = [mesh_lib.is_batch_feed(SimpleNamespace(shape=s)) for s in shapes]
-    return {"mesh": mesh, "batch": batch}
+    return {"mesh": mesh, "batch": [mesh_lib.is_batch_shape(s) for s in shapes]}
 
 
 def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:

@@ -134,7 +134,11 @@ def batch_sharding(mesh: Mesh) -> NamedSharding:
 
 
 def as_partition_spec(spec: Any) -> PartitionSpec:
-    """``spec`` (a PartitionSpec, or a tuple/list of its entries) as a PartitionSpec."""
+    """``spec`` (a PartitionSpec, or a tuple/list of its entries) as a PartitionSpec.
+
+    Raises:
+        TypeError: ``spec`` is none of these, naming it.
+    """
     if isinstance(spec, PartitionSpec):
         return spec
     if isinstance(spec, tuple | list):
@@ -146,6 +150,13 @@ def as_partition_spec(spec: Any) -> PartitionSpec:
 
 def variable_sharding(mesh: Mesh, var: Any) -> NamedSharding:
     """Where ``var`` lives on ``mesh``: its ``sharding`` spec, else replicated.
+
+    Args:
+        mesh: The session's mesh.
+        var: A Variable (its ``sharding`` is a PartitionSpec or None).
+
+    Returns:
+        The variable's ``NamedSharding`` on ``mesh``.
 
     Raises:
         ValueError: the spec names an axis the mesh lacks, or splits a
@@ -187,6 +198,17 @@ def place(sharding: NamedSharding, value: Any) -> jax.Array:
 
     Host-side only (no collective): each process puts its own devices'
     parts, so one process may call it alone.
+
+    Args:
+        sharding: Where the value goes.
+        value: A host value, or a ``jax.Array`` (kept if already so placed).
+
+    Returns:
+        The global array.
+
+    Raises:
+        ValueError: ``value`` is a global array sharded across processes,
+            which only a collective could re-place.
     """
     if isinstance(value, jax.Array) and value.sharding == sharding:
         return value
@@ -227,93 +249,147 @@ def local_batch_devices(mesh: Mesh) -> int:
     return _local_batch_parts(mesh)[0]
 
 
-def global_batch(mesh: Mesh, local: Any, name: str) -> jax.Array:
+def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int = 0) -> jax.Array:
     """This process's batch ``local`` as its part of the global batch.
 
+    The batch is dimension ``axis`` of ``local``, split along ``'data'``:
+    multi-step feeds and prefetched blocks of K batches carry the steps
+    first, so their batch is dimension 1.
+
+    Args:
+        mesh: The session's mesh.
+        local: This process's part of the batch.
+        name: The fed tensor's name, for the error message.
+        axis: The batch dimension.
+
+    Returns:
+        The global array, sharded along ``'data'`` on dimension ``axis``.
+
     Raises:
-        ValueError: the local batch does not split evenly over this
+        ValueError: that dimension does not split evenly over this
             process's positions along ``'data'`` (naming the tensor ``name``).
     """
     local = np.asarray(local)
     n, total = _local_batch_parts(mesh)
-    if local.ndim == 0 or local.shape[0] % n:
+    if local.ndim <= axis or local.shape[axis] % n:
+        which = "leading dimension" if axis == 0 else f"dimension {axis} (the batch)"
         raise ValueError(
             f"cannot feed a batch of shape {local.shape} for '{name}' in a "
-            f"data-parallel run: its leading dimension must be a multiple of "
-            f"this process's {n} devices"
+            f"data-parallel run: its {which} must be a multiple of {n}, this "
+            f"process's parts of the batch along '{DATA_AXIS}'"
         )
-    global_shape = (local.shape[0] * total // n, *local.shape[1:])
-    return jax.make_array_from_process_local_data(
-        batch_sharding(mesh), local, global_shape
-    )
+    shape = list(local.shape)
+    shape[axis] = shape[axis] * total // n
+    sharding = NamedSharding(mesh, PartitionSpec(*[None] * axis, DATA_AXIS))
+    return jax.make_array_from_process_local_data(sharding, local, tuple(shape))
 
 
-def feed_value(mesh: Mesh, value: Any, is_batch: bool, name: str) -> jax.Array:
-    """A feed as a global array: a batch part or a replicated value."""
+def feed_value(mesh: Mesh, value: Any, is_batch: bool, name: str,
+               axis: int = 0) -> jax.Array:  # fmt: skip
+    """A fed value as a global array: a part of the batch, or replicated.
+
+    Args:
+        mesh: The session's mesh.
+        value: The fed value (this process's part, if a batch).
+        is_batch: Whether the tensor is a batch (``is_batch_feed``).
+        name: The fed tensor's name, for error messages.
+        axis: The batch dimension (1 when the steps of a K-step run come first).
+
+    Returns:
+        The global array.
+
+    Raises:
+        ValueError: a batch does not split over this process's parts of it.
+    """
     if is_batch:
-        return global_batch(mesh, value, name)
+        return global_batch_at(mesh, value, name, axis)
     return place_replicated(mesh, value)
 
 
-def is_batch_feed(tensor: Any) -> bool:
-    """Whether a fed tensor is a batch: its static leading dimension is unknown."""
-    dims = getattr(tensor.shape, "dims", None)
+def is_batch_shape(shape: Any) -> bool:
+    """Whether a static shape is a batch's: its leading dimension is unknown."""
+    dims = getattr(shape, "dims", None)
     if not dims:
         return False
     first = dims[0]
     return getattr(first, "value", first) is None
 
 
+def is_batch_feed(tensor: Any) -> bool:
+    """Whether a fed tensor is a batch: its static leading dimension is unknown."""
+    return is_batch_shape(tensor.shape)
+
+
 def to_host(value: Any) -> Any:
     """A fetched global array on the host: whole, or this process's part of a batch.
 
-    A value whose leading dimension is split along ``'data'`` (a batch) comes
-    back as this process's rows (all their columns, if this process holds
-    them); any other sharding (a model-parallel variable) is gathered whole,
-    which is a collective: every process fetches it. Values that are not
-    ``jax.Array``s, or that this process holds entirely, pass through.
+    A value with a dimension split along ``'data'`` (a batch: the leading
+    one, or the second in the per-step values of a K-step run) comes back as
+    this process's part of that dimension (with all of the others, if this
+    process holds them); any other sharding (a model-parallel variable) is
+    gathered whole, which is a collective: every process fetches it. Values
+    that are not ``jax.Array``s, or that this process holds entirely, pass
+    through.
     """
     if not isinstance(value, jax.Array) or value.is_fully_addressable:
         return value
     if value.is_fully_replicated:
         return np.asarray(value.addressable_data(0))
-    if not _rows_on_data(value):
-        return _gathered(value)
-    local = _local_rows(value)
+    dim = batch_dimension(value)
+    local = None if dim is None else local_part(value, dim)
     return _gathered(value) if local is None else local
 
 
-def _rows_on_data(value: jax.Array) -> bool:
-    """Whether ``value``'s leading dimension is split along 'data' (unknown: True)."""
+def batch_dimension(value: jax.Array) -> int | None:
+    """The dimension of ``value`` split along ``'data'``, or None.
+
+    The first such dimension of the sharding's spec; a sharding without a
+    spec counts as the leading dimension.
+    """
     spec = getattr(value.sharding, "spec", None)
     if spec is None:
-        return True
-    first = spec[0] if len(spec) else None
-    return DATA_AXIS in (first if isinstance(first, tuple) else (first,))
+        return 0
+    for dim, entry in enumerate(spec):
+        if DATA_AXIS in (entry if isinstance(entry, tuple) else (entry,)):
+            return dim
+    return None
 
 
-def _local_rows(value: jax.Array) -> np.ndarray | None:
-    """This process's rows of ``value``, or None if it lacks some of their columns."""
-    n = value.shape[0]
+def local_part(value: jax.Array, dim: int = 0) -> np.ndarray | None:
+    """This process's part of ``value`` along ``dim`` (its batch), as one array.
+
+    Args:
+        value: A global array.
+        dim: The dimension split along ``'data'``.
+
+    Returns:
+        The slices of ``dim`` this process holds, in order, with every other
+        dimension whole; None if this process lacks some of those (then only
+        a gather makes them whole).
+    """
+    n = value.shape[dim]
     bounds = {}
     for shard in value.addressable_shards:
-        rows = shard.index[0]
+        rows = shard.index[dim]
         bounds[rows.start or 0] = n if rows.stop is None else rows.stop
     offsets, total = {}, 0
     for start in sorted(bounds):
         offsets[start] = total
         total += bounds[start] - start
-    out = np.empty((total, *value.shape[1:]), value.dtype)
+    shape = list(value.shape)
+    shape[dim] = total
+    out = np.empty(shape, value.dtype)
     seen, covered = set(), 0
     for shard in value.addressable_shards:
         key = tuple((i.start, i.stop) for i in shard.index)
         if key in seen:
             continue
         seen.add(key)
-        start = shard.index[0].start or 0
-        rows = slice(offsets[start], offsets[start] + bounds[start] - start)
+        start = shard.index[dim].start or 0
+        index = list(shard.index)
+        index[dim] = slice(offsets[start], offsets[start] + bounds[start] - start)
         data = np.asarray(shard.data)
-        out[(rows, *shard.index[1:])] = data
+        out[tuple(index)] = data
         covered += data.size
     return out if covered == out.size else None
 
@@ -331,27 +407,3 @@ def on_mesh(mesh: Mesh, value: Any) -> bool:
     return (
         isinstance(value, jax.Array) and getattr(value.sharding, "mesh", None) == mesh
     )
-
-
-def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int) -> jax.Array:
-    """``global_batch`` for a value whose batch is dimension ``axis``.
-
-    Multi-step feeds and prefetched blocks of K batches carry the steps
-    first, so their batch is dimension 1, split along ``'data'``.
-
-    Raises:
-        ValueError: that dimension does not split evenly over this
-            process's positions along ``'data'`` (naming the tensor ``name``).
-    """
-    local = np.asarray(local)
-    n, total = _local_batch_parts(mesh)
-    if local.ndim <= axis or local.shape[axis] % n:
-        raise ValueError(
-            f"cannot feed a batch of shape {local.shape} for '{name}' in a "
-            f"data-parallel run: its dimension {axis} (the batch) must be a "
-            f"multiple of this process's {n} devices"
-        )
-    shape = list(local.shape)
-    shape[axis] = shape[axis] * total // n
-    sharding = NamedSharding(mesh, PartitionSpec(*[None] * axis, DATA_AXIS))
-    return jax.make_array_from_process_local_data(sharding, local, tuple(shape))

@@ -875,8 +875,7 @@ def assert_global_step(global_step_tensor: Any) -> None:
     """Checks that ``global_step_tensor`` is a scalar integer variable or tensor.
 
     Raises:
-        TypeError: it is not a Variable or Tensor, or not an integer.
-        ValueError: it is not a scalar.
+        TypeError: it is not a Variable or Tensor, not an integer, or not a scalar.
     """
     if not isinstance(global_step_tensor, Variable | Tensor):
         raise TypeError(
@@ -910,8 +909,20 @@ def create_global_step(graph: Any = None) -> Variable:
         )  # fmt: skip
 
 
-def get_or_create_global_step(graph: Any = None) -> Variable:
-    """The global step, created if missing."""
+def get_or_create_global_step(graph: Any = None) -> Variable | Tensor:
+    """The global step, created if missing (``tf.train.get_or_create_global_step``).
+
+    Args:
+        graph: The graph to look in and create it in; default: the default graph.
+
+    Returns:
+        The existing global step (a Variable, or the Tensor found as
+        ``global_step:0``), else a new int64 scalar Variable ``global_step``.
+
+    Raises:
+        TypeError: the existing global step is not a scalar integer
+            Variable or Tensor.
+    """
     graph = graph or get_default_graph()
     step = get_global_step(graph)
     return step if step is not None else create_global_step(graph)

@@ -66,12 +66,10 @@ def increment_global_step(increment: Any, graph: Graph | None = None) -> Any:
             return step.assign_add(increment)
 
 
-def global_step_value(session: Any, read: Tensor) -> int:
-    return int(session.run(read))
-
-
 def global_step(sess: Any, global_step_tensor: Any) -> int:
     """The value of the global step as a Python int (``tf.train.global_step``).
+
+    Hooks call it with the cached read (``get_or_create_global_step_read``).
 
     Args:
         sess: The session to run the read in.

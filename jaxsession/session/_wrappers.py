@@ -11,11 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import numpy as np
 
 from jaxsession import errors
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.session import config as config_lib, fetches as fetches_lib
+from jaxsession.session import cluster, config as config_lib, fetches as fetches_lib
 from jaxsession.session.hooks import (
     EveryStep,
     SessionRunArgs,
@@ -130,10 +129,12 @@ class _HookedSession(_WrappedSession):
         if run_metadata is None:
             run_metadata = config_lib.RunMetadata()
         # One merged run of the steps the hooks left (see limit_steps).
-        outputs = _run_keyed(
+        outputs, made = _run_keyed(
             self._sess, actual_fetches, feed_dict, options, run_metadata,
             ctx.steps_per_run,
         )  # fmt: skip
+        # after_run sees the steps made: fewer when the data ran out.
+        ctx.limit_steps(made)
         for hook in self._hooks:
             hook.after_run(
                 ctx, SessionRunValues(outputs.get(hook), options, run_metadata)
@@ -207,36 +208,35 @@ def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
 
 
 def _run_keyed(sess: Any, actual: dict[Any, Any], feed_dict: Any, options: Any,
-               run_metadata: Any, steps: int = 1) -> dict[Any, Any]:  # fmt: skip
+               run_metadata: Any, steps: int = 1) -> tuple[dict[Any, Any], int]:  # fmt: skip
+    """The merged run: each key's values, and the steps the run made."""
     # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
     # plain keys, so run a list and key the results afterwards.
     keys = list(actual)
     splits = [None if k == "caller" else _split(actual[k]) for k in keys]
     if all(sp is None for sp in splits):
-        extra = {"steps_per_run": steps} if steps != 1 else {}
-        values = sess.run(
-            [actual[k] for k in keys], feed_dict, options, run_metadata, **extra
-        )
-        return dict(zip(keys, values))
+        fetches = [actual[k] for k in keys]
+        if steps == 1:
+            values = sess.run(fetches, feed_dict, options, run_metadata)
+            return dict(zip(keys, values)), 1
+        # No per-step values: asked for none, to learn the steps made.
+        result = sess.run(fetches, feed_dict, options, run_metadata,
+                          steps_per_run=steps, every_step=[])  # fmt: skip
+        return dict(zip(keys, result.values)), result.steps
     plain = [actual[k] if sp is None else sp.plain for k, sp in zip(keys, splits)]
     each = [sp.each for sp in splits if sp is not None]
-    if steps == 1:
-        values, each_values = sess.run([plain, each], feed_dict, options, run_metadata)
-        # The hooks asked for per-step values: one step's, on a step axis.
-        each_values = jax.tree_util.tree_map(
-            lambda v: np.expand_dims(v, 0), each_values
-        )
-    else:
-        values, each_values = sess._run_stepwise(plain, feed_dict, steps, each)
+    values, each_values, made = sess.run(
+        plain, feed_dict, options, run_metadata, steps_per_run=steps, every_step=each
+    )
     each_iter = iter(each_values)
     out = {}
     for k, sp, v in zip(keys, splits, values):
         out[k] = v if sp is None else sp.rebuild(v, next(each_iter))
-    return out
+    return out, made
 
 
 def _is_leaf(x: Any) -> bool:
-    return isinstance(x, EveryStep) or fetches_lib._is_leaf(x)
+    return isinstance(x, EveryStep) or fetches_lib.is_leaf(x)
 
 
 class _Split:
@@ -318,7 +318,7 @@ class _RecoverableSession(_WrappedSession):
                 )
 
     def _recreate(self, reason: Exception) -> None:
-        if getattr(reason, "lost_processes", None) is not None:
+        if isinstance(reason, cluster.PeerLostError):
             # A dead process of a multi-process job does not come back: a new
             # session would fail the same way (cluster.raise_if_peer_lost).
             raise reason

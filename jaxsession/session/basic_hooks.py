@@ -28,7 +28,7 @@ from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.variables import get_global_step
 from jaxsession.session._global_step import (
     get_global_step_read,
-    global_step_value,
+    global_step,
     require_global_step_read,
 )
 from jaxsession.session.config import RunOptions
@@ -97,7 +97,7 @@ class StopAtStepHook(SessionRunHook):
     def after_create_session(self, session: Any, coord: Any) -> None:
         """Fixes the last step from ``num_steps``, once (a recovery keeps it)."""
         if self._last_step is None:
-            step = global_step_value(session, self._global_step_tensor)
+            step = global_step(session, self._global_step_tensor)
             self._last_step = step + self._num_steps
         self._next_step = None
 
@@ -108,7 +108,7 @@ class StopAtStepHook(SessionRunHook):
             start = self._next_step
             if start is None or start + steps > self._last_step:
                 # Near the end, the real value decides (a hook-free read).
-                start = global_step_value(run_context.session, self._global_step_tensor)
+                start = global_step(run_context.session, self._global_step_tensor)
             if start + steps > self._last_step:
                 run_context.limit_steps(max(1, self._last_step - start))
         return SessionRunArgs(self._global_step_tensor)
@@ -119,7 +119,7 @@ class StopAtStepHook(SessionRunHook):
         """Requests a stop when the re-read global step reached the last step."""
         self._next_step = int(run_values.results) + run_context.steps_per_run
         if self._next_step >= self._last_step:
-            step = global_step_value(run_context.session, self._global_step_tensor)
+            step = global_step(run_context.session, self._global_step_tensor)
             self._next_step = step
             if step >= self._last_step:
                 run_context.request_stop()
@@ -192,7 +192,7 @@ class StepCounterHook(SessionRunHook):
         """Records the rate when the timer fires; warns if the step stands still."""
         stale = int(run_values.results)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
-            step = global_step_value(run_context.session, self._global_step_tensor)
+            step = global_step(run_context.session, self._global_step_tensor)
             if self._timer.should_trigger_for_step(step):
                 elapsed_time, elapsed_steps = self._timer.update_last_triggered_step(
                     step
@@ -427,7 +427,7 @@ class SummarySaverHook(SessionRunHook):
             return
         step = int(run_values.results["global_step"]) + 1
         if self._next_step is None or self._request_summary:
-            step = global_step_value(run_context.session, self._global_step_tensor)
+            step = global_step(run_context.session, self._global_step_tensor)
         if self._next_step is None:
             self._summary_writer.add_session_log(
                 SessionLog(status=SessionLog.START), step
@@ -585,7 +585,7 @@ class GlobalStepWaiterHook(SessionRunHook):
         )
         last_logged_step = 0
         while True:
-            step = global_step_value(run_context.session, self._global_step_tensor)
+            step = global_step(run_context.session, self._global_step_tensor)
             if step >= self._wait_until_step:
                 self._worker_is_started = True
                 return None
@@ -733,7 +733,7 @@ class ProfilerHook(SessionRunHook):
         if self._request_summary:
             # Stop before re-reading the step, so the trace holds this run only.
             trace_dir = self._stop_trace()
-            step = global_step_value(run_context.session, self._global_step_tensor)
+            step = global_step(run_context.session, self._global_step_tensor)
             self._timer.update_last_triggered_step(step)
             self._save(trace_dir, step)
             self._file_writer.add_run_metadata(

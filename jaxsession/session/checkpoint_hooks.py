@@ -11,12 +11,12 @@ from typing import Any
 
 from jaxsession.checkpoint.preemption import PreemptionWatcher
 from jaxsession.graph.core import GraphKeys, get_default_graph
+from jaxsession.graph.graph_def import write_graph
 from jaxsession.session import cluster
 from jaxsession.session._global_step import (
     get_or_create_global_step_read,
     require_global_step_read,
 )
-from jaxsession.session.graph_def import write_graph
 from jaxsession.session.hooks import (
     SessionRunArgs,
     SessionRunContext,

@@ -28,7 +28,8 @@ Faults: a job starts with JAX's recoverable mode (``jax_enable_recoverability``)
 so the death of a worker does not abort the others in C++. A thread of each
 process asks the coordination service which processes are alive (it knows
 within the heartbeat timeout); a session run then raises
-``errors.UnavailableError`` naming the lost process(es), as does a
+``PeerLostError`` (an ``errors.UnavailableError``) naming the lost
+process(es), as does a
 collective failing on the broken connection (``raise_if_peer_lost``). A run
 stuck in a computation with the dead process (XLA's CPU runtime can hang
 there) ends the process with exit 1 and that message after
@@ -78,8 +79,8 @@ class ClusterConfig:
             declared dead and every process fails.
         shutdown_timeout: Seconds to wait for the others at shutdown.
         recoverable: Start JAX's recoverable mode, so that a dead worker
-            surfaces in the others as an ``errors.UnavailableError`` naming
-            it instead of a C++ abort; at exit the processes then meet at a
+            surfaces in the others as a ``PeerLostError`` naming it
+            instead of a C++ abort; at exit the processes then meet at a
             barrier of their own (JAX's shutdown barrier skips recoverable
             tasks), bounded by ``shutdown_timeout``.
     """
@@ -728,8 +729,29 @@ def _await_lost(bound_secs: float) -> tuple[list[int], float]:
         time.sleep(0.05)
 
 
+class PeerLostError(errors.UnavailableError):
+    """A process of this multi-process job stopped; the job cannot go on without it.
+
+    MonitoredSession does not retry it (as it would another
+    ``UnavailableError``): a new session would fail the same way. Restart
+    every process.
+
+    Attributes:
+        lost_processes: The indices of the processes the coordination
+            service no longer sees alive; empty when it still sees all.
+    """
+
+    def __init__(self, node_def: Any, op: Any, message: str,
+                 lost_processes: Sequence[int] = ()) -> None:  # fmt: skip
+        super().__init__(node_def, op, message)
+        self.lost_processes = list(lost_processes)
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.node_def, self.op, self.message, self.lost_processes))
+
+
 def raise_if_peer_lost(error: BaseException) -> None:
-    """Raises ``errors.UnavailableError`` if ``error`` comes from a lost process.
+    """Raises ``PeerLostError`` if ``error`` comes from a lost process.
 
     Call it with a runtime error of a device computation; it returns (for
     the caller to re-raise ``error``) unless this is a multi-process job and
@@ -738,9 +760,7 @@ def raise_if_peer_lost(error: BaseException) -> None:
     failure, so this polls it for up to the heartbeat timeout (+1 s).
 
     Raises:
-        errors.UnavailableError: with ``lost_processes`` (a list of indices)
-            set on it; MonitoredSession does not retry it, because the job
-            cannot go on without them: restart every process.
+        PeerLostError: naming the lost processes.
     """
     if not is_initialized() or process_count() < 2:
         return
@@ -754,7 +774,7 @@ def raise_if_peer_lost(error: BaseException) -> None:
 
 
 def raise_if_job_broken() -> None:
-    """Raises ``errors.UnavailableError`` if a process of this job was found dead.
+    """Raises ``PeerLostError`` if a process of this job was found dead.
 
     Called before each device computation of a multi-process session: one
     with a dead peer could hang instead of failing.
@@ -783,9 +803,7 @@ def _lost_text(lost: list[int], prefix: bool = True) -> str:
     )
 
 
-def _unavailable(
-    lost: list[int], error: BaseException | None
-) -> errors.UnavailableError:
+def _unavailable(lost: list[int], error: BaseException | None) -> PeerLostError:
     if lost:
         _job["lost"] = lost
     _job["told"] = True
@@ -794,13 +812,12 @@ def _unavailable(
         text = str(error).strip()
         first = text.splitlines()[0] if text else ""
         cause = f" The computation failed with {type(error).__name__}: {first}"
-    err = errors.UnavailableError(
+    return PeerLostError(
         None, None,
         f"{_lost_text(lost)}; the job cannot continue without it: restart every "
         f"process to resume from the last checkpoint.{cause}",
+        lost,
     )  # fmt: skip
-    err.lost_processes = list(lost)
-    return err
 
 
 # -- chief -> workers start-up ------------------------------------------------------

@@ -52,8 +52,10 @@ class _Message:
     _FIELDS: dict[str, Callable[[], Any]] = {}
 
     def __init__(self, **kwargs: Any):
+        # Straight into __dict__: a monitored run makes one or two per step.
+        fields = self.__dict__
         for name, default in self._FIELDS.items():
-            object.__setattr__(self, name, default())
+            fields[name] = default()
         for name, value in kwargs.items():
             setattr(self, name, value)
 
@@ -76,6 +78,11 @@ class _Message:
     def ListFields(self) -> list[tuple[str, Any]]:
         """The fields whose value differs from the default, as ``(name, value)``."""
         return list(self._non_default().items())
+
+    def Clear(self) -> None:
+        """Resets every field to its default."""
+        for name, default in self._FIELDS.items():
+            object.__setattr__(self, name, default())
 
     def CopyFrom(self, other: _Message) -> None:
         """Makes this message equal to ``other``."""
@@ -192,18 +199,54 @@ class RunMetadata(_Message):
     """What a ``Session.run`` with run options fills in (see ``session/tracing.py``).
 
     ``step_stats`` is a StepStats proto (TF1's fields and numbers), filled
-    by a run with ``RunOptions(trace_level=FULL_TRACE)``; ``partition_graphs``
+    by a run with ``RunOptions(trace_level=FULL_TRACE)`` (an empty one is
+    made on first access, so that untraced runs build none); ``partition_graphs``
     gets the compiled GraphDef with ``output_partition_graphs``.
     ``cost_graph`` and ``function_graphs`` stay empty: XLA fuses ops, so
     there are no honest per-op costs, and there are no function graphs.
     """
 
     _FIELDS = {
-        "step_stats": lambda: _step_stats(),
+        "step_stats": lambda: None,
         "cost_graph": lambda: None,
         "partition_graphs": list,
         "function_graphs": list,
     }
+
+    def __init__(self, **kwargs: Any):
+        fields = self.__dict__
+        fields["_step_stats"] = fields["cost_graph"] = None
+        fields["partition_graphs"], fields["function_graphs"] = [], []
+        for name, value in kwargs.items():
+            setattr(self, name, value)
+
+    def Clear(self) -> None:
+        """Resets every field to its default (nothing to do when all are)."""
+        fields = self.__dict__
+        if (
+            fields["_step_stats"] is not None or fields["cost_graph"] is not None
+            or fields["partition_graphs"] or fields["function_graphs"]
+        ):  # fmt: skip
+            self.__init__()
+
+    @property
+    def step_stats(self) -> Any:
+        """The StepStats proto of the last traced run (empty if none)."""
+        stats = self.__dict__["_step_stats"]
+        if stats is None:
+            stats = self.__dict__["_step_stats"] = _step_stats()
+        return stats
+
+    @step_stats.setter
+    def step_stats(self, value: Any) -> None:
+        self.__dict__["_step_stats"] = value
+
+    def _non_default(self) -> dict[str, Any]:
+        out = super()._non_default()
+        stats = self.__dict__["_step_stats"]
+        if stats is None or not stats.ByteSize():
+            out.pop("step_stats", None)
+        return out
 
     def SerializeToString(self) -> bytes:
         """The wire form of TF1's RunMetadata proto, from the parts that are protos.
@@ -212,7 +255,7 @@ class RunMetadata(_Message):
         field 2, ``partition_graphs`` field 3) are encoded; empty ones and
         others are skipped.
         """
-        parts = [(1, self.step_stats), (2, self.cost_graph)]
+        parts = [(1, self.__dict__["_step_stats"]), (2, self.cost_graph)]
         parts += [(3, g) for g in self.partition_graphs]
         out = bytearray()
         for number, message in parts:
@@ -223,6 +266,13 @@ class RunMetadata(_Message):
                 continue
             out += _varint(number << 3 | 2) + _varint(len(payload)) + payload
         return bytes(out)
+
+
+def clear_run_metadata(run_metadata: Any) -> None:
+    """Empties ``run_metadata`` (a RunMetadata, or TF's proto) as a run overwrites it."""
+    clear = getattr(run_metadata, "Clear", None)
+    if clear is not None:
+        clear()
 
 
 def _step_stats() -> Any:

@@ -18,7 +18,8 @@ from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.shapes import TensorShape
 
 
-def _is_leaf(x: Any) -> bool:
+def is_leaf(x: Any) -> bool:
+    """Whether ``x`` is one fetch (a graph element, its name, None), not a structure."""
     return (
         x is None
         or isinstance(x, Tensor | Operation | str)
@@ -39,8 +40,9 @@ class FetchMapper:
     """
 
     def __init__(self, graph: Graph, fetches: Any):
-        leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=_is_leaf)
-        self._single = jax.tree_util.treedef_is_leaf(self._treedef)
+        leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
+        # An empty list is a treedef "leaf" too, with no leaf to return.
+        self._single = len(leaves) == 1 and jax.tree_util.treedef_is_leaf(self._treedef)
         self.tensors: list[Tensor] = []
         self.targets: list[Operation] = []
         self._slots: list[int | None] = []

@@ -27,7 +27,8 @@ finish normally; the next ``should_stop()`` returns True.
 Multi-step runs (``MonitoredSession(steps_per_run=K)``): one ``run`` makes
 K training steps in one compiled call, and the hooks see it as one run;
 fetched values are those of the last step. ``run_context.steps_per_run``
-says how many steps the coming run makes; a hook's ``before_run`` may
+says how many steps the coming run makes, and in ``after_run`` how many it
+made (fewer when the data ran out); a hook's ``before_run`` may
 shorten the run with ``run_context.limit_steps(n)`` (StopAtStepHook does,
 so as not to pass its last step). A hook that must see every step wraps
 fetches in ``EveryStep(...)`` (anywhere in its fetch structure): their
@@ -139,11 +140,22 @@ class SessionRunContext:
 
     @property
     def steps_per_run(self) -> int:
-        """Steps the run makes: the session's steps_per_run, less any limit."""
+        """Steps of the run: planned in ``before_run``, made in ``after_run``.
+
+        In ``before_run``, the session's steps_per_run less any limit; in
+        ``after_run``, the steps the run made (fewer at the end of the data).
+        Not in TF1 (one run is one step there).
+        """
         return self._steps_per_run
 
     def limit_steps(self, steps: int) -> None:
         """Asks that the coming run make at most ``steps`` steps (in ``before_run``).
+
+        After the run, the monitored session limits it to the steps made.
+
+        Args:
+            steps: The most steps the run may make (>= 1); a larger value
+                than the current one changes nothing.
 
         Raises:
             ValueError: ``steps`` < 1.

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -38,6 +38,22 @@ from jaxsession.session import cluster, config as config_lib, fetches as fetches
 
 # Fetches of these types are their own cache key (no structure to walk).
 _LEAF_TYPES = frozenset({Operation, Tensor, str})
+
+
+class StepValues(NamedTuple):
+    """What ``Session.run(..., every_step=...)`` returns.
+
+    Attributes:
+        values: The fetches' values, those of the last step.
+        every_step: ``every_step``'s values, each stacked on a leading axis
+            of the steps made.
+        steps: The steps the run made: ``steps_per_run``, or fewer when the
+            data ran out.
+    """
+
+    values: Any
+    every_step: Any
+    steps: int
 
 
 class _Runner:
@@ -163,7 +179,7 @@ class BaseSession:
     @property
     def graph_def(self) -> Any:
         """The session's graph as a ``GraphDef`` proto (for FileWriter, write_graph)."""
-        from jaxsession.session.graph_def import graph_to_graph_def
+        from jaxsession.graph.graph_def import graph_to_graph_def
 
         return graph_to_graph_def(self.graph)
 
@@ -232,8 +248,19 @@ class BaseSession:
                         out[v] = value
             return out
 
+    @property
+    def mesh(self) -> Any:
+        """The ``jax.sharding.Mesh`` the session runs on, or None (one device)."""
+        return self._mesh
+
     def variable_sharding(self, variable: Any) -> Any:
         """Where ``variable``'s value lives: a ``NamedSharding``, or None without a mesh.
+
+        Args:
+            variable: A Variable of the session's graph.
+
+        Returns:
+            Its sharding on the session's mesh, or None without a mesh.
 
         Raises:
             ValueError: its ``sharding`` does not fit the session's mesh.
@@ -290,7 +317,8 @@ class BaseSession:
     # -- run -------------------------------------------------------------------
 
     def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None, *, steps_per_run: int = 1) -> Any:  # fmt: skip
+            run_metadata: Any = None, *, steps_per_run: int = 1,
+            every_step: Any = None) -> Any:  # fmt: skip
         """Runs the ops needed for ``fetches`` and returns their values.
 
         Args:
@@ -310,9 +338,14 @@ class BaseSession:
                 train op, it is its value at the start of the run, as TF1's
                 hooks expect). Near the end of the data the run is shortened
                 to the elements left.
+            every_step: A fetch structure whose values the run also returns
+                for every step, each stacked on a leading axis of the steps
+                made (how hooks' ``EveryStep`` requests are served). Not in
+                TF1.
 
         Returns:
-            The fetch structure with NumPy values (None for operations).
+            The fetch structure with NumPy values (None for operations); with
+            ``every_step``, a ``StepValues(values, every_step, steps)``.
 
         Raises:
             RuntimeError: the session is closed.
@@ -323,14 +356,26 @@ class BaseSession:
         """
         if self._closed:
             self._check_open()
+        if every_step is not None and steps_per_run == 1:
+            # One step is a plain run; its per-step values get a step axis of 1.
+            values, each = self.run([fetches, every_step], feed_dict, options,
+                                    run_metadata)  # fmt: skip
+            return StepValues(values, jax.tree_util.tree_map(_one_step, each), 1)
         if run_metadata is not None:
-            from jaxsession.session import tracing
+            if _wants_metadata(options):
+                from jaxsession.session import tracing
 
-            return tracing.run_with_metadata(
-                self, fetches, feed_dict, options, run_metadata, steps_per_run
-            )
+                return tracing.run_with_metadata(
+                    self, fetches, feed_dict, options, run_metadata, steps_per_run,
+                    every_step,
+                )  # fmt: skip
+            # Untraced: TF1 overwrites the metadata with nothing.
+            config_lib.clear_run_metadata(run_metadata)
         if steps_per_run != 1:
-            return self._run_steps(fetches, feed_dict, steps_per_run)
+            values, each, made = self._run_k_steps(
+                fetches, feed_dict, steps_per_run, every_step
+            )
+            return values if every_step is None else StepValues(values, each, made)
         prepared = self._prepared.get(
             fetches if type(fetches) in _LEAF_TYPES else fetches_lib.fetch_key(fetches)
         )
@@ -364,6 +409,54 @@ class BaseSession:
         if not key and runner.fast is not None:
             prepared.direct = _fast_step(runner, prepared.mapper)
         return prepared.mapper.build(values)
+
+    def run_observed(self, fetches: Any, feed_dict: Any,
+                     observer: Any) -> tuple[Any, Plan]:  # fmt: skip
+        """One ``run`` of one step whose phases ``observer`` sees (traced runs).
+
+        Not in TF1; ``session/tracing.py`` times runs through it.
+
+        Args:
+            fetches: As for ``run``.
+            feed_dict: As for ``run``.
+            observer: Has ``phase(name)``, a context manager around the
+                phases ``_feed_conversion`` and ``_fetch_and_post_ops``;
+                ``host_ops(plan, values)``, evaluating the plan's constants
+                and host ops into ``values`` (``engine.host.run_host_ops``);
+                and ``wrap(call)``, the compiled call to use for this run.
+
+        Returns:
+            ``(values, plan)``: what ``run`` returns, and the run's plan.
+
+        Raises:
+            As ``run``.
+        """
+        self._check_open()
+        with observer.phase("_feed_conversion"):
+            prepared = self._prepare(fetches)
+            feeds = (
+                fetches_lib.resolve_feeds(self.graph, feed_dict) if feed_dict else {}
+            )
+        key = tuple([(t, v.shape) for t, v in feeds.items()])
+        with self._lock:
+            runner = prepared.runners.get(key)
+            if runner is None:
+                runner = self._new_runner(prepared, feeds, key)
+            if not runner.checked:
+                self._check(runner)
+            values = dict(feeds)
+            if runner.host:
+                values = observer.host_ops(runner.plan, values)
+            saved = runner.call, runner.fast, runner.host
+            wrapped = observer.wrap(runner.call)
+            runner.call, runner.fast, runner.host = wrapped, None, False
+            try:
+                with observer.phase("_fetch_and_post_ops"):
+                    result = prepared.mapper.build(self._call(runner, values))
+            finally:
+                # The wrapped call serves this run only (and no fast path).
+                runner.call, runner.fast, runner.host = saved
+        return result, runner.plan
 
     def _check_open(self) -> None:
         if self._closed:
@@ -490,18 +583,20 @@ class BaseSession:
                 )
             else:
                 fetched, written = r.call(*map(state.__getitem__, keys), *args)
+            # The call donated the rw buffers: store the written ones before
+            # anything else can fail, so the state never holds deleted arrays.
+            state.update(zip(r.out, written))
+            if not r.marked:
+                self._initialized.update(id(v) for v in r.writes)
+                r.marked = True
+            if r.step_effect is not None:
+                self._apply_step_effect(r.step_effect, feeds)
             if self._mesh is not None:
                 fetched = [mesh_lib.to_host(v) for v in fetched]
         except jax.errors.JaxRuntimeError as e:
             # A collective that failed because a peer process died.
             cluster.raise_if_peer_lost(e)
             raise
-        state.update(zip(r.out, written))
-        if not r.marked:
-            self._initialized.update(id(v) for v in r.writes)
-            r.marked = True
-        if r.step_effect is not None:
-            self._apply_step_effect(r.step_effect, feeds)
         if (
             r.simple and not r.feeds and not r.host and self._mesh is None
             and (r.step_effect is None or _adds(r.step_effect))
@@ -574,21 +669,13 @@ class BaseSession:
 
     # -- multi-step runs (engine/multistep.py) -------------------------------------
 
-    def _run_steps(self, fetches: Any, feed_dict: Any, steps: int) -> Any:
-        """``run`` with ``steps_per_run=steps`` (see ``run``).
-
-        Raises:
-            ValueError: ``steps`` < 1, or a fed value lacks the leading K axis.
-        """
-        return self._run_stepwise(fetches, feed_dict, steps)[0]
-
-    def _run_stepwise(self, fetches: Any, feed_dict: Any, steps: int,
-                      every_step: Any = None) -> tuple[Any, Any]:  # fmt: skip
+    def _run_k_steps(self, fetches: Any, feed_dict: Any, steps: int,
+                     every_step: Any = None) -> tuple[Any, Any, int]:  # fmt: skip
         """A run of ``steps`` steps that also returns some fetches at every step.
 
-        How the hooked session serves hooks' ``EveryStep`` requests. On a mesh,
-        a fed value (or iterator output) whose tensor is a batch has its
-        batch, dimension 1 after the steps, split along ``'data'``.
+        ``run`` with ``steps_per_run`` (and ``every_step``). On a mesh, a fed
+        value (or iterator output) whose tensor is a batch has its batch,
+        dimension 1 after the steps, split along ``'data'``.
 
         Args:
             fetches: Fetched at the last step, as ``run``'s fetches.
@@ -599,9 +686,9 @@ class BaseSession:
                 stacked.
 
         Returns:
-            ``(values, stacked)``: ``fetches``' values at the last step and
-            ``every_step``'s at every step (None without ``every_step``).
-            Near the end of the data both are those of the steps left.
+            ``(values, stacked, made)``: ``fetches``' values at the last step,
+            ``every_step``'s at every step (None without ``every_step``) and
+            the steps made: near the end of the data, those left.
 
         Raises:
             ValueError: ``steps`` < 1; a fed value lacks the leading K axis;
@@ -631,11 +718,11 @@ class BaseSession:
                 host = _step_mesh_feeds(self._mesh, runner, host)
             values = self._call(runner, host)
             if each is None:
-                return prepared.mapper.build(values), None
+                return prepared.mapper.build(values), None, count
             by_tensor = dict(zip(prepared.mapper.tensors, values))
             last = self._prepare(fetches).mapper
             per_step = self._per_step_values(runner, each, by_tensor, count)
-            return last.build([by_tensor[t] for t in last.tensors]), per_step
+            return last.build([by_tensor[t] for t in last.tensors]), per_step, count
 
     def _per_step_values(self, r: _Runner, each: fetches_lib.FetchMapper,
                          by_tensor: dict[Tensor, Any], count: int) -> Any:  # fmt: skip
@@ -644,10 +731,14 @@ class BaseSession:
         stacked: dict[Tensor, Any] = {}
         if isinstance(call, _Peeled):
             mesh = self._mesh
-            for t, v in zip(call.tensors, call.stacked):
-                stacked[t] = fetches_lib.to_host(
-                    t, v if mesh is None else mesh_lib.to_host(v)
-                )
+            try:
+                for t, v in zip(call.tensors, call.stacked):
+                    stacked[t] = fetches_lib.to_host(
+                        t, v if mesh is None else mesh_lib.to_host(v)
+                    )
+            except jax.errors.JaxRuntimeError as e:
+                cluster.raise_if_peer_lost(e)
+                raise
         for t in r.plan.host_fetches:
             # The global step served from the host: its start value, plus
             # what each step adds (the step effect is a constant add).
@@ -669,7 +760,7 @@ class BaseSession:
         runner = prepared.runners.get(key)
         if runner is None:
             runner = self._new_runner(prepared, feeds, key, steps, stacked)
-            # ``_run_steps`` evaluates the host ops (a shortened run's too).
+            # ``_run_k_steps`` evaluates the host ops (a shortened run's too).
             runner.host = False
             if stacked and steps > 1:
                 keys = set(stacked)
@@ -797,6 +888,19 @@ def _fast_step(
     return step
 
 
+def _wants_metadata(options: Any) -> bool:
+    """Whether ``options`` asks for a trace or the partition graphs."""
+    return options is not None and bool(
+        getattr(options, "trace_level", 0)
+        or getattr(options, "output_partition_graphs", False)
+    )
+
+
+def _one_step(value: Any) -> Any:
+    """A one-step run's value on a step axis of one."""
+    return np.expand_dims(value, 0)
+
+
 def _adds(effect: Any) -> bool:
     """Whether a step effect (see ``_step_effect``) adds a constant to the step."""
     return type(effect) is tuple and effect[0] == "add"
@@ -833,15 +937,18 @@ def _step_feeds(graph: Graph, feed_dict: Any, steps: int) -> dict[Tensor, Any]:
     return feeds
 
 
-def _global_feeds(mesh: Any, r: _Runner, args: tuple) -> tuple:
-    """A data-parallel run's device feeds as global arrays (see engine/mesh.py)."""
+def _mesh_feed(mesh: Any, tensor: Tensor, value: Any, axis: int = 0) -> Any:
+    """A device feed as a global array (engine/mesh.py), its batch on ``axis``."""
     # Values already on the mesh (prefetched batches) pass through.
-    return tuple(
-        v
-        if v is None or mesh_lib.on_mesh(mesh, v)
-        else mesh_lib.feed_value(mesh, v, mesh_lib.is_batch_feed(t), t.name)
-        for (t, _), v in zip(r.feeds, args)
-    )
+    if value is None or mesh_lib.on_mesh(mesh, value):
+        return value
+    batch = mesh_lib.is_batch_feed(tensor)
+    return mesh_lib.feed_value(mesh, value, batch, tensor.name, axis)
+
+
+def _global_feeds(mesh: Any, r: _Runner, args: tuple) -> tuple:
+    """A data-parallel run's device feeds as global arrays."""
+    return tuple(_mesh_feed(mesh, t, v) for (t, _), v in zip(r.feeds, args))
 
 
 class _Peeled:
@@ -849,7 +956,7 @@ class _Peeled:
 
     The call returns the last step's fetches followed by the per-step ones;
     this passes on the former, as every runner's call does, and keeps the
-    latter in ``stacked`` for ``_run_stepwise``, under the session's lock.
+    latter in ``stacked`` for ``_run_k_steps``, under the session's lock.
     """
 
     __slots__ = ("call", "n", "stacked", "tensors")
@@ -885,13 +992,8 @@ def _step_mesh_feeds(mesh: Any, r: _Runner, host: dict[Tensor, Any]) -> dict:
     """A K-step run's device feeds as global arrays: batches split on dimension 1."""
     host = dict(host)
     for t, on_device in r.feeds:
-        v = host[t]
-        if not on_device or mesh_lib.on_mesh(mesh, v):
-            continue
-        if mesh_lib.is_batch_feed(t):
-            host[t] = mesh_lib.global_batch_at(mesh, v, t.name, 1)
-        else:
-            host[t] = mesh_lib.place_replicated(mesh, v)
+        if on_device:
+            host[t] = _mesh_feed(mesh, t, host[t], axis=1)
     return host
 
 

@@ -46,7 +46,7 @@ import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from jaxsession.engine.host import run_host_ops
-from jaxsession.session import fetches as fetches_lib
+from jaxsession.session import config as config_lib
 
 NO_TRACE = 0
 
@@ -178,20 +178,35 @@ def is_traced(options: Any) -> bool:
 
 
 def run_with_metadata(sess: Any, fetches: Any, feed_dict: Any, options: Any,
-                      run_metadata: Any, steps: int) -> Any:  # fmt: skip
+                      run_metadata: Any, steps: int,
+                      every_step: Any = None) -> Any:  # fmt: skip
     """``sess.run`` that fills ``run_metadata`` as TF1 does.
 
     The metadata is cleared first, as TF1 overwrites it; an untraced run
     leaves it empty unless ``options.output_partition_graphs`` asks for the
     compiled graph.
+
+    Args:
+        sess: The session (a ``BaseSession``).
+        fetches: As for ``Session.run``.
+        feed_dict: As for ``Session.run``.
+        options: The ``RunOptions``: ``trace_level`` and
+            ``output_partition_graphs`` say what to record.
+        run_metadata: The ``RunMetadata`` (or TF's proto) to fill.
+        steps: ``steps_per_run``; a run of K > 1 steps is one node.
+        every_step: As for ``Session.run``, with K > 1 steps only.
+
+    Returns:
+        What ``sess.run`` returns for the same arguments.
     """
-    _clear(run_metadata)
+    config_lib.clear_run_metadata(run_metadata)
     partitions = bool(getattr(options, "output_partition_graphs", False))
+    extra = {} if every_step is None else {"every_step": every_step}
     if not is_traced(options) and not partitions:
-        return sess.run(fetches, feed_dict, steps_per_run=steps)
+        return sess.run(fetches, feed_dict, steps_per_run=steps, **extra)
     recorder = _Recorder() if is_traced(options) else None
     if steps != 1:
-        result = _run_steps_traced(sess, fetches, feed_dict, steps, recorder)
+        result = _run_steps_traced(sess, fetches, feed_dict, steps, recorder, extra)
         plan = None
     else:
         result, plan = _run_traced(sess, fetches, feed_dict, recorder)
@@ -203,49 +218,64 @@ def run_with_metadata(sess: Any, fetches: Any, feed_dict: Any, options: Any,
 
 
 def _run_steps_traced(sess: Any, fetches: Any, feed_dict: Any, steps: int,
-                      recorder: _Recorder | None) -> Any:  # fmt: skip
+                      recorder: _Recorder | None, extra: dict) -> Any:  # fmt: skip
     if recorder is None:
-        return sess.run(fetches, feed_dict, steps_per_run=steps)
+        return sess.run(fetches, feed_dict, steps_per_run=steps, **extra)
     host = device_name(jax.devices("cpu")[0])
     with recorder.phase(host, f"_run_{steps}_steps", f"{steps} steps in one call"):
-        return sess.run(fetches, feed_dict, steps_per_run=steps)
+        return sess.run(fetches, feed_dict, steps_per_run=steps, **extra)
 
 
 def _run_traced(sess: Any, fetches: Any, feed_dict: Any,
                 recorder: _Recorder | None) -> tuple[Any, Any]:  # fmt: skip
     """One run through the session's own runner, its phases timed."""
-    sess._check_open()
-    host_dev = device_name(jax.devices("cpu")[0])
-    rec = recorder or _Recorder()
-    with rec.phase(host_dev, "_feed_conversion"):
-        prepared = sess._prepare(fetches)
-        feeds = fetches_lib.resolve_feeds(sess.graph, feed_dict) if feed_dict else {}
-    key = tuple([(t, v.shape) for t, v in feeds.items()])
-    with sess._lock:
-        runner = prepared.runners.get(key)
-        if runner is None:
-            runner = sess._new_runner(prepared, feeds, key)
-        if recorder is None:
-            values = sess._call(runner, feeds)
-            return prepared.mapper.build(values), runner.plan
-        if not runner.checked:
-            sess._check(runner)
-        values = dict(feeds)
-        if runner.host:
-            values = _timed_host_ops(sess, runner.plan, values, rec, host_dev)
-        saved = runner.call, runner.fast, runner.host
-        timed = _TimedCall(runner.call, rec, host_dev, sess._mesh is None)
-        runner.call, runner.fast, runner.host = timed, None, False
-        try:
-            with rec.phase(host_dev, "_fetch_and_post_ops") as node:
-                out = sess._call(runner, values)
-                result = prepared.mapper.build(out)
-        finally:
-            # The session may have built a fast path around the timed call.
-            runner.call, runner.fast, runner.host = saved
-        # The node ran from the call's end to here: its start moves there.
-        _start_after(node[0], timed.end_ns)
-    return result, runner.plan
+    observer = _Observer(sess, recorder)
+    result, plan = sess.run_observed(fetches, feed_dict, observer)
+    if recorder is not None:
+        # The node ran from the call's end to its own: its start moves there.
+        _start_after(observer.nodes["_fetch_and_post_ops"], observer.end_ns)
+    return result, plan
+
+
+class _Observer:
+    """Times the phases of ``BaseSession.run_observed`` (untimed without a recorder).
+
+    ``nodes`` maps each timed phase to its node; ``end_ns`` is when the
+    compiled call returned.
+    """
+
+    def __init__(self, sess: Any, recorder: _Recorder | None):
+        self.sess, self.rec = sess, recorder
+        self.host = device_name(jax.devices("cpu")[0])
+        self.nodes: dict[str, Any] = {}
+        self.timed: _TimedCall | None = None
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Times the block as the node ``name``."""
+        if self.rec is None:
+            yield
+            return
+        with self.rec.phase(self.host, name) as node:
+            yield
+        self.nodes[name] = node[0]
+
+    def host_ops(self, plan: Any, values: dict) -> dict:
+        """The plan's constants and host ops, each host op its own node."""
+        if self.rec is None:
+            return run_host_ops(plan, self.sess, values)
+        return _timed_host_ops(self.sess, plan, values, self.rec, self.host)
+
+    def wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        """The compiled call, split into timed transfer, compute and copy-back."""
+        if self.rec is None:
+            return call
+        self.timed = _TimedCall(call, self.rec, self.host, self.sess.mesh is None)
+        return self.timed
+
+    @property
+    def end_ns(self) -> int | None:
+        return None if self.timed is None else self.timed.end_ns
 
 
 def _timed_host_ops(sess: Any, plan: Any, values: dict, rec: _Recorder,
@@ -444,17 +474,6 @@ def _add_hlo_nodes(
 
 
 # -- metadata fields ---------------------------------------------------------------
-
-
-def _clear(run_metadata: Any) -> None:
-    if getattr(run_metadata, "step_stats", None) is not None and (
-        run_metadata.step_stats.ByteSize()
-        if hasattr(run_metadata.step_stats, "ByteSize")
-        else True
-    ):
-        _assign(run_metadata, "step_stats", StepStats())
-    if getattr(run_metadata, "partition_graphs", None):
-        del run_metadata.partition_graphs[:]
 
 
 def _assign(run_metadata: Any, field: str, message: Any) -> None:

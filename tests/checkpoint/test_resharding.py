@@ -47,7 +47,7 @@ def test_a_sharded_save_restores_without_a_mesh(tmp_path, model_mesh):
         saver.wait_until_finished()
     mesh_lib.set_mesh_shape(None)
     with tf.Session() as sess:
-        assert sess._mesh is None
+        assert sess.mesh is None
         saver.restore(sess, path)
         _check(sess, values)
 

@@ -5,7 +5,7 @@ import re
 import pytest
 
 import jaxsession as tf
-from jaxsession.session.graph_def import graph_to_graph_def
+from jaxsession.graph.graph_def import graph_to_graph_def
 
 
 def test_nested_string_scopes_merge_field_by_field_inner_first():

@@ -6,7 +6,7 @@ import pytest
 from tensorboardX.proto.types_pb2 import DataType
 
 import jaxsession as tf
-from jaxsession.session.graph_def import graph_to_graph_def
+from jaxsession.graph.graph_def import graph_to_graph_def
 from tests.helpers.events import read_events
 
 event_accumulator = pytest.importorskip(

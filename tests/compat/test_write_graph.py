@@ -4,7 +4,6 @@ from google.protobuf import text_format
 from tensorboardX.proto.graph_pb2 import GraphDef
 
 import jaxsession as tf
-from jaxsession.session import graph_def as session_graph_def
 
 
 def _build():
@@ -67,12 +66,3 @@ def test_session_graph_def_and_write_graph_text_and_binary(tmp_path):
     parsed = GraphDef.FromString((logdir / "graph.pb").read_bytes())
     assert [n.name for n in parsed.node] == names
     assert parsed.node[names.index("z")].device == "/device:CPU:0"
-
-
-def test_the_session_module_re_exports_the_converter():
-    _build()
-    graph = tf.get_default_graph()
-    assert session_graph_def.graph_to_graph_def(graph) == graph.as_graph_def(
-        add_shapes=True
-    )
-    assert session_graph_def.write_graph is tf.train.write_graph

@@ -5,12 +5,10 @@ writes ``DIR/result-ID.json`` (see ``_worker._write``); any other failure
 prints the traceback and exits hard so the peers fail fast.
 """
 
-import logging
 import os
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import jax
@@ -18,7 +16,9 @@ import jax
 jax.config.update("jax_num_cpu_devices", 2)
 
 import jaxsession as tf  # noqa: E402
+from jaxsession.session import cluster  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
+from tests.distributed._scenario import run_scenario  # noqa: E402
 from tests.distributed._worker import _server, _write  # noqa: E402
 
 CKPT_SECS = 0.3
@@ -135,7 +135,9 @@ def train_until_killed(pid, n, port, workdir):
         sys.stdout.write(f"caught {type(e).__name__}: {e}\n")
         _write(workdir, pid, {
             "type": type(e).__name__, "message": str(e),
-            "lost": getattr(e, "lost_processes", None), "steps": steps,
+            "unavailable": isinstance(e, tf.errors.UnavailableError),
+            "lost": e.lost_processes if isinstance(e, cluster.PeerLostError) else None,
+            "steps": steps,
             "seconds": time.monotonic() - start,
         })  # fmt: skip
         return
@@ -175,21 +177,5 @@ def restartable(pid, n, port, workdir):
     _write(workdir, pid, {"first": first, "ran": ran, "final": final})
 
 
-def main():
-    import faulthandler
-
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
-    scenario, pid, n, port, workdir = sys.argv[1:6]
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    logging.getLogger("jaxsession").setLevel(logging.INFO)
-    try:
-        globals()[scenario](int(pid), int(n), int(port), workdir)
-    except BaseException:
-        traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run_scenario(globals())

@@ -5,10 +5,6 @@ Run through ``launch.launch(..., worker=...)``; every scenario writes
 """
 
 import json
-import logging
-import os
-import sys
-import traceback
 from pathlib import Path
 
 import jax
@@ -20,6 +16,7 @@ import numpy as np  # noqa: E402
 import jaxsession as tf  # noqa: E402
 from jaxsession.session import cluster  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
+from tests.distributed._scenario import run_scenario  # noqa: E402
 
 TIMEOUTS = {"initialization_timeout": 10, "heartbeat_timeout": 5, "shutdown_timeout": 5}
 K, RUNS = 4, 2
@@ -52,7 +49,11 @@ def multistep(pid, n, port, workdir):
         out = []
         for r in range(RUNS):
             feeds = {x: xs[r * K : (r + 1) * K], y: ys[r * K : (r + 1) * K]}
-            out.extend(sess._run_stepwise(train_op, feeds, K, [loss])[1][0])
+            out.extend(
+                sess.run(
+                    train_op, feeds, steps_per_run=K, every_step=[loss]
+                ).every_step[0]
+            )
         return out
 
     _train_both(result, "fed", single_fed, multi_fed, step)
@@ -68,7 +69,9 @@ def multistep(pid, n, port, workdir):
         def multi_ds(sess):
             out = []
             for _ in range(RUNS):
-                out.extend(sess._run_stepwise(train_op, None, K, [loss])[1][0])
+                out.extend(
+                    sess.run(train_op, steps_per_run=K, every_step=[loss]).every_step[0]
+                )
             return out
 
         _train_both(result, "dataset", single_ds, multi_ds, step)
@@ -84,7 +87,7 @@ def _train_both(result, name, single, multi, step):
                 "losses": losses,
                 "variables": _mlp.variables(sess),
                 "step": int(sess.run(step)),
-                "mesh": dict(sess._mesh.shape),
+                "mesh": dict(sess.mesh.shape),
             }
 
 
@@ -99,17 +102,5 @@ def _model(xb, yb):
     return loss, train, step
 
 
-def main():
-    scenario, pid, n, port, workdir = sys.argv[1:6]
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    try:
-        globals()[scenario](int(pid), int(n), int(port), workdir)
-    except BaseException:
-        traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run_scenario(globals())

@@ -6,10 +6,7 @@ waiting in a collective.
 """
 
 import json
-import logging
 import os
-import sys
-import traceback
 from pathlib import Path
 
 import jax
@@ -23,6 +20,7 @@ from jax.sharding import PartitionSpec as P
 
 import jaxsession as tf
 from jaxsession.session import cluster
+from tests.distributed._scenario import run_scenario
 
 TIMEOUTS = {"initialization_timeout": 10, "heartbeat_timeout": 5, "shutdown_timeout": 5}
 GLOBAL_BATCH = 8
@@ -109,7 +107,7 @@ def train_save_restore(pid, n, port, workdir):
         emb = tf.global_variables()[0]
         stored = sess.variable_values()[emb]
         layout = {
-            "mesh": dict(sess._mesh.shape),
+            "mesh": dict(sess.mesh.shape),
             "spec": list(stored.sharding.spec),
             "fully_addressable": stored.is_fully_addressable,
         }
@@ -171,42 +169,51 @@ def monitored_start(pid, n, port, workdir):
     _write(workdir, pid, {"initialized": initialized, "restored": restored})
 
 
+def _save(saver, sess, workdir, step):
+    """Saves at ``step``; what this process was told, and the Saver's list after."""
+    path = saver.save(sess, f"{workdir}/ckpt/model", global_step=step)
+    try:
+        saver.wait_until_finished()
+    except Exception as e:
+        error = {"type": type(e).__name__, "message": str(e)}
+    else:
+        error = None
+    return {
+        "path": path, "error": error, "last_checkpoints": saver.last_checkpoints,
+        "files": sorted(p.name for p in Path(workdir, "ckpt").iterdir()),
+    }  # fmt: skip
+
+
 def failed_commit(pid, n, port, workdir):
-    """The chief fails to write the manifest: every process's save must fail."""
-    from jaxsession.checkpoint import _format
+    """Three saves: the chief fails the manifest, then the state file, then none.
+
+    Every process must be told the same outcome and keep the same list.
+    """
+    from jaxsession.checkpoint import _format, state as state_lib
 
     def broken_manifest(directory, values):
         raise OSError(f"disk full writing the manifest of {directory}")
 
-    _format._write_manifest = broken_manifest
+    def broken_state(directory, *args, **kwargs):
+        raise OSError(f"Permission denied: {directory}/checkpoint")
+
     _join(pid, n, port)
     build()
     saver = tf.train.Saver()
     Path(workdir, "ckpt").mkdir(exist_ok=True)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        path = saver.save(sess, f"{workdir}/ckpt/model", global_step=1)
-        try:
-            saver.wait_until_finished()
-        except Exception as e:  # what this process was told
-            error = {"type": type(e).__name__, "message": str(e)}
-        else:
-            error = None
-    _write(workdir, pid, {"path": path, "error": error})
-
-
-def main():
-    scenario, pid, n, port, workdir = sys.argv[1:6]
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    logging.getLogger("jaxsession").setLevel(logging.INFO)
-    try:
-        globals()[scenario](int(pid), int(n), int(port), workdir)
-    except BaseException:
-        traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
+        write_manifest = _format._write_manifest
+        _format._write_manifest = broken_manifest
+        manifest = _save(saver, sess, workdir, 1)
+        _format._write_manifest = write_manifest
+        update_state = state_lib.update_checkpoint_state
+        state_lib.update_checkpoint_state = broken_state
+        state = _save(saver, sess, workdir, 2)
+        state_lib.update_checkpoint_state = update_state
+        good = _save(saver, sess, workdir, 3)
+    _write(workdir, pid, {"manifest": manifest, "state": state, "good": good})
 
 
 if __name__ == "__main__":
-    main()
+    run_scenario(globals())

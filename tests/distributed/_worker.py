@@ -6,11 +6,8 @@ waiting in a collective.
 """
 
 import json
-import logging
 import os
-import sys
 import time
-import traceback
 from pathlib import Path
 
 import jax
@@ -20,6 +17,7 @@ jax.config.update("jax_num_cpu_devices", 2)
 import jaxsession as tf  # noqa: E402
 from jaxsession.session import cluster  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
+from tests.distributed._scenario import run_scenario  # noqa: E402
 
 TIMEOUTS = {"initialization_timeout": 10, "heartbeat_timeout": 5, "shutdown_timeout": 5}
 
@@ -146,18 +144,5 @@ def killed_peer(pid, n, port, workdir):
     _write(workdir, pid, {"finished": True})
 
 
-def main():
-    scenario, pid, n, port, workdir = sys.argv[1:6]
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    logging.getLogger("jaxsession").setLevel(logging.INFO)
-    try:
-        globals()[scenario](int(pid), int(n), int(port), workdir)
-    except BaseException:
-        traceback.print_exc()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(1)
-
-
 if __name__ == "__main__":
-    main()
+    run_scenario(globals())

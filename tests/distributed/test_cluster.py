@@ -2,6 +2,7 @@
 
 import json
 import logging
+import pickle
 
 import numpy as np
 import pytest
@@ -117,10 +118,41 @@ def test_key_wait_without_a_job_says_so():
         cluster.key_wait("k", 0.1, "nothing")
 
 
+def test_a_lost_peer_is_unavailable_but_never_retried_by_a_monitored_session():
+    error = cluster.PeerLostError(None, None, "lost process 1 of 2", [1])
+    assert isinstance(error, tf.errors.UnavailableError)
+    assert error.error_code == tf.errors.UNAVAILABLE
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.message, copy.lost_processes) == (
+        cluster.PeerLostError, "lost process 1 of 2", [1],
+    )  # fmt: skip
+
+    class RaiseOnce(tf.train.SessionRunHook):
+        def __init__(self, exception):
+            self.exception = exception
+
+        def before_run(self, run_context):
+            exception, self.exception = self.exception, None
+            if exception is not None:
+                raise exception
+
+    step = tf.train.get_or_create_global_step()
+    increment = tf.assign_add(step, 1)
+    # A plain UnavailableError is a preemption: the session is re-created.
+    with tf.train.MonitoredSession(
+        hooks=[RaiseOnce(tf.errors.UnavailableError(None, None, "preempted"))]
+    ) as sess:
+        assert sess.run(increment) == 1
+    with pytest.raises(cluster.PeerLostError, match="lost process 1 of 2") as raised:
+        with tf.train.MonitoredSession(hooks=[RaiseOnce(error)]) as sess:
+            sess.run(increment)
+    assert raised.value is error
+
+
 def test_no_mesh_unless_asked_on_one_process():
     assert mesh_lib.active_mesh() is None
     with tf.Session() as sess:
-        assert sess._mesh is None
+        assert sess.mesh is None
 
 
 def test_data_parallel_over_local_devices_trains_like_one_device(data_parallel):
@@ -134,7 +166,7 @@ def test_data_parallel_over_local_devices_trains_like_one_device(data_parallel):
                 sess.run([loss, train_op], dict(zip((x, y), _mlp.global_batch(i))))[0]
                 for i in range(3)
             ]
-            return np.array(losses), _mlp.variables(sess), sess._mesh
+            return np.array(losses), _mlp.variables(sess), sess.mesh
 
     plain_losses, plain_vars, no_mesh = train(False)
     dp_losses, dp_vars, mesh = train(True)
@@ -158,7 +190,7 @@ def test_data_parallel_feeds_and_fetches(data_parallel):
         with pytest.raises(ValueError) as info:
             sess.run(doubled, {x: xs[:3], scale: np.ones(2, np.float32)})
         assert "shape (3, 2) for 'x:0'" in str(info.value)
-        assert "multiple of this process's 4 devices" in str(info.value)
+        assert "multiple of 4, this process's parts of the batch" in str(info.value)
 
 
 def test_data_parallel_state_is_replicated(data_parallel):

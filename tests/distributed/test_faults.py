@@ -2,9 +2,9 @@
 
 Bounds (heartbeat timeout 5 s in these workers): a lost worker is noticed by
 the coordination service within the heartbeat timeout; the chief then gets
-``errors.UnavailableError`` from its next run, or, if its run is stuck in a
-computation with the dead worker, exits 1 after a grace of
-min(heartbeat, 10) s with the same message. A lost chief takes the
+``cluster.PeerLostError`` (an ``UnavailableError``) from its next run, or, if
+its run is stuck in a computation with the dead worker, exits 1 after a grace
+of min(heartbeat, 10) s with the same message. A lost chief takes the
 coordination service with it: JAX's client aborts the workers (exit -6).
 """
 
@@ -27,7 +27,8 @@ def test_a_worker_killed_between_runs_fails_the_chief_with_unavailable(tmp_path)
     assert killed_rc == -9, job.report()
     assert chief_rc == 0, job.report()
     chief = job.results[0]
-    assert chief["type"] == "UnavailableError", job.report()
+    assert chief["type"] == "PeerLostError", job.report()
+    assert chief["unavailable"] is True
     assert chief["lost"] == [1]
     assert chief["message"].startswith(LOST), chief["message"]
     # Noticed within the heartbeat timeout (5 s), plus a run.
@@ -41,7 +42,7 @@ def test_a_worker_killed_mid_training_ends_the_chief_naming_it(tmp_path):
     chief_rc, killed_rc = job.returncodes
     assert killed_rc == -9, job.report()
     output = job.outputs[0]
-    # Either its run failed (UnavailableError, caught by the scenario) or it
+    # Either its run failed (PeerLostError, caught by the scenario) or it
     # was stuck in a computation with the dead worker and exited 1.
     assert chief_rc in (0, 1), job.report()
     if chief_rc == 0:

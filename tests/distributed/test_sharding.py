@@ -120,7 +120,7 @@ def test_a_two_process_checkpoint_restores_in_two_processes_and_in_one(job):
     tf.reset_default_graph()
     model.build()
     with tf.Session() as sess:
-        assert sess._mesh is None
+        assert sess.mesh is None
         tf.train.Saver().restore(sess, str(workdir / "ckpt" / "model-6"))
         assert model.variables(sess) == chief["variables"]
         assert sess.run(tf.train.get_global_step()) == 6
@@ -155,19 +155,48 @@ def test_workers_of_a_monitored_job_make_their_own_parts_of_sharded_variables(jo
     )
 
 
-def test_a_failed_commit_fails_the_save_on_every_process_and_leaves_nothing(tmp_path):
+def test_every_process_is_told_how_the_chiefs_commit_ended_and_keeps_one_list(
+    tmp_path,
+):
     result = launch("failed_commit", tmp_path, n=2, timeout=120, worker=WORKER)
     chief, worker = result.check_ok()
-    prefix = str(tmp_path / "ckpt" / "model-1")
-    assert chief["path"] == worker["path"] == prefix
-    assert chief["error"] == {
+    ckpt = tmp_path / "ckpt"
+    prefixes = [str(ckpt / f"model-{s}") for s in (1, 2, 3)]
+    # The manifest write fails: the save fails everywhere and leaves nothing.
+    assert chief["manifest"]["path"] == worker["manifest"]["path"] == prefixes[0]
+    assert chief["manifest"]["error"] == {
         "type": "OSError",
-        "message": f"disk full writing the manifest of {prefix}.partial",
+        "message": f"disk full writing the manifest of {prefixes[0]}.partial",
     }
-    assert worker["error"] == {
+    assert worker["manifest"]["error"] == {
         "type": "DataLossError",
-        "message": f"Checkpoint {prefix} is truncated or corrupted: process 0 failed "
-        f"to commit it (OSError: disk full writing the manifest of {prefix}.partial)",
+        "message": f"Checkpoint {prefixes[0]} is truncated or corrupted: process 0 "
+        f"failed to commit it (OSError: disk full writing the manifest of "
+        f"{prefixes[0]}.partial)",
     }
-    # Neither the checkpoint, nor its partial directory, nor a state file.
-    assert list((tmp_path / "ckpt").iterdir()) == []
+    assert chief["manifest"]["files"] == worker["manifest"]["files"] == []
+    # The state file write fails after the commit: one error everywhere, and
+    # no process lists the checkpoint, which stays on disk, complete.
+    state_error = {
+        "type": "UnknownError",
+        "message": f"Checkpoint {prefixes[1]} was written, but updating the checkpoint "
+        f"state file failed (OSError: Permission denied: {ckpt}/checkpoint): it is "
+        "neither the latest checkpoint nor kept in the Saver's list",
+    }
+    for r in (chief, worker):
+        assert r["state"]["error"] == state_error
+        assert r["state"]["last_checkpoints"] == []
+        assert r["state"]["files"] == ["model-2"]
+    # The next save works and every process keeps the same list.
+    for r in (chief, worker):
+        assert r["good"]["error"] is None
+        assert r["good"]["last_checkpoints"] == [prefixes[2]]
+    assert sorted(p.name for p in ckpt.iterdir()) == [
+        "checkpoint",
+        "model-2",
+        "model-3",
+    ]
+    assert tf.train.latest_checkpoint(str(ckpt)) == prefixes[2]
+    assert tf.train.get_checkpoint_state(str(ckpt)).all_model_checkpoint_paths == [
+        prefixes[2]
+    ]

@@ -303,13 +303,16 @@ def test_every_step_values_are_stacked_over_the_steps_made():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for start in (0.0, 3.0, 6.0):
-            value, (each,) = sess._run_stepwise(inc, None, 3, [inc])
+            value, (each,), _ = sess.run(inc, steps_per_run=3, every_step=[inc])
             assert value == start + 3.0
             np.testing.assert_array_equal(each, start + np.arange(1.0, 4.0))
         # Near the end of the data the stack is as short as the run.
-        got = [sess._run_stepwise(last, None, 3, {"x": last}) for _ in range(3)]
+        got = [
+            sess.run(last, steps_per_run=3, every_step={"x": last})[:2]
+            for _ in range(3)
+        ]
         assert [int(value) for value, _ in got] == [2, 5, 6]
         assert [list(each["x"]) for _, each in got] == [[0, 1, 2], [3, 4, 5], [6]]
         with pytest.raises(tf.errors.OutOfRangeError):
-            sess._run_stepwise(last, None, 3, {"x": last})
+            sess.run(last, steps_per_run=3, every_step={"x": last})
         assert int(sess.run(total)) == sum(range(7))

@@ -1,8 +1,8 @@
 """Multi-step runs and prefetch on a data-parallel mesh (one process, CPU devices)."""
 
 import re
-from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 from jax.sharding import PartitionSpec
@@ -57,11 +57,12 @@ def _train_on_feeds(dp, steps, runs):
             if steps == 1:
                 losses.append(sess.run([train_op, loss], {x: xs[i, 0], y: ys[i, 0]})[1])
             else:
-                _, each = sess._run_stepwise(
-                    train_op, {x: xs[i], y: ys[i]}, steps, [loss]
-                )
+                each = sess.run(
+                    train_op, {x: xs[i], y: ys[i]}, steps_per_run=steps,
+                    every_step=[loss],
+                ).every_step  # fmt: skip
                 losses.extend(each[0])
-        return np.array(losses), sess.run(tf.global_variables()), sess._mesh
+        return np.array(losses), sess.run(tf.global_variables()), sess.mesh
 
 
 def test_fed_k_steps_on_a_mesh_equal_k_single_data_parallel_runs(data_parallel):
@@ -88,7 +89,8 @@ def _train_on_dataset(dp, steps, n_batches):
                 losses.append(sess.run([train_op, loss], steps_per_run=steps)[1])
             except tf.errors.OutOfRangeError:
                 break
-        return losses, sess.run(tf.global_variables()), int(sess.run(step))
+        variables, final_step = sess.run([tf.global_variables(), step])
+        return losses, variables, int(final_step)
 
 
 def test_dataset_k_steps_on_a_mesh_equal_single_runs_up_to_the_end(data_parallel):
@@ -112,11 +114,20 @@ def test_a_k_step_batch_that_does_not_split_is_refused_naming_it(data_parallel):
             ValueError,
             match=re.escape(
                 "cannot feed a batch of shape (3, 6, 2) for 'x:0' in a data-parallel "
-                "run: its dimension 1 (the batch) must be a multiple of this "
-                "process's 4 devices"
+                "run: its dimension 1 (the batch) must be a multiple of 4, this "
+                "process's parts of the batch along 'data'"
             ),
         ):
             sess.run(op, {x: np.ones((3, 6, 2), np.float32)}, steps_per_run=3)
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "cannot feed a batch of shape (6, 2) for 'x:0' in a data-parallel "
+                "run: its leading dimension must be a multiple of 4, this "
+                "process's parts of the batch along 'data'"
+            ),
+        ):
+            sess.run(op, {x: np.ones((6, 2), np.float32)})
         assert sess.run(v) == 0.0
         # The K axis itself need not split: 3 steps of batches of 4.
         assert sess.run(op, {x: np.ones((3, 4, 2), np.float32)}, steps_per_run=3) == 24
@@ -143,7 +154,7 @@ def test_prefetched_batches_are_placed_like_feeds(data_parallel):
     xk, _ = ds.make_one_shot_iterator().get_next()
     xf = fixed.make_one_shot_iterator().get_next()
     with tf.Session() as sess:
-        mesh = sess._mesh
+        mesh = sess.mesh
         leaves, n = infeed.take_elements(xb.op, sess, 1)
         assert n == 1
         assert leaves[0].sharding == mesh_lib.batch_sharding(mesh)
@@ -171,20 +182,49 @@ def test_prefetched_batches_are_placed_like_feeds(data_parallel):
         np.testing.assert_array_equal(got, x[(K + 1) * BATCH : (K + 2) * BATCH])
 
 
-def test_two_processes_run_k_steps_like_k_single_runs(tmp_path):
-    from tests.distributed.launch import launch
+def test_a_fetch_failing_after_the_call_keeps_the_run_s_writes(
+    data_parallel, monkeypatch
+):
+    # Converting fetches on a mesh can fail after the call (a collective);
+    # the call donated the old buffers, so the state must hold the new ones.
+    x = tf.placeholder(tf.float32, [None], name="x")
+    v = tf.Variable(1.0, name="v")
+    w = tf.Variable([1.0, 2.0], name="w")
+    inc = v.assign_add(tf.reduce_sum(x))
+    double = w.assign(w * 2.0)
+    batch = np.ones(4, np.float32)
 
-    worker = Path(__file__).parents[1] / "distributed" / "_multistep_worker.py"
-    job = launch("multistep", tmp_path, timeout=120, worker=worker)
-    for result in job.check_ok():
-        for name in ("fed", "dataset"):
-            single, multi = result[f"{name}_single"], result[f"{name}_multi"]
-            assert single["mesh"] == multi["mesh"] == {"data": 4}, job.report()
-            assert single["step"] == multi["step"] == 8
-            np.testing.assert_allclose(
-                multi["losses"], single["losses"], rtol=1e-6, atol=1e-6, err_msg=name
-            )
-            for var, value in single["variables"].items():
-                np.testing.assert_allclose(
-                    multi["variables"][var], value, rtol=1e-6, atol=1e-6, err_msg=var
-                )
+    def failing(value):
+        raise jax.errors.JaxRuntimeError("INTERNAL: gather failed")
+
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run([inc, double], {x: batch})[0] == 5.0
+        for steps in (1, 2):
+            monkeypatch.setattr(mesh_lib, "to_host", failing)
+            feed = {x: np.ones((steps, 4), np.float32) if steps > 1 else batch}
+            with pytest.raises(jax.errors.JaxRuntimeError, match="gather failed"):
+                sess.run([inc, double], feed, steps_per_run=steps)
+            monkeypatch.undo()
+        # Both runs were made: 1 + 4 + 4 + 2 * 4, and w doubled 1 + 1 + 2 times.
+        got = sess.run([v, w])
+        assert got[0] == 17.0
+        np.testing.assert_array_equal(got[1], [16.0, 32.0])
+        values = sess.variable_values()
+        assert float(np.asarray(values[v])) == 17.0
+        # The session goes on from there.
+        assert sess.run(inc, {x: batch}) == 21.0
+
+
+def test_a_per_step_batch_is_found_on_its_data_dimension():
+    mesh = mesh_lib.default_mesh()
+    local = np.arange(3 * 8 * 2, dtype=np.float32).reshape(3, 8, 2)
+    per_step = mesh_lib.global_batch_at(mesh, local, "x:0", 1)
+    batch = mesh_lib.global_batch_at(mesh, local[0], "x:0")
+    replicated = mesh_lib.place_replicated(mesh, local)
+    assert mesh_lib.batch_dimension(per_step) == 1
+    assert mesh_lib.batch_dimension(batch) == 0
+    assert mesh_lib.batch_dimension(replicated) is None
+    # This process's part along that dimension: here, all of it, in order.
+    np.testing.assert_array_equal(mesh_lib.local_part(per_step, 1), local)
+    np.testing.assert_array_equal(mesh_lib.local_part(batch, 0), local[0])

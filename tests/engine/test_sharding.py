@@ -2,7 +2,6 @@
 
 import re
 
-import jax
 import numpy as np
 import pytest
 from jax.sharding import NamedSharding, PartitionSpec as P
@@ -18,15 +17,19 @@ def model_mesh():
     mesh_lib.set_mesh_shape(None)
 
 
+# Fixed initial values: compiling random initializers would cost seconds a run.
+EMB = np.random.default_rng(0).normal(size=(8, 6)).astype(np.float32)
+KERNEL = np.random.default_rng(1).normal(size=(6, 4)).astype(np.float32)
+
+
 def _build(sharded):
     """An embedding sharded by rows and a kernel by columns (when ``sharded``)."""
-    tf.set_random_seed(3)
     x = tf.placeholder(tf.int32, [None], name="x")
     y = tf.placeholder(tf.float32, [None], name="y")
     with tf.variable_scope("m", sharding=P("model") if sharded else None):
-        emb = tf.get_variable("emb", [8, 6])
+        emb = tf.get_variable("emb", initializer=EMB)
         kernel = tf.get_variable(
-            "kernel", [6, 4], sharding=P(None, "model") if sharded else None
+            "kernel", initializer=KERNEL, sharding=P(None, "model") if sharded else None
         )
     hidden = tf.matmul(tf.gather(emb, x), kernel)
     loss = tf.reduce_mean(tf.square(tf.reduce_sum(hidden, 1) - y))
@@ -35,6 +38,7 @@ def _build(sharded):
 
 
 def _train(sharded, steps=3):
+    """Losses, final values, and each stored array by variable name."""
     tf.reset_default_graph()
     x, y, emb, kernel, loss, train_op = _build(sharded)
     with tf.Session() as sess:
@@ -44,53 +48,60 @@ def _train(sharded, steps=3):
             rng = np.random.default_rng(i)
             feed = {x: rng.integers(0, 8, 4), y: rng.normal(size=4)}
             losses.append(sess.run([loss, train_op], feed)[0])
-        stored = sess.variable_values()
-        shardings = (stored[emb].sharding, stored[kernel].sharding)
-        return losses, sess.run([emb, kernel]), shardings, sess._mesh
+        stored = {v.op.name: a for v, a in sess.variable_values().items()}
+        return losses, sess.run([emb, kernel]), stored, sess.mesh
+
+
+def _shard_shapes(array):
+    """Each device's block of a stored array: {device: shape}."""
+    return {s.device: s.data.shape for s in array.addressable_shards}
 
 
 def test_sharded_training_matches_replicated_and_keeps_the_sharding(model_mesh):
-    losses, values, (emb_sharding, kernel_sharding), mesh = _train(True)
+    losses, values, stored, mesh = _train(True)
     assert dict(mesh.shape) == {"data": 2, "model": 2}
-    assert emb_sharding == NamedSharding(mesh, P("model"))
-    assert kernel_sharding == NamedSharding(mesh, P(None, "model"))
-    # Each device holds a quarter... of a half: the split is real.
-    assert {s.data.shape for s in _stored_shards(emb_sharding, values[0])} == {(4, 6)}
+    assert stored["m/emb"].sharding == NamedSharding(mesh, P("model"))
+    assert stored["m/kernel"].sharding == NamedSharding(mesh, P(None, "model"))
+    # The split is real: every device holds half the rows (columns).
+    devices = set(mesh.devices.flat)
+    assert _shard_shapes(stored["m/emb"]) == dict.fromkeys(devices, (4, 6))
+    assert _shard_shapes(stored["m/kernel"]) == dict.fromkeys(devices, (6, 2))
     # sess.run(var) is the whole value, on the host.
     assert [v.shape for v in values] == [(8, 6), (6, 4)]
     assert all(isinstance(v, np.ndarray) for v in values)
-    # Adam's moments of a sharded variable are split like it.
+    # Adam's moments of a sharded variable are declared and stored split like it.
     slots = {v.op.name: v for v in tf.global_variables() if "/Adam" in v.op.name}
     assert slots["m/emb/Adam"].sharding == P("model")
     assert slots["m/kernel/Adam_1"].sharding == P(None, "model")
-    base_losses, base_values, base_shardings, _ = _train(False)
-    assert base_shardings[0].spec == P()
+    assert _shard_shapes(stored["m/emb/Adam"]) == dict.fromkeys(devices, (4, 6))
+    assert _shard_shapes(stored["m/kernel/Adam_1"]) == dict.fromkeys(devices, (6, 2))
+    base_losses, base_values, base_stored, _ = _train(False)
+    assert base_stored["m/emb"].sharding.is_fully_replicated
     np.testing.assert_allclose(losses, base_losses, atol=1e-5)
     for got, want in zip(values, base_values):
         np.testing.assert_allclose(got, want, atol=1e-5)
 
 
-def _stored_shards(sharding, value):
-    return jax.device_put(value, sharding).addressable_shards
-
-
 def test_without_a_mesh_a_sharding_is_accepted_and_has_no_effect():
-    def initial(sharded):
-        tf.reset_default_graph()
-        _, _, emb, kernel, _, _ = _build(sharded)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            stored = sess.variable_values()
-            return (
-                sess._mesh,
-                [stored[emb].sharding, stored[kernel].sharding],
-                (sess.run([emb, kernel])),
-            )
-
-    mesh, shardings, values = initial(True)
-    assert mesh is None
-    assert all(s.is_fully_replicated for s in shardings)
-    _, _, base_values = initial(False)
+    # One graph, the same seeded initializer with and without shardings.
+    init = tf.glorot_uniform_initializer(seed=5)
+    with tf.variable_scope("sharded", sharding=P("model")):
+        emb = tf.get_variable("emb", [8, 6], initializer=init)
+        kernel = tf.get_variable(
+            "kernel", [6, 4], initializer=init, sharding=P(None, "model")
+        )
+    with tf.variable_scope("plain"):
+        plain = [
+            tf.get_variable("emb", [8, 6], initializer=init),
+            tf.get_variable("kernel", [6, 4], initializer=init),
+        ]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.mesh is None
+        stored = sess.variable_values()
+        assert all(stored[v].sharding.is_fully_replicated for v in (emb, kernel))
+        values = sess.run([emb, kernel])
+        base_values = sess.run(plain)
     for got, want in zip(values, base_values):
         np.testing.assert_array_equal(got, want)
 

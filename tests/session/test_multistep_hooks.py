@@ -85,7 +85,8 @@ def test_every_step_values_are_stacked_and_the_rest_is_the_last_step():
             got.append(float(sess.run([train, x])[1]))
     # 8 elements: runs of 3, 3 and 2 steps, then the end of the data.
     assert got == [2.0, 5.0, 7.0]
-    assert recorder.steps == [3, 3, 3]
+    # after_run sees the steps each run made: the last run found 2 elements.
+    assert recorder.steps == [3, 3, 2]
     each = [r["each"] for r in recorder.results]
     np.testing.assert_array_equal(each[0][0], [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(each[1][0], [3.0, 4.0, 5.0])
@@ -281,4 +282,45 @@ def test_nan_hook_without_a_global_step_names_the_step_of_the_run(caplog):
     (error,) = _messages(caplog, logging.ERROR)
     assert error.startswith(
         "Model diverged with loss = NaN (step 3 of 4 of the run). (loss loss:0"
+    )
+
+
+# -- run options and metadata in multi-step runs ----------------------------------------
+
+
+class _MetadataRecorder(SessionRunHook):
+    """Records, per run, the node names of the run metadata the hooks got."""
+
+    def __init__(self):
+        self.names = []
+
+    def after_run(self, run_context, run_values):
+        stats = run_values.run_metadata.step_stats
+        self.names.append(
+            [n.node_name for dev in stats.dev_stats for n in dev.node_stats]
+        )
+
+
+def test_a_traced_multi_step_run_with_per_step_hooks_fills_the_run_metadata(
+    tmp_path, caplog
+):
+    # NanTensorHook asks per-step values (EveryStep) while ProfilerHook asks
+    # for a FULL_TRACE of the second run: both requests are served.
+    gs, loss, train = _nan_graph()
+    profiler = hooks_lib.ProfilerHook(save_steps=1, output_dir=str(tmp_path))
+    recorder = _MetadataRecorder()
+    nan = hooks_lib.NanTensorHook(loss, fail_on_nan_loss=False)
+    with caplog.at_level(logging.WARNING, logger="jaxsession"):
+        with _monitored([nan, profiler, recorder], steps_per_run=3) as sess:
+            sess.run(train)
+            sess.run(train)
+            assert not sess.should_stop()
+            sess.run(train)  # global steps 6-8: the NaN at step 7
+            assert sess.should_stop()
+    assert recorder.names[0] == []
+    assert recorder.names[1] == ["_run_3_steps"]
+    assert (tmp_path / "timeline-6.json").exists()
+    (warning,) = _messages(caplog, logging.WARNING)
+    assert warning.startswith(
+        "Model diverged with loss = NaN at global step 7 (step 2 of 3 of the run)."
     )
