@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import jaxsession.engine.executable as _executable
-from benchmarks.common import INFO, Row, markdown_table
+from benchmarks.common import INFO, Row, print_section
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300
@@ -105,10 +105,10 @@ def main(quick: bool = False) -> list[Row]:
         main_row, imp_row, files = bench(mode, 1 if quick else 5, quick)
         rows += [main_row, imp_row]
         notes.append(f"{mode}: the cold run left {files} file(s) in the cache")
-    print("## Restart with a warm compilation cache (ms from process start)")
-    print()
-    print(markdown_table(rows, ours="warm ms", raw="cold ms"))
-    print()
+    print_section(
+        "Restart with a warm compilation cache (ms from process start)", rows,
+        ours="warm ms", raw="cold ms",
+    )  # fmt: skip
     for note in notes:
         print(f"- {note}")
     print()

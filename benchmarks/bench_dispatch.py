@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxsession as tf
-from benchmarks.common import INFO, BenchmarkMismatch, Row, compare, markdown_table, row
+from benchmarks.common import INFO, BenchmarkMismatch, Row, compare, print_section, row
 
 TINY_CALLS = 200
 WIDE_CALLS = 30
@@ -162,10 +162,9 @@ def main(quick: bool = False) -> list[Row]:
     wide = {"n_wide": 10} if quick else {}
     rows = bench_tiny(**small, **kw) + bench_wide(**small, **wide, **kw)
     rows += bench_tiny_multistep(**small, **kw)
-    print("## Dispatch (µs per step; ratio = jaxsession / raw jax.jit with donation)")
-    print()
-    print(markdown_table(rows))
-    print()
+    print_section(
+        "Dispatch (µs per step; ratio = jaxsession / raw jax.jit with donation)", rows
+    )
     return rows
 
 

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import INFO, MIN_REPEATS, Row, markdown_table
+from benchmarks.common import INFO, MIN_REPEATS, Row, print_section
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300
@@ -134,10 +134,10 @@ def main(quick: bool = False) -> list[Row]:
             two_med, one_med, INFO, two_med / one_med,
         )
     ]  # fmt: skip
-    print("## Distributed (2 processes): per-step time vs one process")
-    print()
-    print(markdown_table(rows, ours="2 processes µs/step", raw="1 process µs/step"))
-    print()
+    print_section(
+        "Distributed (2 processes): per-step time vs one process", rows,
+        ours="2 processes µs/step", raw="1 process µs/step",
+    )  # fmt: skip
     print(
         f"- medians of {repeats} block(s) of {steps} steps per side; "
         f"2-process blocks (ms/step): {', '.join(f'{t * 1e3:.2f}' for t in two)}; "

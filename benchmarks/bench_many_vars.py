@@ -17,7 +17,7 @@ import numpy as np
 
 import jaxsession as tf
 from benchmarks import mlp_model
-from benchmarks.common import Row, compare, markdown_table, row
+from benchmarks.common import Row, compare, print_section, row
 
 CHECK_STEPS = 5
 
@@ -89,10 +89,7 @@ def main(quick: bool = False) -> list[Row]:
         rows = bench(4, 8, calls=3, repeats=1, warmup=2, min_repeats=1)
     else:
         rows = bench(100, 16, calls=30, repeats=11, warmup=10)
-    print("## Many variables (µs per run; ratio = jaxsession / raw jax.jit)")
-    print()
-    print(markdown_table(rows))
-    print()
+    print_section("Many variables (µs per run; ratio = jaxsession / raw jax.jit)", rows)
     return rows
 
 

@@ -15,7 +15,7 @@ import jax
 
 import jaxsession as tf
 from benchmarks import mlp_model
-from benchmarks.common import Row, compare, markdown_table, row
+from benchmarks.common import Row, compare, print_section, row
 
 CHECK_STEPS = 20
 
@@ -78,13 +78,11 @@ def main(quick: bool = False) -> list[Row]:
         rows = bench(mlp_model.QUICK, calls=3, repeats=1, warmup=2, min_repeats=1)
     else:
         rows = bench(mlp_model.FULL, calls=30, repeats=11, warmup=10)
-    print(
-        "## MLP training (µs per step; ratio = jaxsession steps/s / raw JAX "
-        "steps/s, feed_dict from NumPy each step)"
+    print_section(
+        "MLP training (µs per step; ratio = jaxsession steps/s / raw JAX "
+        "steps/s, feed_dict from NumPy each step)",
+        rows,
     )
-    print()
-    print(markdown_table(rows))
-    print()
     return rows
 
 

@@ -168,3 +168,11 @@ def markdown_table(
             f"| {target} | {met} |"
         )
     return "\n".join(lines)
+
+
+def print_section(title: str, rows: list[Row], **columns: str) -> None:
+    """Prints ``## title`` and the rows' markdown table (``columns``: its headers)."""
+    print(f"## {title}")
+    print()
+    print(markdown_table(rows, **columns))
+    print()

@@ -20,10 +20,11 @@ import jaxsession as tf  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _fresh_default_graph():
-    """Each test starts with an empty default graph."""
+    """Each test starts with an empty default graph and no cached summary writers."""
     tf.reset_default_graph()
     yield
     tf.reset_default_graph()
+    tf.summary.FileWriterCache.clear()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,15 +7,8 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
-from jaxsession.session.summary_writer import FileWriterCache
 
 FLOAT_STEP = "Existing \"global_step\" does not have integer type: <dtype: 'float32'>"
-
-
-@pytest.fixture(autouse=True)
-def _clear_writer_cache():
-    yield
-    FileWriterCache.clear()
 
 
 def _train_op(global_step):

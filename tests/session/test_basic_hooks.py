@@ -19,22 +19,9 @@ from jaxsession.session._global_step import (
 )
 from jaxsession.session.hooks import SessionRunArgs
 from jaxsession.session.summary_writer import FileWriterCache
+from tests.helpers.clock import FakeClock
 from tests.helpers.events import read_events, scalars
 from tests.helpers.recording_hook import HookDriver, RecordingHook
-
-
-class FakeClock:
-    def __init__(self, now=100.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture(autouse=True)
-def _clear_writer_cache():
-    yield
-    FileWriterCache.clear()
 
 
 @pytest.fixture

@@ -13,23 +13,9 @@ from jaxsession.session.checkpoint_hooks import (
 )
 from jaxsession.session.monitored_session import SingularMonitoredSession
 from jaxsession.session.scaffold import Scaffold
-from jaxsession.session.summary_writer import FileWriterCache
+from tests.helpers.clock import FakeClock
 from tests.helpers.recording_hook import run_hooked
 from tests.helpers.tensorboard import session_logs
-
-
-@pytest.fixture(autouse=True)
-def _clear_writer_cache():
-    yield
-    FileWriterCache.clear()
-
-
-class FakeClock:
-    def __init__(self, now=100.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 class RecordingListener(CheckpointSaverListener):

@@ -20,12 +20,6 @@ from jaxsession.session.summary_writer import FileWriterCache, SummaryWriterCach
 from tests.helpers.events import event_files, read_events, read_records
 
 
-@pytest.fixture(autouse=True)
-def _clear_writer_cache():
-    yield
-    FileWriterCache.clear()
-
-
 def parse(serialized):
     return Summary.FromString(serialized)
 

@@ -5,30 +5,15 @@ dashboards load; ``EventFileLoader`` gives the raw events (SessionLogs).
 """
 
 import numpy as np
-import pytest
 from tensorboard.backend.event_processing import event_accumulator as ea
 
 import jaxsession as tf
 from jaxsession import summary as tf_summary
 from jaxsession.session import basic_hooks
 from jaxsession.session._global_step import increment_global_step
-from jaxsession.session.summary_writer import FileWriterCache
+from tests.helpers.clock import FakeClock
 from tests.helpers.recording_hook import HookDriver
 from tests.helpers.tensorboard import flush_cached_writers, scalar_values, session_logs
-
-
-@pytest.fixture(autouse=True)
-def _clear_writer_cache():
-    yield
-    FileWriterCache.clear()
-
-
-class FakeClock:
-    def __init__(self, now=100.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 def test_summary_saver_hook_x52_in_tensorboard(tmp_path):

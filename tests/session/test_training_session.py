@@ -17,15 +17,8 @@ from jaxsession.checkpoint import get_checkpoint_state, latest_checkpoint
 from jaxsession.engine.executable import COMPILATION_CACHE_SUBDIR
 from jaxsession.session import basic_hooks
 from jaxsession.session.hooks import SessionRunHook
-from jaxsession.session.summary_writer import FileWriterCache
 from tests.helpers.recording_hook import RecordingHook
 from tests.helpers.tensorboard import scalar_values, session_logs
-
-
-@pytest.fixture(autouse=True)
-def _clear_writer_cache():
-    yield
-    FileWriterCache.clear()
 
 
 @pytest.fixture
