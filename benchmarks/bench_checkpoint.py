@@ -35,8 +35,9 @@ class Result:
     target: float
 
 
-def _median_pair(ours: Callable[[], float], base: Callable[[], float],
-                 repeats: int) -> tuple[float, float, float]:  # fmt: skip
+def _median_pair(
+    ours: Callable[[], float], base: Callable[[], float], repeats: int
+) -> tuple[float, float, float]:
     a, b = [], []
     for _ in range(repeats):
         a.append(ours())

@@ -33,16 +33,21 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300
 
 
-def _start_to_first_step(mode: str, cache: str, work: str,
-                         quick: bool) -> tuple[float, float]:  # fmt: skip
+def _start_to_first_step(
+    mode: str, cache: str, work: str, quick: bool
+) -> tuple[float, float]:
     """(seconds to imports done, seconds to first step done) of one fresh process."""
     env = dict(os.environ, JAXSESSION_COMPILATION_CACHE_DIR=cache)
     args = [sys.executable, "-m", "benchmarks.first_step", mode, cache, work]
     start = time.time()
     out = subprocess.run(
         args + (["quick"] if quick else []),
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
     if out.returncode != 0:
         raise RuntimeError(
             f"benchmarks.first_step {mode} exited with {out.returncode}:\n"
@@ -106,9 +111,11 @@ def main(quick: bool = False) -> list[Row]:
         rows += [main_row, imp_row]
         notes.append(f"{mode}: the cold run left {files} file(s) in the cache")
     print_section(
-        "Restart with a warm compilation cache (ms from process start)", rows,
-        ours="warm ms", raw="cold ms",
-    )  # fmt: skip
+        "Restart with a warm compilation cache (ms from process start)",
+        rows,
+        ours="warm ms",
+        raw="cold ms",
+    )
     for note in notes:
         print(f"- {note}")
     print()

@@ -44,9 +44,13 @@ def _child(pid: int, n: int, port: int, steps: int, repeats: int, out: str) -> N
 
     if n > 1:
         cluster.initialize(
-            f"127.0.0.1:{port}", n, pid, initialization_timeout=60,
-            heartbeat_timeout=30, shutdown_timeout=30,
-        )  # fmt: skip
+            f"127.0.0.1:{port}",
+            n,
+            pid,
+            initialization_timeout=60,
+            heartbeat_timeout=30,
+            shutdown_timeout=30,
+        )
     d_in, hidden, classes = SIZES
     tf.set_random_seed(0)
     x = tf.placeholder(tf.float32, [None, d_in], name="x")
@@ -89,13 +93,29 @@ def _side(n: int, steps: int, repeats: int, work: str) -> list[float]:
     for pid in range(n):
         out = f"{work}/n{n}-p{pid}.json"
         outs.append(out)
-        args = [sys.executable, "-m", "benchmarks.bench_distributed", "child",
-                str(pid), str(n), str(port), str(steps), str(repeats), out]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_distributed",
+            "child",
+            str(pid),
+            str(n),
+            str(port),
+            str(steps),
+            str(repeats),
+            out,
+        ]
         logs.append(open(f"{out}.log", "w"))
-        procs.append(subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=logs[-1],
-            start_new_session=True,
-        ))  # fmt: skip
+        procs.append(
+            subprocess.Popen(
+                args,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=logs[-1],
+                start_new_session=True,
+            )
+        )
     deadline = time.monotonic() + TIMEOUT_S
     try:
         for p in procs:
@@ -131,13 +151,18 @@ def main(quick: bool = False) -> list[Row]:
             f"MLP {SIZES[0]}-{SIZES[1]}-{SIZES[1]}-{SIZES[2]}, Adam, global batch "
             f"{GLOBAL_BATCH}: "
             "2 processes x 1 CPU device vs 1 process, per step",
-            two_med, one_med, INFO, two_med / one_med,
+            two_med,
+            one_med,
+            INFO,
+            two_med / one_med,
         )
-    ]  # fmt: skip
+    ]
     print_section(
-        "Distributed (2 processes): per-step time vs one process", rows,
-        ours="2 processes µs/step", raw="1 process µs/step",
-    )  # fmt: skip
+        "Distributed (2 processes): per-step time vs one process",
+        rows,
+        ours="2 processes µs/step",
+        raw="1 process µs/step",
+    )
     print(
         f"- medians of {repeats} block(s) of {steps} steps per side; "
         f"2-process blocks (ms/step): {', '.join(f'{t * 1e3:.2f}' for t in two)}; "

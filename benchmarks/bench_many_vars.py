@@ -29,8 +29,14 @@ def _deep_loss(params: tuple[jax.Array, ...], x: jax.Array, _: object) -> jax.Ar
     return jnp.mean(h * h)
 
 
-def bench(layers: int, width: int, calls: int, repeats: int, warmup: int,
-          min_repeats: int | None = None) -> list[Row]:  # fmt: skip
+def bench(
+    layers: int,
+    width: int,
+    calls: int,
+    repeats: int,
+    warmup: int,
+    min_repeats: int | None = None,
+) -> list[Row]:
     """Runs the comparison; returns the table rows."""
     x_np = np.random.default_rng(0).standard_normal((8, width), dtype=np.float32)
     graph = tf.Graph()
@@ -51,9 +57,12 @@ def bench(layers: int, width: int, calls: int, repeats: int, warmup: int,
             raw = mlp_model.RawTrainer(sess.run(params), _deep_loss)
             data = [(x_np, None)]
             mlp_model.check_losses(
-                f"{layers}-layer MLP", lambda _: sess.run([train_op, loss])[1],
-                raw, data, CHECK_STEPS,
-            )  # fmt: skip
+                f"{layers}-layer MLP",
+                lambda _: sess.run([train_op, loss])[1],
+                raw,
+                data,
+                CHECK_STEPS,
+            )
 
             def sync() -> None:
                 jax.block_until_ready(list(sess.variable_values().values()))

@@ -20,8 +20,13 @@ from benchmarks.common import Row, compare, print_section, row
 CHECK_STEPS = 20
 
 
-def bench(sizes: mlp_model.Sizes, calls: int, repeats: int, warmup: int,
-          min_repeats: int | None = None) -> list[Row]:  # fmt: skip
+def bench(
+    sizes: mlp_model.Sizes,
+    calls: int,
+    repeats: int,
+    warmup: int,
+    min_repeats: int | None = None,
+) -> list[Row]:
     """Runs the comparison; returns the table rows."""
     data = mlp_model.batches(*mlp_model.make_data(sizes), sizes.batch)
     m = mlp_model.build_graph(sizes)

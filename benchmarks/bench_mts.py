@@ -154,8 +154,9 @@ def _tf1_dense(v1: Any, name: str, x: Any, units: int, activation: Any) -> Any:
     # tf.compat.v1.layers needs Keras 2 on recent TensorFlow; variables and a
     # matmul are the same layer without it.
     with v1.variable_scope(name):
-        k = v1.get_variable("kernel", [x.shape[-1], units],
-                            initializer=v1.glorot_uniform_initializer())  # fmt: skip
+        k = v1.get_variable(
+            "kernel", [x.shape[-1], units], initializer=v1.glorot_uniform_initializer()
+        )
         b = v1.get_variable("bias", [units], initializer=v1.zeros_initializer())
     y = v1.matmul(x, k) + b
     return y if activation is None else activation(y)
@@ -218,8 +219,13 @@ def _tf1_sides(
     return sides
 
 
-def bench(sizes: mlp_model.Sizes, calls: int, repeats: int, warmup: int,
-          min_repeats: int | None = None) -> list[Row]:  # fmt: skip
+def bench(
+    sizes: mlp_model.Sizes,
+    calls: int,
+    repeats: int,
+    warmup: int,
+    min_repeats: int | None = None,
+) -> list[Row]:
     """Runs the comparison; returns the table rows."""
     xy = mlp_model.make_data(sizes)
     data = mlp_model.batches(*xy, sizes.batch)

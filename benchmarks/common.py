@@ -101,9 +101,16 @@ def compare(
     return times
 
 
-def row(name: str, times: dict[str, list[float]], ours: str, raw: str,
-        target: float, *, speed: bool = False,
-        steps: dict[str, int] | None = None) -> Row:  # fmt: skip
+def row(
+    name: str,
+    times: dict[str, list[float]],
+    ours: str,
+    raw: str,
+    target: float,
+    *,
+    speed: bool = False,
+    steps: dict[str, int] | None = None,
+) -> Row:
     """A table row: medians of both sides and the median per-repeat ratio.
 
     Args:

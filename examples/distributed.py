@@ -56,11 +56,13 @@ def train(args):
     workers = args.workers.split(",")
     cluster = tf.train.ClusterSpec({"worker": workers})
     server = tf.train.Server(
-        cluster, job_name="worker", task_index=args.task_index,
+        cluster,
+        job_name="worker",
+        task_index=args.task_index,
         initialization_timeout=args.initialization_timeout,
         heartbeat_timeout=args.heartbeat_timeout,
         shutdown_timeout=args.shutdown_timeout,
-    )  # fmt: skip
+    )
     is_chief = args.task_index == 0
 
     x = tf.placeholder(tf.float32, [None, 8], name="x")
@@ -74,11 +76,14 @@ def train(args):
     data = batches(args.task_index, len(workers))
     runs = 0
     with tf.train.MonitoredTrainingSession(
-        master=server.target, is_chief=is_chief, checkpoint_dir=args.logdir,
+        master=server.target,
+        is_chief=is_chief,
+        checkpoint_dir=args.logdir,
         hooks=[tf.train.StopAtStepHook(last_step=args.steps)],
-        save_checkpoint_steps=args.steps, log_step_count_steps=None,
+        save_checkpoint_steps=args.steps,
+        log_step_count_steps=None,
         max_wait_secs=args.max_wait_secs,
-    ) as sess:  # fmt: skip
+    ) as sess:
         while not sess.should_stop():
             xs, ys = next(data)
             step, value, _ = sess.run(
@@ -98,8 +103,11 @@ def launch_local(args):
         port = s.getsockname()[1]
     # Only the first address is used (the coordinator); the rest name the tasks.
     workers = ",".join(f"127.0.0.1:{port + i}" for i in range(args.local))
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}  # fmt: skip
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu"),
+    }
     procs = [
         subprocess.Popen(
             [
@@ -130,8 +138,11 @@ def launch_local(args):
 
 
 TIMEOUT_FLAGS = (
-    "initialization_timeout", "heartbeat_timeout", "shutdown_timeout", "max_wait_secs",
-)  # fmt: skip
+    "initialization_timeout",
+    "heartbeat_timeout",
+    "shutdown_timeout",
+    "max_wait_secs",
+)
 
 
 def _timeout_flags(args):

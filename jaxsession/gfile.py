@@ -25,9 +25,11 @@ def _path(name: Any) -> str:
         path = path.decode()
     if "://" in path and not path.startswith("file://"):
         raise _errors.UnimplementedError(
-            None, None, f"File system scheme of {path!r} not implemented: "
-            "jaxsession's gfile reads local paths only"
-        )  # fmt: skip
+            None,
+            None,
+            f"File system scheme of {path!r} not implemented: "
+            "jaxsession's gfile reads local paths only",
+        )
     return path.removeprefix("file://")
 
 
@@ -69,8 +71,23 @@ class GFile:
         self.__name = _path(name)
         self.__mode = mode
         self._file: IO[Any] | None = None
-        if mode not in ("r", "w", "a", "rb", "wb", "ab", "r+", "w+", "a+",
-                        "r+b", "w+b", "a+b", "rb+", "wb+", "ab+"):  # fmt: skip
+        if mode not in (
+            "r",
+            "w",
+            "a",
+            "rb",
+            "wb",
+            "ab",
+            "r+",
+            "w+",
+            "a+",
+            "r+b",
+            "w+b",
+            "a+b",
+            "rb+",
+            "wb+",
+            "ab+",
+        ):
             raise _errors.InvalidArgumentError(
                 None, None, f"mode is not 'r' or 'w' or 'a' or binary: {mode!r}"
             )

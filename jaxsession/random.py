@@ -19,14 +19,26 @@ from jaxsession.graph.ops.random_ops import (
 from jaxsession.graph.random import set_random_seed as set_random_seed
 
 __all__ = [
-    "categorical", "gamma", "log_uniform_candidate_sampler", "multinomial", "normal",
-    "set_random_seed", "shuffle", "truncated_normal", "uniform",
+    "categorical",
+    "gamma",
+    "log_uniform_candidate_sampler",
+    "multinomial",
+    "normal",
+    "set_random_seed",
+    "shuffle",
+    "truncated_normal",
+    "uniform",
     "uniform_candidate_sampler",
-]  # fmt: skip
+]
 
 
-def categorical(logits: Any, num_samples: Any, dtype: Any = None,
-                seed: int | None = None, name: str | None = None) -> _Tensor:  # fmt: skip
+def categorical(
+    logits: Any,
+    num_samples: Any,
+    dtype: Any = None,
+    seed: int | None = None,
+    name: str | None = None,
+) -> _Tensor:
     """Draws class indices from categorical distributions (``tf.random.categorical``).
 
     Args:
@@ -39,5 +51,6 @@ def categorical(logits: Any, num_samples: Any, dtype: Any = None,
     Returns:
         An int tensor ``[batch, num_samples]``.
     """
-    return multinomial(logits, num_samples, seed=seed, name=name,
-                       output_dtype=dtype or _dtypes.int64)  # fmt: skip
+    return multinomial(
+        logits, num_samples, seed=seed, name=name, output_dtype=dtype or _dtypes.int64
+    )

@@ -66,9 +66,14 @@ def test_check_losses_rejects_a_broken_comparison() -> None:
 
 def _quick_params() -> list[np.ndarray]:
     rng = np.random.default_rng(0)
-    shapes = [(QUICK.inputs, QUICK.hidden), (QUICK.hidden,),
-              (QUICK.hidden, QUICK.hidden), (QUICK.hidden,),
-              (QUICK.hidden, QUICK.classes), (QUICK.classes,)]  # fmt: skip
+    shapes = [
+        (QUICK.inputs, QUICK.hidden),
+        (QUICK.hidden,),
+        (QUICK.hidden, QUICK.hidden),
+        (QUICK.hidden,),
+        (QUICK.hidden, QUICK.classes),
+        (QUICK.classes,),
+    ]
     return [0.1 * rng.standard_normal(s).astype(np.float32) for s in shapes]
 
 

@@ -26,10 +26,21 @@ pytestmark = pytest.mark.slow
 
 def run_digits(logdir):
     result = subprocess.run(
-        [sys.executable, str(DIGITS), "--logdir", str(logdir), "--steps", str(STEPS),
-         "--log-every", "50"],
-        cwd=logdir.parent, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(DIGITS),
+            "--logdir",
+            str(logdir),
+            "--steps",
+            str(STEPS),
+            "--log-every",
+            "50",
+        ],
+        cwd=logdir.parent,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -111,16 +122,23 @@ def test_quickstart_notebook_runs_resumes_and_reruns(tmp_path, monkeypatch):
     monkeypatch.setenv("JAXSESSION_NOTEBOOK_DIR", str(logdir))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = NotebookClient(
-        nb, timeout=SUBPROCESS_TIMEOUT_S, kernel_name="python3",
+        nb,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
-    )  # fmt: skip
+    )
     model = cell_index(nb, "tf.reset_default_graph()")
     resume = cell_index(nb, "resuming from")
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             client.execute_cell(cell, index)
-        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-                  if o.output_type == "error"]  # fmt: skip
+        errors = [
+            o
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "error"
+        ]
         assert errors == []
         trained = text_output(nb.cells[cell_index(nb, "def train(")])
         match = re.search(r"trained to step 200: held-out accuracy (\d\.\d+)", trained)

@@ -29,9 +29,9 @@ def run(program, *args, tensorflow=False, cwd=None):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
     if tensorflow:
         source = path.read_text().replace(
-            "import jaxsession as tf", "import tensorflow.compat.v1 as tf\n"
-            "tf.disable_v2_behavior()"
-        )  # fmt: skip
+            "import jaxsession as tf",
+            "import tensorflow.compat.v1 as tf\ntf.disable_v2_behavior()",
+        )
         command = [sys.executable, "-c", source, *args]
         # TF >= 2.16 ships Keras 3, whose tf.compat.v1.layers are gone; the
         # bench extra installs tf-keras for them.
@@ -54,9 +54,12 @@ def floats(text):
 
 def parse_saver(output):
     steps = {
-        phase: [(int(s), float(v)) for s, v in re.findall(rf"^{phase} (\d+) (\S+)$", output, re.M)]
+        phase: [
+            (int(s), float(v))
+            for s, v in re.findall(rf"^{phase} (\d+) (\S+)$", output, re.M)
+        ]
         for phase in ("train", "resume")
-    }  # fmt: skip
+    }
     fields = dict(re.findall(r"^(\w+) (.+)$", output, re.M))
     return steps, fields
 
@@ -195,7 +198,10 @@ def test_monitored_hooks_program_checkpoints_averages_and_summaries(tmp_path):
     out = run("monitored_hooks.py", "--checkpoint_dir", str(tmp_path), "--steps", "60")
     assert "average_name h/kernel/ExponentialMovingAverage" in out
     assert out.count("hook begin") == 1
-    logged = [(int(s), float(v)) for s, v in re.findall(r"^hook step (\d+) loss (\S+)$", out, re.M)]  # fmt: skip
+    logged = [
+        (int(s), float(v))
+        for s, v in re.findall(r"^hook step (\d+) loss (\S+)$", out, re.M)
+    ]
     assert [s for s, _ in logged] == [0, 10, 20, 30, 40, 50]
     assert logged[-1][1] < 0.3 * logged[0][1]
     assert "hook end step 60" in out
@@ -248,8 +254,11 @@ def test_convnet_summaries_writes_graph_summaries_and_traced_step(tmp_path):
     summaries = [e for e in events if e.WhichOneof("what") == "summary"]
     assert [e.step for e in summaries] == list(range(60))
     first = {v.tag: v.WhichOneof("value") for v in summaries[0].summary.value}
-    assert first == {"loss": "simple_value", "accuracy": "simple_value",
-                     "conv_activations": "histo"}  # fmt: skip
+    assert first == {
+        "loss": "simple_value",
+        "accuracy": "simple_value",
+        "conv_activations": "histo",
+    }
     (traced,) = [e for e in events if e.WhichOneof("what") == "tagged_run_metadata"]
     assert traced.tagged_run_metadata.tag == "step30"
     from tensorboard.compat.proto.config_pb2 import RunMetadata
@@ -268,8 +277,13 @@ def test_cluster_ps_runs_ps_and_two_workers_as_real_processes(tmp_path):
     import jaxsession as tf
 
     # --local starts the ps task and both workers and kills them after --timeout.
-    out = run("cluster_ps.py", "--local", f"--checkpoint_dir={tmp_path}", "--steps=20",
-              "--timeout=90")  # fmt: skip
+    out = run(
+        "cluster_ps.py",
+        "--local",
+        f"--checkpoint_dir={tmp_path}",
+        "--steps=20",
+        "--timeout=90",
+    )
     for task in ("ps 0", "worker 0", "worker 1"):
         assert f"{task} exit 0" in out, out
     assert "ps joined" in out

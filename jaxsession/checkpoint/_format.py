@@ -144,9 +144,14 @@ def write(path: str, values: Mapping[str, np.ndarray]) -> None:
         raise
 
 
-def write_collective(path: str, values: Mapping[str, Any], specs: Mapping[str, VarSpec],
-                     key: str, timeout_secs: float,
-                     after_commit: Callable[[], None] | None = None) -> None:  # fmt: skip
+def write_collective(
+    path: str,
+    values: Mapping[str, Any],
+    specs: Mapping[str, VarSpec],
+    key: str,
+    timeout_secs: float,
+    after_commit: Callable[[], None] | None = None,
+) -> None:
     """Writes a checkpoint at ``path`` together with every other process.
 
     Every process calls it with the same ``path`` and ``key``; ``values``
@@ -203,11 +208,12 @@ _COMMITTED = "committed, after_commit failed: "
 
 def _after_commit_failed(path: str, status: str) -> errors.UnknownError:
     return errors.UnknownError(
-        None, None,
+        None,
+        None,
         f"Checkpoint {path} was written, but updating the checkpoint state file "
         f"failed ({status.removeprefix(_COMMITTED)}): it is neither the latest "
         "checkpoint nor kept in the Saver's list",
-    )  # fmt: skip
+    )
 
 
 def _announce(path: str, key: str, status: str) -> None:
@@ -219,8 +225,12 @@ def _announce(path: str, key: str, status: str) -> None:
     except Exception as e:
         logger.error(
             "Could not tell the other processes how writing checkpoint %s ended "
-            "(%s): %s: %s", path, status, type(e).__name__, e,
-        )  # fmt: skip
+            "(%s): %s: %s",
+            path,
+            status,
+            type(e).__name__,
+            e,
+        )
 
 
 def _coordination() -> Any:
@@ -236,10 +246,11 @@ def _await_commit(path: str, key: str, timeout_secs: float) -> None:
         )
     except Exception as e:  # the client raises a bare runtime error
         raise errors.DeadlineExceededError(
-            None, None,
+            None,
+            None,
             f"waited {timeout_secs:g} secs for process 0 to commit checkpoint {path} "
             f"and gave up ({type(e).__name__}: {str(e).splitlines()[0]})",
-        ) from None  # fmt: skip
+        ) from None
     if status.startswith(_COMMITTED):
         raise _after_commit_failed(path, status)
     if status != _OK:

@@ -103,14 +103,27 @@ class Saver:
         TypeError: an entry of ``var_list`` is not a variable.
     """
 
-    def __init__(self, var_list: Any = None, reshape: bool = False, sharded: bool = False,
-                 max_to_keep: int | None = 5, keep_checkpoint_every_n_hours: float = 10000.0,
-                 name: str | None = None, restore_sequentially: bool = False,
-                 saver_def: Any = None, builder: Any = None, defer_build: bool = False,
-                 allow_empty: bool = False, write_version: int = 2,
-                 pad_step_number: bool = False, save_relative_paths: bool = False,
-                 filename: str | None = None, *, retention: RetentionPolicy | None = None,
-                 clock: Callable[[], float] = time.time):  # fmt: skip
+    def __init__(
+        self,
+        var_list: Any = None,
+        reshape: bool = False,
+        sharded: bool = False,
+        max_to_keep: int | None = 5,
+        keep_checkpoint_every_n_hours: float = 10000.0,
+        name: str | None = None,
+        restore_sequentially: bool = False,
+        saver_def: Any = None,
+        builder: Any = None,
+        defer_build: bool = False,
+        allow_empty: bool = False,
+        write_version: int = 2,
+        pad_step_number: bool = False,
+        save_relative_paths: bool = False,
+        filename: str | None = None,
+        *,
+        retention: RetentionPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._var_list = var_list
         self._reshape = reshape
         self._sharded = sharded
@@ -155,10 +168,18 @@ class Saver:
 
     # -- saving ------------------------------------------------------------------
 
-    def save(self, sess: Any, save_path: str, global_step: Any = None,
-             latest_filename: str | None = None, meta_graph_suffix: str = "meta",
-             write_meta_graph: bool = True, write_state: bool = True,
-             strip_default_attrs: bool = False, save_debug_info: bool = False) -> str | None:  # fmt: skip
+    def save(
+        self,
+        sess: Any,
+        save_path: str,
+        global_step: Any = None,
+        latest_filename: str | None = None,
+        meta_graph_suffix: str = "meta",
+        write_meta_graph: bool = True,
+        write_state: bool = True,
+        strip_default_attrs: bool = False,
+        save_debug_info: bool = False,
+    ) -> str | None:
         """Starts saving the variables' values; returns the checkpoint prefix.
 
         Waits for the previous save first (at most one is in flight).
@@ -242,9 +263,14 @@ class Saver:
             else f"{save_path}-{step}"
         )
 
-    def _write_in_background(self, prefix: str, save_time: float, write_state: bool,
-                             latest_filename: str,
-                             values: dict[str, np.ndarray]) -> None:  # fmt: skip
+    def _write_in_background(
+        self,
+        prefix: str,
+        save_time: float,
+        write_state: bool,
+        latest_filename: str,
+        values: dict[str, np.ndarray],
+    ) -> None:
         _lower_priority()
         try:
             _format.write(prefix, values)
@@ -257,9 +283,15 @@ class Saver:
                 _IN_FLIGHT.discard(threading.current_thread())
 
     def _write_collective_in_background(
-        self, prefix: str, save_time: float, write_state: bool, latest_filename: str,
-        values: dict[str, Any], specs: dict[str, _format.VarSpec], key: str,
-    ) -> None:  # fmt: skip
+        self,
+        prefix: str,
+        save_time: float,
+        write_state: bool,
+        latest_filename: str,
+        values: dict[str, Any],
+        specs: dict[str, _format.VarSpec],
+        key: str,
+    ) -> None:
         _lower_priority()
         chief = jax.process_index() == 0
 
@@ -269,9 +301,13 @@ class Saver:
 
         try:
             _format.write_collective(
-                prefix, values, specs, key, _COMMIT_TIMEOUT_SECS,
+                prefix,
+                values,
+                specs,
+                key,
+                _COMMIT_TIMEOUT_SECS,
                 after_commit=commit if chief else None,
-            )  # fmt: skip
+            )
             if not chief:
                 commit()  # the chief's list, kept alike; it writes nothing here
         except BaseException as e:  # kept and re-raised in the caller's thread
@@ -286,8 +322,9 @@ class Saver:
         )
         self._error = error
 
-    def _commit_state(self, prefix: str, save_time: float, latest_filename: str,
-                      delete: bool = True) -> None:  # fmt: skip
+    def _commit_state(
+        self, prefix: str, save_time: float, latest_filename: str, delete: bool = True
+    ) -> None:
         """Records ``prefix``; with ``delete``, writes the state file and retires.
 
         ``prefix`` joins the list only once the state file lists it, so a
@@ -297,9 +334,12 @@ class Saver:
             kept, expired = self._with(prefix, save_time)
             if delete:
                 state_lib.update_checkpoint_state(
-                    os.path.dirname(prefix), prefix, [e.path for e in kept],
-                    latest_filename, save_relative_paths=self._save_relative_paths,
-                )  # fmt: skip
+                    os.path.dirname(prefix),
+                    prefix,
+                    [e.path for e in kept],
+                    latest_filename,
+                    save_relative_paths=self._save_relative_paths,
+                )
             if self._max_to_keep:
                 self._last = kept
         if delete:
@@ -486,9 +526,10 @@ def _current_values(sess: Any, variables: Mapping[str, Any]) -> dict[str, Any]:
     missing = [name for name, var in variables.items() if id(var) not in current]
     if missing:
         raise errors.FailedPreconditionError(
-            None, None,
+            None,
+            None,
             f"Attempting to save uninitialized variables: {errors.format_list(missing)}",
-        )  # fmt: skip
+        )
     return {name: current[id(var)] for name, var in variables.items()}
 
 
@@ -565,8 +606,9 @@ def _whole_here(value: Any) -> bool:
     return getattr(value, "is_fully_addressable", True) or value.is_fully_replicated
 
 
-def _split_shardings(sess: Any, variables: Mapping[str, Any],
-                     specs: Mapping[str, _format.VarSpec]) -> dict[str, Any]:  # fmt: skip
+def _split_shardings(
+    sess: Any, variables: Mapping[str, Any], specs: Mapping[str, _format.VarSpec]
+) -> dict[str, Any]:
     """The shardings of the variables that live split over several devices."""
     sharding_of = getattr(sess, "variable_sharding", None)
     if sharding_of is None:
@@ -595,11 +637,13 @@ def _to_host(arrays: list[Any]) -> list[np.ndarray]:
     """
     # A replicated global array: any local copy is all of it.
     local = [
-        a if getattr(a, "is_fully_addressable", True)
-        else a.addressable_data(0) if a.is_fully_replicated
+        a
+        if getattr(a, "is_fully_addressable", True)
+        else a.addressable_data(0)
+        if a.is_fully_replicated
         else None
         for a in arrays
-    ]  # fmt: skip
+    ]
     fetched = iter(jax.device_get([a for a in local if a is not None]))
     out = []
     for array, here in zip(arrays, local):
@@ -612,16 +656,18 @@ def _to_host(arrays: list[Any]) -> list[np.ndarray]:
     return out
 
 
-def _check_matches(path: str, manifest: _format.Manifest, variables: Mapping[str, Any],
-                   reshape: bool) -> None:  # fmt: skip
+def _check_matches(
+    path: str, manifest: _format.Manifest, variables: Mapping[str, Any], reshape: bool
+) -> None:
     stored = manifest.variables
     missing = [name for name in variables if name not in stored]
     if missing:
         raise errors.NotFoundError(
-            None, None,
+            None,
+            None,
             f"{len(missing)} variable(s) not found in checkpoint {path}: "
             f"{errors.format_list(missing)}",
-        )  # fmt: skip
+        )
     bad = [
         _mismatch(name, var, stored[name], reshape)
         for name, var in variables.items()
@@ -632,10 +678,11 @@ def _check_matches(path: str, manifest: _format.Manifest, variables: Mapping[str
         if len(bad) > errors.MAX_LISTED:
             shown += f"; and {len(bad) - errors.MAX_LISTED} more"
         raise errors.InvalidArgumentError(
-            None, None,
+            None,
+            None,
             f"Restoring from checkpoint {path} failed: {len(bad)} variable(s) do not "
             f"match the graph: {shown}",
-        )  # fmt: skip
+        )
 
 
 def _mismatch(name: str, var: Any, spec: _format.VarSpec, reshape: bool) -> str:

@@ -87,7 +87,7 @@ def _to_text(state: CheckpointState) -> str:
     ]
     if state.last_preserved_timestamp:
         lines.append(f"last_preserved_timestamp: {state.last_preserved_timestamp!r}")
-    return "\n".join(lines) + "\n"  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def _parse(text: str) -> CheckpointState:
@@ -182,9 +182,12 @@ def update_checkpoint_state(
         model_checkpoint_path = _relative_if_absolute(model_checkpoint_path, save_dir)
         paths = [_relative_if_absolute(p, save_dir) for p in paths]
     state = generate_checkpoint_state_proto(
-        save_dir, model_checkpoint_path, paths,
-        all_model_checkpoint_timestamps, last_preserved_timestamp,
-    )  # fmt: skip
+        save_dir,
+        model_checkpoint_path,
+        paths,
+        all_model_checkpoint_timestamps,
+        last_preserved_timestamp,
+    )
     _atomic_write(state_file, _to_text(state))
 
 
@@ -261,8 +264,9 @@ def _prefer_complete(state: CheckpointState) -> CheckpointState:
     good = paths[keep[-1]]
     logger.warning(
         "Checkpoint %s is missing, incomplete or truncated; using %s instead.",
-        state.model_checkpoint_path, good,
-    )  # fmt: skip
+        state.model_checkpoint_path,
+        good,
+    )
     stamps = state.all_model_checkpoint_timestamps
     return replace(
         state,

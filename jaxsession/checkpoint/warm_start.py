@@ -90,8 +90,13 @@ def _shapes(stored: Mapping[str, _format.VarSpec]) -> dict[str, list[int]]:
     return {name: list(spec.shape) for name, spec in sorted(stored.items())}
 
 
-def _scope_pairs(ckpt_name: str, current: str, store: Mapping[str, Any],
-                 manifest: _format.Manifest, ckpt: str) -> list[tuple[Any, str]]:  # fmt: skip
+def _scope_pairs(
+    ckpt_name: str,
+    current: str,
+    store: Mapping[str, Any],
+    manifest: _format.Manifest,
+    ckpt: str,
+) -> list[tuple[Any, str]]:
     scopes = current[: current.rindex("/")] if "/" in current else ""
     if not ckpt_name.endswith("/"):
         raise ValueError(

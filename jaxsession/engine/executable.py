@@ -49,8 +49,14 @@ class Executable:
             the last step's fetches (``engine.multistep.repeat_steps``).
     """
 
-    def __init__(self, plan: Plan, layout: StateLayout, steps: int = 1,
-                 mesh: Any = None, stacked: tuple = ()):  # fmt: skip
+    def __init__(
+        self,
+        plan: Plan,
+        layout: StateLayout,
+        steps: int = 1,
+        mesh: Any = None,
+        stacked: tuple = (),
+    ):
         self.plan = plan
         self.mesh = mesh
         self.state = state_spec(plan, layout)
@@ -219,9 +225,11 @@ def _debug() -> bool:
 
 
 def get_executable(
-    graph: Any, signature: RunSignature, build_plan: Callable[[], Plan] | None = None,
+    graph: Any,
+    signature: RunSignature,
+    build_plan: Callable[[], Plan] | None = None,
     mesh: Any = None,
-) -> Executable:  # fmt: skip
+) -> Executable:
     """The cached Executable of ``signature`` on ``graph``, built on a miss.
 
     The cache lives on the graph, so a dropped graph frees its executables.
@@ -234,12 +242,16 @@ def get_executable(
         if _debug():
             logger.info("jaxsession cache miss: %s", signature.describe(graph))
         ops = graph.get_operations()
-        plan = build_plan() if build_plan is not None else make_plan(
-            [ops[i].outputs[j] for i, j in signature.fetches],
-            [ops[i] for i in signature.targets],
-            [ops[f.tensor[0]].outputs[f.tensor[1]] for f in signature.feeds],
-            [ops[i].outputs[j] for i, j in signature.host_fetches],
-        )  # fmt: skip
+        plan = (
+            build_plan()
+            if build_plan is not None
+            else make_plan(
+                [ops[i].outputs[j] for i, j in signature.fetches],
+                [ops[i] for i in signature.targets],
+                [ops[f.tensor[0]].outputs[f.tensor[1]] for f in signature.feeds],
+                [ops[i].outputs[j] for i, j in signature.host_fetches],
+            )
+        )
         exe = cache[key] = Executable(
             plan, state_layout(graph), signature.steps, mesh, signature.stacked
         )

@@ -24,10 +24,11 @@ def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:
     known = constant_value(t)
     if known is None:
         raise errors.UnimplementedError(
-            None, op,
+            None,
+            op,
             f"{op!r} (created at {op.source}) runs on the host before the device and "
             f"needs {t.name} to be fed or constant.",
-        )  # fmt: skip
+        )
     return known
 
 

@@ -64,8 +64,13 @@ class _Block:
 
     __slots__ = ("count", "host", "leaves", "stacked")
 
-    def __init__(self, leaves: list[Any], count: int, stacked: bool,
-                 host: list[Any] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        leaves: list[Any],
+        count: int,
+        stacked: bool,
+        host: list[Any] | None = None,
+    ):
         self.leaves, self.count, self.stacked = leaves, count, stacked
         self.host = host
 
@@ -95,10 +100,16 @@ class Prefetcher:
         batch: Per leaf, whether it is a batch (split along ``'data'``).
     """
 
-    def __init__(self, dataset: Dataset, values: dict[Any, Any],
-                 dtypes: Sequence[dtypes_lib.DType], depth: int = PREFETCH_DEPTH,
-                 chunk: int = 1, mesh: Any = None,
-                 batch: Sequence[bool] = ()):  # fmt: skip
+    def __init__(
+        self,
+        dataset: Dataset,
+        values: dict[Any, Any],
+        dtypes: Sequence[dtypes_lib.DType],
+        depth: int = PREFETCH_DEPTH,
+        chunk: int = 1,
+        mesh: Any = None,
+        batch: Sequence[bool] = (),
+    ):
         self._dtypes = list(dtypes)
         self._mesh = mesh
         self._batch = list(batch) or [False] * len(self._dtypes)
@@ -335,9 +346,12 @@ def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
     # A new epoch is likely consumed as the last one was: K at a time.
     chunk = old.chunk if old is not None else 1
     ctx.resources[key] = Prefetcher(
-        dataset, values, _leaf_dtypes(iterator), chunk=chunk,
+        dataset,
+        values,
+        _leaf_dtypes(iterator),
+        chunk=chunk,
         **_placement(ctx, iterator),
-    )  # fmt: skip
+    )
     return ()
 
 
@@ -348,15 +362,19 @@ def _prefetcher(op: Operation, ctx: Any, count: int = 1) -> Prefetcher:
     if state is None:
         if iterator._one_shot is None:
             raise errors.FailedPreconditionError(
-                None, op,
+                None,
+                op,
                 "GetNext() failed because the iterator has not been initialized. Ensure "
                 "that you have run the initializer operation for this iterator before "
                 f"getting the next element (iterator op {op.name!r}).",
-            )  # fmt: skip
+            )
         state = ctx.resources[key] = Prefetcher(
-            iterator._one_shot, {}, _leaf_dtypes(iterator), chunk=count,
+            iterator._one_shot,
+            {},
+            _leaf_dtypes(iterator),
+            chunk=count,
             **_placement(ctx, iterator),
-        )  # fmt: skip
+        )
     return state
 
 

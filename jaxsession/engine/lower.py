@@ -46,8 +46,10 @@ def lower_plan(
             run_key, rng = jax.random.split(rng)
         for op in plan.ops:
             args = [env[t] for t in op.inputs]
-            reads = [current[v] if (op.id, v) in plan.current_reads else initial[v]
-                     for v in op.reads]  # fmt: skip
+            reads = [
+                current[v] if (op.id, v) in plan.current_reads else initial[v]
+                for v in op.reads
+            ]
             try:
                 outs = apply_op(op, args, reads, run_key)
             except errors.OpError:

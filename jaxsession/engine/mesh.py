@@ -284,8 +284,9 @@ def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int = 0) -> jax.Arr
     return jax.make_array_from_process_local_data(sharding, local, tuple(shape))
 
 
-def feed_value(mesh: Mesh, value: Any, is_batch: bool, name: str,
-               axis: int = 0) -> jax.Array:  # fmt: skip
+def feed_value(
+    mesh: Mesh, value: Any, is_batch: bool, name: str, axis: int = 0
+) -> jax.Array:
     """A fed value as a global array: a part of the batch, or replicated.
 
     Args:

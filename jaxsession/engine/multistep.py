@@ -34,9 +34,12 @@ StepFn = Callable[[tuple, tuple, tuple, Any], tuple]
 
 
 def repeat_steps(
-    step: StepFn, plan: Plan, steps: int, on_trace: Callable[[], None] | None = None,
+    step: StepFn,
+    plan: Plan,
+    steps: int,
+    on_trace: Callable[[], None] | None = None,
     stacked: tuple[int, ...] = (),
-) -> StepFn:  # fmt: skip
+) -> StepFn:
     """``step(rw, ro, feeds, rng)`` run ``steps`` times in one ``lax.scan``.
 
     Args:

@@ -86,9 +86,10 @@ def _needed_ops(
         # A control edge needs its op to have run; an op whose outputs are all
         # fed is replaced by the feeds, as TF1 does, so the edge is cut too.
         stack.extend(
-            c for c in op.control_inputs
+            c
+            for c in op.control_inputs
             if not (c.outputs and all(t in fed for t in c.outputs))
-        )  # fmt: skip
+        )
     return sorted(seen, key=lambda op: op.id)
 
 
@@ -124,22 +125,27 @@ def _pure_constant(
 
 def _unfed_placeholder_error(op: Operation) -> errors.InvalidArgumentError:
     aval = op.out_avals[0]
-    shape = "<unknown>" if aval.shape is None else (
-        "[" + ",".join("?" if d is None else str(d) for d in aval.shape) + "]")  # fmt: skip
+    shape = (
+        "<unknown>"
+        if aval.shape is None
+        else ("[" + ",".join("?" if d is None else str(d) for d in aval.shape) + "]")
+    )
     return errors.InvalidArgumentError(
-        None, op,
+        None,
+        op,
         f"You must feed a value for placeholder tensor '{op.name}' with dtype "
         f"{aval.dtype.name} and shape {shape} (created at {op.source})",
-    )  # fmt: skip
+    )
 
 
 def _string_on_device_error(op: Operation, tensor: Tensor) -> errors.UnimplementedError:
     return errors.UnimplementedError(
-        None, op,
+        None,
+        op,
         f"{op!r} (created at {op.source}) needs the string tensor {tensor.name} on "
         "the device; string values can only be fed, fetched, passed through "
         "tf.identity and given to summaries.",
-    )  # fmt: skip
+    )
 
 
 def make_plan(
@@ -183,11 +189,15 @@ def make_plan(
         ops.append(op)
     for op in post_ops:
         constants.update(
-            (t, None) for t in op.inputs
+            (t, None)
+            for t in op.inputs
             if t not in post_made and _pure_constant(t, fed_set, memo)
-        )  # fmt: skip
-    device_fetches = [t for t in fetches
-                      if t not in post_made and t not in constants and t not in host_set]  # fmt: skip
+        )
+    device_fetches = [
+        t
+        for t in fetches
+        if t not in post_made and t not in constants and t not in host_set
+    ]
     for op in post_ops:
         device_fetches.extend(
             t for t in op.inputs if t not in post_made and t not in constants

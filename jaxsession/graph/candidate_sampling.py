@@ -170,9 +170,17 @@ def _check_true_classes(true_classes: Tensor, num_true: int, name: str) -> None:
         )
 
 
-def _sampler_op(op_type: str, distribution: str, true_classes: Any, num_true: int,
-                num_sampled: int, unique: bool, range_max: int, seed: int | None,
-                name: str | None) -> CandidateSamplerOutput:  # fmt: skip
+def _sampler_op(
+    op_type: str,
+    distribution: str,
+    true_classes: Any,
+    num_true: int,
+    num_sampled: int,
+    unique: bool,
+    range_max: int,
+    seed: int | None,
+    name: str | None,
+) -> CandidateSamplerOutput:
     name = name or op_type
     true_classes = convert_to_tensor(
         true_classes, dtype_hint=dtypes_lib.int64, name="true_classes"
@@ -188,21 +196,34 @@ def _sampler_op(op_type: str, distribution: str, true_classes: Any, num_true: in
             f"{name}: Sampler's range is too small: unique=True needs num_sampled "
             f"<= range_max, got num_sampled={num_sampled}, range_max={range_max}"
         )
-    attrs = {"seed": random_lib.get_seed(seed), "distribution": distribution,
-             "num_sampled": int(num_sampled), "unique": bool(unique),
-             "range_max": int(range_max)}  # fmt: skip
+    attrs = {
+        "seed": random_lib.get_seed(seed),
+        "distribution": distribution,
+        "num_sampled": int(num_sampled),
+        "unique": bool(unique),
+        "range_max": int(range_max),
+    }
     op = make_op(
-        op_type, _candidate_sampler, [true_classes], name=name, attrs=attrs,
+        op_type,
+        _candidate_sampler,
+        [true_classes],
+        name=name,
+        attrs=attrs,
         random=True,
         out_dtypes=[dtypes_lib.int64, dtypes_lib.float32, dtypes_lib.float32],
-    )  # fmt: skip
+    )
     return CandidateSamplerOutput(*op.outputs)
 
 
 def log_uniform_candidate_sampler(
-    true_classes: Any, num_true: int, num_sampled: int, unique: bool,
-    range_max: int, seed: int | None = None, name: str | None = None,
-) -> CandidateSamplerOutput:  # fmt: skip
+    true_classes: Any,
+    num_true: int,
+    num_sampled: int,
+    unique: bool,
+    range_max: int,
+    seed: int | None = None,
+    name: str | None = None,
+) -> CandidateSamplerOutput:
     """Samples classes from a log-uniform (Zipfian) distribution over [0, range_max).
 
     ``P(k) = (log(k + 2) - log(k + 1)) / log(range_max + 1)``, which suits
@@ -232,29 +253,62 @@ def log_uniform_candidate_sampler(
         ValueError: a bad shape or size, or ``unique`` with ``num_sampled >
             range_max``.
     """
-    return _sampler_op("LogUniformCandidateSampler", "log_uniform", true_classes,
-                       num_true, num_sampled, unique, range_max, seed, name)  # fmt: skip
+    return _sampler_op(
+        "LogUniformCandidateSampler",
+        "log_uniform",
+        true_classes,
+        num_true,
+        num_sampled,
+        unique,
+        range_max,
+        seed,
+        name,
+    )
 
 
 def uniform_candidate_sampler(
-    true_classes: Any, num_true: int, num_sampled: int, unique: bool,
-    range_max: int, seed: int | None = None, name: str | None = None,
-) -> CandidateSamplerOutput:  # fmt: skip
+    true_classes: Any,
+    num_true: int,
+    num_sampled: int,
+    unique: bool,
+    range_max: int,
+    seed: int | None = None,
+    name: str | None = None,
+) -> CandidateSamplerOutput:
     """Samples classes uniformly from [0, range_max).
 
     Arguments, results and errors as ``log_uniform_candidate_sampler``, with
     ``P(k) = 1 / range_max``.
     """
-    return _sampler_op("UniformCandidateSampler", "uniform", true_classes,
-                       num_true, num_sampled, unique, range_max, seed, name)  # fmt: skip
+    return _sampler_op(
+        "UniformCandidateSampler",
+        "uniform",
+        true_classes,
+        num_true,
+        num_sampled,
+        unique,
+        range_max,
+        seed,
+        name,
+    )
 
 
 # -- sampled losses ---------------------------------------------------------------
 
 
-def _sampled_logits(true_w: Any, sampled_w: Any, true_b: Any, sampled_b: Any,
-                    inputs: Any, labels: Any, sampled: Any, true_count: Any,
-                    sampled_count: Any, *, remove_accidental_hits: bool) -> tuple[Any, Any]:  # fmt: skip
+def _sampled_logits(
+    true_w: Any,
+    sampled_w: Any,
+    true_b: Any,
+    sampled_b: Any,
+    inputs: Any,
+    labels: Any,
+    sampled: Any,
+    true_count: Any,
+    sampled_count: Any,
+    *,
+    remove_accidental_hits: bool,
+) -> tuple[Any, Any]:
     batch, num_true = labels.shape
     dt = inputs.dtype
     true_w = true_w.astype(dt).reshape(batch, num_true, -1)
@@ -313,11 +367,19 @@ def _sampled_values(values: Any) -> list[Tensor]:
     return [math_ops.cast(sampled, dtypes_lib.int64), *counts]
 
 
-def _compute_sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any,
-                            num_sampled: int, num_classes: int, num_true: int,
-                            sampled_values: Any, remove_accidental_hits: bool,
-                            partition_strategy: str,
-                            seed: int | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+def _compute_sampled_logits(
+    weights: Any,
+    biases: Any,
+    labels: Any,
+    inputs: Any,
+    num_sampled: int,
+    num_classes: int,
+    num_true: int,
+    sampled_values: Any,
+    remove_accidental_hits: bool,
+    partition_strategy: str,
+    seed: int | None = None,
+) -> tuple[Tensor, Tensor]:
     """TF1's ``_compute_sampled_logits``: ``(logits, targets)`` of ``[batch, T + S]``."""
     weights = _shards(weights)
     labels = convert_to_tensor(labels, dtype_hint=dtypes_lib.int64, name="labels")
@@ -338,13 +400,23 @@ def _compute_sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any,
     true_w, sampled_w, true_b, sampled_b = lookups
     shape = _logits_shape(labels, inputs, sampled, int(num_true))
     op = make_op(
-        "SampledLogits", _sampled_logits,
-        [true_w, sampled_w, true_b, sampled_b, inputs, labels, sampled, true_count,
-         sampled_count],
+        "SampledLogits",
+        _sampled_logits,
+        [
+            true_w,
+            sampled_w,
+            true_b,
+            sampled_b,
+            inputs,
+            labels,
+            sampled,
+            true_count,
+            sampled_count,
+        ],
         name="compute_sampled_logits",
         attrs={"remove_accidental_hits": bool(remove_accidental_hits)},
         out_avals=[Aval(shape, inputs.dtype)] * 2,
-    )  # fmt: skip
+    )
     return op.outputs[0], op.outputs[1]
 
 
@@ -364,10 +436,19 @@ def _logits_shape(
     return (batch.merge_with(rows)[0].value, cols)
 
 
-def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: int,
-             num_classes: int, num_true: int = 1, sampled_values: Any = None,
-             remove_accidental_hits: bool = False, partition_strategy: str = "mod",
-             name: str = "nce_loss") -> Tensor:  # fmt: skip
+def nce_loss(
+    weights: Any,
+    biases: Any,
+    labels: Any,
+    inputs: Any,
+    num_sampled: int,
+    num_classes: int,
+    num_true: int = 1,
+    sampled_values: Any = None,
+    remove_accidental_hits: bool = False,
+    partition_strategy: str = "mod",
+    name: str = "nce_loss",
+) -> Tensor:
     """Noise-contrastive estimation loss (``tf.nn.nce_loss``), one value per example.
 
     Logits of the true classes and of ``num_sampled`` sampled classes, each
@@ -398,21 +479,37 @@ def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: i
     """
     with name_scope(name, "nce_loss"):
         logits, targets = _compute_sampled_logits(
-            weights, biases, labels, inputs, num_sampled, num_classes, num_true,
-            sampled_values, remove_accidental_hits, partition_strategy,
-        )  # fmt: skip
+            weights,
+            biases,
+            labels,
+            inputs,
+            num_sampled,
+            num_classes,
+            num_true,
+            sampled_values,
+            remove_accidental_hits,
+            partition_strategy,
+        )
         losses = nn_ops.sigmoid_cross_entropy_with_logits(
             labels=targets, logits=logits, name="sampled_losses"
         )
         return math_ops.reduce_sum(losses, axis=1)
 
 
-def sampled_softmax_loss(weights: Any, biases: Any, labels: Any, inputs: Any,
-                         num_sampled: int, num_classes: int, num_true: int = 1,
-                         sampled_values: Any = None, remove_accidental_hits: bool = True,
-                         partition_strategy: str = "mod",
-                         name: str = "sampled_softmax_loss",
-                         seed: int | None = None) -> Tensor:  # fmt: skip
+def sampled_softmax_loss(
+    weights: Any,
+    biases: Any,
+    labels: Any,
+    inputs: Any,
+    num_sampled: int,
+    num_classes: int,
+    num_true: int = 1,
+    sampled_values: Any = None,
+    remove_accidental_hits: bool = True,
+    partition_strategy: str = "mod",
+    name: str = "sampled_softmax_loss",
+    seed: int | None = None,
+) -> Tensor:
     """Softmax cross-entropy over the true and sampled classes (``tf.nn.sampled_softmax_loss``).
 
     Logits as in ``nce_loss``; the target puts ``1 / num_true`` on each true
@@ -442,9 +539,18 @@ def sampled_softmax_loss(weights: Any, biases: Any, labels: Any, inputs: Any,
     """
     with name_scope(name, "sampled_softmax_loss"):
         logits, targets = _compute_sampled_logits(
-            weights, biases, labels, inputs, num_sampled, num_classes, num_true,
-            sampled_values, remove_accidental_hits, partition_strategy, seed=seed,
-        )  # fmt: skip
+            weights,
+            biases,
+            labels,
+            inputs,
+            num_sampled,
+            num_classes,
+            num_true,
+            sampled_values,
+            remove_accidental_hits,
+            partition_strategy,
+            seed=seed,
+        )
         targets = array_ops.stop_gradient(targets, name="labels_stop_gradient")
         return nn_ops.softmax_cross_entropy_with_logits_v2(
             labels=targets, logits=logits

@@ -204,9 +204,12 @@ class Dataset(_ElementStructure):
         return Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
 
     @staticmethod
-    def from_generator(generator: Callable[..., Iterable[Any]] | Iterable[Any],
-                       output_types: Any, output_shapes: Any = None,
-                       args: tuple = ()) -> Dataset:  # fmt: skip
+    def from_generator(
+        generator: Callable[..., Iterable[Any]] | Iterable[Any],
+        output_types: Any,
+        output_shapes: Any = None,
+        args: tuple = (),
+    ) -> Dataset:
         """Elements produced by calling ``generator(*args)`` anew for each iteration.
 
         Differs from TF1: ``generator`` may also be an iterable (a list, a
@@ -236,9 +239,12 @@ class Dataset(_ElementStructure):
         def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
             for element in generator(*args):
                 leaves = treedef.flatten_up_to(element)
-                yield treedef.unflatten([
-                    _check_element(x, t, s) for x, t, s in zip(leaves, type_leaves, shape_leaves)
-                ])  # fmt: skip
+                yield treedef.unflatten(
+                    [
+                        _check_element(x, t, s)
+                        for x, t, s in zip(leaves, type_leaves, shape_leaves)
+                    ]
+                )
 
         return Dataset(produce, types, out_shapes)
 
@@ -355,8 +361,12 @@ class Dataset(_ElementStructure):
         )
         return self._derive(produce, shapes_=out_shapes)
 
-    def shuffle(self, buffer_size: int, seed: int | None = None,
-                reshuffle_each_iteration: bool = True) -> Dataset:  # fmt: skip
+    def shuffle(
+        self,
+        buffer_size: int,
+        seed: int | None = None,
+        reshuffle_each_iteration: bool = True,
+    ) -> Dataset:
         """Shuffles with a buffer of ``buffer_size`` elements, as TF1 does.
 
         With a graph or op seed the order is reproducible across program runs.
@@ -766,12 +776,18 @@ def _infer_numpy_spec(
     dummy = treedef.unflatten([_dummy(t, s) for t, s in zip(type_leaves, shape_leaves)])
     out = fn(dummy)
     out_leaves, out_def = _flatten(out)
-    out_types = [dtypes_lib.infer_dtype(np.asarray(x)) if not hasattr(x, "dtype") else
-                 dtypes_lib.as_dtype(x.dtype) for x in out_leaves]  # fmt: skip
+    out_types = [
+        dtypes_lib.infer_dtype(np.asarray(x))
+        if not hasattr(x, "dtype")
+        else dtypes_lib.as_dtype(x.dtype)
+        for x in out_leaves
+    ]
     # A dim that depends on an unknown input dim cannot be told from one call.
     unknown = any(s.ndims is None or None in s.as_list() for s in shape_leaves)
-    out_shapes = [shapes.unknown_shape(np.ndim(x)) if unknown else shapes.TensorShape(np.shape(x))
-                  for x in out_leaves]  # fmt: skip
+    out_shapes = [
+        shapes.unknown_shape(np.ndim(x)) if unknown else shapes.TensorShape(np.shape(x))
+        for x in out_leaves
+    ]
     return out_def.unflatten(out_types), out_def.unflatten(out_shapes)
 
 
@@ -822,10 +838,11 @@ class _GraphMapFn:
                 "reads variables, draws random numbers, or uses other graph tensors."
             )
         return _GraphMapFn(
-            sub, out_def,
+            sub,
+            out_def,
             out_def.unflatten([t.dtype for t in out_leaves]),
             out_def.unflatten([t.shape for t in out_leaves]),
-        )  # fmt: skip
+        )
 
     def producer(self, upstream: Producer) -> Producer:
         def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
@@ -879,8 +896,12 @@ class Iterator_(_ElementStructure):
         self._graph = get_default_graph()
 
     @staticmethod
-    def from_structure(output_types: Any, output_shapes: Any = None,
-                       shared_name: str | None = None, output_classes: Any = None) -> Iterator_:  # fmt: skip
+    def from_structure(
+        output_types: Any,
+        output_shapes: Any = None,
+        shared_name: str | None = None,
+        output_classes: Any = None,
+    ) -> Iterator_:
         """An iterator not bound to a dataset; bind one with ``make_initializer``."""
         return Iterator_(output_types, output_shapes)
 
@@ -907,9 +928,13 @@ class Iterator_(_ElementStructure):
         """
         _check_structure(self, dataset)
         return make_op(
-            "MakeIterator", _host_only, dataset._inputs, name=name or "MakeIterator",
-            attrs={"iterator": self, "dataset": dataset}, out_avals=[],
-        )  # fmt: skip
+            "MakeIterator",
+            _host_only,
+            dataset._inputs,
+            name=name or "MakeIterator",
+            attrs={"iterator": self, "dataset": dataset},
+            out_avals=[],
+        )
 
     def get_next(self, name: str | None = None) -> Any:
         """Tensors holding the next element; running them past the end raises OutOfRangeError."""
@@ -917,9 +942,13 @@ class Iterator_(_ElementStructure):
         shape_leaves = treedef.flatten_up_to(self._shapes)
         avals = [Aval(s.as_tuple(), t) for t, s in zip(type_leaves, shape_leaves)]
         op = make_op(
-            "IteratorGetNext", _host_only, (), name=name or "IteratorGetNext",
-            attrs={"iterator": self}, out_avals=avals,
-        )  # fmt: skip
+            "IteratorGetNext",
+            _host_only,
+            (),
+            name=name or "IteratorGetNext",
+            attrs={"iterator": self},
+            out_avals=avals,
+        )
         return treedef.unflatten(list(op.outputs))
 
     def string_handle(self, name: str | None = None) -> Tensor:

@@ -168,12 +168,25 @@ __all__ = [
     "uint16",
     "uint32",
     "uint64",
-]  # fmt: skip
+]
 
 _ALL = (
-    float16, bfloat16, float32, float64, int8, int16, int32, int64,
-    uint8, uint16, uint32, uint64, bool_, complex64, complex128,
-)  # fmt: skip
+    float16,
+    bfloat16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+    bool_,
+    complex64,
+    complex128,
+)
 _BY_NAME = {d.name: d for d in (*_ALL, string)}
 _BY_NAME.update({"half": float16, "double": float64, "float": float32})
 _BY_NP = {d.np_dtype: d for d in _ALL}

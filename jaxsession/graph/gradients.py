@@ -127,9 +127,12 @@ def _build_path(
     diff += state
     connected = sorted({i for t in diff for i in owners[t]})
     return _Path(
-        sub, len(diff), len(state), tuple(tuple(owners[t]) for t in diff),
+        sub,
+        len(diff),
+        len(state),
+        tuple(tuple(owners[t]) for t in diff),
         tuple(connected),
-    )  # fmt: skip
+    )
 
 
 def _tensor_args(sub: subgraph.Subgraph) -> list[Tensor]:
@@ -146,8 +149,9 @@ def _with_state_args(path: _Path, diff: Sequence[Any], state: dict) -> list[Any]
 def _outside_controls(sub: subgraph.Subgraph) -> list[Operation]:
     # Re-evaluated ops must still run after what their own ops were ordered after.
     inside = set(sub.ops)
-    return list(dict.fromkeys(c for op in sub.ops for c in op.control_inputs
-                              if c not in inside))  # fmt: skip
+    return list(
+        dict.fromkeys(c for op in sub.ops for c in op.control_inputs if c not in inside)
+    )
 
 
 def _x_aval(x: Any) -> Aval:
@@ -201,8 +205,13 @@ def _gradient_lowering(
     path: _Path, xs: list[Any], given: Sequence[bool], ys: list[Tensor]
 ) -> Callable[..., tuple[Any, ...]]:
     sub = path.sub
-    sizes = (path.n_diff - path.n_state, len(sub.args) - path.n_diff, sum(given),
-             len(sub.externals), len(sub.reads))  # fmt: skip
+    sizes = (
+        path.n_diff - path.n_state,
+        len(sub.args) - path.n_diff,
+        sum(given),
+        len(sub.externals),
+        len(sub.reads),
+    )
     wanted = [_differentiable(y.dtype) for y in ys]
 
     def lower(*values: Any, key: Any = None) -> tuple[Any, ...]:
@@ -322,10 +331,12 @@ def gradients(
         "Gradients",
         _gradient_lowering(path, xs, [g is not None for g in given], ys),
         [*_tensor_args(sub), *(g for g in given if g is not None), *sub.externals],
-        name=name, reads=sub.reads, random=sub.random,
+        name=name,
+        reads=sub.reads,
+        random=sub.random,
         out_avals=[_x_aval(xs[i]) for i in path.connected],
         control_inputs=_outside_controls(sub),
-    )  # fmt: skip
+    )
     for i, t in zip(path.connected, op.outputs):
         result[i] = t
     return result
@@ -395,11 +406,15 @@ def hessians(
         return Aval(None if shape is None else shape + shape, x.dtype)
 
     op = make_op(
-        "Hessians", _hessian_lowering(path, xs), [*_tensor_args(sub), *sub.externals],
-        name=name, reads=sub.reads, random=sub.random,
+        "Hessians",
+        _hessian_lowering(path, xs),
+        [*_tensor_args(sub), *sub.externals],
+        name=name,
+        reads=sub.reads,
+        random=sub.random,
         out_avals=[aval(xs[i]) for i in path.connected],
         control_inputs=_outside_controls(sub),
-    )  # fmt: skip
+    )
     for i, t in zip(path.connected, op.outputs):
         result[i] = t
     return result

@@ -103,17 +103,23 @@ def _smart_cond(
 # -- shared pieces --------------------------------------------------------------
 
 
-def _variable(name: str, shape: list[int], dtype: Any, weight: _Weight,
-              trainable: bool) -> vs.Variable:  # fmt: skip
+def _variable(
+    name: str, shape: list[int], dtype: Any, weight: _Weight, trainable: bool
+) -> vs.Variable:
     return vs.get_variable(
-        name, shape, dtype=dtype, initializer=weight.initializer,
-        regularizer=weight.regularizer, constraint=weight.constraint,
+        name,
+        shape,
+        dtype=dtype,
+        initializer=weight.initializer,
+        regularizer=weight.regularizer,
+        constraint=weight.constraint,
         trainable=trainable,
-    )  # fmt: skip
+    )
 
 
-def _activate(x: Tensor, activation: Callable[[Tensor], Tensor] | None,
-              activity_regularizer: Any) -> Tensor:  # fmt: skip
+def _activate(
+    x: Tensor, activation: Callable[[Tensor], Tensor] | None, activity_regularizer: Any
+) -> Tensor:
     if activation is not None:
         x = activation(x)
     if activity_regularizer is not None:
@@ -153,8 +159,9 @@ def _kernel_layer(
         return _activate(out, activation, activity_regularizer)
 
 
-def _bias(use_bias: bool, initializer: Any, regularizer: Any,
-          constraint: Any) -> _Weight | None:  # fmt: skip
+def _bias(
+    use_bias: bool, initializer: Any, regularizer: Any, constraint: Any
+) -> _Weight | None:
     if not use_bias:
         return None
     return _Weight(initializer or vs.zeros_initializer(), regularizer, constraint)
@@ -201,12 +208,19 @@ def dense(
         return math_ops.tensordot(x, w, [[rank - 1], [0]])
 
     return _kernel_layer(
-        "dense", x, [depth, units], apply,
+        "dense",
+        x,
+        [depth, units],
+        apply,
         kernel=_Weight(kernel_initializer, kernel_regularizer, kernel_constraint),
         bias=_bias(use_bias, bias_initializer, bias_regularizer, bias_constraint),
-        fmt="NHWC", activation=activation, activity_regularizer=activity_regularizer,
-        trainable=trainable, name=name, reuse=reuse,
-    )  # fmt: skip
+        fmt="NHWC",
+        activation=activation,
+        activity_regularizer=activity_regularizer,
+        trainable=trainable,
+        name=name,
+        reuse=reuse,
+    )
 
 
 def conv2d(
@@ -245,53 +259,101 @@ def conv2d(
             "The channel dimension of the inputs should be defined. Found `None`."
         )
     kh, kw = _pair(kernel_size, "kernel_size")
-    window = {"strides": _spatial(strides, "strides", fmt), "padding": _padding(padding),
-              "dilations": _spatial(dilation_rate, "dilation_rate", fmt)}  # fmt: skip
+    window = {
+        "strides": _spatial(strides, "strides", fmt),
+        "padding": _padding(padding),
+        "dilations": _spatial(dilation_rate, "dilation_rate", fmt),
+    }
 
     def apply(w: vs.Variable) -> Tensor:
         return nn_ops.conv2d(x, w, data_format=fmt, **window)
 
     return _kernel_layer(
-        "conv2d", x, [kh, kw, channels, filters], apply,
+        "conv2d",
+        x,
+        [kh, kw, channels, filters],
+        apply,
         kernel=_Weight(kernel_initializer, kernel_regularizer, kernel_constraint),
         bias=_bias(use_bias, bias_initializer, bias_regularizer, bias_constraint),
-        fmt=fmt, activation=activation, activity_regularizer=activity_regularizer,
-        trainable=trainable, name=name, reuse=reuse,
-    )  # fmt: skip
+        fmt=fmt,
+        activation=activation,
+        activity_regularizer=activity_regularizer,
+        trainable=trainable,
+        name=name,
+        reuse=reuse,
+    )
 
 
-def _pool(fn: Callable[..., Tensor], default: str, inputs: Any, pool_size: Any,
-          strides: Any, padding: str, data_format: str, name: str | None) -> Tensor:  # fmt: skip
+def _pool(
+    fn: Callable[..., Tensor],
+    default: str,
+    inputs: Any,
+    pool_size: Any,
+    strides: Any,
+    padding: str,
+    data_format: str,
+    name: str | None,
+) -> Tensor:
     fmt = _data_format(data_format)
     x = convert_to_tensor(inputs)
     with name_scope(name or default):
         return fn(
-            x, ksize=_spatial(pool_size, "pool_size", fmt),
-            strides=_spatial(strides, "strides", fmt), padding=_padding(padding),
+            x,
+            ksize=_spatial(pool_size, "pool_size", fmt),
+            strides=_spatial(strides, "strides", fmt),
+            padding=_padding(padding),
             data_format=fmt,
-        )  # fmt: skip
+        )
 
 
-def max_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
-                  data_format: str = "channels_last", name: str | None = None) -> Tensor:  # fmt: skip
+def max_pooling2d(
+    inputs: Any,
+    pool_size: Any,
+    strides: Any,
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    name: str | None = None,
+) -> Tensor:
     """2-D max pooling.
 
     Raises:
         ValueError: bad sizes, padding or format.
     """
-    return _pool(nn_ops.max_pool, "max_pooling2d", inputs, pool_size, strides,
-                 padding, data_format, name)  # fmt: skip
+    return _pool(
+        nn_ops.max_pool,
+        "max_pooling2d",
+        inputs,
+        pool_size,
+        strides,
+        padding,
+        data_format,
+        name,
+    )
 
 
-def average_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
-                      data_format: str = "channels_last", name: str | None = None) -> Tensor:  # fmt: skip
+def average_pooling2d(
+    inputs: Any,
+    pool_size: Any,
+    strides: Any,
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    name: str | None = None,
+) -> Tensor:
     """2-D average pooling ("same" border windows average their valid elements).
 
     Raises:
         ValueError: bad sizes, padding or format.
     """
-    return _pool(nn_ops.avg_pool, "average_pooling2d", inputs, pool_size, strides,
-                 padding, data_format, name)  # fmt: skip
+    return _pool(
+        nn_ops.avg_pool,
+        "average_pooling2d",
+        inputs,
+        pool_size,
+        strides,
+        padding,
+        data_format,
+        name,
+    )
 
 
 def flatten(
@@ -320,8 +382,14 @@ def flatten(
         return array_ops.reshape(x, array_ops.stack([array_ops.shape(x)[0], -1]))
 
 
-def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: int | None = None,
-            training: Any = False, name: str | None = None) -> Tensor:  # fmt: skip
+def dropout(
+    inputs: Any,
+    rate: float = 0.5,
+    noise_shape: Any = None,
+    seed: int | None = None,
+    training: Any = False,
+    name: str | None = None,
+) -> Tensor:
     """Dropout applied only when ``training`` (a bool or a bool tensor) is true.
 
     Kept elements are scaled by ``1 / (1 - rate)``; with ``training`` false the
@@ -398,19 +466,37 @@ def batch_normalization(
     with vs.variable_scope(name, default_name="batch_normalization", reuse=reuse):
         gamma = beta = None
         if scale:
-            gamma = _variable("gamma", [depth], x.dtype, _Weight(
-                gamma_initializer or ones, gamma_regularizer, gamma_constraint),
-                trainable)  # fmt: skip
+            gamma = _variable(
+                "gamma",
+                [depth],
+                x.dtype,
+                _Weight(gamma_initializer or ones, gamma_regularizer, gamma_constraint),
+                trainable,
+            )
         if center:
-            beta = _variable("beta", [depth], x.dtype, _Weight(
-                beta_initializer or zeros, beta_regularizer, beta_constraint),
-                trainable)  # fmt: skip
+            beta = _variable(
+                "beta",
+                [depth],
+                x.dtype,
+                _Weight(beta_initializer or zeros, beta_regularizer, beta_constraint),
+                trainable,
+            )
         moving = [
-            _variable("moving_mean", [depth], x.dtype,
-                      _Weight(moving_mean_initializer or zeros, None, None), False),
-            _variable("moving_variance", [depth], x.dtype,
-                      _Weight(moving_variance_initializer or ones, None, None), False),
-        ]  # fmt: skip
+            _variable(
+                "moving_mean",
+                [depth],
+                x.dtype,
+                _Weight(moving_mean_initializer or zeros, None, None),
+                False,
+            ),
+            _variable(
+                "moving_variance",
+                [depth],
+                x.dtype,
+                _Weight(moving_variance_initializer or ones, None, None),
+                False,
+            ),
+        ]
         shape = [depth if i == axis else 1 for i in range(rank)]
 
         def norm(mean: Any, var: Any) -> Tensor:
@@ -437,8 +523,13 @@ def _batch_stats(x: Tensor, axis: int, depth: int, unbiased: bool) -> list[Tenso
     return [mean, var, var * (n / math_ops.maximum(n - 1.0, 1.0))]
 
 
-def _moving_updates(training: Any, stats: list[Tensor], moving: list[vs.Variable],
-                    momentum: float, dtype: Any) -> list[Any]:  # fmt: skip
+def _moving_updates(
+    training: Any,
+    stats: list[Tensor],
+    moving: list[vs.Variable],
+    momentum: float,
+    dtype: Any,
+) -> list[Any]:
     """Adds the moving-average updates to UPDATE_OPS; returns the mean/var to use."""
     mean, var, target_var = stats
     if _static_bool(training):

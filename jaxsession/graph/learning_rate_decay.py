@@ -67,9 +67,14 @@ def _exponential(lr: Any, step: Any, steps: Any, rate: Any, *, staircase: bool) 
     return lr * rate ** _progress(step, steps, staircase)
 
 
-def exponential_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
-                      decay_rate: Any, staircase: bool = False,
-                      name: str | None = None) -> Tensor:  # fmt: skip
+def exponential_decay(
+    learning_rate: Any,
+    global_step: Any,
+    decay_steps: Any,
+    decay_rate: Any,
+    staircase: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """``learning_rate * decay_rate ^ (global_step / decay_steps)``.
 
     Args:
@@ -87,18 +92,28 @@ def exponential_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
         ValueError: ``global_step`` is None.
     """
     return _schedule(
-        "ExponentialDecay", _exponential, learning_rate, global_step,
-        [decay_steps, decay_rate], name, {"staircase": bool(staircase)},
-    )  # fmt: skip
+        "ExponentialDecay",
+        _exponential,
+        learning_rate,
+        global_step,
+        [decay_steps, decay_rate],
+        name,
+        {"staircase": bool(staircase)},
+    )
 
 
 def _natural_exp(lr: Any, step: Any, steps: Any, rate: Any, *, staircase: bool) -> Any:
     return lr * jnp.exp(-rate * _progress(step, steps, staircase))
 
 
-def natural_exp_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
-                      decay_rate: Any, staircase: bool = False,
-                      name: str | None = None) -> Tensor:  # fmt: skip
+def natural_exp_decay(
+    learning_rate: Any,
+    global_step: Any,
+    decay_steps: Any,
+    decay_rate: Any,
+    staircase: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """``learning_rate * exp(-decay_rate * global_step / decay_steps)``.
 
     Args and Returns as ``exponential_decay``.
@@ -107,18 +122,28 @@ def natural_exp_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
         ValueError: ``global_step`` is None.
     """
     return _schedule(
-        "NaturalExpDecay", _natural_exp, learning_rate, global_step,
-        [decay_steps, decay_rate], name, {"staircase": bool(staircase)},
-    )  # fmt: skip
+        "NaturalExpDecay",
+        _natural_exp,
+        learning_rate,
+        global_step,
+        [decay_steps, decay_rate],
+        name,
+        {"staircase": bool(staircase)},
+    )
 
 
 def _inverse_time(lr: Any, step: Any, steps: Any, rate: Any, *, staircase: bool) -> Any:
     return lr / (1 + rate * _progress(step, steps, staircase))
 
 
-def inverse_time_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
-                       decay_rate: Any, staircase: bool = False,
-                       name: str | None = None) -> Tensor:  # fmt: skip
+def inverse_time_decay(
+    learning_rate: Any,
+    global_step: Any,
+    decay_steps: Any,
+    decay_rate: Any,
+    staircase: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """``learning_rate / (1 + decay_rate * global_step / decay_steps)``.
 
     Args and Returns as ``exponential_decay``.
@@ -127,9 +152,14 @@ def inverse_time_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
         ValueError: ``global_step`` is None.
     """
     return _schedule(
-        "InverseTimeDecay", _inverse_time, learning_rate, global_step,
-        [decay_steps, decay_rate], name, {"staircase": bool(staircase)},
-    )  # fmt: skip
+        "InverseTimeDecay",
+        _inverse_time,
+        learning_rate,
+        global_step,
+        [decay_steps, decay_rate],
+        name,
+        {"staircase": bool(staircase)},
+    )
 
 
 def _polynomial(
@@ -144,9 +174,15 @@ def _polynomial(
     return (lr - end) * (1 - step / steps) ** power + end
 
 
-def polynomial_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
-                     end_learning_rate: Any = 0.0001, power: Any = 1.0,
-                     cycle: bool = False, name: str | None = None) -> Tensor:  # fmt: skip
+def polynomial_decay(
+    learning_rate: Any,
+    global_step: Any,
+    decay_steps: Any,
+    end_learning_rate: Any = 0.0001,
+    power: Any = 1.0,
+    cycle: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """Polynomial decay from ``learning_rate`` to ``end_learning_rate``.
 
     ``(lr - end) * (1 - min(step, decay_steps) / decay_steps) ^ power + end``; with
@@ -168,9 +204,14 @@ def polynomial_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
         ValueError: ``global_step`` is None.
     """
     return _schedule(
-        "PolynomialDecay", _polynomial, learning_rate, global_step,
-        [decay_steps, end_learning_rate, power], name, {"cycle": bool(cycle)},
-    )  # fmt: skip
+        "PolynomialDecay",
+        _polynomial,
+        learning_rate,
+        global_step,
+        [decay_steps, end_learning_rate, power],
+        name,
+        {"cycle": bool(cycle)},
+    )
 
 
 def _cosine(lr: Any, step: Any, steps: Any, alpha: Any) -> Any:
@@ -179,8 +220,13 @@ def _cosine(lr: Any, step: Any, steps: Any, alpha: Any) -> Any:
     return lr * ((1 - alpha) * cosine + alpha)
 
 
-def cosine_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
-                 alpha: Any = 0.0, name: str | None = None) -> Tensor:  # fmt: skip
+def cosine_decay(
+    learning_rate: Any,
+    global_step: Any,
+    decay_steps: Any,
+    alpha: Any = 0.0,
+    name: str | None = None,
+) -> Tensor:
     """Cosine decay: ``lr * ((1 - alpha) * 0.5 * (1 + cos(pi * t / T)) + alpha)``.
 
     Args:
@@ -208,8 +254,9 @@ def _piecewise(x: Any, *values: Any, boundaries: tuple[Any, ...]) -> Any:
     return out
 
 
-def piecewise_constant(x: Any, boundaries: Sequence[Any], values: Sequence[Any],
-                       name: str | None = None) -> Tensor:  # fmt: skip
+def piecewise_constant(
+    x: Any, boundaries: Sequence[Any], values: Sequence[Any], name: str | None = None
+) -> Tensor:
     """``values[i]`` where ``boundaries[i-1] < x <= boundaries[i]``.
 
     Args:
@@ -236,6 +283,10 @@ def piecewise_constant(x: Any, boundaries: Sequence[Any], values: Sequence[Any],
         )
     attrs = {"boundaries": tuple(float(b) for b in boundaries)}
     return make_op(
-        "PiecewiseConstant", _piecewise, [convert_to_tensor(x), *vals],
-        name=name or "PiecewiseConstant", attrs=attrs, out_dtypes=[vals[0].dtype],
-    ).outputs[0]  # fmt: skip
+        "PiecewiseConstant",
+        _piecewise,
+        [convert_to_tensor(x), *vals],
+        name=name or "PiecewiseConstant",
+        attrs=attrs,
+        out_dtypes=[vals[0].dtype],
+    ).outputs[0]

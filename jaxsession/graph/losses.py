@@ -62,8 +62,14 @@ class Reduction:
     @classmethod
     def all(cls) -> tuple[str, ...]:
         """Every valid reduction key."""
-        return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE,
-                cls.SUM_OVER_NONZERO_WEIGHTS, cls.SUM_BY_NONZERO_WEIGHTS)  # fmt: skip
+        return (
+            cls.NONE,
+            cls.SUM,
+            cls.MEAN,
+            cls.SUM_OVER_BATCH_SIZE,
+            cls.SUM_OVER_NONZERO_WEIGHTS,
+            cls.SUM_BY_NONZERO_WEIGHTS,
+        )
 
     @classmethod
     def validate(cls, key: str) -> None:
@@ -84,9 +90,13 @@ def _cast(x: Any, dtype: dtypes_lib.DType) -> Tensor:
     if x.dtype is dtype:
         return x
     return make_op(
-        "Cast", lambda v: v.astype(dtype.jax_dtype), [x], name="Cast",
-        attrs={"DstT": dtype}, out_dtypes=[dtype],
-    ).outputs[0]  # fmt: skip
+        "Cast",
+        lambda v: v.astype(dtype.jax_dtype),
+        [x],
+        name="Cast",
+        attrs={"DstT": dtype},
+        out_dtypes=[dtype],
+    ).outputs[0]
 
 
 def _squeeze_last(x: Tensor) -> Tensor:
@@ -122,8 +132,9 @@ def _check_broadcastable(weights: Tensor, losses: Tensor) -> None:
             )
 
 
-def _weighted_loss(losses: Any, weights: Any, *, reduction: str, weights_nonzero: bool
-                   ) -> Any:  # fmt: skip
+def _weighted_loss(
+    losses: Any, weights: Any, *, reduction: str, weights_nonzero: bool
+) -> Any:
     out_dtype = losses.dtype
     losses = losses.astype(jnp.float32)
     weights = jnp.broadcast_to(weights.astype(jnp.float32), losses.shape)
@@ -146,9 +157,13 @@ def _weighted_loss(losses: Any, weights: Any, *, reduction: str, weights_nonzero
     return jnp.where(count == 0, 0.0, total / safe).astype(out_dtype)
 
 
-def compute_weighted_loss(losses: Any, weights: Any = 1.0, scope: str | None = None,
-                          loss_collection: str | None = GraphKeys.LOSSES,
-                          reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def compute_weighted_loss(
+    losses: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Weights ``losses`` and reduces them; adds the result to ``loss_collection``.
 
     Args:
@@ -173,10 +188,13 @@ def compute_weighted_loss(losses: Any, weights: Any = 1.0, scope: str | None = N
         _check_broadcastable(weights, losses)
         shape = losses.shape.as_tuple() if reduction == Reduction.NONE else ()
         loss = make_op(
-            "WeightedLoss", _weighted_loss, [losses, weights], name="value",
+            "WeightedLoss",
+            _weighted_loss,
+            [losses, weights],
+            name="value",
             attrs={"reduction": reduction, "weights_nonzero": weights_nonzero},
             out_avals=[Aval(shape, losses.dtype)],
-        ).outputs[0]  # fmt: skip
+        ).outputs[0]
     add_loss(loss, loss_collection)
     return loss
 
@@ -198,17 +216,29 @@ def _float_pair(labels: Any, predictions: Any) -> tuple[Tensor, Tensor]:
 # -- losses ---------------------------------------------------------------------
 
 
-def _regression(default: str, fn: Callable[..., Any], labels: Any, predictions: Any,
-                weights: Any, scope: str | None, loss_collection: str | None,
-                reduction: str, **attrs: Any) -> Tensor:  # fmt: skip
+def _regression(
+    default: str,
+    fn: Callable[..., Any],
+    labels: Any,
+    predictions: Any,
+    weights: Any,
+    scope: str | None,
+    loss_collection: str | None,
+    reduction: str,
+    **attrs: Any,
+) -> Tensor:
     _check_pair(labels, predictions)
     with name_scope(scope, default) as ns:
         labels, predictions = _float_pair(labels, predictions)
         out = labels.shape.merge_with(predictions.shape)
         losses = make_op(
-            default, fn, [labels, predictions], name="losses", attrs=attrs,
+            default,
+            fn,
+            [labels, predictions],
+            name="losses",
+            attrs=attrs,
             out_avals=[Aval(out.as_tuple(), predictions.dtype)],
-        ).outputs[0]  # fmt: skip
+        ).outputs[0]
         return compute_weighted_loss(losses, weights, ns, loss_collection, reduction)
 
 
@@ -216,34 +246,58 @@ def _squared(labels: Any, predictions: Any) -> Any:
     return jnp.square(predictions - labels)
 
 
-def mean_squared_error(labels: Any, predictions: Any, weights: Any = 1.0,
-                       scope: str | None = None,
-                       loss_collection: str | None = GraphKeys.LOSSES,
-                       reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def mean_squared_error(
+    labels: Any,
+    predictions: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Weighted ``(predictions - labels) ** 2``, reduced.
 
     Raises:
         ValueError: a None argument, incompatible shapes or bad weights.
     """
-    return _regression("mean_squared_error", _squared, labels, predictions, weights,
-                       scope, loss_collection, reduction)  # fmt: skip
+    return _regression(
+        "mean_squared_error",
+        _squared,
+        labels,
+        predictions,
+        weights,
+        scope,
+        loss_collection,
+        reduction,
+    )
 
 
 def _absolute(labels: Any, predictions: Any) -> Any:
     return jnp.abs(predictions - labels)
 
 
-def absolute_difference(labels: Any, predictions: Any, weights: Any = 1.0,
-                        scope: str | None = None,
-                        loss_collection: str | None = GraphKeys.LOSSES,
-                        reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def absolute_difference(
+    labels: Any,
+    predictions: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Weighted ``abs(predictions - labels)``, reduced.
 
     Raises:
         ValueError: a None argument, incompatible shapes or bad weights.
     """
-    return _regression("absolute_difference", _absolute, labels, predictions, weights,
-                       scope, loss_collection, reduction)  # fmt: skip
+    return _regression(
+        "absolute_difference",
+        _absolute,
+        labels,
+        predictions,
+        weights,
+        scope,
+        loss_collection,
+        reduction,
+    )
 
 
 def _huber(labels: Any, predictions: Any, *, delta: float) -> Any:
@@ -252,16 +306,31 @@ def _huber(labels: Any, predictions: Any, *, delta: float) -> Any:
     return 0.5 * jnp.square(quadratic) + delta * (error - quadratic)
 
 
-def huber_loss(labels: Any, predictions: Any, weights: Any = 1.0, delta: float = 1.0,
-               scope: str | None = None, loss_collection: str | None = GraphKeys.LOSSES,
-               reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def huber_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = 1.0,
+    delta: float = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Quadratic below ``delta``, linear above it, weighted and reduced.
 
     Raises:
         ValueError: a None argument, incompatible shapes or bad weights.
     """
-    return _regression("huber_loss", _huber, labels, predictions, weights, scope,
-                       loss_collection, reduction, delta=float(delta))  # fmt: skip
+    return _regression(
+        "huber_loss",
+        _huber,
+        labels,
+        predictions,
+        weights,
+        scope,
+        loss_collection,
+        reduction,
+        delta=float(delta),
+    )
 
 
 def _log_loss(labels: Any, predictions: Any, *, epsilon: float) -> Any:
@@ -270,25 +339,45 @@ def _log_loss(labels: Any, predictions: Any, *, epsilon: float) -> Any:
     )
 
 
-def log_loss(labels: Any, predictions: Any, weights: Any = 1.0, epsilon: float = 1e-7,
-             scope: str | None = None, loss_collection: str | None = GraphKeys.LOSSES,
-             reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def log_loss(
+    labels: Any,
+    predictions: Any,
+    weights: Any = 1.0,
+    epsilon: float = 1e-7,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Binary cross-entropy of probabilities ``predictions``, weighted and reduced.
 
     Raises:
         ValueError: a None argument, incompatible shapes or bad weights.
     """
-    return _regression("log_loss", _log_loss, labels, predictions, weights, scope,
-                       loss_collection, reduction, epsilon=float(epsilon))  # fmt: skip
+    return _regression(
+        "log_loss",
+        _log_loss,
+        labels,
+        predictions,
+        weights,
+        scope,
+        loss_collection,
+        reduction,
+        epsilon=float(epsilon),
+    )
 
 
 def _hinge(labels: Any, logits: Any) -> Any:
     return jnp.maximum(1 - (2 * labels - 1) * logits, 0)
 
 
-def hinge_loss(labels: Any, logits: Any, weights: Any = 1.0, scope: str | None = None,
-               loss_collection: str | None = GraphKeys.LOSSES,
-               reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def hinge_loss(
+    labels: Any,
+    logits: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """``max(0, 1 - (2 * labels - 1) * logits)`` for 0/1 labels, weighted and reduced.
 
     Raises:
@@ -296,8 +385,9 @@ def hinge_loss(labels: Any, logits: Any, weights: Any = 1.0, scope: str | None =
     """
     if logits is None:
         raise ValueError("logits must not be None.")
-    return _regression("hinge_loss", _hinge, labels, logits, weights, scope,
-                       loss_collection, reduction)  # fmt: skip
+    return _regression(
+        "hinge_loss", _hinge, labels, logits, weights, scope, loss_collection, reduction
+    )
 
 
 def _smooth(labels: Any, *, smoothing: float, binary: bool) -> Any:
@@ -308,14 +398,24 @@ def _smooth(labels: Any, *, smoothing: float, binary: bool) -> Any:
 def _smoothed(labels: Tensor, smoothing: float, binary: bool) -> Tensor:
     if smoothing <= 0:
         return labels
-    return make_op("LabelSmoothing", _smooth, [labels], name="smoothed_labels",
-                   attrs={"smoothing": float(smoothing), "binary": binary}).outputs[0]  # fmt: skip
+    return make_op(
+        "LabelSmoothing",
+        _smooth,
+        [labels],
+        name="smoothed_labels",
+        attrs={"smoothing": float(smoothing), "binary": binary},
+    ).outputs[0]
 
 
-def softmax_cross_entropy(onehot_labels: Any, logits: Any, weights: Any = 1.0,
-                          label_smoothing: float = 0, scope: str | None = None,
-                          loss_collection: str | None = GraphKeys.LOSSES,
-                          reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def softmax_cross_entropy(
+    onehot_labels: Any,
+    logits: Any,
+    weights: Any = 1.0,
+    label_smoothing: float = 0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Softmax cross-entropy of one-hot labels; no gradient into the labels.
 
     With ``label_smoothing`` s the labels become ``labels * (1 - s) + s / classes``.
@@ -350,10 +450,14 @@ def _squeezable(labels: Tensor, logits: Tensor, weights: Any) -> tuple[Tensor, A
     return labels, weights
 
 
-def sparse_softmax_cross_entropy(labels: Any, logits: Any, weights: Any = 1.0,
-                                 scope: str | None = None,
-                                 loss_collection: str | None = GraphKeys.LOSSES,
-                                 reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def sparse_softmax_cross_entropy(
+    labels: Any,
+    logits: Any,
+    weights: Any = 1.0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Softmax cross-entropy of integer class ``labels``, weighted and reduced.
 
     Labels (and weights) with a trailing size-1 dim are squeezed, as in TF1.
@@ -374,10 +478,15 @@ def sparse_softmax_cross_entropy(labels: Any, logits: Any, weights: Any = 1.0,
         return compute_weighted_loss(losses, weights, ns, loss_collection, reduction)
 
 
-def sigmoid_cross_entropy(multi_class_labels: Any, logits: Any, weights: Any = 1.0,
-                          label_smoothing: float = 0, scope: str | None = None,
-                          loss_collection: str | None = GraphKeys.LOSSES,
-                          reduction: str = _DEFAULT) -> Tensor:  # fmt: skip
+def sigmoid_cross_entropy(
+    multi_class_labels: Any,
+    logits: Any,
+    weights: Any = 1.0,
+    label_smoothing: float = 0,
+    scope: str | None = None,
+    loss_collection: str | None = GraphKeys.LOSSES,
+    reduction: str = _DEFAULT,
+) -> Tensor:
     """Logistic loss of 0/1 labels, weighted and reduced.
 
     With ``label_smoothing`` s the labels become ``labels * (1 - s) + s / 2``.
@@ -409,8 +518,9 @@ def add_loss(loss: Any, loss_collection: str | None = GraphKeys.LOSSES) -> None:
         get_default_graph().add_to_collection(loss_collection, loss)
 
 
-def get_losses(scope: str | None = None,
-               loss_collection: str = GraphKeys.LOSSES) -> list[Any]:  # fmt: skip
+def get_losses(
+    scope: str | None = None, loss_collection: str = GraphKeys.LOSSES
+) -> list[Any]:
     """The losses in ``loss_collection`` whose names match ``scope``."""
     return get_collection(loss_collection, scope)
 
@@ -420,8 +530,9 @@ def get_regularization_losses(scope: str | None = None) -> list[Any]:
     return get_collection(GraphKeys.REGULARIZATION_LOSSES, scope)
 
 
-def get_regularization_loss(scope: str | None = None,
-                            name: str = "total_regularization_loss") -> Tensor:  # fmt: skip
+def get_regularization_loss(
+    scope: str | None = None, name: str = "total_regularization_loss"
+) -> Tensor:
     """The sum of the regularization losses, or a constant 0.0 when there are none."""
     losses = get_regularization_losses(scope)
     if losses:
@@ -429,8 +540,11 @@ def get_regularization_loss(scope: str | None = None,
     return constant(0.0)
 
 
-def get_total_loss(add_regularization_losses: bool = True, name: str = "total_loss",
-                   scope: str | None = None) -> Tensor:  # fmt: skip
+def get_total_loss(
+    add_regularization_losses: bool = True,
+    name: str = "total_loss",
+    scope: str | None = None,
+) -> Tensor:
     """The sum of the losses, plus the regularization losses by default.
 
     Raises:
@@ -469,8 +583,9 @@ def _check_scale(scale: Any) -> bool:
     return True
 
 
-def _regularizer(default: str, fn: Callable[[Any], Any], scale: Any,
-                 scope: str | None) -> Callable[[Any], Tensor | None]:  # fmt: skip
+def _regularizer(
+    default: str, fn: Callable[[Any], Any], scale: Any, scope: str | None
+) -> Callable[[Any], Tensor | None]:
     if not _check_scale(scale):
         return lambda _: None
 
@@ -479,9 +594,12 @@ def _regularizer(default: str, fn: Callable[[Any], Any], scale: Any,
         with name_scope(scope, default) as ns:
             scale_t = convert_to_tensor(scale, dtype=weights.dtype, name="scale")
             return make_op(
-                "Mul", lambda s, w: s * fn(w), [scale_t, weights], name=ns,
+                "Mul",
+                lambda s, w: s * fn(w),
+                [scale_t, weights],
+                name=ns,
                 out_avals=[Aval((), weights.dtype)],
-            ).outputs[0]  # fmt: skip
+            ).outputs[0]
 
     return apply
 

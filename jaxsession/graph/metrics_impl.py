@@ -177,9 +177,12 @@ def mean_squared_error(
     predictions = math_ops.cast(predictions, dtypes.float32)
     squared_error = math_ops.squared_difference(labels, predictions)
     return mean(
-        squared_error, weights, metrics_collections, updates_collections,
+        squared_error,
+        weights,
+        metrics_collections,
+        updates_collections,
         name or "mean_squared_error",
-    )  # fmt: skip
+    )
 
 
 def _count_condition(
@@ -198,15 +201,23 @@ def _count_condition(
 def _ratio(numerator: Tensor, other: Tensor, name: str) -> Tensor:
     total = math_ops.add(numerator, other)
     return math_ops.where(
-        math_ops.greater(total, 0.0), math_ops.div_no_nan(numerator, total), 0.0 * total,
+        math_ops.greater(total, 0.0),
+        math_ops.div_no_nan(numerator, total),
+        0.0 * total,
         name=name,
-    )  # fmt: skip
+    )
 
 
 def _positive_ratio(
-    labels: Any, predictions: Any, weights: Any, other: str, default_name: str,
-    metrics_collections: Any, updates_collections: Any, name: str | None,
-) -> tuple[Tensor, Tensor]:  # fmt: skip
+    labels: Any,
+    predictions: Any,
+    weights: Any,
+    other: str,
+    default_name: str,
+    metrics_collections: Any,
+    updates_collections: Any,
+    name: str | None,
+) -> tuple[Tensor, Tensor]:
     with variable_scope(name, default_name, (predictions, labels, weights)):
         labels, predictions, weights = _prepare(labels, predictions, weights)
         labels = math_ops.cast(labels, dtypes.bool_)
@@ -244,9 +255,15 @@ def precision(
         ValueError: the shapes of labels and predictions are incompatible.
     """
     return _positive_ratio(
-        labels, predictions, weights, "false_positives", "precision",
-        metrics_collections, updates_collections, name,
-    )  # fmt: skip
+        labels,
+        predictions,
+        weights,
+        "false_positives",
+        "precision",
+        metrics_collections,
+        updates_collections,
+        name,
+    )
 
 
 def recall(
@@ -265,9 +282,15 @@ def recall(
         ValueError: the shapes of labels and predictions are incompatible.
     """
     return _positive_ratio(
-        labels, predictions, weights, "false_negatives", "recall",
-        metrics_collections, updates_collections, name,
-    )  # fmt: skip
+        labels,
+        predictions,
+        weights,
+        "false_negatives",
+        "recall",
+        metrics_collections,
+        updates_collections,
+        name,
+    )
 
 
 def _confusion_counts(
@@ -349,9 +372,11 @@ def auc(
         raise ValueError(f"Invalid summation_method: {summation_method}")
     if curve == "PR" and summation_method == "careful_interpolation":
         raise errors.UnimplementedError(
-            None, None, 'auc(curve="PR", summation_method="careful_interpolation") is '
-            'not implemented; use summation_method="trapezoidal"'
-        )  # fmt: skip
+            None,
+            None,
+            'auc(curve="PR", summation_method="careful_interpolation") is '
+            'not implemented; use summation_method="trapezoidal"',
+        )
     if thresholds is None:
         inner = [
             (i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)
@@ -375,9 +400,11 @@ def auc(
             metric_variable([len(thresholds)], dtypes.float32, name=n) for n in names
         ]
         batch = make_op(
-            "ConfusionMatrixAtThresholds", _confusion_counts, [labels, predictions, weights],
+            "ConfusionMatrixAtThresholds",
+            _confusion_counts,
+            [labels, predictions, weights],
             attrs={"thresholds": thresholds},
-        ).outputs  # fmt: skip
+        ).outputs
         updates = [state_ops.assign_add(v, b) for v, b in zip(counts, batch)]
         attrs = {"curve": curve, "summation": summation_method}
         value = make_op(

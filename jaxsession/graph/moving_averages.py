@@ -85,8 +85,13 @@ class ExponentialMovingAverage:
         name: Suffix of the shadow variables' names.
     """
 
-    def __init__(self, decay: float, num_updates: Any = None, zero_debias: bool = False,
-                 name: str = "ExponentialMovingAverage"):  # fmt: skip
+    def __init__(
+        self,
+        decay: float,
+        num_updates: Any = None,
+        zero_debias: bool = False,
+        name: str = "ExponentialMovingAverage",
+    ):
         self._decay = decay
         self._num_updates = num_updates
         self._zero_debias = zero_debias
@@ -139,11 +144,13 @@ class ExponentialMovingAverage:
             decay = self._decay_tensor()
             updates = [
                 assign_moving_average(
-                    shadow, var, decay,
+                    shadow,
+                    var,
+                    decay,
                     zero_debias=self._zero_debias and not isinstance(var, Variable),
                 )
                 for var, shadow in pairs
-            ]  # fmt: skip
+            ]
             return control_flow_ops.group(*updates, name="update")
 
     def _decay_tensor(self) -> Tensor:

@@ -147,10 +147,13 @@ class Optimizer:
             ValueError: no variables to optimize, or none has a gradient.
         """
         grads_and_vars = self.compute_gradients(
-            loss, var_list=var_list, gate_gradients=gate_gradients,
+            loss,
+            var_list=var_list,
+            gate_gradients=gate_gradients,
             aggregation_method=aggregation_method,
-            colocate_gradients_with_ops=colocate_gradients_with_ops, grad_loss=grad_loss,
-        )  # fmt: skip
+            colocate_gradients_with_ops=colocate_gradients_with_ops,
+            grad_loss=grad_loss,
+        )
         if all(g is None for g, _ in grads_and_vars):
             raise _no_gradients_error(grads_and_vars, loss)
         return self.apply_gradients(grads_and_vars, global_step=global_step, name=name)
@@ -247,8 +250,13 @@ class Optimizer:
         with graph.as_default(), graph.name_scope(name or self._name) as scope:
             return self._train_op(live, state, global_step, scope)
 
-    def _train_op(self, live: list[tuple[Tensor, Variable]], state: list[Variable],
-                  global_step: Any, scope: str) -> Operation:  # fmt: skip
+    def _train_op(
+        self,
+        live: list[tuple[Tensor, Variable]],
+        state: list[Variable],
+        global_step: Any,
+        scope: str,
+    ) -> Operation:
         constrained = [v for _, v in live if v.constraint is not None]
         alone = global_step is None and not constrained
         update = self._update_op(live, state, scope if alone else "update")
@@ -266,8 +274,9 @@ class Optimizer:
                 after.append(state_ops.update_op(step, 1, "increment", "AssignAdd"))
         return group_ops(after, scope)
 
-    def _update_op(self, live: list[tuple[Tensor, Variable]], state: list[Variable],
-                   name: str) -> Operation:  # fmt: skip
+    def _update_op(
+        self, live: list[tuple[Tensor, Variable]], state: list[Variable], name: str
+    ) -> Operation:
         grads = [g for g, _ in live]
         var_list = [v for _, v in live]
         hyper = {k: _hyper_tensor(h) for k, h in self._hyper().items()}
@@ -281,14 +290,20 @@ class Optimizer:
             new_vars, new_state = self._apply_all(
                 var_list, list(values[:n]), cur[:n], cur[n:], hv
             )
-            return tuple(jnp.asarray(x, v.dtype.jax_dtype)
-                         for x, v in zip([*new_vars, *new_state], written))  # fmt: skip
+            return tuple(
+                jnp.asarray(x, v.dtype.jax_dtype)
+                for x, v in zip([*new_vars, *new_state], written)
+            )
 
         return make_op(
-            self._op_type, apply, [*grads, *hyper.values()], name=name,
-            reads=written, writes=[(v, i) for i, v in enumerate(written)],
+            self._op_type,
+            apply,
+            [*grads, *hyper.values()],
+            name=name,
+            reads=written,
+            writes=[(v, i) for i, v in enumerate(written)],
             out_avals=[v._aval for v in written],
-        )  # fmt: skip
+        )
 
     def get_slot(self, var: Variable, name: str) -> Variable | None:
         """The slot variable ``name`` made for ``var``, or None."""
@@ -313,8 +328,14 @@ class Optimizer:
     def _create_slots(self, var_list: list[Variable]) -> None:
         pass
 
-    def _apply_dense(self, grad: Any, var: Any, slots: dict[str, Any],
-                     hyper: dict[str, Any], non_slot: dict[str, Any]) -> tuple[Any, dict]:  # fmt: skip
+    def _apply_dense(
+        self,
+        grad: Any,
+        var: Any,
+        slots: dict[str, Any],
+        hyper: dict[str, Any],
+        non_slot: dict[str, Any],
+    ) -> tuple[Any, dict]:
         """One variable's update: returns the new value and new slot values."""
         raise NotImplementedError
 
@@ -331,8 +352,14 @@ class Optimizer:
         slots = [self._slots[s][v] for v in var_list for s in self._slot_order]
         return slots + [self._non_slots[(n, graph)] for n in self._non_slot_order]
 
-    def _apply_all(self, var_list: list[Variable], grads: list[Any], values: list[Any],
-                   state: list[Any], hyper: dict[str, Any]) -> tuple[list, list]:  # fmt: skip
+    def _apply_all(
+        self,
+        var_list: list[Variable],
+        grads: list[Any],
+        values: list[Any],
+        state: list[Any],
+        hyper: dict[str, Any],
+    ) -> tuple[list, list]:
         """All new variable values and new state values, as JAX arrays."""
         k = len(self._slot_order)
         non_slot = dict(zip(self._non_slot_order, state[len(var_list) * k :]))
@@ -341,17 +368,25 @@ class Optimizer:
             dt = var_list[i].dtype.jax_dtype
             slots = dict(zip(self._slot_order, state[i * k : (i + 1) * k]))
             x_new, slots_new = self._apply_dense(
-                jnp.asarray(g, dt), jnp.asarray(x, dt), slots,
+                jnp.asarray(g, dt),
+                jnp.asarray(x, dt),
+                slots,
                 {n: jnp.asarray(h, dt) for n, h in hyper.items()},
                 {n: jnp.asarray(s, dt) for n, s in non_slot.items()},
-            )  # fmt: skip
+            )
             new_vars.append(x_new)
             new_slots.extend(slots_new[s] for s in self._slot_order)
         finished = self._finish(hyper, non_slot)
         return new_vars, new_slots + [finished[n] for n in self._non_slot_order]
 
-    def _slot_variable(self, var: Variable, init: Callable[[], Tensor], slot: str,
-                       op_name: str, sharding: Any = None) -> Variable:  # fmt: skip
+    def _slot_variable(
+        self,
+        var: Variable,
+        init: Callable[[], Tensor],
+        slot: str,
+        op_name: str,
+        sharding: Any = None,
+    ) -> Variable:
         by_var = self._slots.setdefault(slot, {})
         if var not in by_var:
             graph = var.graph
@@ -361,9 +396,11 @@ class Optimizer:
                 graph.name_scope(None),
             ):
                 by_var[var] = Variable(
-                    init, trainable=False, name=f"{var.op.name}/{op_name}",
+                    init,
+                    trainable=False,
+                    name=f"{var.op.name}/{op_name}",
                     sharding=sharding,
-                )  # fmt: skip
+                )
         return by_var[var]
 
     def _zeros_slot(self, var: Variable, slot: str, op_name: str) -> Variable:
@@ -407,8 +444,12 @@ class GradientDescentOptimizer(Optimizer):
 
     _op_type = "ApplyGradientDescent"
 
-    def __init__(self, learning_rate: Any, use_locking: bool = False,
-                 name: str = "GradientDescent"):  # fmt: skip
+    def __init__(
+        self,
+        learning_rate: Any,
+        use_locking: bool = False,
+        name: str = "GradientDescent",
+    ):
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
 
@@ -435,8 +476,14 @@ class MomentumOptimizer(Optimizer):
     _op_type = "ApplyMomentum"
     _slot_order = ("momentum",)
 
-    def __init__(self, learning_rate: Any, momentum: Any, use_locking: bool = False,
-                 name: str = "Momentum", use_nesterov: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        learning_rate: Any,
+        momentum: Any,
+        use_locking: bool = False,
+        name: str = "Momentum",
+        use_nesterov: bool = False,
+    ):
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
         self._momentum = momentum
@@ -478,8 +525,15 @@ class AdamOptimizer(Optimizer):
     _slot_order = ("m", "v")
     _non_slot_order = ("beta1_power", "beta2_power")
 
-    def __init__(self, learning_rate: Any = 0.001, beta1: Any = 0.9, beta2: Any = 0.999,
-                 epsilon: Any = 1e-8, use_locking: bool = False, name: str = "Adam"):  # fmt: skip
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta1: Any = 0.9,
+        beta2: Any = 0.999,
+        epsilon: Any = 1e-8,
+        use_locking: bool = False,
+        name: str = "Adam",
+    ):
         super().__init__(use_locking, name)
         self._lr, self._beta1, self._beta2, self._epsilon = (
             learning_rate,
@@ -489,8 +543,12 @@ class AdamOptimizer(Optimizer):
         )
 
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self._lr, "beta1": self._beta1, "beta2": self._beta2,
-                "epsilon": self._epsilon}  # fmt: skip
+        return {
+            "lr": self._lr,
+            "beta1": self._beta1,
+            "beta2": self._beta2,
+            "epsilon": self._epsilon,
+        }
 
     def _create_slots(self, var_list: list[Variable]) -> None:
         first = min(var_list, key=lambda x: x.name)
@@ -539,8 +597,13 @@ class AdagradOptimizer(Optimizer):
     _op_type = "ApplyAdagrad"
     _slot_order = ("accumulator",)
 
-    def __init__(self, learning_rate: Any, initial_accumulator_value: float = 0.1,
-                 use_locking: bool = False, name: str = "Adagrad"):  # fmt: skip
+    def __init__(
+        self,
+        learning_rate: Any,
+        initial_accumulator_value: float = 0.1,
+        use_locking: bool = False,
+        name: str = "Adagrad",
+    ):
         if initial_accumulator_value <= 0.0:
             raise ValueError(
                 f"initial_accumulator_value must be positive: {initial_accumulator_value}"
@@ -584,9 +647,16 @@ class RMSPropOptimizer(Optimizer):
 
     _op_type = "ApplyRMSProp"
 
-    def __init__(self, learning_rate: Any, decay: Any = 0.9, momentum: Any = 0.0,
-                 epsilon: Any = 1e-10, use_locking: bool = False, centered: bool = False,
-                 name: str = "RMSProp"):  # fmt: skip
+    def __init__(
+        self,
+        learning_rate: Any,
+        decay: Any = 0.9,
+        momentum: Any = 0.0,
+        epsilon: Any = 1e-10,
+        use_locking: bool = False,
+        centered: bool = False,
+        name: str = "RMSProp",
+    ):
         super().__init__(use_locking, name)
         self._learning_rate, self._decay = learning_rate, decay
         self._momentum, self._epsilon, self._centered = momentum, epsilon, centered
@@ -595,8 +665,12 @@ class RMSPropOptimizer(Optimizer):
         )
 
     def _hyper(self) -> dict[str, Any]:
-        return {"lr": self._learning_rate, "decay": self._decay,
-                "momentum": self._momentum, "epsilon": self._epsilon}  # fmt: skip
+        return {
+            "lr": self._learning_rate,
+            "decay": self._decay,
+            "momentum": self._momentum,
+            "epsilon": self._epsilon,
+        }
 
     def _create_slots(self, var_list: list[Variable]) -> None:
         for v in var_list:
@@ -639,8 +713,14 @@ class AdadeltaOptimizer(Optimizer):
     _op_type = "ApplyAdadelta"
     _slot_order = ("accum", "accum_update")
 
-    def __init__(self, learning_rate: Any = 0.001, rho: Any = 0.95, epsilon: Any = 1e-8,
-                 use_locking: bool = False, name: str = "Adadelta"):  # fmt: skip
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        rho: Any = 0.95,
+        epsilon: Any = 1e-8,
+        use_locking: bool = False,
+        name: str = "Adadelta",
+    ):
         super().__init__(use_locking, name)
         self._lr, self._rho, self._epsilon = learning_rate, rho, epsilon
 
@@ -707,8 +787,12 @@ class OptaxOptimizer(Optimizer):
 
     _op_type = "ApplyOptax"
 
-    def __init__(self, transform: optax.GradientTransformation, name: str = "Optax",
-                 use_locking: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        transform: optax.GradientTransformation,
+        name: str = "Optax",
+        use_locking: bool = False,
+    ):
         super().__init__(use_locking, name)
         self._transform = transform
         self._states: dict[tuple[Variable, ...], _OptaxState] = {}
@@ -728,12 +812,18 @@ class OptaxOptimizer(Optimizer):
                 jax.tree_util.tree_leaves(transform.init(dict(zip(names, values))))
             )
 
-        avals = {n: jax.ShapeDtypeStruct(v.shape.as_tuple(), v.dtype.jax_dtype)
-                 for n, v in zip(names, var_list)}  # fmt: skip
+        avals = {
+            n: jax.ShapeDtypeStruct(v.shape.as_tuple(), v.dtype.jax_dtype)
+            for n, v in zip(names, var_list)
+        }
         shapes = jax.eval_shape(transform.init, avals)
         paths, treedef = jax.tree_util.tree_flatten_with_path(shapes)
-        leaves = make_op("OptaxInit", init, [v.initial_value for v in var_list],
-                         name=f"{self._name}/init").outputs  # fmt: skip
+        leaves = make_op(
+            "OptaxInit",
+            init,
+            [v.initial_value for v in var_list],
+            name=f"{self._name}/init",
+        ).outputs
         by_name = dict(zip(names, var_list))
         variables = [
             self._state_leaf(path, t, by_name) for (path, _), t in zip(paths, leaves)
@@ -741,8 +831,14 @@ class OptaxOptimizer(Optimizer):
         return _OptaxState(names, treedef, variables)
 
     def _state_leaf(self, path: Sequence[Any], init: Tensor, by_name: dict) -> Variable:
-        owner = next((k.key for k in path if isinstance(k, jax.tree_util.DictKey)
-                      and k.key in by_name), None)  # fmt: skip
+        owner = next(
+            (
+                k.key
+                for k in path
+                if isinstance(k, jax.tree_util.DictKey) and k.key in by_name
+            ),
+            None,
+        )
         rest = [
             k
             for k in path
@@ -762,12 +858,21 @@ class OptaxOptimizer(Optimizer):
             init.shape.as_list() == var.shape.as_list()
         )
         return self._slot_variable(
-            var, lambda: init, _path_name(rest), self._name,
+            var,
+            lambda: init,
+            _path_name(rest),
+            self._name,
             sharding=var.sharding if same_shape else None,
-        )  # fmt: skip
+        )
 
-    def _apply_all(self, var_list: list[Variable], grads: list[Any], values: list[Any],
-                   state: list[Any], hyper: dict[str, Any]) -> tuple[list, list]:  # fmt: skip
+    def _apply_all(
+        self,
+        var_list: list[Variable],
+        grads: list[Any],
+        values: list[Any],
+        state: list[Any],
+        hyper: dict[str, Any],
+    ) -> tuple[list, list]:
         spec = self._states[tuple(var_list)]
         params = {n: jnp.asarray(x) for n, x in zip(spec.names, values)}
         grad_tree = {

@@ -20,11 +20,23 @@ from jaxsession.graph.core import Aval, Graph, Operation
 from jaxsession.graph.ops import PRINT_RULES, constant_value
 
 _SHORT = {
-    "float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64",
-    "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
-    "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
-    "bool": "bool", "complex64": "c64", "complex128": "c128", "string": "str",
-}  # fmt: skip
+    "float16": "f16",
+    "bfloat16": "bf16",
+    "float32": "f32",
+    "float64": "f64",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "u8",
+    "uint16": "u16",
+    "uint32": "u32",
+    "uint64": "u64",
+    "bool": "bool",
+    "complex64": "c64",
+    "complex128": "c128",
+    "string": "str",
+}
 _SOURCES = ("Placeholder", "PlaceholderWithDefault", "VariableV2")
 _MAX_ATTR_CHARS = 40
 
@@ -95,8 +107,11 @@ def plan_as_text(plan: Any) -> str:
     lines = []
     if plan.feeds:
         lines.append("feeds: " + ", ".join(t.name for t in plan.feeds))
-    for label, vs in (("reads+writes", plan.rw_vars), ("reads", plan.ro_vars),
-                      ("writes", plan.wo_vars)):  # fmt: skip
+    for label, vs in (
+        ("reads+writes", plan.rw_vars),
+        ("reads", plan.ro_vars),
+        ("writes", plan.wo_vars),
+    ):
         if vs:
             lines.append(f"state {label}: " + ", ".join(v.op.name for v in vs))
     lines.extend(op_text(op) for op in plan.ops)

@@ -311,9 +311,12 @@ def tensor_summary(
     with _summary_scope(name, family) as (tag, scope):
         tensor = convert_to_tensor(tensor)
         value = _summary_op(
-            "TensorSummaryV2", [tensor], scope, tag=tag,
+            "TensorSummaryV2",
+            [tensor],
+            scope,
+            tag=tag,
             serialized_summary_metadata=metadata.SerializeToString(),
-        )  # fmt: skip
+        )
     _collect(value, collections)
     return value
 
@@ -519,8 +522,12 @@ def _encode_png(image: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _output_tags(tag: str, kind: str, max_outputs: int, count: int) -> list[str]:
@@ -580,9 +587,12 @@ def _eval_audio(op: Operation, inputs: list[Any]) -> np.ndarray:
         _output_tags(op.attrs["tag"], "audio", max_outputs, count), clips
     ):
         encoded = Summary.Audio(
-            sample_rate=rate, num_channels=clip.shape[1], length_frames=clip.shape[0],
-            encoded_audio_string=_encode_wav(clip, round(rate)), content_type="audio/wav",
-        )  # fmt: skip
+            sample_rate=rate,
+            num_channels=clip.shape[1],
+            length_frames=clip.shape[0],
+            encoded_audio_string=_encode_wav(clip, round(rate)),
+            content_type="audio/wav",
+        )
         values.append(Summary.Value(tag=tag, audio=encoded))
     return _as_bytes(Summary(value=values))
 

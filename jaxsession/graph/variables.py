@@ -202,20 +202,35 @@ class Variable:
         """A new read op (ordered by the current control dependencies)."""
         return state_ops.read_op(self, f"{self.op.name}/read").outputs[0]
 
-    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
-               read_value: bool = True) -> Any:  # fmt: skip
+    def assign(
+        self,
+        value: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
         """Sets the variable to ``value``; returns the new value (or the op)."""
         op = state_ops.assign_op(self, value, name)
         return op.outputs[0] if read_value else op
 
-    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
-                   read_value: bool = True) -> Any:  # fmt: skip
+    def assign_add(
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
         """Adds ``delta``; returns the new value (or the op)."""
         op = state_ops.update_op(self, delta, name, "AssignAdd")
         return op.outputs[0] if read_value else op
 
-    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
-                   read_value: bool = True) -> Any:  # fmt: skip
+    def assign_sub(
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
         """Subtracts ``delta``; returns the new value (or the op)."""
         op = state_ops.update_op(self, delta, name, "AssignSub")
         return op.outputs[0] if read_value else op
@@ -446,11 +461,15 @@ def get_variable(
     graph = get_default_graph()
     with graph.name_scope(None):
         var = Variable(
-            init_value, trainable=True if trainable is None else trainable,
-            collections=collections, validate_shape=validate_shape, name=full,
-            dtype=dtype, constraint=constraint,
+            init_value,
+            trainable=True if trainable is None else trainable,
+            collections=collections,
+            validate_shape=validate_shape,
+            name=full,
+            dtype=dtype,
+            constraint=constraint,
             sharding=sharding if sharding is not None else scope.sharding,
-        )  # fmt: skip
+        )
     state.vars[full] = var
     regularizer = regularizer if regularizer is not None else scope.regularizer
     if regularizer is not None:
@@ -478,8 +497,11 @@ def _initial_value(
     full: str, shape: Any, dtype: dtypes_lib.DType, initializer: Any
 ) -> Any:
     if initializer is not None and not callable(initializer):
-        value = convert_to_tensor(initializer, dtype=dtype) if not isinstance(
-            initializer, Tensor) else initializer  # fmt: skip
+        value = (
+            convert_to_tensor(initializer, dtype=dtype)
+            if not isinstance(initializer, Tensor)
+            else initializer
+        )
         if shape is not None and not value.shape.is_compatible_with(shape):
             raise ValueError(
                 f"The initializer passed is not valid for variable {full}: it has "
@@ -600,47 +622,75 @@ def _random_tensor(
         return sample(random_lib.op_key(key, seed), shape, jdt)
 
     op = make_op(
-        name, draw, (), name=name, attrs={"seed": seeds}, random=True,
+        name,
+        draw,
+        (),
+        name=name,
+        attrs={"seed": seeds},
+        random=True,
         out_avals=[Aval(shape, dtype)],
-    )  # fmt: skip
+    )
     return op.outputs[0]
 
 
 class random_normal_initializer(Initializer):
     """Initializes from a normal distribution."""
 
-    def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
-                 dtype: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        mean: float = 0.0,
+        stddev: float = 1.0,
+        seed: int | None = None,
+        dtype: Any = None,
+    ):
         self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtype
 
     def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
         mean, std = self.mean, self.stddev
         return _random_tensor(
-            "random_normal", shape, dtype, self.seed,
+            "random_normal",
+            shape,
+            dtype,
+            self.seed,
             lambda k, s, d: mean + std * jax.random.normal(k, s, d),
-        )  # fmt: skip
+        )
 
 
 class truncated_normal_initializer(Initializer):
     """Initializes from a normal distribution truncated at two stddevs."""
 
-    def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
-                 dtype: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        mean: float = 0.0,
+        stddev: float = 1.0,
+        seed: int | None = None,
+        dtype: Any = None,
+    ):
         self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtype
 
     def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
         mean, std = self.mean, self.stddev
         return _random_tensor(
-            "truncated_normal", shape, dtype, self.seed,
-            lambda k, s, d: mean + std * jax.random.truncated_normal(k, -2.0, 2.0, s, d),
-        )  # fmt: skip
+            "truncated_normal",
+            shape,
+            dtype,
+            self.seed,
+            lambda k, s, d: (
+                mean + std * jax.random.truncated_normal(k, -2.0, 2.0, s, d)
+            ),
+        )
 
 
 class random_uniform_initializer(Initializer):
     """Initializes from a uniform distribution on [minval, maxval)."""
 
-    def __init__(self, minval: float = 0.0, maxval: float | None = None,
-                 seed: int | None = None, dtype: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        minval: float = 0.0,
+        maxval: float | None = None,
+        seed: int | None = None,
+        dtype: Any = None,
+    ):
         self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, dtype
 
     def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
@@ -648,13 +698,19 @@ class random_uniform_initializer(Initializer):
         hi = self.maxval if self.maxval is not None else 1.0
         if dtype.is_integer:
             return _random_tensor(
-                "random_uniform", shape, dtype, self.seed,
+                "random_uniform",
+                shape,
+                dtype,
+                self.seed,
                 lambda k, s, d: jax.random.randint(k, s, int(lo), int(hi), d),
-            )  # fmt: skip
+            )
         return _random_tensor(
-            "random_uniform", shape, dtype, self.seed,
+            "random_uniform",
+            shape,
+            dtype,
+            self.seed,
             lambda k, s, d: jax.random.uniform(k, s, d, lo, hi),
-        )  # fmt: skip
+        )
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
@@ -669,9 +725,14 @@ def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
 class variance_scaling_initializer(Initializer):
     """Scales the spread to the fan-in, fan-out or their mean (TF1's rules)."""
 
-    def __init__(self, scale: float = 1.0, mode: str = "fan_in",
-                 distribution: str = "truncated_normal", seed: int | None = None,
-                 dtype: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+        dtype: Any = None,
+    ):
         if scale <= 0.0:
             raise ValueError("`scale` must be positive float.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -796,8 +857,10 @@ def is_variable_initialized(variable: Variable) -> Tensor:
     return _status_op("IsVariableInitialized", [variable], scalar=True)
 
 
-def report_uninitialized_variables(var_list: Sequence[Variable] | None = None,
-                                   name: str = "report_uninitialized_variables") -> Tensor:  # fmt: skip
+def report_uninitialized_variables(
+    var_list: Sequence[Variable] | None = None,
+    name: str = "report_uninitialized_variables",
+) -> Tensor:
     """A string vector naming the variables that have no value yet."""
     if var_list is None:
         var_list = global_variables() + local_variables()
@@ -834,9 +897,13 @@ def _status_op(name: str, var_list: list[Variable], scalar: bool) -> Tensor:
     shape: tuple[int, ...] = () if scalar else (None,)
     dtype = dtypes_lib.bool_ if scalar else dtypes_lib.string
     op = make_op(
-        op_type, _host_only, (), name=name,
-        attrs={"variables": tuple(var_list)}, out_avals=[Aval(shape, dtype)],
-    )  # fmt: skip
+        op_type,
+        _host_only,
+        (),
+        name=name,
+        attrs={"variables": tuple(var_list)},
+        out_avals=[Aval(shape, dtype)],
+    )
     return op.outputs[0]
 
 
@@ -903,10 +970,13 @@ def create_global_step(graph: Any = None) -> Variable:
     # get_variable, as TF1: the step is named under the current variable scope.
     with graph.as_default(), graph.name_scope(None):
         return get_variable(
-            "global_step", shape=[], dtype=dtypes_lib.int64,
-            initializer=zeros_initializer(), trainable=False,
+            "global_step",
+            shape=[],
+            dtype=dtypes_lib.int64,
+            initializer=zeros_initializer(),
+            trainable=False,
             collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP],
-        )  # fmt: skip
+        )
 
 
 def get_or_create_global_step(graph: Any = None) -> Variable | Tensor:

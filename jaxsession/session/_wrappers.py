@@ -98,8 +98,12 @@ class _WrappedSession:
     def run(self, *args: Any, **kwargs: Any) -> Any:
         return self._sess.run(*args, **kwargs)
 
-    def run_step_fn(self, step_fn: Callable[..., Any], raw_session: Any,
-                    run_with_hooks: Callable[..., Any] | None) -> Any:  # fmt: skip
+    def run_step_fn(
+        self,
+        step_fn: Callable[..., Any],
+        raw_session: Any,
+        run_with_hooks: Callable[..., Any] | None,
+    ) -> Any:
         return step_fn(StepContext(raw_session, run_with_hooks or self.run))
 
 
@@ -114,8 +118,15 @@ class _HookedSession(_WrappedSession):
     def _check_stop(self) -> bool:
         return self._should_stop
 
-    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None, *, steps_per_run: int = 1) -> Any:  # fmt: skip
+    def run(
+        self,
+        fetches: Any,
+        feed_dict: Any = None,
+        options: Any = None,
+        run_metadata: Any = None,
+        *,
+        steps_per_run: int = 1,
+    ) -> Any:
         if self._should_stop:
             raise RuntimeError("Run called even after should_stop requested.")
         actual_fetches: dict[Any, Any] = {"caller": fetches}
@@ -130,9 +141,13 @@ class _HookedSession(_WrappedSession):
             run_metadata = config_lib.RunMetadata()
         # One merged run of the steps the hooks left (see limit_steps).
         outputs, made = _run_keyed(
-            self._sess, actual_fetches, feed_dict, options, run_metadata,
+            self._sess,
+            actual_fetches,
+            feed_dict,
+            options,
+            run_metadata,
             ctx.steps_per_run,
-        )  # fmt: skip
+        )
         # after_run sees the steps made: fewer when the data ran out.
         ctx.limit_steps(made)
         for hook in self._hooks:
@@ -207,8 +222,14 @@ def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
     return merged
 
 
-def _run_keyed(sess: Any, actual: dict[Any, Any], feed_dict: Any, options: Any,
-               run_metadata: Any, steps: int = 1) -> tuple[dict[Any, Any], int]:  # fmt: skip
+def _run_keyed(
+    sess: Any,
+    actual: dict[Any, Any],
+    feed_dict: Any,
+    options: Any,
+    run_metadata: Any,
+    steps: int = 1,
+) -> tuple[dict[Any, Any], int]:
     """The merged run: each key's values, and the steps the run made."""
     # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
     # plain keys, so run a list and key the results afterwards.
@@ -220,8 +241,14 @@ def _run_keyed(sess: Any, actual: dict[Any, Any], feed_dict: Any, options: Any,
             values = sess.run(fetches, feed_dict, options, run_metadata)
             return dict(zip(keys, values)), 1
         # No per-step values: asked for none, to learn the steps made.
-        result = sess.run(fetches, feed_dict, options, run_metadata,
-                          steps_per_run=steps, every_step=[])  # fmt: skip
+        result = sess.run(
+            fetches,
+            feed_dict,
+            options,
+            run_metadata,
+            steps_per_run=steps,
+            every_step=[],
+        )
         return dict(zip(keys, result.values)), result.steps
     plain = [actual[k] if sp is None else sp.plain for k, sp in zip(keys, splits)]
     each = [sp.each for sp in splits if sp is not None]
@@ -346,8 +373,12 @@ class _RecoverableSession(_WrappedSession):
             except PREEMPTION_ERRORS as e:
                 self._recreate(e)
 
-    def run_step_fn(self, step_fn: Callable[..., Any], raw_session: Any,
-                    run_with_hooks: Callable[..., Any] | None) -> Any:  # fmt: skip
+    def run_step_fn(
+        self,
+        step_fn: Callable[..., Any],
+        raw_session: Any,
+        run_with_hooks: Callable[..., Any] | None,
+    ) -> Any:
         while True:
             if self._sess is None:
                 self._sess = self._create_session()

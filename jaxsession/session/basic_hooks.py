@@ -145,9 +145,15 @@ class StepCounterHook(SessionRunHook):
         ValueError: not exactly one of the two periods is given.
     """
 
-    def __init__(self, every_n_steps: int | None = 100, every_n_secs: float | None = None,
-                 output_dir: str | None = None, summary_writer: Any = None, *,
-                 clock: Clock = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        every_n_steps: int | None = 100,
+        every_n_secs: float | None = None,
+        output_dir: str | None = None,
+        summary_writer: Any = None,
+        *,
+        clock: Clock = time.monotonic,
+    ):
         if (every_n_steps is None) == (every_n_secs is None):
             raise ValueError(
                 "exactly one of every_n_steps and every_n_secs should be provided."
@@ -206,8 +212,10 @@ class StepCounterHook(SessionRunHook):
                 "increased. Current value (could be stable): %s vs previous value: %s. "
                 "You could increase the global step by passing "
                 "tf.train.get_global_step() to Optimizer.apply_gradients or "
-                "Optimizer.minimize.", stale, self._last_global_step,
-            )  # fmt: skip
+                "Optimizer.minimize.",
+                stale,
+                self._last_global_step,
+            )
         self._last_global_step = stale
 
 
@@ -257,10 +265,16 @@ class LoggingTensorHook(SessionRunHook):
             ``every_n_iter <= 0``.
     """
 
-    def __init__(self, tensors: Mapping[Any, Any] | Sequence[Any],
-                 every_n_iter: int | None = None, every_n_secs: float | None = None,
-                 at_end: bool = False, formatter: Callable[[dict], str] | None = None,
-                 *, clock: Clock = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        tensors: Mapping[Any, Any] | Sequence[Any],
+        every_n_iter: int | None = None,
+        every_n_secs: float | None = None,
+        at_end: bool = False,
+        formatter: Callable[[dict], str] | None = None,
+        *,
+        clock: Clock = time.monotonic,
+    ):
         only_log_at_end = at_end and every_n_iter is None and every_n_secs is None
         if not only_log_at_end and (every_n_iter is None) == (every_n_secs is None):
             raise ValueError(
@@ -277,9 +291,10 @@ class LoggingTensorHook(SessionRunHook):
         self._tensors = dict(tensors)
         self._formatter = formatter
         self._timer: SecondOrStepTimer | NeverTriggerTimer = (
-            NeverTriggerTimer() if only_log_at_end
+            NeverTriggerTimer()
+            if only_log_at_end
             else SecondOrStepTimer(every_n_secs, every_n_iter, clock=clock)
-        )  # fmt: skip
+        )
         self._log_at_end = at_end
 
     def begin(self) -> None:
@@ -375,10 +390,17 @@ class SummarySaverHook(SessionRunHook):
             one period.
     """
 
-    def __init__(self, save_steps: int | None = None, save_secs: float | None = None,
-                 output_dir: str | None = None, summary_writer: Any = None,
-                 scaffold: Any = None, summary_op: Any = None, *,
-                 clock: Clock = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        save_steps: int | None = None,
+        save_secs: float | None = None,
+        output_dir: str | None = None,
+        summary_writer: Any = None,
+        scaffold: Any = None,
+        summary_op: Any = None,
+        *,
+        clock: Clock = time.monotonic,
+    ):
         if (scaffold is None) == (summary_op is None):
             raise ValueError("Exactly one of scaffold or summary_op must be provided.")
         self._summary_op = summary_op
@@ -557,8 +579,9 @@ class GlobalStepWaiterHook(SessionRunHook):
         sleep: Sleeps the given seconds between polls (tests).
     """
 
-    def __init__(self, wait_until_step: int, *,
-                 sleep: Callable[[float], None] = time.sleep):  # fmt: skip
+    def __init__(
+        self, wait_until_step: int, *, sleep: Callable[[float], None] = time.sleep
+    ):
         self._wait_until_step = wait_until_step
         self._sleep = sleep
 
@@ -592,8 +615,10 @@ class GlobalStepWaiterHook(SessionRunHook):
             if step - last_logged_step > 1000:
                 logger.info(
                     "Waiting for global step %d before starting training. Current "
-                    "step is %d.", self._wait_until_step, step,
-                )  # fmt: skip
+                    "step is %d.",
+                    self._wait_until_step,
+                    step,
+                )
                 last_logged_step = step
             self._sleep(0.5)
 
@@ -690,9 +715,16 @@ class ProfilerHook(SessionRunHook):
         ValueError: not exactly one period.
     """
 
-    def __init__(self, save_steps: int | None = None, save_secs: float | None = None,
-                 output_dir: str = "", show_dataflow: bool = True,
-                 show_memory: bool = False, *, clock: Clock = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        save_steps: int | None = None,
+        save_secs: float | None = None,
+        output_dir: str = "",
+        show_dataflow: bool = True,
+        show_memory: bool = False,
+        *,
+        clock: Clock = time.monotonic,
+    ):
         self._output_dir = Path(output_dir)
         self._file_writer = FileWriterCache.get(output_dir)
         self._timer = SecondOrStepTimer(save_secs, save_steps, clock=clock)

@@ -92,12 +92,19 @@ class CheckpointSaverHook(SessionRunHook):
         ValueError: both saver and scaffold, or not exactly one period.
     """
 
-    def __init__(self, checkpoint_dir: str, save_secs: float | None = None,
-                 save_steps: int | None = None, saver: Any = None,
-                 checkpoint_basename: str = "model.ckpt", scaffold: Any = None,
-                 listeners: Sequence[CheckpointSaverListener] | None = None,
-                 save_graph_def: bool = True, *,
-                 clock: Callable[[], float] = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        checkpoint_dir: str,
+        save_secs: float | None = None,
+        save_steps: int | None = None,
+        saver: Any = None,
+        checkpoint_basename: str = "model.ckpt",
+        scaffold: Any = None,
+        listeners: Sequence[CheckpointSaverListener] | None = None,
+        save_graph_def: bool = True,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         logger.info("Create CheckpointSaverHook.")
         if saver is not None and scaffold is not None:
             raise ValueError("You cannot provide both saver and scaffold.")
@@ -106,9 +113,11 @@ class CheckpointSaverHook(SessionRunHook):
         self._save_path = str(Path(checkpoint_dir) / checkpoint_basename)
         self._scaffold = scaffold
         self._timer = SharedTimer(
-            every_secs=save_secs, every_steps=save_steps, clock=clock,
+            every_secs=save_secs,
+            every_steps=save_steps,
+            clock=clock,
             name="checkpoints",
-        )  # fmt: skip
+        )
         self._listeners = list(listeners or [])
         self._steps_per_run = 1
         self._save_graph_def = save_graph_def
@@ -185,9 +194,11 @@ class CheckpointSaverHook(SessionRunHook):
         if self._summary_writer is not None:
             # TF1 records the prefix without the step; the step is the event's.
             self._summary_writer.add_session_log(
-                SessionLog(status=SessionLog.CHECKPOINT, checkpoint_path=self._save_path),
+                SessionLog(
+                    status=SessionLog.CHECKPOINT, checkpoint_path=self._save_path
+                ),
                 step,
-            )  # fmt: skip
+            )
         if self._listeners:
             # Listeners' after_save may read the checkpoint (TF1 saves
             # synchronously), so with listeners the save is waited for.

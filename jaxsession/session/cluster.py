@@ -117,10 +117,17 @@ def is_initialized() -> bool:
     return _distributed_state().client is not None
 
 
-def initialize(master: str | ClusterConfig = "", num_processes: int | None = None,
-               process_id: int | None = None, *, auto_detect: bool = False,
-               initialization_timeout: int = 300, heartbeat_timeout: int = 100,
-               shutdown_timeout: int = 300, recoverable: bool = True) -> None:  # fmt: skip
+def initialize(
+    master: str | ClusterConfig = "",
+    num_processes: int | None = None,
+    process_id: int | None = None,
+    *,
+    auto_detect: bool = False,
+    initialization_timeout: int = 300,
+    heartbeat_timeout: int = 100,
+    shutdown_timeout: int = 300,
+    recoverable: bool = True,
+) -> None:
     """Joins the job named by ``master``: once per process, idempotent.
 
     Args:
@@ -143,9 +150,15 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
         config = master
     else:
         config = ClusterConfig(
-            _strip_scheme(master) or None, num_processes, process_id, auto_detect,
-            initialization_timeout, heartbeat_timeout, shutdown_timeout, recoverable,
-        )  # fmt: skip
+            _strip_scheme(master) or None,
+            num_processes,
+            process_id,
+            auto_detect,
+            initialization_timeout,
+            heartbeat_timeout,
+            shutdown_timeout,
+            recoverable,
+        )
     if is_initialized():
         _check_same(config)
         _install_log_prefix()
@@ -163,16 +176,21 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
         heartbeat_timeout_seconds=config.heartbeat_timeout,
         shutdown_timeout_seconds=config.shutdown_timeout,
     )
-    _job.update(heartbeat_timeout=config.heartbeat_timeout,
-                shutdown_timeout=config.shutdown_timeout, lost=None)  # fmt: skip
+    _job.update(
+        heartbeat_timeout=config.heartbeat_timeout,
+        shutdown_timeout=config.shutdown_timeout,
+        lost=None,
+    )
     if config.recoverable and _distributed_state().num_processes > 1:
         # Registered after JAX's own shutdown hook, so it runs before it.
         atexit.register(_exit_barrier)
         _job["watching"] = True
         threading.Thread(
-            target=_watch_peers, args=(0.25, min(config.heartbeat_timeout, 10)),
-            name="jaxsession peer watch", daemon=True,
-        ).start()  # fmt: skip
+            target=_watch_peers,
+            args=(0.25, min(config.heartbeat_timeout, 10)),
+            name="jaxsession peer watch",
+            daemon=True,
+        ).start()
     _install_log_prefix()
     logger.info("joined the job at %s", config.coordinator_address)
 
@@ -181,9 +199,13 @@ def initialize(master: str | ClusterConfig = "", num_processes: int | None = Non
 # processes found dead; "told": the main thread got the UnavailableError;
 # "closing": this process is exiting (peers leaving is no fault then).
 _job: dict[str, Any] = {
-    "heartbeat_timeout": 100, "shutdown_timeout": 300, "lost": None, "told": False,
-    "closing": False, "watching": False,
-}  # fmt: skip
+    "heartbeat_timeout": 100,
+    "shutdown_timeout": 300,
+    "lost": None,
+    "told": False,
+    "closing": False,
+    "watching": False,
+}
 
 
 def _watch_peers(interval: float, grace: float) -> None:
@@ -456,8 +478,9 @@ def _process_list(cluster: ClusterSpec) -> list[tuple[str, int]]:
     return order
 
 
-def config_from_cluster(cluster: ClusterSpec, job_name: str, task_index: int,
-                        **timeouts: Any) -> ClusterConfig | None:  # fmt: skip
+def config_from_cluster(
+    cluster: ClusterSpec, job_name: str, task_index: int, **timeouts: Any
+) -> ClusterConfig | None:
     """The ClusterConfig of one task of a TF1 cluster; None for a "ps" task.
 
     The coordinator is the first process's address (the chief's, else worker
@@ -537,11 +560,19 @@ class Server:
         ValueError: an unknown job, or a task not in the cluster.
     """
 
-    def __init__(self, server_or_cluster_def: Any, job_name: str | None = None,
-                 task_index: int | None = None, protocol: str | None = None,
-                 config: Any = None, start: bool = True, *,
-                 initialization_timeout: int = 300, heartbeat_timeout: int = 100,
-                 shutdown_timeout: int = 300):  # fmt: skip
+    def __init__(
+        self,
+        server_or_cluster_def: Any,
+        job_name: str | None = None,
+        task_index: int | None = None,
+        protocol: str | None = None,
+        config: Any = None,
+        start: bool = True,
+        *,
+        initialization_timeout: int = 300,
+        heartbeat_timeout: int = 100,
+        shutdown_timeout: int = 300,
+    ):
         self.cluster_spec = ClusterSpec(server_or_cluster_def)
         if job_name is None:
             jobs = self.cluster_spec.jobs
@@ -551,10 +582,13 @@ class Server:
                 )
             job_name = jobs[0]
         self.config = config_from_cluster(
-            self.cluster_spec, job_name, task_index or 0,
+            self.cluster_spec,
+            job_name,
+            task_index or 0,
             initialization_timeout=initialization_timeout,
-            heartbeat_timeout=heartbeat_timeout, shutdown_timeout=shutdown_timeout,
-        )  # fmt: skip
+            heartbeat_timeout=heartbeat_timeout,
+            shutdown_timeout=shutdown_timeout,
+        )
         self.job_name = job_name
         self.task_index = task_index or 0
         if start:
@@ -592,11 +626,12 @@ class Server:
             )
             return
         raise errors.UnimplementedError(
-            None, None,
+            None,
+            None,
             f"Server.join() on {self.job_name} task {self.task_index} is not "
             "supported: jaxsession has no parameter servers; every training "
             "process trains (run the same program on each task)",
-        )  # fmt: skip
+        )
 
     @staticmethod
     def create_local_server(config: Any = None, start: bool = True) -> Server:
@@ -665,10 +700,11 @@ def key_wait(key: str, timeout_secs: float, what: str) -> str:
         if "DEADLINE_EXCEEDED" not in str(e) and "timed out" not in str(e).lower():
             raise
         raise errors.DeadlineExceededError(
-            None, None,
+            None,
+            None,
             f"{log_prefix()} waited {timeout_secs:g} secs for {what} "
             f"(coordination key '{_KEY_PREFIX}/{key}') and gave up",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def barrier(name: str, timeout_secs: float, what: str) -> None:
@@ -683,10 +719,11 @@ def barrier(name: str, timeout_secs: float, what: str) -> None:
         if "DEADLINE_EXCEEDED" not in str(e):
             raise
         raise errors.DeadlineExceededError(
-            None, None,
+            None,
+            None,
             f"{log_prefix()} waited {timeout_secs:g} secs at barrier '{name}' "
             f"for {what} and gave up: {e}",
-        ) from None  # fmt: skip
+        ) from None
 
 
 # -- lost processes ------------------------------------------------------------------
@@ -694,10 +731,17 @@ def barrier(name: str, timeout_secs: float, what: str) -> None:
 # Fragments of the runtime errors a collective gives when a peer's
 # connection is gone (Gloo on CPU; gRPC/coordination wording elsewhere).
 _PEER_LOSS_MARKS = (
-    "connection closed", "connection reset", "closed by peer", "reset by peer",
-    "broken pipe", "connection refused", "socket closed", "unavailable",
-    "unhealthy", "heartbeat",
-)  # fmt: skip
+    "connection closed",
+    "connection reset",
+    "closed by peer",
+    "reset by peer",
+    "broken pipe",
+    "connection refused",
+    "socket closed",
+    "unavailable",
+    "unhealthy",
+    "heartbeat",
+)
 
 
 def lost_processes() -> list[int]:
@@ -741,8 +785,9 @@ class PeerLostError(errors.UnavailableError):
             service no longer sees alive; empty when it still sees all.
     """
 
-    def __init__(self, node_def: Any, op: Any, message: str,
-                 lost_processes: Sequence[int] = ()) -> None:  # fmt: skip
+    def __init__(
+        self, node_def: Any, op: Any, message: str, lost_processes: Sequence[int] = ()
+    ) -> None:
         super().__init__(node_def, op, message)
         self.lost_processes = list(lost_processes)
 
@@ -813,11 +858,12 @@ def _unavailable(lost: list[int], error: BaseException | None) -> PeerLostError:
         first = text.splitlines()[0] if text else ""
         cause = f" The computation failed with {type(error).__name__}: {first}"
     return PeerLostError(
-        None, None,
+        None,
+        None,
         f"{_lost_text(lost)}; the job cannot continue without it: restart every "
         f"process to resume from the last checkpoint.{cause}",
         lost,
-    )  # fmt: skip
+    )
 
 
 # -- chief -> workers start-up ------------------------------------------------------
@@ -966,8 +1012,9 @@ class _NullWriter:
         pass
 
 
-def checkpoint_mirror_hooks(scaffold: Any, checkpoint_dir: str | None, steps: Any,
-                            secs: Any) -> list[Any]:  # fmt: skip
+def checkpoint_mirror_hooks(
+    scaffold: Any, checkpoint_dir: str | None, steps: Any, secs: Any
+) -> list[Any]:
     """A worker's copy of the chief's CheckpointSaverHook.
 
     ``Saver.save`` is collective in a multi-process job (each process writes
@@ -981,14 +1028,18 @@ def checkpoint_mirror_hooks(scaffold: Any, checkpoint_dir: str | None, steps: An
         return []
     return [
         CheckpointSaverHook(
-            checkpoint_dir, save_secs=secs, save_steps=steps, scaffold=scaffold,
+            checkpoint_dir,
+            save_secs=secs,
+            save_steps=steps,
+            scaffold=scaffold,
             save_graph_def=False,
         )
-    ]  # fmt: skip
+    ]
 
 
-def summary_mirror_hooks(scaffold: Any, output_dir: str | None, steps: Any,
-                         secs: Any) -> list[Any]:  # fmt: skip
+def summary_mirror_hooks(
+    scaffold: Any, output_dir: str | None, steps: Any, secs: Any
+) -> list[Any]:
     """A worker's copy of the chief's SummarySaverHook, writing nothing.
 
     Every process must run the same computations in the same order, or their

@@ -224,9 +224,11 @@ class RunMetadata(_Message):
         """Resets every field to its default (nothing to do when all are)."""
         fields = self.__dict__
         if (
-            fields["_step_stats"] is not None or fields["cost_graph"] is not None
-            or fields["partition_graphs"] or fields["function_graphs"]
-        ):  # fmt: skip
+            fields["_step_stats"] is not None
+            or fields["cost_graph"] is not None
+            or fields["partition_graphs"]
+            or fields["function_graphs"]
+        ):
             self.__init__()
 
     @property

@@ -97,9 +97,12 @@ class Coordinator:
         """Whether ``join()`` has run."""
         return self._joined
 
-    def join(self, threads: Iterable[threading.Thread] | None = None,
-             stop_grace_period_secs: float = 120,
-             ignore_live_threads: bool = False) -> None:  # fmt: skip
+    def join(
+        self,
+        threads: Iterable[threading.Thread] | None = None,
+        stop_grace_period_secs: float = 120,
+        ignore_live_threads: bool = False,
+    ) -> None:
         """Waits for the threads to finish after a stop, then re-raises any reported error.
 
         Raises:

@@ -51,9 +51,14 @@ class ChiefSessionCreator(SessionCreator):
         checkpoint_filename_with_path: A specific checkpoint to restore.
     """
 
-    def __init__(self, scaffold: Scaffold | None = None, master: str = "", config: Any = None,
-                 checkpoint_dir: str | None = None,
-                 checkpoint_filename_with_path: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        scaffold: Scaffold | None = None,
+        master: str = "",
+        config: Any = None,
+        checkpoint_dir: str | None = None,
+        checkpoint_filename_with_path: str | None = None,
+    ):
         self._scaffold = scaffold or Scaffold()
         self._master = master
         self._config = config
@@ -101,8 +106,13 @@ class WorkerSessionCreator(SessionCreator):
         max_wait_secs: How long to wait for the model to become ready.
     """
 
-    def __init__(self, scaffold: Scaffold | None = None, master: str = "", config: Any = None,
-                 max_wait_secs: float = 30 * 60):  # fmt: skip
+    def __init__(
+        self,
+        scaffold: Scaffold | None = None,
+        master: str = "",
+        config: Any = None,
+        max_wait_secs: float = 30 * 60,
+    ):
         self._scaffold = scaffold or Scaffold()
         self._master = master
         self._config = config
@@ -132,8 +142,12 @@ class WorkerSessionCreator(SessionCreator):
 class _CoordinatedSessionCreator(SessionCreator):
     """Creates the coordinated, hooked layers on top of a raw session (§3.2 step 4)."""
 
-    def __init__(self, session_creator: SessionCreator, hooks: list[Any],
-                 stop_grace_period_secs: float):  # fmt: skip
+    def __init__(
+        self,
+        session_creator: SessionCreator,
+        hooks: list[Any],
+        stop_grace_period_secs: float,
+    ):
         self._session_creator = session_creator
         self._hooks = hooks
         self._stop_grace_period_secs = stop_grace_period_secs
@@ -150,8 +164,9 @@ class _CoordinatedSessionCreator(SessionCreator):
             hook.after_create_session(self.tf_sess_value, self.coord)
         return _wrappers._CoordinatedSession(
             _wrappers._HookedSession(self.tf_sess_value, self._hooks),
-            self.coord, self._stop_grace_period_secs,
-        )  # fmt: skip
+            self.coord,
+            self._stop_grace_period_secs,
+        )
 
 
 def _check_step_fn(step_fn: Callable[..., Any]) -> None:
@@ -170,9 +185,14 @@ class _MonitoredSession:
 
     StepContext = StepContext
 
-    def __init__(self, session_creator: SessionCreator | None, hooks: Sequence[Any] | None,
-                 should_recover: bool, stop_grace_period_secs: float = 120,
-                 steps_per_run: int = 1):  # fmt: skip
+    def __init__(
+        self,
+        session_creator: SessionCreator | None,
+        hooks: Sequence[Any] | None,
+        should_recover: bool,
+        stop_grace_period_secs: float = 120,
+        steps_per_run: int = 1,
+    ):
         if steps_per_run < 1:
             raise ValueError(f"steps_per_run must be >= 1, got {steps_per_run}")
         self._steps_per_run = steps_per_run
@@ -215,8 +235,15 @@ class _MonitoredSession:
         """Training steps per ``run`` (``Session.run``'s ``steps_per_run``)."""
         return self._steps_per_run
 
-    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None, *, steps_per_run: int | None = None) -> Any:  # fmt: skip
+    def run(
+        self,
+        fetches: Any,
+        feed_dict: Any = None,
+        options: Any = None,
+        run_metadata: Any = None,
+        *,
+        steps_per_run: int | None = None,
+    ) -> Any:
         """Runs with the hooks, as ``Session.run``.
 
         Each run is ``steps_per_run`` steps (the session's unless given):
@@ -227,8 +254,13 @@ class _MonitoredSession:
         """
         steps = self._steps_per_run if steps_per_run is None else steps_per_run
         extra = {"steps_per_run": steps} if steps != 1 else {}
-        return self._sess.run(fetches, feed_dict=feed_dict, options=options,
-                              run_metadata=run_metadata, **extra)  # fmt: skip
+        return self._sess.run(
+            fetches,
+            feed_dict=feed_dict,
+            options=options,
+            run_metadata=run_metadata,
+            **extra,
+        )
 
     def run_step_fn(self, step_fn: Callable[[StepContext], Any]) -> Any:
         """Calls ``step_fn(step_context)``; returns its result.
@@ -297,12 +329,20 @@ class MonitoredSession(_MonitoredSession):
             to end on its last step.
     """
 
-    def __init__(self, session_creator: SessionCreator | None = None,
-                 hooks: Sequence[Any] | None = None, stop_grace_period_secs: float = 120,
-                 steps_per_run: int = 1):  # fmt: skip
-        super().__init__(session_creator, hooks, should_recover=True,
-                         stop_grace_period_secs=stop_grace_period_secs,
-                         steps_per_run=steps_per_run)  # fmt: skip
+    def __init__(
+        self,
+        session_creator: SessionCreator | None = None,
+        hooks: Sequence[Any] | None = None,
+        stop_grace_period_secs: float = 120,
+        steps_per_run: int = 1,
+    ):
+        super().__init__(
+            session_creator,
+            hooks,
+            should_recover=True,
+            stop_grace_period_secs=stop_grace_period_secs,
+            steps_per_run=steps_per_run,
+        )
 
 
 class SingularMonitoredSession(_MonitoredSession):
@@ -318,16 +358,29 @@ class SingularMonitoredSession(_MonitoredSession):
         checkpoint_filename_with_path: A specific checkpoint to restore.
     """
 
-    def __init__(self, hooks: Sequence[Any] | None = None, scaffold: Scaffold | None = None,
-                 master: str = "", config: Any = None, checkpoint_dir: str | None = None,
-                 stop_grace_period_secs: float = 120,
-                 checkpoint_filename_with_path: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        hooks: Sequence[Any] | None = None,
+        scaffold: Scaffold | None = None,
+        master: str = "",
+        config: Any = None,
+        checkpoint_dir: str | None = None,
+        stop_grace_period_secs: float = 120,
+        checkpoint_filename_with_path: str | None = None,
+    ):
         creator = ChiefSessionCreator(
-            scaffold=scaffold, master=master, config=config, checkpoint_dir=checkpoint_dir,
+            scaffold=scaffold,
+            master=master,
+            config=config,
+            checkpoint_dir=checkpoint_dir,
             checkpoint_filename_with_path=checkpoint_filename_with_path,
-        )  # fmt: skip
-        super().__init__(creator, hooks, should_recover=False,
-                         stop_grace_period_secs=stop_grace_period_secs)  # fmt: skip
+        )
+        super().__init__(
+            creator,
+            hooks,
+            should_recover=False,
+            stop_grace_period_secs=stop_grace_period_secs,
+        )
 
     def raw_session(self) -> Any:
         """The raw session, or None once closed."""
@@ -447,16 +500,28 @@ def MonitoredTrainingSession(
             # device work (summaries, the collective save) must pair up.
             worker_hooks[:0] = [
                 *cluster.summary_mirror_hooks(
-                    scaffold, summary_dir or checkpoint_dir,
-                    *_resolve_periods(save_summaries_steps, save_summaries_secs, 100, None),
+                    scaffold,
+                    summary_dir or checkpoint_dir,
+                    *_resolve_periods(
+                        save_summaries_steps, save_summaries_secs, 100, None
+                    ),
                 ),
                 *cluster.checkpoint_mirror_hooks(
-                    scaffold, checkpoint_dir,
-                    *_resolve_periods(save_checkpoint_steps, save_checkpoint_secs, None, 600),
+                    scaffold,
+                    checkpoint_dir,
+                    *_resolve_periods(
+                        save_checkpoint_steps, save_checkpoint_secs, None, 600
+                    ),
                 ),
-            ]  # fmt: skip
-        return _monitored(creator, worker_hooks, checkpoint_dir, cache_dir,
-                          stop_grace_period_secs, steps_per_run)  # fmt: skip
+            ]
+        return _monitored(
+            creator,
+            worker_hooks,
+            checkpoint_dir,
+            cache_dir,
+            stop_grace_period_secs,
+            steps_per_run,
+        )
     summary_steps, summary_secs = _resolve_periods(
         save_summaries_steps, save_summaries_secs, 100, None
     )
@@ -467,18 +532,38 @@ def MonitoredTrainingSession(
         scaffold, master, config, checkpoint_dir=checkpoint_dir
     )
     all_hooks = list(chief_only_hooks or [])
-    all_hooks.extend(_default_chief_hooks(
-        scaffold, checkpoint_dir, summary_dir, log_step_count_steps, summary_steps,
-        summary_secs, ckpt_steps, ckpt_secs, save_graph_def,
-    ))  # fmt: skip
+    all_hooks.extend(
+        _default_chief_hooks(
+            scaffold,
+            checkpoint_dir,
+            summary_dir,
+            log_step_count_steps,
+            summary_steps,
+            summary_secs,
+            ckpt_steps,
+            ckpt_secs,
+            save_graph_def,
+        )
+    )
     all_hooks.extend(hooks or [])
-    return _monitored(creator, all_hooks, checkpoint_dir, cache_dir,
-                      stop_grace_period_secs, steps_per_run)  # fmt: skip
+    return _monitored(
+        creator,
+        all_hooks,
+        checkpoint_dir,
+        cache_dir,
+        stop_grace_period_secs,
+        steps_per_run,
+    )
 
 
-def _monitored(creator: SessionCreator, hooks: list[Any], checkpoint_dir: str | None,
-               cache_dir: str | None, stop_grace_period_secs: float,
-               steps_per_run: int) -> MonitoredSession:  # fmt: skip
+def _monitored(
+    creator: SessionCreator,
+    hooks: list[Any],
+    checkpoint_dir: str | None,
+    cache_dir: str | None,
+    stop_grace_period_secs: float,
+    steps_per_run: int,
+) -> MonitoredSession:
     """The MonitoredSession of MonitoredTrainingSession, with its extras."""
     from jaxsession.session.checkpoint_hooks import PreemptionStopHook
 
@@ -486,9 +571,12 @@ def _monitored(creator: SessionCreator, hooks: list[Any], checkpoint_dir: str | 
     if preemption is not None:
         hooks = [*hooks, preemption]
     try:
-        session = MonitoredSession(creator, hooks=hooks,
-                                   stop_grace_period_secs=stop_grace_period_secs,
-                                   steps_per_run=steps_per_run)  # fmt: skip
+        session = MonitoredSession(
+            creator,
+            hooks=hooks,
+            stop_grace_period_secs=stop_grace_period_secs,
+            steps_per_run=steps_per_run,
+        )
     except BaseException:
         if preemption is not None:
             preemption.close()
@@ -500,25 +588,45 @@ def _monitored(creator: SessionCreator, hooks: list[Any], checkpoint_dir: str | 
     return session
 
 
-def _default_chief_hooks(scaffold: Scaffold, checkpoint_dir: str | None, summary_dir: str | None,
-                         log_step_count_steps: Any, summary_steps: Any, summary_secs: Any,
-                         ckpt_steps: Any, ckpt_secs: Any, save_graph_def: bool) -> list[Any]:  # fmt: skip
+def _default_chief_hooks(
+    scaffold: Scaffold,
+    checkpoint_dir: str | None,
+    summary_dir: str | None,
+    log_step_count_steps: Any,
+    summary_steps: Any,
+    summary_secs: Any,
+    ckpt_steps: Any,
+    ckpt_secs: Any,
+    save_graph_def: bool,
+) -> list[Any]:
     from jaxsession.session import basic_hooks
     from jaxsession.session.checkpoint_hooks import CheckpointSaverHook
 
     hooks: list[Any] = []
     output_dir = summary_dir or checkpoint_dir
     if output_dir and _positive(log_step_count_steps):
-        hooks.append(basic_hooks.StepCounterHook(output_dir=output_dir,
-                                                 every_n_steps=log_step_count_steps))  # fmt: skip
+        hooks.append(
+            basic_hooks.StepCounterHook(
+                output_dir=output_dir, every_n_steps=log_step_count_steps
+            )
+        )
     if output_dir and (_positive(summary_steps) or _positive(summary_secs)):
-        hooks.append(basic_hooks.SummarySaverHook(
-            scaffold=scaffold, save_steps=summary_steps, save_secs=summary_secs,
-            output_dir=output_dir,
-        ))  # fmt: skip
+        hooks.append(
+            basic_hooks.SummarySaverHook(
+                scaffold=scaffold,
+                save_steps=summary_steps,
+                save_secs=summary_secs,
+                output_dir=output_dir,
+            )
+        )
     if checkpoint_dir and (_positive(ckpt_steps) or _positive(ckpt_secs)):
-        hooks.append(CheckpointSaverHook(
-            checkpoint_dir, save_steps=ckpt_steps, save_secs=ckpt_secs, scaffold=scaffold,
-            save_graph_def=save_graph_def,
-        ))  # fmt: skip
+        hooks.append(
+            CheckpointSaverHook(
+                checkpoint_dir,
+                save_steps=ckpt_steps,
+                save_secs=ckpt_secs,
+                scaffold=scaffold,
+                save_graph_def=save_graph_def,
+            )
+        )
     return hooks

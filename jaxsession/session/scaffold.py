@@ -84,11 +84,19 @@ class Scaffold:
         TypeError: copy_from_scaffold is not a Scaffold.
     """
 
-    def __init__(self, init_op: Any = None, init_feed_dict: Any = None,
-                 init_fn: Callable[[Any, Any], None] | None = None, ready_op: Any = None,
-                 ready_for_local_init_op: Any = None, local_init_op: Any = None,
-                 summary_op: Any = None, saver: Any = None, copy_from_scaffold: Any = None,
-                 local_init_feed_dict: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        init_op: Any = None,
+        init_feed_dict: Any = None,
+        init_fn: Callable[[Any, Any], None] | None = None,
+        ready_op: Any = None,
+        ready_for_local_init_op: Any = None,
+        local_init_op: Any = None,
+        summary_op: Any = None,
+        saver: Any = None,
+        copy_from_scaffold: Any = None,
+        local_init_feed_dict: Any = None,
+    ):
         if copy_from_scaffold is not None:
             if not isinstance(copy_from_scaffold, Scaffold):
                 raise TypeError("copy_from_scaffold is not a Scaffold instance.")
@@ -124,20 +132,24 @@ class Scaffold:
         """Fills missing fields from collections or defaults and finalizes the graph."""
         if self._init_op is None:
             self._init_op = _get_or_default(
-                "init_op", GraphKeys.INIT_OP,
+                "init_op",
+                GraphKeys.INIT_OP,
                 lambda: _group([variables_lib.global_variables_initializer()], "init"),
-            )  # fmt: skip
+            )
         if self._ready_op is None:
             self._ready_op = _get_or_default(
-                "ready_op", GraphKeys.READY_OP,
+                "ready_op",
+                GraphKeys.READY_OP,
                 lambda: variables_lib.report_uninitialized_variables(name="ready_op"),
-            )  # fmt: skip
+            )
         if self._ready_for_local_init_op is None:
             self._ready_for_local_init_op = _get_or_default(
-                "ready_for_local_init_op", GraphKeys.READY_FOR_LOCAL_INIT_OP,
+                "ready_for_local_init_op",
+                GraphKeys.READY_FOR_LOCAL_INIT_OP,
                 lambda: variables_lib.report_uninitialized_variables(
-                    variables_lib.global_variables(), name="ready_for_local_init_op"),
-            )  # fmt: skip
+                    variables_lib.global_variables(), name="ready_for_local_init_op"
+                ),
+            )
         if self._local_init_op is None:
             self._local_init_op = _get_or_default(
                 "local_init_op", GraphKeys.LOCAL_INIT_OP, Scaffold.default_local_init_op

@@ -69,10 +69,24 @@ class _Runner:
     """
 
     __slots__ = (
-        "call", "checked", "fast", "feeds", "fetch_from_host", "host", "marked",
-        "out", "packs_rw", "plan", "random", "reads", "ro", "rw", "simple",
-        "step_effect", "writes",
-    )  # fmt: skip
+        "call",
+        "checked",
+        "fast",
+        "feeds",
+        "fetch_from_host",
+        "host",
+        "marked",
+        "out",
+        "packs_rw",
+        "plan",
+        "random",
+        "reads",
+        "ro",
+        "rw",
+        "simple",
+        "step_effect",
+        "writes",
+    )
 
     def __init__(self, exe: Executable, step_effect: Any = None):
         plan = exe.plan
@@ -316,9 +330,16 @@ class BaseSession:
 
     # -- run -------------------------------------------------------------------
 
-    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None,
-            run_metadata: Any = None, *, steps_per_run: int = 1,
-            every_step: Any = None) -> Any:  # fmt: skip
+    def run(
+        self,
+        fetches: Any,
+        feed_dict: Any = None,
+        options: Any = None,
+        run_metadata: Any = None,
+        *,
+        steps_per_run: int = 1,
+        every_step: Any = None,
+    ) -> Any:
         """Runs the ops needed for ``fetches`` and returns their values.
 
         Args:
@@ -358,17 +379,23 @@ class BaseSession:
             self._check_open()
         if every_step is not None and steps_per_run == 1:
             # One step is a plain run; its per-step values get a step axis of 1.
-            values, each = self.run([fetches, every_step], feed_dict, options,
-                                    run_metadata)  # fmt: skip
+            values, each = self.run(
+                [fetches, every_step], feed_dict, options, run_metadata
+            )
             return StepValues(values, jax.tree_util.tree_map(_one_step, each), 1)
         if run_metadata is not None:
             if _wants_metadata(options):
                 from jaxsession.session import tracing
 
                 return tracing.run_with_metadata(
-                    self, fetches, feed_dict, options, run_metadata, steps_per_run,
+                    self,
+                    fetches,
+                    feed_dict,
+                    options,
+                    run_metadata,
+                    steps_per_run,
                     every_step,
-                )  # fmt: skip
+                )
             # Untraced: TF1 overwrites the metadata with nothing.
             config_lib.clear_run_metadata(run_metadata)
         if steps_per_run != 1:
@@ -394,9 +421,12 @@ class BaseSession:
             return self._run_prepared(prepared, feeds, key)
 
     def _run_prepared(
-        self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple,
+        self,
+        prepared: _Prepared,
+        feeds: dict[Tensor, Any],
+        key: tuple,
         check_shapes: bool = False,
-    ) -> Any:  # fmt: skip
+    ) -> Any:
         """One run of ``prepared`` with ``feeds`` (keyed ``key``); under the lock."""
         runner = prepared.runners.get(key)
         if runner is None:
@@ -410,8 +440,9 @@ class BaseSession:
             prepared.direct = _fast_step(runner, prepared.mapper)
         return prepared.mapper.build(values)
 
-    def run_observed(self, fetches: Any, feed_dict: Any,
-                     observer: Any) -> tuple[Any, Plan]:  # fmt: skip
+    def run_observed(
+        self, fetches: Any, feed_dict: Any, observer: Any
+    ) -> tuple[Any, Plan]:
         """One ``run`` of one step whose phases ``observer`` sees (traced runs).
 
         Not in TF1; ``session/tracing.py`` times runs through it.
@@ -474,9 +505,13 @@ class BaseSession:
         return prepared
 
     def _new_runner(
-        self, prepared: _Prepared, feeds: dict[Tensor, Any], key: tuple,
-        steps: int = 1, stacked: tuple = (),
-    ) -> _Runner:  # fmt: skip
+        self,
+        prepared: _Prepared,
+        feeds: dict[Tensor, Any],
+        key: tuple,
+        steps: int = 1,
+        stacked: tuple = (),
+    ) -> _Runner:
         specs = tuple(
             FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
             for t, v in feeds.items()
@@ -486,9 +521,11 @@ class BaseSession:
         )
         tensors, targets = prepared.mapper.tensors, prepared.mapper.targets
         exe = get_executable(
-            self.graph, signature, lambda: make_plan(tensors, targets, list(feeds)),
+            self.graph,
+            signature,
+            lambda: make_plan(tensors, targets, list(feeds)),
             mesh=self._mesh,
-        )  # fmt: skip
+        )
         effect = self._step_effect(exe.plan, signature.steps)
         read = self._step_var._snapshot if self._step_var is not None else None
         if (
@@ -500,10 +537,11 @@ class BaseSession:
             # which the host knows: serve it from there, with no device sync.
             signature = dataclasses.replace(signature, host_fetches=(tensor_key(read),))
             exe = get_executable(
-                self.graph, signature,
+                self.graph,
+                signature,
                 lambda: make_plan(tensors, targets, list(feeds), [read]),
                 mesh=self._mesh,
-            )  # fmt: skip
+            )
         self._vars.update((id(v), v) for v in exe.plan.written_vars)
         runner = prepared.runners[key] = _Runner(exe, effect)
         return runner
@@ -598,9 +636,12 @@ class BaseSession:
             cluster.raise_if_peer_lost(e)
             raise
         if (
-            r.simple and not r.feeds and not r.host and self._mesh is None
+            r.simple
+            and not r.feeds
+            and not r.host
+            and self._mesh is None
             and (r.step_effect is None or _adds(r.step_effect))
-        ):  # fmt: skip
+        ):
             r.fast = _fast_step(r)
         if r.simple:
             return (
@@ -669,8 +710,9 @@ class BaseSession:
 
     # -- multi-step runs (engine/multistep.py) -------------------------------------
 
-    def _run_k_steps(self, fetches: Any, feed_dict: Any, steps: int,
-                     every_step: Any = None) -> tuple[Any, Any, int]:  # fmt: skip
+    def _run_k_steps(
+        self, fetches: Any, feed_dict: Any, steps: int, every_step: Any = None
+    ) -> tuple[Any, Any, int]:
         """A run of ``steps`` steps that also returns some fetches at every step.
 
         ``run`` with ``steps_per_run`` (and ``every_step``). On a mesh, a fed
@@ -708,12 +750,16 @@ class BaseSession:
             if count != steps:
                 # The data ran out: run the steps it still has.
                 if count == 1:
-                    host = {t: v[0] if t in runner.plan.feeds else v
-                            for t, v in host.items()}  # fmt: skip
+                    host = {
+                        t: v[0] if t in runner.plan.feeds else v
+                        for t, v in host.items()
+                    }
                 runner = self._step_runner(
-                    prepared, {t: host[t] for t in feeds}, count,
+                    prepared,
+                    {t: host[t] for t in feeds},
+                    count,
                     stacked if count > 1 else (),
-                )  # fmt: skip
+                )
             if self._mesh is not None and count > 1:
                 host = _step_mesh_feeds(self._mesh, runner, host)
             values = self._call(runner, host)
@@ -724,8 +770,13 @@ class BaseSession:
             per_step = self._per_step_values(runner, each, by_tensor, count)
             return last.build([by_tensor[t] for t in last.tensors]), per_step, count
 
-    def _per_step_values(self, r: _Runner, each: fetches_lib.FetchMapper,
-                         by_tensor: dict[Tensor, Any], count: int) -> Any:  # fmt: skip
+    def _per_step_values(
+        self,
+        r: _Runner,
+        each: fetches_lib.FetchMapper,
+        by_tensor: dict[Tensor, Any],
+        count: int,
+    ) -> Any:
         """``each``'s values stacked over the ``count`` steps just run by ``r``."""
         call = r.call
         stacked: dict[Tensor, Any] = {}
@@ -746,16 +797,22 @@ class BaseSession:
             start = np.asarray(by_tensor[t]).item()
             stacked[t] = fetches_lib.to_host(t, start + add * np.arange(count))
         # One step's values, and constants, repeated on the step axis.
-        return each.build([
-            stacked[t] if t in stacked
-            else np.stack([np.asarray(by_tensor[t])] * count)
-            for t in each.tensors
-        ])  # fmt: skip
+        return each.build(
+            [
+                stacked[t]
+                if t in stacked
+                else np.stack([np.asarray(by_tensor[t])] * count)
+                for t in each.tensors
+            ]
+        )
 
     def _step_runner(
-        self, prepared: _Prepared, feeds: dict[Tensor, Any], steps: int,
+        self,
+        prepared: _Prepared,
+        feeds: dict[Tensor, Any],
+        steps: int,
         stacked: tuple = (),
-    ) -> _Runner:  # fmt: skip
+    ) -> _Runner:
         key = ("steps", steps, stacked, *[(t, np.shape(v)) for t, v in feeds.items()])
         runner = prepared.runners.get(key)
         if runner is None:
@@ -772,8 +829,12 @@ class BaseSession:
 
     # -- callables ---------------------------------------------------------------
 
-    def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None,
-                      accept_options: bool = False) -> Callable[..., Any]:  # fmt: skip
+    def make_callable(
+        self,
+        fetches: Any,
+        feed_list: Sequence[Any] | None = None,
+        accept_options: bool = False,
+    ) -> Callable[..., Any]:
         """A function running ``fetches`` with positional feeds: the fast path.
 
         Args:
@@ -859,9 +920,14 @@ def _fast_step(
     # Operations only, one of them: the result is always None.
     none = build is not None and not mapper.tensors and build([]) is None
     if (
-        none and not fetches and not random and add is None
-        and len(out) == 1 and r.rw == out and not r.ro
-    ):  # fmt: skip
+        none
+        and not fetches
+        and not random
+        and add is None
+        and len(out) == 1
+        and r.rw == out
+        and not r.ro
+    ):
         # One buffer in and out, nothing fetched: a training step on one pack.
         (k,) = out
 
@@ -1032,9 +1098,10 @@ def _uninitialized_error(
         f" (read by {readers[0]!r} created at {readers[0].source})" if readers else ""
     )
     return errors.FailedPreconditionError(
-        None, readers[0] if readers else None,
+        None,
+        readers[0] if readers else None,
         f"Attempting to use uninitialized value {errors.format_list(names)}{where}",
-    )  # fmt: skip
+    )
 
 
 class Session(BaseSession):

@@ -57,11 +57,17 @@ class SessionManager:
         ValueError: ready_for_local_init_op without local_init_op.
     """
 
-    def __init__(self, local_init_op: Any = None, ready_op: Any = None,
-                 ready_for_local_init_op: Any = None, graph: Any = None,
-                 recovery_wait_secs: float = 30, local_init_run_options: Any = None,
-                 local_init_feed_dict: Any = None,
-                 session_factory: Callable[..., Any] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        local_init_op: Any = None,
+        ready_op: Any = None,
+        ready_for_local_init_op: Any = None,
+        graph: Any = None,
+        recovery_wait_secs: float = 30,
+        local_init_run_options: Any = None,
+        local_init_feed_dict: Any = None,
+        session_factory: Callable[..., Any] | None = None,
+    ):
         if ready_for_local_init_op is not None and local_init_op is None:
             raise ValueError(
                 "If you pass a ready_for_local_init_op you must also pass a local_init_op "
@@ -78,10 +84,16 @@ class SessionManager:
     def _new_session(self, master: str, config: Any) -> Any:
         return self._session_factory(master, graph=self._graph, config=config)
 
-    def _restore_checkpoint(self, master: str, saver: Any, checkpoint_dir: str | None,
-                            checkpoint_filename_with_path: str | None,
-                            wait_for_checkpoint: bool, max_wait_secs: float,
-                            config: Any) -> tuple[Any, bool]:  # fmt: skip
+    def _restore_checkpoint(
+        self,
+        master: str,
+        saver: Any,
+        checkpoint_dir: str | None,
+        checkpoint_filename_with_path: str | None,
+        wait_for_checkpoint: bool,
+        max_wait_secs: float,
+        config: Any,
+    ) -> tuple[Any, bool]:
         sess = self._new_session(master, config)
         if checkpoint_dir and checkpoint_filename_with_path:
             raise ValueError(
@@ -118,8 +130,9 @@ class SessionManager:
     def _try_run_local_init_op(self, sess: Any) -> tuple[bool, str | None]:
         if self._local_init_op is None:
             return True, None
-        ready, msg = _ready(self._ready_for_local_init_op, sess,
-                            "Model not ready for local init")  # fmt: skip
+        ready, msg = _ready(
+            self._ready_for_local_init_op, sess, "Model not ready for local init"
+        )
         if not ready:
             return False, msg
         logger.info("Running local_init_op.")
@@ -127,20 +140,33 @@ class SessionManager:
         logger.info("Done running local_init_op.")
         return True, None
 
-    def prepare_session(self, master: str, init_op: Any = None, saver: Any = None,
-                        checkpoint_dir: str | None = None, wait_for_checkpoint: bool = False,
-                        max_wait_secs: float = 7200, config: Any = None,
-                        init_feed_dict: Any = None, init_fn: Callable[[Any], None] | None = None,
-                        checkpoint_filename_with_path: str | None = None) -> Any:  # fmt: skip
+    def prepare_session(
+        self,
+        master: str,
+        init_op: Any = None,
+        saver: Any = None,
+        checkpoint_dir: str | None = None,
+        wait_for_checkpoint: bool = False,
+        max_wait_secs: float = 7200,
+        config: Any = None,
+        init_feed_dict: Any = None,
+        init_fn: Callable[[Any], None] | None = None,
+        checkpoint_filename_with_path: str | None = None,
+    ) -> Any:
         """A session restored from a checkpoint or initialized, and ready.
 
         Raises:
             RuntimeError: nothing can initialize the model, or it is not ready after init.
         """
         sess, restored = self._restore_checkpoint(
-            master, saver, checkpoint_dir, checkpoint_filename_with_path,
-            wait_for_checkpoint, max_wait_secs, config,
-        )  # fmt: skip
+            master,
+            saver,
+            checkpoint_dir,
+            checkpoint_filename_with_path,
+            wait_for_checkpoint,
+            max_wait_secs,
+            config,
+        )
         if not restored:
             if init_op is None and init_fn is None and self._local_init_op is None:
                 raise RuntimeError(
@@ -165,21 +191,35 @@ class SessionManager:
             )
         return sess
 
-    def recover_session(self, master: str, saver: Any = None, checkpoint_dir: str | None = None,
-                        wait_for_checkpoint: bool = False, max_wait_secs: float = 7200,
-                        config: Any = None,
-                        checkpoint_filename_with_path: str | None = None) -> tuple[Any, bool]:  # fmt: skip
+    def recover_session(
+        self,
+        master: str,
+        saver: Any = None,
+        checkpoint_dir: str | None = None,
+        wait_for_checkpoint: bool = False,
+        max_wait_secs: float = 7200,
+        config: Any = None,
+        checkpoint_filename_with_path: str | None = None,
+    ) -> tuple[Any, bool]:
         """A session restored if possible; returns (session, whether it is ready)."""
         sess, restored = self._restore_checkpoint(
-            master, saver, checkpoint_dir, checkpoint_filename_with_path,
-            wait_for_checkpoint, max_wait_secs, config,
-        )  # fmt: skip
+            master,
+            saver,
+            checkpoint_dir,
+            checkpoint_filename_with_path,
+            wait_for_checkpoint,
+            max_wait_secs,
+            config,
+        )
         ok, msg = self._try_run_local_init_op(sess)
         if not restored:
             return sess, False
         if not ok:
-            logger.info("Restoring model from %s did not make model ready for local init: %s",
-                        checkpoint_dir, msg)  # fmt: skip
+            logger.info(
+                "Restoring model from %s did not make model ready for local init: %s",
+                checkpoint_dir,
+                msg,
+            )
             return sess, False
         ready, msg = _ready(self._ready_op, sess, "Model not ready")
         if not ready:
@@ -192,9 +232,13 @@ class SessionManager:
         logger.info("Restored model from %s", checkpoint_dir)
         return sess, True
 
-    def wait_for_session(self, master: str, config: Any = None,
-                         max_wait_secs: float | None = math.inf,
-                         clock: Callable[[], float] = time.monotonic) -> Any:  # fmt: skip
+    def wait_for_session(
+        self,
+        master: str,
+        config: Any = None,
+        max_wait_secs: float | None = math.inf,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Any:
         """Polls new sessions until the model is ready (a worker waiting for its chief).
 
         Raises:
@@ -215,12 +259,16 @@ class SessionManager:
             remaining = deadline - clock()
             if remaining - self._recovery_wait_secs < 0:
                 raise errors.DeadlineExceededError(
-                    None, None,
+                    None,
+                    None,
                     f"Session was not ready after waiting {max_wait_secs} secs. "
                     f"Last reason: {msg}",
-                )  # fmt: skip
-            logger.info("Waiting for model to be ready. Ready_for_local_init_op: %s, ready: %s",
-                        _name(self._ready_for_local_init_op), msg)  # fmt: skip
+                )
+            logger.info(
+                "Waiting for model to be ready. Ready_for_local_init_op: %s, ready: %s",
+                _name(self._ready_for_local_init_op),
+                msg,
+            )
             time.sleep(self._recovery_wait_secs)
 
 

@@ -133,9 +133,16 @@ class FileWriter:
         session: Accepted and ignored (TF1's summary-ops writer mode).
     """
 
-    def __init__(self, logdir: str, graph: Any = None, max_queue: int = 10,
-                 flush_secs: float = 120, graph_def: Any = None,
-                 filename_suffix: str | None = None, session: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        logdir: str,
+        graph: Any = None,
+        max_queue: int = 10,
+        flush_secs: float = 120,
+        graph_def: Any = None,
+        filename_suffix: str | None = None,
+        session: Any = None,
+    ):
         self._logdir = os.fspath(logdir)
         self._max_queue = max_queue
         self._flush_secs = flush_secs

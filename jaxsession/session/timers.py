@@ -24,8 +24,12 @@ class SecondOrStepTimer:
         ValueError: neither or both of every_secs and every_steps are given.
     """
 
-    def __init__(self, every_secs: float | None = None, every_steps: int | None = None,
-                 clock: Callable[[], float] = time.monotonic):  # fmt: skip
+    def __init__(
+        self,
+        every_secs: float | None = None,
+        every_steps: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if every_secs is None and every_steps is None:
             raise ValueError("Either every_secs or every_steps should be provided.")
         if every_secs is not None and every_steps is not None:
@@ -120,9 +124,15 @@ class SharedTimer(SecondOrStepTimer):
         ValueError: neither or both of every_secs and every_steps are given.
     """
 
-    def __init__(self, every_secs: float | None = None, every_steps: int | None = None,
-                 clock: Callable[[], float] = time.monotonic, *, name: str = "timer",
-                 wait_secs: float = CADENCE_WAIT_SECS):  # fmt: skip
+    def __init__(
+        self,
+        every_secs: float | None = None,
+        every_steps: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        name: str = "timer",
+        wait_secs: float = CADENCE_WAIT_SECS,
+    ):
         super().__init__(every_secs, every_steps, clock)
         self._name = name
         self._wait_secs = wait_secs
@@ -168,9 +178,10 @@ class SharedTimer(SecondOrStepTimer):
         decision, chief_step = value.split()
         if int(chief_step) != int(step):
             raise errors.InternalError(
-                None, None,
+                None,
+                None,
                 f"{cluster.log_prefix()} asked whether {self._name} are due at "
                 f"step {step}, but the chief asked at step {chief_step} (key "
                 f"'{key}'): the processes ran different steps",
-            )  # fmt: skip
+            )
         return decision == "1"

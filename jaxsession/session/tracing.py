@@ -58,31 +58,42 @@ _I64, _U32, _STR, _MSG = 3, 13, 9, 11
 _MESSAGES = {
     "AllocationRecord": [("alloc_micros", 1, _I64, ""), ("alloc_bytes", 2, _I64, "")],
     "AllocatorMemoryUsed": [
-        ("allocator_name", 1, _STR, ""), ("total_bytes", 2, _I64, ""),
-        ("peak_bytes", 3, _I64, ""), ("live_bytes", 4, _I64, ""),
+        ("allocator_name", 1, _STR, ""),
+        ("total_bytes", 2, _I64, ""),
+        ("peak_bytes", 3, _I64, ""),
+        ("live_bytes", 4, _I64, ""),
         ("allocation_records", 6, _MSG, "*AllocationRecord"),
         ("allocator_bytes_in_use", 5, _I64, ""),
     ],
     "MemoryStats": [
-        ("temp_memory_size", 1, _I64, ""), ("persistent_memory_size", 3, _I64, ""),
+        ("temp_memory_size", 1, _I64, ""),
+        ("persistent_memory_size", 3, _I64, ""),
         ("persistent_tensor_alloc_ids", 5, _I64, "*"),
     ],
     "NodeExecStats": [
-        ("node_name", 1, _STR, ""), ("all_start_micros", 2, _I64, ""),
-        ("op_start_rel_micros", 3, _I64, ""), ("op_end_rel_micros", 4, _I64, ""),
+        ("node_name", 1, _STR, ""),
+        ("all_start_micros", 2, _I64, ""),
+        ("op_start_rel_micros", 3, _I64, ""),
+        ("op_end_rel_micros", 4, _I64, ""),
         ("all_end_rel_micros", 5, _I64, ""),
-        ("memory", 6, _MSG, "*AllocatorMemoryUsed"), ("timeline_label", 8, _STR, ""),
-        ("scheduled_micros", 9, _I64, ""), ("thread_id", 10, _U32, ""),
-        ("memory_stats", 12, _MSG, "MemoryStats"), ("all_start_nanos", 13, _I64, ""),
-        ("op_start_rel_nanos", 14, _I64, ""), ("op_end_rel_nanos", 15, _I64, ""),
-        ("all_end_rel_nanos", 16, _I64, ""), ("scheduled_nanos", 17, _I64, ""),
+        ("memory", 6, _MSG, "*AllocatorMemoryUsed"),
+        ("timeline_label", 8, _STR, ""),
+        ("scheduled_micros", 9, _I64, ""),
+        ("thread_id", 10, _U32, ""),
+        ("memory_stats", 12, _MSG, "MemoryStats"),
+        ("all_start_nanos", 13, _I64, ""),
+        ("op_start_rel_nanos", 14, _I64, ""),
+        ("op_end_rel_nanos", 15, _I64, ""),
+        ("all_end_rel_nanos", 16, _I64, ""),
+        ("scheduled_nanos", 17, _I64, ""),
     ],
     "DeviceStepStats": [
-        ("device", 1, _STR, ""), ("node_stats", 2, _MSG, "*NodeExecStats"),
+        ("device", 1, _STR, ""),
+        ("node_stats", 2, _MSG, "*NodeExecStats"),
         ("thread_names", 3, _MSG, "*DeviceStepStats.ThreadNamesEntry"),
     ],
     "StepStats": [("dev_stats", 1, _MSG, "*DeviceStepStats")],
-}  # fmt: skip
+}
 
 
 def _build_messages() -> dict[str, type]:
@@ -136,8 +147,9 @@ class _Recorder:
         self.stats = StepStats()
         self._devices: dict[str, Any] = {}
 
-    def add(self, device: str, name: str, start_ns: int, end_ns: int,
-            label: str = "") -> Any:  # fmt: skip
+    def add(
+        self, device: str, name: str, start_ns: int, end_ns: int, label: str = ""
+    ) -> Any:
         """Adds a node that ran from ``start_ns`` to ``end_ns`` (absolute ns).
 
         Micros are rounded up, so that a phase that ran shows at least 1 µs.
@@ -177,9 +189,15 @@ def is_traced(options: Any) -> bool:
     return bool(getattr(options, "trace_level", NO_TRACE))
 
 
-def run_with_metadata(sess: Any, fetches: Any, feed_dict: Any, options: Any,
-                      run_metadata: Any, steps: int,
-                      every_step: Any = None) -> Any:  # fmt: skip
+def run_with_metadata(
+    sess: Any,
+    fetches: Any,
+    feed_dict: Any,
+    options: Any,
+    run_metadata: Any,
+    steps: int,
+    every_step: Any = None,
+) -> Any:
     """``sess.run`` that fills ``run_metadata`` as TF1 does.
 
     The metadata is cleared first, as TF1 overwrites it; an untraced run
@@ -217,8 +235,14 @@ def run_with_metadata(sess: Any, fetches: Any, feed_dict: Any, options: Any,
     return result
 
 
-def _run_steps_traced(sess: Any, fetches: Any, feed_dict: Any, steps: int,
-                      recorder: _Recorder | None, extra: dict) -> Any:  # fmt: skip
+def _run_steps_traced(
+    sess: Any,
+    fetches: Any,
+    feed_dict: Any,
+    steps: int,
+    recorder: _Recorder | None,
+    extra: dict,
+) -> Any:
     if recorder is None:
         return sess.run(fetches, feed_dict, steps_per_run=steps, **extra)
     host = device_name(jax.devices("cpu")[0])
@@ -226,8 +250,9 @@ def _run_steps_traced(sess: Any, fetches: Any, feed_dict: Any, steps: int,
         return sess.run(fetches, feed_dict, steps_per_run=steps, **extra)
 
 
-def _run_traced(sess: Any, fetches: Any, feed_dict: Any,
-                recorder: _Recorder | None) -> tuple[Any, Any]:  # fmt: skip
+def _run_traced(
+    sess: Any, fetches: Any, feed_dict: Any, recorder: _Recorder | None
+) -> tuple[Any, Any]:
     """One run through the session's own runner, its phases timed."""
     observer = _Observer(sess, recorder)
     result, plan = sess.run_observed(fetches, feed_dict, observer)
@@ -278,8 +303,9 @@ class _Observer:
         return None if self.timed is None else self.timed.end_ns
 
 
-def _timed_host_ops(sess: Any, plan: Any, values: dict, rec: _Recorder,
-                    device: str) -> dict:  # fmt: skip
+def _timed_host_ops(
+    sess: Any, plan: Any, values: dict, rec: _Recorder, device: str
+) -> dict:
     """The plan's constants and host ops evaluated as the session would, timed."""
     values = run_host_ops(
         dataclasses.replace(plan, host_ops=()), sess, values
@@ -309,8 +335,9 @@ class _TimedCall:
     ``end_ns`` is when the last call returned (absolute ns), or None.
     """
 
-    def __init__(self, call: Callable[..., Any], rec: _Recorder, host: str,
-                 to_numpy: bool):  # fmt: skip
+    def __init__(
+        self, call: Callable[..., Any], rec: _Recorder, host: str, to_numpy: bool
+    ):
         self.call, self.rec, self.host, self.to_numpy = call, rec, host, to_numpy
         self.end_ns: int | None = None
 
@@ -337,8 +364,9 @@ class _TimedCall:
         fetched, *rest = out
         if self.to_numpy and fetched:
             with rec.phase(host, "_device_to_host") as node:
-                fetched = [np.asarray(v) if isinstance(v, jax.Array) else v
-                           for v in fetched]  # fmt: skip
+                fetched = [
+                    np.asarray(v) if isinstance(v, jax.Array) else v for v in fetched
+                ]
             node[0].timeline_label = f"_device_to_host: {_nbytes(fetched)} bytes"
         self.end_ns = rec._epoch + time.perf_counter_ns()
         return (fetched, *rest)
@@ -352,9 +380,10 @@ def _to_device(value: Any) -> Any:
 
 def _nbytes(values: Any, kind: type = object) -> int:
     return sum(
-        int(v.nbytes) for v in values
+        int(v.nbytes)
+        for v in values
         if isinstance(v, kind) and hasattr(v, "nbytes") and v is not None
-    )  # fmt: skip
+    )
 
 
 def _device_of(args: tuple) -> str:
@@ -387,9 +416,11 @@ def _describe_computation(node: Any, compiled: Any, device: str) -> None:
         new = int(mem.output_size_in_bytes) - int(mem.alias_size_in_bytes)
         temp = int(mem.temp_size_in_bytes)
         node.memory.add(
-            allocator_name=device, total_bytes=args + new + temp,
-            peak_bytes=args + new + temp, live_bytes=args + new,
-        )  # fmt: skip
+            allocator_name=device,
+            total_bytes=args + new + temp,
+            peak_bytes=args + new + temp,
+            live_bytes=args + new,
+        )
         node.memory_stats.temp_memory_size = temp
         node.memory_stats.persistent_memory_size = args
         parts.append(f"argument bytes={args}, output bytes={new}, temp bytes={temp}")
@@ -468,9 +499,12 @@ def _add_hlo_nodes(
                         continue
                     start = int(origin) + int(event.start_ns)
                     rec.add(
-                        f"{device}/stream:all", str(stats["hlo_op"]), start,
-                        start + int(event.duration_ns), f"{module}/{event.name}",
-                    )  # fmt: skip
+                        f"{device}/stream:all",
+                        str(stats["hlo_op"]),
+                        start,
+                        start + int(event.duration_ns),
+                        f"{module}/{event.name}",
+                    )
 
 
 # -- metadata fields ---------------------------------------------------------------

@@ -29,8 +29,11 @@ def test_keep_latest_keeps_n_newest():
     policy = KeepLatest(2)
     entry = CheckpointEntry("m-1", 0.0)
     assert [policy.should_keep(entry, newer) for newer in range(4)] == [
-        True, True, False, False,
-    ]  # fmt: skip
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_keep_every_starts_n_hours_after_creation():

@@ -62,8 +62,10 @@ def test_save_and_restore_round_trip_with_int64_global_step(tmp_path):
     assert path == f"{tmp_path}/model.ckpt-7"
     assert latest_checkpoint(str(tmp_path)) == path
     assert list_variables(str(tmp_path)) == [
-        ("dense/b", [4]), ("global_step", []), ("w", [3, 4]),
-    ]  # fmt: skip
+        ("dense/b", [4]),
+        ("global_step", []),
+        ("w", [3, 4]),
+    ]
     step = load_variable(path, "global_step:0")
     assert step.dtype == np.int64 and step == 7
     sess.set_variable_values({w: np.zeros((3, 4)), b: np.zeros(4), gs: 0})
@@ -196,8 +198,9 @@ def test_shape_and_dtype_mismatches_are_named_and_nothing_changes(tmp_path):
     saver.close()
     with tf.Graph().as_default():
         w2 = tf.get_variable("w", shape=[4, 4], initializer=tf.zeros_initializer())
-        b2 = tf.get_variable("dense/b", shape=[4], dtype=tf.int32,
-                             initializer=tf.zeros_initializer())  # fmt: skip
+        b2 = tf.get_variable(
+            "dense/b", shape=[4], dtype=tf.int32, initializer=tf.zeros_initializer()
+        )
         tf.train.get_or_create_global_step()
         sess = _session({b2: np.array([1, 2, 3, 4])})
         with pytest.raises(

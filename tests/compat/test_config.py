@@ -23,10 +23,12 @@ def _fresh_warnings(monkeypatch):
 
 def test_config_proto_builds_like_a_proto():
     config = tf.ConfigProto(
-        allow_soft_placement=True, log_device_placement=False,
-        device_count={"GPU": 0}, intra_op_parallelism_threads=2,
+        allow_soft_placement=True,
+        log_device_placement=False,
+        device_count={"GPU": 0},
+        intra_op_parallelism_threads=2,
         gpu_options=tf.GPUOptions(per_process_gpu_memory_fraction=0.4),
-    )  # fmt: skip
+    )
     config.gpu_options.allow_growth = True
     config.inter_op_parallelism_threads = 4
     assert config.allow_soft_placement and config.device_count == {"GPU": 0}
@@ -44,23 +46,32 @@ def test_config_proto_builds_like_a_proto():
 
 def test_plan_maps_gpu_options_and_device_count():
     config = tf.ConfigProto(
-        allow_soft_placement=True, log_device_placement=True, device_count={"gpu": 0, "CPU": 4},
+        allow_soft_placement=True,
+        log_device_placement=True,
+        device_count={"gpu": 0, "CPU": 4},
         intra_op_parallelism_threads=2,
-        gpu_options=tf.GPUOptions(allow_growth=True, per_process_gpu_memory_fraction=0.5,
-                                  visible_device_list="1", force_gpu_compatible=True),
-    )  # fmt: skip
+        gpu_options=tf.GPUOptions(
+            allow_growth=True,
+            per_process_gpu_memory_fraction=0.5,
+            visible_device_list="1",
+            force_gpu_compatible=True,
+        ),
+    )
     env, jax_config, no_effect = config_lib.plan_settings(config)
     assert env == {
         "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         "XLA_CLIENT_MEM_FRACTION": "0.5",
     }
     assert jax_config == {
-        "jax_cuda_visible_devices": "1", "jax_platforms": "cpu", "jax_num_cpu_devices": 4,
-    }  # fmt: skip
+        "jax_cuda_visible_devices": "1",
+        "jax_platforms": "cpu",
+        "jax_num_cpu_devices": 4,
+    }
     assert no_effect == [
-        "intra_op_parallelism_threads", "log_device_placement",
+        "intra_op_parallelism_threads",
+        "log_device_placement",
         "gpu_options.force_gpu_compatible",
-    ]  # fmt: skip
+    ]
     assert config_lib.plan_settings(tf.ConfigProto(allow_soft_placement=True)) == (
         {},
         {},
@@ -113,9 +124,13 @@ def test_config_before_backend_start_sets_jax_settings():
         """
     )
     proc = subprocess.run(
-        [sys.executable, "-c", source], capture_output=True, text=True, timeout=60,
-        cwd=ROOT, env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [sys.executable, "-c", source],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["2.0", "3", "false", "0.3"]
 
@@ -151,9 +166,13 @@ def test_gpu_memory_fraction_sets_the_allocator_limit():
     limits = []
     for fraction in ("0.2", "0.4"):
         proc = subprocess.run(
-            [sys.executable, "-c", source, fraction], capture_output=True, text=True,
-            timeout=120, cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
+            [sys.executable, "-c", source, fraction],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            env={"PATH": "/usr/bin:/bin"},
+        )
         assert proc.returncode == 0, proc.stderr
         limits.append(int(proc.stdout.split()[-1]))
     assert limits[1] / limits[0] == pytest.approx(2.0, rel=0.05)

@@ -129,15 +129,20 @@ def test_graph_def_records_devices():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("/gpu:x", "Invalid device specification '/gpu:x': device index 'x' is not "
-         "an integer."),
+        (
+            "/gpu:x",
+            "Invalid device specification '/gpu:x': device index 'x' is not "
+            "an integer.",
+        ),
         ("/foo:0", "Unknown attribute: 'foo' in '/foo:0'"),
-        ("/job:w/task:a", "Invalid device specification '/job:w/task:a': task 'a' is "
-         "not an integer."),
+        (
+            "/job:w/task:a",
+            "Invalid device specification '/job:w/task:a': task 'a' is not an integer.",
+        ),
         ("/cpu:0/gpu:0", "Cannot specify multiple device types: /cpu:0/gpu:0"),
         ("/device:GPU", "Unknown attribute: 'device' in '/device:GPU'"),
     ],
-)  # fmt: skip
+)
 def test_malformed_device_strings_raise_value_error(spec, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         with tf.device(spec):

@@ -28,9 +28,15 @@ def test_found_by_name_without_the_collection():
 
 
 def test_found_by_collection_under_any_name():
-    step = tf.Variable(0, trainable=False, name="my_step", collections=[
-        tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP,
-    ])  # fmt: skip
+    step = tf.Variable(
+        0,
+        trainable=False,
+        name="my_step",
+        collections=[
+            tf.GraphKeys.GLOBAL_VARIABLES,
+            tf.GraphKeys.GLOBAL_STEP,
+        ],
+    )
     tf.Variable(0, trainable=False, name="global_step")
     assert tf.train.get_global_step() is step
 
@@ -92,9 +98,12 @@ def test_hooks_and_monitored_training_session_accept_an_integer_step(tmp_path):
     train = _train_op(step)
     hooks = [tf.train.StopAtStepHook(last_step=4)]
     with tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(tmp_path), hooks=hooks, save_checkpoint_steps=2,
-        save_summaries_steps=None, log_step_count_steps=None,
-    ) as sess:  # fmt: skip
+        checkpoint_dir=str(tmp_path),
+        hooks=hooks,
+        save_checkpoint_steps=2,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+    ) as sess:
         runs = 0
         while not sess.should_stop():
             sess.run(train)

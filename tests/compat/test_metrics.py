@@ -12,10 +12,14 @@ from jaxsession import errors
 def _batches(seed=0, n=3, size=16):
     rng = np.random.default_rng(seed)
     return [
-        (rng.integers(0, 2, size), rng.integers(0, 2, size), rng.random(size).astype(np.float32),
-         rng.random(size).astype(np.float32))
+        (
+            rng.integers(0, 2, size),
+            rng.integers(0, 2, size),
+            rng.random(size).astype(np.float32),
+            rng.random(size).astype(np.float32),
+        )
         for _ in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def _np_auc(labels, scores, num_thresholds=200, curve="ROC"):
@@ -109,11 +113,15 @@ def test_metric_variables_names_and_collections():
     tf.metrics.auc(labels, tf.constant([0.5, 0.2, 0.9]), num_thresholds=5)
     names = [v.name for v in tf.local_variables()]
     assert names == [
-        "accuracy/total:0", "accuracy/count:0",
-        "precision/true_positives/count:0", "precision/false_positives/count:0",
-        "auc/true_positives:0", "auc/false_negatives:0", "auc/true_negatives:0",
+        "accuracy/total:0",
+        "accuracy/count:0",
+        "precision/true_positives/count:0",
+        "precision/false_positives/count:0",
+        "auc/true_positives:0",
+        "auc/false_negatives:0",
+        "auc/true_negatives:0",
         "auc/false_positives:0",
-    ]  # fmt: skip
+    ]
     assert [v.name for v in tf.get_collection(tf.GraphKeys.METRIC_VARIABLES)] == names
     assert tf.global_variables() == [] and tf.trainable_variables() == []
     assert tf.get_collection("m") == [acc] and tf.get_collection("u") == [acc_up]
@@ -146,8 +154,12 @@ def test_metrics_reject_incompatible_shapes_and_bad_arguments():
     with pytest.raises(ValueError, match="curve must be either ROC or PR, XY unknown"):
         tf.metrics.auc(tf.constant([1]), tf.constant([0.5]), curve="XY")
     with pytest.raises(errors.UnimplementedError, match="careful_interpolation"):
-        tf.metrics.auc(tf.constant([1]), tf.constant([0.5]), curve="PR",
-                       summation_method="careful_interpolation")  # fmt: skip
+        tf.metrics.auc(
+            tf.constant([1]),
+            tf.constant([0.5]),
+            curve="PR",
+            summation_method="careful_interpolation",
+        )
 
 
 def test_accuracy_squeezes_a_trailing_unit_dimension():

@@ -56,14 +56,19 @@ def test_replica_device_setter_places_as_tf1():
     a, b, c = (tf.Variable(1.0, name=n) for n in "abc")
     s = a + b
     assert [setter(v.op) for v in (a, b, c)] == [
-        "/job:ps/task:0", "/job:ps/task:1", "/job:ps/task:0",
-    ]  # fmt: skip
+        "/job:ps/task:0",
+        "/job:ps/task:1",
+        "/job:ps/task:0",
+    ]
     assert setter(s.op) == "/job:worker/task:3"
     cluster = {"ps": ["h:1", "h:2", "h:3"], "worker": ["h:4"]}
     setter = tf.train.replica_device_setter(cluster=cluster)
     assert [setter(tf.Variable(0.0).op) for _ in range(4)] == [
-        "/job:ps/task:0", "/job:ps/task:1", "/job:ps/task:2", "/job:ps/task:0",
-    ]  # fmt: skip
+        "/job:ps/task:0",
+        "/job:ps/task:1",
+        "/job:ps/task:2",
+        "/job:ps/task:0",
+    ]
     assert tf.train.replica_device_setter(ps_tasks=0) is None
     assert tf.train.replica_device_setter(cluster={"worker": ["h:1"]}) is None
     with pytest.raises(TypeError, match="ps_strategy must be callable"):
@@ -72,8 +77,12 @@ def test_replica_device_setter_places_as_tf1():
 
 def test_parse_device():
     assert parse_device("/job:worker/replica:0/task:1/device:GPU:2") == {
-        "job": "worker", "replica": 0, "task": 1, "device_type": "GPU", "device_index": 2,
-    }  # fmt: skip
+        "job": "worker",
+        "replica": 0,
+        "task": 1,
+        "device_type": "GPU",
+        "device_index": 2,
+    }
     assert parse_device("/cpu:*") == {"device_type": "CPU", "device_index": None}
     with pytest.raises(
         ValueError, match=re.escape("Unknown attribute: 'foo' in '/foo:0'")
@@ -84,16 +93,26 @@ def test_parse_device():
 @pytest.mark.parametrize(
     ("make", "name", "hint"),
     [
-        (lambda: tf.train.string_input_producer(["a.tfrecord"]), "string_input_producer",
-         "tf.data.Dataset.from_tensor_slices(filenames)"),
-        (lambda: tf.TFRecordReader(), "TFRecordReader", "tf.data.Dataset.from_tensor_slices"),
-        (lambda: tf.train.shuffle_batch([1], 32, 100, 10), "shuffle_batch",
-         "tf.data.Dataset.shuffle(buffer_size).batch(batch_size)"),
+        (
+            lambda: tf.train.string_input_producer(["a.tfrecord"]),
+            "string_input_producer",
+            "tf.data.Dataset.from_tensor_slices(filenames)",
+        ),
+        (
+            lambda: tf.TFRecordReader(),
+            "TFRecordReader",
+            "tf.data.Dataset.from_tensor_slices",
+        ),
+        (
+            lambda: tf.train.shuffle_batch([1], 32, 100, 10),
+            "shuffle_batch",
+            "tf.data.Dataset.shuffle(buffer_size).batch(batch_size)",
+        ),
         (lambda: tf.train.batch([1], 32), "batch", "tf.data.Dataset.batch"),
         (lambda: tf.FIFOQueue(10, [tf.float32]), "FIFOQueue", "tf.data.Dataset"),
         (lambda: tf.train.QueueRunner(None, []), "QueueRunner", "tf.data.Dataset"),
     ],
-)  # fmt: skip
+)
 def test_queue_based_input_raises_unimplemented_pointing_to_tf_data(make, name, hint):
     with pytest.raises(errors.UnimplementedError) as info:
         make()

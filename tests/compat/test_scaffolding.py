@@ -40,10 +40,19 @@ def test_flags_define_and_parse(flag_names):
     flags.DEFINE_list("cx_list", ["x"], "a list")
     FLAGS = flags.FLAGS
     rest = FLAGS(
-        ["prog", "--cx_str=b", "--cx_int", "7", "--cx_float=2.5", "--cx_bool",
-         "--nocx_boolean", "--cx_list=p,q", "positional"],
+        [
+            "prog",
+            "--cx_str=b",
+            "--cx_int",
+            "7",
+            "--cx_float=2.5",
+            "--cx_bool",
+            "--nocx_boolean",
+            "--cx_list=p,q",
+            "positional",
+        ],
         known_only=True,
-    )  # fmt: skip
+    )
     assert rest == ["prog", "positional"]
     assert (FLAGS.cx_str, FLAGS.cx_int, FLAGS.cx_float) == ("b", 7, 2.5)
     assert (FLAGS.cx_bool, FLAGS.cx_boolean, FLAGS.cx_list) == (True, False, ["p", "q"])
@@ -73,9 +82,13 @@ def _run_script(tmp_path, source, *args, timeout=60):
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent(source))
     proc = subprocess.run(
-        [sys.executable, str(script), *args], capture_output=True, text=True,
-        timeout=timeout, cwd=ROOT, env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
+    )
     return proc
 
 
@@ -102,8 +115,10 @@ def test_app_run_parses_flags_calls_main_and_exits(tmp_path):
         if __name__ == "__main__":
             tf.app.run()
         """,
-        "--steps=5", "--unknown_flag=1", "extra",
-    )  # fmt: skip
+        "--steps=5",
+        "--unknown_flag=1",
+        "extra",
+    )
     assert proc.returncode == 3, proc.stderr
     assert "argv ['--unknown_flag=1', 'extra']" in proc.stdout
     assert "flags 5 net" in proc.stdout
@@ -125,7 +140,7 @@ def test_flags_read_before_parsing_parse_sys_argv_and_logging_prints(tmp_path):
         tf.logging.info("lr is %s", tf.flags.FLAGS.lr)
         """,
         "--lr=0.25",
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "lr 0.25"
     # Without absl.app.run, tf.logging prints as TF1 did: LEVEL:logger:message.
@@ -176,8 +191,12 @@ def test_logging_first_n_and_every_n(caplog, restore_level):
         for i in range(5):
             tf.logging.log_every_n(tf.logging.INFO, "every %d", 2, i)
     assert [r.getMessage() for r in caplog.records] == [
-        "first 0", "first 1", "every 0", "every 2", "every 4",
-    ]  # fmt: skip
+        "first 0",
+        "first 1",
+        "every 0",
+        "every 2",
+        "every 4",
+    ]
 
 
 # -- gfile -------------------------------------------------------------------

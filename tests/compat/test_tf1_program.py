@@ -90,10 +90,17 @@ def test_tf1_program_trains_averages_evaluates_and_writes(tmp_path):
     script = tmp_path / "program.py"
     script.write_text(textwrap.dedent(PROGRAM.format(root=str(ROOT))))
     proc = subprocess.run(
-        [sys.executable, str(script), f"--train_dir={tmp_path / 'train'}", "--max_steps=40"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(script),
+            f"--train_dir={tmp_path / 'train'}",
+            "--max_steps=40",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr
     lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
     assert float(lines["train_accuracy"]) >= 0.95

@@ -64,8 +64,9 @@ def test_traced_run_times_each_phase_and_the_xla_computation():
     names = [n.node_name for n in nodes]
     assert names[:3] == ["_feed_conversion", "_host_to_device", "_xla_compile"]
     assert names[3].startswith("jit") and names[-2:] == [
-        "_device_to_host", "_fetch_and_post_ops",
-    ]  # fmt: skip
+        "_device_to_host",
+        "_fetch_and_post_ops",
+    ]
     for n in nodes:
         assert n.all_end_rel_nanos > 0 and n.all_end_rel_micros >= 1, n.node_name
         assert n.op_end_rel_nanos == n.all_end_rel_nanos and n.op_start_rel_micros == 0
@@ -254,8 +255,12 @@ class _TraceEveryOtherRun(SessionRunHook):
 
     def after_run(self, run_context, run_values):
         md = run_values.run_metadata
-        self.seen.append(sorted({n.node_name for d in md.step_stats.dev_stats
-                                 for n in d.node_stats} & {"_feed_conversion"}))  # fmt: skip
+        self.seen.append(
+            sorted(
+                {n.node_name for d in md.step_stats.dev_stats for n in d.node_stats}
+                & {"_feed_conversion"}
+            )
+        )
 
 
 def test_monitored_session_hooks_get_filled_run_metadata():

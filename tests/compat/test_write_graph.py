@@ -28,11 +28,14 @@ def test_as_graph_def_lists_every_op_with_type_inputs_and_device():
     assert (nodes["x"].op, list(nodes["x"].input)) == ("Placeholder", [])
     assert nodes["layer/w"].op == "VariableV2"
     assert (nodes["layer/y"].op, list(nodes["layer/y"].input)) == (
-        "MatMul", ["x", "layer/w"],
-    )  # fmt: skip
+        "MatMul",
+        ["x", "layer/w"],
+    )
     assert (nodes["z"].op, list(nodes["z"].input), nodes["z"].device) == (
-        "Relu", ["layer/y"], "/device:CPU:0",
-    )  # fmt: skip
+        "Relu",
+        ["layer/y"],
+        "/device:CPU:0",
+    )
     # As TF1: shapes only when asked for.
     assert "_output_shapes" not in nodes["z"].attr
     shaped = {n.name: n for n in graph.as_graph_def(add_shapes=True).node}

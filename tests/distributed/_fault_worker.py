@@ -83,27 +83,45 @@ def cadence(pid, n, port, workdir):
     hooks = [
         tf.train.StopAtStepHook(last_step=24),
         # Hooks of the user's on every process, with a skewed clock on the worker.
-        tf.train.SummarySaverHook(save_secs=SUMMARY_SECS, summary_op=own_summary,
-                                  summary_writer=writer, clock=clock),
-        tf.train.CheckpointSaverHook(str(Path(workdir) / "own"), save_secs=CKPT_SECS,
-                                     saver=tf.train.Saver(), listeners=[listener],
-                                     clock=clock),
-    ]  # fmt: skip
+        tf.train.SummarySaverHook(
+            save_secs=SUMMARY_SECS,
+            summary_op=own_summary,
+            summary_writer=writer,
+            clock=clock,
+        ),
+        tf.train.CheckpointSaverHook(
+            str(Path(workdir) / "own"),
+            save_secs=CKPT_SECS,
+            saver=tf.train.Saver(),
+            listeners=[listener],
+            clock=clock,
+        ),
+    ]
     with tf.train.MonitoredTrainingSession(
-        master=server.target, checkpoint_dir=str(Path(workdir) / "ckpt"),
-        scaffold=tf.train.Scaffold(saver=saver), hooks=hooks,
-        save_checkpoint_secs=CKPT_SECS, save_summaries_secs=SUMMARY_SECS,
-        log_step_count_steps=None, max_wait_secs=30,
-    ) as sess:  # fmt: skip
+        master=server.target,
+        checkpoint_dir=str(Path(workdir) / "ckpt"),
+        scaffold=tf.train.Scaffold(saver=saver),
+        hooks=hooks,
+        save_checkpoint_secs=CKPT_SECS,
+        save_summaries_secs=SUMMARY_SECS,
+        log_step_count_steps=None,
+        max_wait_secs=30,
+    ) as sess:
         i = 0
         while not sess.should_stop():
             sess.run(train_op, dict(zip((x, y), _mlp.local_batch(i, pid, n))))
             time.sleep(0.06)  # a slow step: the seconds cadences fire mid-run
             i += 1
-    _write(workdir, pid, {
-        "saves": saver.steps, "listener": listener.steps, "summaries": writer.steps,
-        "runs": i,
-    })  # fmt: skip
+    _write(
+        workdir,
+        pid,
+        {
+            "saves": saver.steps,
+            "listener": listener.steps,
+            "summaries": writer.steps,
+            "runs": i,
+        },
+    )
 
 
 def train_until_killed(pid, n, port, workdir):
@@ -119,10 +137,13 @@ def train_until_killed(pid, n, port, workdir):
     steps = 0
     try:
         with tf.train.MonitoredTrainingSession(
-            master=server.target, checkpoint_dir=str(Path(workdir) / "ckpt"),
-            save_checkpoint_secs=None, save_summaries_steps=None,
-            log_step_count_steps=None, max_wait_secs=30,
-        ) as sess:  # fmt: skip
+            master=server.target,
+            checkpoint_dir=str(Path(workdir) / "ckpt"),
+            save_checkpoint_secs=None,
+            save_summaries_steps=None,
+            log_step_count_steps=None,
+            max_wait_secs=30,
+        ) as sess:
             for i in range(100000):
                 sess.run(train_op, dict(zip((x, y), _mlp.local_batch(i % 5, pid, n))))
                 steps += 1
@@ -133,13 +154,20 @@ def train_until_killed(pid, n, port, workdir):
                     time.sleep(1.0)
     except tf.errors.OpError as e:
         sys.stdout.write(f"caught {type(e).__name__}: {e}\n")
-        _write(workdir, pid, {
-            "type": type(e).__name__, "message": str(e),
-            "unavailable": isinstance(e, tf.errors.UnavailableError),
-            "lost": e.lost_processes if isinstance(e, cluster.PeerLostError) else None,
-            "steps": steps,
-            "seconds": time.monotonic() - start,
-        })  # fmt: skip
+        _write(
+            workdir,
+            pid,
+            {
+                "type": type(e).__name__,
+                "message": str(e),
+                "unavailable": isinstance(e, tf.errors.UnavailableError),
+                "lost": e.lost_processes
+                if isinstance(e, cluster.PeerLostError)
+                else None,
+                "steps": steps,
+                "seconds": time.monotonic() - start,
+            },
+        )
         return
     raise AssertionError("training ended without losing a process")
 
@@ -157,11 +185,15 @@ def restartable(pid, n, port, workdir):
     last = int(os.environ["LAST_STEP"])
     ran = []
     with tf.train.MonitoredTrainingSession(
-        master=server.target, checkpoint_dir=str(Path(workdir) / "ckpt"),
+        master=server.target,
+        checkpoint_dir=str(Path(workdir) / "ckpt"),
         hooks=[tf.train.StopAtStepHook(last_step=last)],
-        save_checkpoint_secs=None, save_checkpoint_steps=1000,
-        save_summaries_steps=None, log_step_count_steps=None, max_wait_secs=30,
-    ) as sess:  # fmt: skip
+        save_checkpoint_secs=None,
+        save_checkpoint_steps=1000,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+        max_wait_secs=30,
+    ) as sess:
         raw = sess._tf_sess()
         first = int(raw.run(step))
         while not sess.should_stop():

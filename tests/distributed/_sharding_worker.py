@@ -87,8 +87,10 @@ def _restored(saver, path):
         return {
             "variables": variables(sess),
             "spec": list(stored.sharding.spec),
-            "local_shards": sorted({tuple(s.data.shape) for s in stored.addressable_shards}),
-        }  # fmt: skip
+            "local_shards": sorted(
+                {tuple(s.data.shape) for s in stored.addressable_shards}
+            ),
+        }
 
 
 def train_save_restore(pid, n, port, workdir):
@@ -126,11 +128,15 @@ def train_save_restore(pid, n, port, workdir):
         xs, _ = local_batch(0, pid, n)
         rows = sess.run(tf.matmul(tf.gather(emb, x), kernel), {x: xs})
     result = {
-        "rows": rows.tolist(), "row_ids": xs.tolist(),
-        "losses": losses, "variables": trained, "paths": paths, "layout": layout,
+        "rows": rows.tolist(),
+        "row_ids": xs.tolist(),
+        "losses": losses,
+        "variables": trained,
+        "paths": paths,
+        "layout": layout,
         "last_checkpoints": saver.last_checkpoints,
         "restored": _restored(saver, paths[-1]),
-    }  # fmt: skip
+    }
     other = os.environ.get("OTHER_CKPT")
     if other:
         result["restored_other"] = _restored(saver, other)
@@ -142,10 +148,15 @@ def _monitored(pid, server, checkpoint_dir):
     tf.reset_default_graph()
     x, y, _, train_op, _ = build()
     with tf.train.MonitoredTrainingSession(
-        master=server.target, is_chief=(pid == 0), checkpoint_dir=checkpoint_dir,
-        save_checkpoint_steps=None, save_checkpoint_secs=None,
-        save_summaries_steps=None, log_step_count_steps=None, max_wait_secs=30,
-    ) as sess:  # fmt: skip
+        master=server.target,
+        is_chief=(pid == 0),
+        checkpoint_dir=checkpoint_dir,
+        save_checkpoint_steps=None,
+        save_checkpoint_secs=None,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+        max_wait_secs=30,
+    ) as sess:
         raw = sess._tf_sess()
         before = variables(raw)
         for i in range(2):
@@ -161,8 +172,10 @@ def monitored_start(pid, n, port, workdir):
     """
     server = tf.train.Server(
         tf.train.ClusterSpec({"worker": [f"127.0.0.1:{port + i}" for i in range(n)]}),
-        job_name="worker", task_index=pid, **TIMEOUTS,
-    )  # fmt: skip
+        job_name="worker",
+        task_index=pid,
+        **TIMEOUTS,
+    )
     tf.train.set_mesh_shape({"data": -1, "model": 2})
     initialized = _monitored(pid, server, None)
     restored = _monitored(pid, server, str(Path(os.environ["OTHER_CKPT"]).parent))
@@ -179,9 +192,11 @@ def _save(saver, sess, workdir, step):
     else:
         error = None
     return {
-        "path": path, "error": error, "last_checkpoints": saver.last_checkpoints,
+        "path": path,
+        "error": error,
+        "last_checkpoints": saver.last_checkpoints,
         "files": sorted(p.name for p in Path(workdir, "ckpt").iterdir()),
-    }  # fmt: skip
+    }
 
 
 def failed_commit(pid, n, port, workdir):

@@ -27,9 +27,11 @@ def _server(pid, n, port):
         f"127.0.0.1:{port + 1 + i}" for i in range(n - 1)
     ]
     return tf.train.Server(
-        tf.train.ClusterSpec({"worker": addresses}), job_name="worker", task_index=pid,
+        tf.train.ClusterSpec({"worker": addresses}),
+        job_name="worker",
+        task_index=pid,
         **TIMEOUTS,
-    )  # fmt: skip
+    )
 
 
 def _write(workdir, pid, result):
@@ -83,14 +85,17 @@ def monitored(pid, n, port, workdir):
         tf.summary.scalar("loss", loss)
     before = None
     with tf.train.MonitoredTrainingSession(
-        master=server.target, is_chief=(pid == 0),
+        master=server.target,
+        is_chief=(pid == 0),
         chief_only_hooks=[_FileHook(workdir, pid, "chief")],
         hooks=[_FileHook(workdir, pid, "all"), tf.train.StopAtStepHook(last_step=6)],
-        log_step_count_steps=None, max_wait_secs=20,
+        log_step_count_steps=None,
+        max_wait_secs=20,
         checkpoint_dir=os.environ.get("CKPT_DIR") or None,
         save_checkpoint_steps=int(os.environ.get("SAVE_STEPS", "0")) or None,
-        save_checkpoint_secs=None, save_summaries_steps=summary_steps,
-    ) as sess:  # fmt: skip
+        save_checkpoint_secs=None,
+        save_summaries_steps=summary_steps,
+    ) as sess:
         raw = sess._tf_sess()
         before = {"step": int(raw.run(step)), "variables": _mlp.variables(raw)}
         i = 0
@@ -123,9 +128,16 @@ def worker_timeout(pid, n, port, workdir):
     try:
         tf.train.MonitoredTrainingSession(master=server.target, max_wait_secs=1.5)
     except tf.errors.DeadlineExceededError as e:
-        _write(workdir, pid, {"error": str(e), "type": type(e).__name__,
-                              "seconds": time.monotonic() - start,
-                              "contradiction": contradiction})  # fmt: skip
+        _write(
+            workdir,
+            pid,
+            {
+                "error": str(e),
+                "type": type(e).__name__,
+                "seconds": time.monotonic() - start,
+                "contradiction": contradiction,
+            },
+        )
         return
     raise AssertionError("the worker did not time out")
 

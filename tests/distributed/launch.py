@@ -52,10 +52,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch(scenario: str, workdir: Path, n: int = 2, timeout: float = 60,
-           env: dict[str, str] | None = None,
-           kill: tuple[int, float] | None = None,
-           worker: Path = WORKER) -> Result:  # fmt: skip
+def launch(
+    scenario: str,
+    workdir: Path,
+    n: int = 2,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+    kill: tuple[int, float] | None = None,
+    worker: Path = WORKER,
+) -> Result:
     """Runs ``scenario`` in ``n`` processes; returns when all ended or at ``timeout``.
 
     Args:
@@ -85,12 +90,24 @@ def launch(scenario: str, workdir: Path, n: int = 2, timeout: float = 60,
         for i in range(n):
             log = open(workdir / f"out-{i}.txt", "w")
             logs.append(log)
-            procs.append(subprocess.Popen(
-                [sys.executable, str(worker), scenario, str(i), str(n), str(port),
-                 str(workdir)],
-                stdout=log, stderr=subprocess.STDOUT, env=child_env, cwd=ROOT,
-                start_new_session=True,
-            ))  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        str(worker),
+                        scenario,
+                        str(i),
+                        str(n),
+                        str(port),
+                        str(workdir),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=child_env,
+                    cwd=ROOT,
+                    start_new_session=True,
+                )
+            )
         deadline = start + timeout
         killed = False
         while time.monotonic() < deadline and any(p.poll() is None for p in procs):

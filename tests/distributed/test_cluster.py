@@ -45,16 +45,20 @@ def test_a_chief_job_is_process_zero():
     assert cluster.config_from_cluster(spec, "chief", 0).process_id == 0
     config = cluster.config_from_cluster(spec, "worker", 1)
     assert (config.coordinator_address, config.num_processes, config.process_id) == (
-        "c:1", 3, 2,
-    )  # fmt: skip
+        "c:1",
+        3,
+        2,
+    )
 
 
 def test_a_ps_job_is_accepted_and_its_tasks_stay_out_of_the_job(caplog):
     spec = tf.train.ClusterSpec({"ps": ["p:1"], "worker": ["w:1", "w:2"]})
     config = cluster.config_from_cluster(spec, "worker", 1)
     assert (config.coordinator_address, config.num_processes, config.process_id) == (
-        "w:1", 2, 1,
-    )  # fmt: skip
+        "w:1",
+        2,
+        1,
+    )
     ps = tf.train.Server(spec, job_name="ps", task_index=0)
     assert ps.target == "" and ps.server_def is None
     assert not cluster.is_initialized()
@@ -76,14 +80,18 @@ def test_a_task_outside_the_cluster_is_an_error():
 
 
 def test_tf_config_is_read():
-    text = json.dumps({
-        "cluster": {"chief": ["c:5"], "worker": ["w:5", "v:5"]},
-        "task": {"type": "worker", "index": 0},
-    })  # fmt: skip
+    text = json.dumps(
+        {
+            "cluster": {"chief": ["c:5"], "worker": ["w:5", "v:5"]},
+            "task": {"type": "worker", "index": 0},
+        }
+    )
     config = cluster.config_from_tf_config(text)
     assert (config.coordinator_address, config.num_processes, config.process_id) == (
-        "c:5", 3, 1,
-    )  # fmt: skip
+        "c:5",
+        3,
+        1,
+    )
     assert cluster.config_from_tf_config("") is None
     with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
         cluster.config_from_tf_config("{nope")
@@ -92,8 +100,11 @@ def test_tf_config_is_read():
 
 
 def test_a_one_worker_server_is_one_process():
-    server = tf.train.Server(tf.train.ClusterSpec({"worker": ["localhost:1"]}),
-                             job_name="worker", task_index=0)  # fmt: skip
+    server = tf.train.Server(
+        tf.train.ClusterSpec({"worker": ["localhost:1"]}),
+        job_name="worker",
+        task_index=0,
+    )
     assert server.target == ""
     assert not cluster.is_initialized()
     assert tf.train.Server.create_local_server().target == ""
@@ -124,8 +135,10 @@ def test_a_lost_peer_is_unavailable_but_never_retried_by_a_monitored_session():
     assert error.error_code == tf.errors.UNAVAILABLE
     copy = pickle.loads(pickle.dumps(error))
     assert (type(copy), copy.message, copy.lost_processes) == (
-        cluster.PeerLostError, "lost process 1 of 2", [1],
-    )  # fmt: skip
+        cluster.PeerLostError,
+        "lost process 1 of 2",
+        [1],
+    )
 
     class RaiseOnce(tf.train.SessionRunHook):
         def __init__(self, exception):
@@ -183,8 +196,10 @@ def test_data_parallel_feeds_and_fetches(data_parallel):
     doubled = x * scale
     with tf.Session() as sess:
         xs = np.arange(8, dtype=np.float32).reshape(4, 2)
-        out, total = sess.run([doubled, tf.reduce_sum(doubled)],
-                              {x: xs, scale: np.array([2.0, 3.0], np.float32)})  # fmt: skip
+        out, total = sess.run(
+            [doubled, tf.reduce_sum(doubled)],
+            {x: xs, scale: np.array([2.0, 3.0], np.float32)},
+        )
         np.testing.assert_allclose(out, xs * [2.0, 3.0])
         assert total == pytest.approx(float((xs * [2.0, 3.0]).sum()))
         with pytest.raises(ValueError) as info:

@@ -21,8 +21,14 @@ LOST = (
 
 
 def test_a_worker_killed_between_runs_fails_the_chief_with_unavailable(tmp_path):
-    job = launch("train_until_killed", tmp_path, timeout=120, kill=(1, 0.5),
-                 env={"IDLE": "1"}, worker=FAULT_WORKER)  # fmt: skip
+    job = launch(
+        "train_until_killed",
+        tmp_path,
+        timeout=120,
+        kill=(1, 0.5),
+        env={"IDLE": "1"},
+        worker=FAULT_WORKER,
+    )
     chief_rc, killed_rc = job.returncodes
     assert killed_rc == -9, job.report()
     assert chief_rc == 0, job.report()
@@ -37,8 +43,9 @@ def test_a_worker_killed_between_runs_fails_the_chief_with_unavailable(tmp_path)
 
 
 def test_a_worker_killed_mid_training_ends_the_chief_naming_it(tmp_path):
-    job = launch("train_until_killed", tmp_path, timeout=120, kill=(1, 0.5),
-                 worker=FAULT_WORKER)  # fmt: skip
+    job = launch(
+        "train_until_killed", tmp_path, timeout=120, kill=(1, 0.5), worker=FAULT_WORKER
+    )
     chief_rc, killed_rc = job.returncodes
     assert killed_rc == -9, job.report()
     output = job.outputs[0]
@@ -59,8 +66,9 @@ def test_a_worker_killed_mid_training_ends_the_chief_naming_it(tmp_path):
 
 
 def test_a_killed_chief_ends_the_workers_within_seconds(tmp_path):
-    job = launch("train_until_killed", tmp_path, timeout=120, kill=(0, 0.5),
-                 worker=FAULT_WORKER)  # fmt: skip
+    job = launch(
+        "train_until_killed", tmp_path, timeout=120, kill=(0, 0.5), worker=FAULT_WORKER
+    )
     killed_rc, worker_rc = job.returncodes
     assert killed_rc == -9, job.report()
     # The chief ran the coordination service: JAX's client aborts the worker

@@ -40,8 +40,9 @@ def test_two_processes_train_like_one_on_the_same_global_batches(tmp_path):
         assert len(result["row_sums"]) == _mlp.GLOBAL_BATCH // 2
         np.testing.assert_allclose(result["losses"], losses, atol=1e-5)
         for name, value in variables.items():
-            np.testing.assert_allclose(result["variables"][name], value, atol=1e-5,
-                                       err_msg=name)  # fmt: skip
+            np.testing.assert_allclose(
+                result["variables"][name], value, atol=1e-5, err_msg=name
+            )
 
 
 def test_chief_restores_while_the_worker_waits_and_only_the_chief_writes(tmp_path):
@@ -57,8 +58,12 @@ def test_chief_restores_while_the_worker_waits_and_only_the_chief_writes(tmp_pat
         saver.save(sess, str(ckpt / "model.ckpt"), global_step=step)
         saver.wait_until_finished()
 
-    job = launch("monitored", tmp_path / "job", timeout=90,
-                 env={"CKPT_DIR": str(ckpt), "SAVE_STEPS": "3", "SUMMARY_STEPS": "2"})  # fmt: skip
+    job = launch(
+        "monitored",
+        tmp_path / "job",
+        timeout=90,
+        env={"CKPT_DIR": str(ckpt), "SAVE_STEPS": "3", "SUMMARY_STEPS": "2"},
+    )
     chief, worker = job.check_ok()
     # Both start from the chief's restored values, not from their own init.
     for result in (chief, worker):

@@ -28,8 +28,13 @@ def _uninterrupted(steps):
 
 
 def test_sigterm_saves_an_agreed_step_and_a_restart_resumes_from_it(tmp_path):
-    first = launch("restartable", tmp_path, timeout=120, worker=FAULT_WORKER,
-                   env={"TERM_AFTER": "6", "LAST_STEP": "1000"})  # fmt: skip
+    first = launch(
+        "restartable",
+        tmp_path,
+        timeout=120,
+        worker=FAULT_WORKER,
+        env={"TERM_AFTER": "6", "LAST_STEP": "1000"},
+    )
     chief, worker = first.check_ok()
     stopped = chief["final"]["step"]
     assert worker["final"] == chief["final"]
@@ -39,8 +44,13 @@ def test_sigterm_saves_an_agreed_step_and_a_restart_resumes_from_it(tmp_path):
     ckpt = tmp_path / "ckpt"
     assert tf.train.latest_checkpoint(str(ckpt)) == str(ckpt / f"model.ckpt-{stopped}")
 
-    second = launch("restartable", tmp_path, timeout=120, worker=FAULT_WORKER,
-                    env={"LAST_STEP": str(stopped + 4)})  # fmt: skip
+    second = launch(
+        "restartable",
+        tmp_path,
+        timeout=120,
+        worker=FAULT_WORKER,
+        env={"LAST_STEP": str(stopped + 4)},
+    )
     chief2, worker2 = second.check_ok()
     for result in (chief2, worker2):
         assert result["first"] == stopped, second.report()
@@ -49,8 +59,9 @@ def test_sigterm_saves_an_agreed_step_and_a_restart_resumes_from_it(tmp_path):
     expected = _uninterrupted(stopped + 4)
     for name, value in expected.items():
         for result in (chief2, worker2):
-            np.testing.assert_allclose(result["final"]["variables"][name], value,
-                                       atol=1e-5, err_msg=name)  # fmt: skip
+            np.testing.assert_allclose(
+                result["final"]["variables"][name], value, atol=1e-5, err_msg=name
+            )
     assert tf.train.latest_checkpoint(str(ckpt)) == str(
         ckpt / f"model.ckpt-{stopped + 4}"
     )

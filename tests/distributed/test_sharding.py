@@ -45,17 +45,25 @@ def job(tmp_path_factory):
     rng = np.random.default_rng(3)
     with tf.Session() as sess:
         # Values no initializer gives, so a restore is told from an init.
-        sess.set_variable_values({
-            v: rng.normal(size=v.shape.as_tuple()).astype(v.dtype.np_dtype)
-            for v in tf.global_variables()
-        })  # fmt: skip
+        sess.set_variable_values(
+            {
+                v: rng.normal(size=v.shape.as_tuple()).astype(v.dtype.np_dtype)
+                for v in tf.global_variables()
+            }
+        )
         one = model.variables(sess)
         saver = tf.train.Saver()
         path = saver.save(sess, str(root / "one" / "model"), global_step=7)
         saver.wait_until_finished()
     tf.reset_default_graph()
-    result = launch("train_save_restore", root / "job", n=2, timeout=120,
-                    env={"OTHER_CKPT": path}, worker=WORKER)  # fmt: skip
+    result = launch(
+        "train_save_restore",
+        root / "job",
+        n=2,
+        timeout=120,
+        env={"OTHER_CKPT": path},
+        worker=WORKER,
+    )
     return result, root / "job", one
 
 
@@ -72,9 +80,10 @@ def test_two_processes_train_a_model_parallel_variable_like_one(job):
     for r in (chief, worker):
         # The embedding really is split across the processes.
         assert r["layout"] == {
-            "mesh": {"data": 2, "model": 2}, "spec": ["model"],
+            "mesh": {"data": 2, "model": 2},
+            "spec": ["model"],
             "fully_addressable": False,
-        }  # fmt: skip
+        }
         np.testing.assert_allclose(r["losses"], losses, atol=1e-5)
         _assert_close(r["variables"], variables)
         # A fetched batch is this process's rows, whole though split by model.
@@ -136,9 +145,14 @@ def test_a_one_process_checkpoint_restores_in_two_processes(job):
 
 def test_workers_of_a_monitored_job_make_their_own_parts_of_sharded_variables(job):
     _, workdir, one = job
-    result = launch("monitored_start", workdir.parent / "monitored", n=2, timeout=120,
-                    worker=WORKER,
-                    env={"OTHER_CKPT": str(workdir.parent / "one" / "model-7")})  # fmt: skip
+    result = launch(
+        "monitored_start",
+        workdir.parent / "monitored",
+        n=2,
+        timeout=120,
+        worker=WORKER,
+        env={"OTHER_CKPT": str(workdir.parent / "one" / "model-7")},
+    )
     chief, worker = result.check_ok()
     _, initial = _train_here(0)
     # Initialized by the chief: the worker ran the sharded initializers itself.

@@ -229,9 +229,12 @@ def test_monitored_training_session_checkpoints_on_run_boundaries(
         train = step.assign_add(1)
     runs = 0
     with tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(tmp_path), save_checkpoint_steps=4,
-        save_summaries_steps=None, log_step_count_steps=None, steps_per_run=3,
-    ) as sess:  # fmt: skip
+        checkpoint_dir=str(tmp_path),
+        save_checkpoint_steps=4,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+        steps_per_run=3,
+    ) as sess:
         assert sess.steps_per_run == 3
         while not sess.should_stop():
             sess.run(train)

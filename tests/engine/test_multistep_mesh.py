@@ -58,9 +58,11 @@ def _train_on_feeds(dp, steps, runs):
                 losses.append(sess.run([train_op, loss], {x: xs[i, 0], y: ys[i, 0]})[1])
             else:
                 each = sess.run(
-                    train_op, {x: xs[i], y: ys[i]}, steps_per_run=steps,
+                    train_op,
+                    {x: xs[i], y: ys[i]},
+                    steps_per_run=steps,
                     every_step=[loss],
-                ).every_step  # fmt: skip
+                ).every_step
                 losses.extend(each[0])
         return np.array(losses), sess.run(tf.global_variables()), sess.mesh
 

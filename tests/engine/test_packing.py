@@ -172,9 +172,11 @@ def test_monitored_training_session_keeps_compiled_programs_in_checkpoint_dir(
 ):
     train_op = _train_op()
     with tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(tmp_path), save_checkpoint_secs=None,
-        save_summaries_steps=None, log_step_count_steps=None,
-    ) as sess:  # fmt: skip
+        checkpoint_dir=str(tmp_path),
+        save_checkpoint_secs=None,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+    ) as sess:
         sess.run(train_op)
         cache = tmp_path / executable_lib.COMPILATION_CACHE_SUBDIR
         assert jax.config.jax_compilation_cache_dir == str(cache)

@@ -114,8 +114,11 @@ def test_scope_sharding_is_inherited_and_an_explicit_one_wins():
         c = tf.get_variable("c", [4, 2], sharding=P(None, "model"))
     d = tf.get_variable("d", [4])
     plain = tf.Variable(np.zeros(4, np.float32), sharding=P("data"))
-    assert (a.sharding, b.sharding, c.sharding) == (P("model"), P("model"),
-                                                    P(None, "model"))  # fmt: skip
+    assert (a.sharding, b.sharding, c.sharding) == (
+        P("model"),
+        P("model"),
+        P(None, "model"),
+    )
     assert d.sharding is None
     assert plain.sharding == P("data")
 
@@ -162,18 +165,24 @@ def test_set_variable_values_places_a_whole_value_sharded(model_mesh):
 
 
 def test_mesh_shape_is_checked():
-    with pytest.raises(ValueError, match=re.escape(
-        "mesh shape {'model': 2} has no 'data' axis: the batch is split along "
-        "'data' (give it size 1 for pure model parallelism)"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "mesh shape {'model': 2} has no 'data' axis: the batch is split along "
+            "'data' (give it size 1 for pure model parallelism)"
+        ),
+    ):
         mesh_lib.set_mesh_shape({"model": 2})
     with pytest.raises(ValueError, match="sizes must be positive, with at most one -1"):
         mesh_lib.set_mesh_shape({"data": -1, "model": -1})
     mesh_lib.set_mesh_shape({"data": 3, "model": 1})
     try:
-        with pytest.raises(ValueError, match=re.escape(
-            "mesh shape {'data': 3, 'model': 1} does not fit the 4 devices of this job"
-        )):  # fmt: skip
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                "mesh shape {'data': 3, 'model': 1} does not fit the 4 devices of this job"
+            ),
+        ):
             tf.Session()
     finally:
         mesh_lib.set_mesh_shape(None)

@@ -153,20 +153,27 @@ def test_chunked_rejection_equals_sequential_rejection(num_sampled, range_max):
 
 def test_sampler_errors_name_the_culprit():
     labels = tf.constant([[1, 2]], tf.int64, name="targets")
-    with pytest.raises(ValueError, match=re.escape(
-        "LogUniformCandidateSampler: Sampler's range is too small: unique=True "
-        "needs num_sampled <= range_max, got num_sampled=6, range_max=5"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "LogUniformCandidateSampler: Sampler's range is too small: unique=True "
+            "needs num_sampled <= range_max, got num_sampled=6, range_max=5"
+        ),
+    ):
         tf.nn.log_uniform_candidate_sampler(labels, 2, 6, True, 5)
-    with pytest.raises(ValueError, match=re.escape(
-        "UniformCandidateSampler: true_classes must have shape [batch_size, "
-        f"num_true=1], got {labels!r}"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "UniformCandidateSampler: true_classes must have shape [batch_size, "
+            f"num_true=1], got {labels!r}"
+        ),
+    ):
         tf.nn.uniform_candidate_sampler(labels, 1, 2, False, 5)
     floats = tf.constant([[1.0]])
-    with pytest.raises(TypeError, match=re.escape(
-        f"s: true_classes must be int64 class ids, got {floats!r}"
-    )):  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=re.escape(f"s: true_classes must be int64 class ids, got {floats!r}"),
+    ):
         tf.nn.uniform_candidate_sampler(floats, 1, 2, False, 5, name="s")
 
 
@@ -228,10 +235,16 @@ def test_loss_with_given_samples_matches_tf1_formula(loss_fn, reference, remove_
     f32 = np.float32
     x = tf.placeholder(tf.float32, [None, 3])
     loss = loss_fn(
-        w.astype(f32), b.astype(f32), labels, x, 5, 10, num_true=2,
+        w.astype(f32),
+        b.astype(f32),
+        labels,
+        x,
+        5,
+        10,
+        num_true=2,
         sampled_values=(sampled, true_count.astype(f32), sampled_count.astype(f32)),
         remove_accidental_hits=remove_hits,
-    )  # fmt: skip
+    )
     assert loss.shape.as_list() == [4]  # the batch size of labels
     with tf.Session() as sess:
         got = sess.run(loss, {x: inputs.astype(f32)})
@@ -250,10 +263,19 @@ def test_gradients_to_weights_biases_and_inputs_match_finite_differences(
     )
     f32 = np.float32
     tw, tb, tx = (tf.Variable(v.astype(f32)) for v in (w, b, inputs))
-    loss = tf.reduce_sum(loss_fn(
-        tw, tb, labels, tx, 3, 6, num_true=2, remove_accidental_hits=True,
-        sampled_values=(sampled, true_count.astype(f32), sampled_count.astype(f32)),
-    ))  # fmt: skip
+    loss = tf.reduce_sum(
+        loss_fn(
+            tw,
+            tb,
+            labels,
+            tx,
+            3,
+            6,
+            num_true=2,
+            remove_accidental_hits=True,
+            sampled_values=(sampled, true_count.astype(f32), sampled_count.astype(f32)),
+        )
+    )
     grads = tf.gradients(loss, [tw, tb, tx])
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -281,8 +303,17 @@ def test_sharded_weights_match_one_table_for_mod_and_div():
     values = (sampled, true_count.astype(f32), sampled_count.astype(f32))
 
     def loss(weights, biases, strategy):
-        return tf.nn.nce_loss(weights, biases, labels, inputs, 5, 10, num_true=2,
-                              sampled_values=values, partition_strategy=strategy)  # fmt: skip
+        return tf.nn.nce_loss(
+            weights,
+            biases,
+            labels,
+            inputs,
+            5,
+            10,
+            num_true=2,
+            sampled_values=values,
+            partition_strategy=strategy,
+        )
 
     whole = loss(w, b, "mod")
     # "mod": class i is row i // 3 of shard i % 3; "div": contiguous 4, 3, 3.
@@ -299,10 +330,19 @@ def test_no_gradient_flows_into_sampled_values():
     scale = tf.Variable(1.0)
     f32 = np.float32
     loss = tf.nn.nce_loss(
-        w.astype(f32), b.astype(f32), labels, tf.Variable(inputs.astype(f32)), 5, 10,
+        w.astype(f32),
+        b.astype(f32),
+        labels,
+        tf.Variable(inputs.astype(f32)),
+        5,
+        10,
         num_true=2,
-        sampled_values=(sampled, scale * true_count.astype(f32), sampled_count.astype(f32)),
-    )  # fmt: skip
+        sampled_values=(
+            sampled,
+            scale * true_count.astype(f32),
+            sampled_count.astype(f32),
+        ),
+    )
     assert tf.gradients(loss, [scale]) == [None]
 
 
@@ -318,9 +358,11 @@ def _word2vec(loss_fn, steps=60):
         b = tf.Variable(tf.zeros([vocab]))
         embed = tf.nn.embedding_lookup(emb, centers)
         loss = tf.reduce_mean(loss_fn(w, b, contexts, embed, 8, vocab))
-        full = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=contexts[:, 0], logits=tf.matmul(embed, w, transpose_b=True) + b
-        ))  # fmt: skip
+        full = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=contexts[:, 0], logits=tf.matmul(embed, w, transpose_b=True) + b
+            )
+        )
         train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
         init = tf.global_variables_initializer()
     with tf.Session(graph=graph) as sess:
@@ -359,22 +401,26 @@ def test_losses_with_the_default_sampler_are_reproducible_from_seeds():
 def test_loss_argument_errors():
     w, b, x = tf.zeros([10, 3]), tf.zeros([10]), tf.zeros([4, 3])
     floats = tf.constant([[1.0]] * 4)
-    with pytest.raises(TypeError, match=re.escape(
-        f"labels must be integer class ids, got {floats!r}"
-    )):  # fmt: skip
+    with pytest.raises(
+        TypeError, match=re.escape(f"labels must be integer class ids, got {floats!r}")
+    ):
         tf.nn.nce_loss(w, b, floats, x, 2, 10)
-    with pytest.raises(ValueError, match=re.escape(
-        "labels must have shape [batch_size, num_true=2]"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError, match=re.escape("labels must have shape [batch_size, num_true=2]")
+    ):
         tf.nn.sampled_softmax_loss(w, b, [[1]] * 4, x, 2, 10, num_true=2)
-    with pytest.raises(ValueError, match=re.escape(
-        "sampled_values must be (sampled_candidates, true_expected_count, "
-        "sampled_expected_count), got 2 values"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "sampled_values must be (sampled_candidates, true_expected_count, "
+            "sampled_expected_count), got 2 values"
+        ),
+    ):
         tf.nn.nce_loss(w, b, [[1]] * 4, x, 2, 10, sampled_values=([1, 2], [1.0]))
-    with pytest.raises(ValueError, match=re.escape(
-        "labels and inputs must have the same batch size, got"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape("labels and inputs must have the same batch size, got"),
+    ):
         tf.nn.nce_loss(w, b, [[1]] * 5, x, 2, 10)
     with pytest.raises(ValueError, match="Unrecognized partition strategy: rows"):
         tf.nn.nce_loss([w, w], b, [[1]] * 4, x, 2, 10, partition_strategy="rows")

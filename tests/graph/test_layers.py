@@ -40,10 +40,12 @@ def _close(got, want, tol=1e-5):
 def test_dense_variables_values_and_activation():
     x = tf.placeholder(tf.float32, [None, 4], name="x")
     y = tf.layers.dense(
-        x, 3, activation=tf.nn.relu,
+        x,
+        3,
+        activation=tf.nn.relu,
         kernel_initializer=tf.constant_initializer(K_DENSE),
         bias_initializer=tf.constant_initializer(B_DENSE),
-    )  # fmt: skip
+    )
     assert y.name == "dense/Relu:0"
     assert y.shape.as_list() == [None, 3]
     assert _names(tf.trainable_variables()) == [
@@ -66,8 +68,9 @@ def test_dense_defaults_glorot_uniform_kernel_and_zero_bias():
 def test_dense_on_rank_3_inputs_contracts_the_last_axis():
     x3 = RNG.standard_normal((2, 5, 4)).astype(np.float32)
     x = tf.placeholder(tf.float32, [None, 5, 4])
-    y = tf.layers.dense(x, 3, use_bias=False,
-                        kernel_initializer=tf.constant_initializer(K_DENSE))  # fmt: skip
+    y = tf.layers.dense(
+        x, 3, use_bias=False, kernel_initializer=tf.constant_initializer(K_DENSE)
+    )
     assert y.shape.as_list() == [None, 5, 3]
     assert [v.name for v in tf.global_variables()] == ["dense/kernel:0"]
     _close(_run(y, {x: x3}), np.einsum("bti,io->bto", x3, K_DENSE))
@@ -85,9 +88,13 @@ def test_dense_reuse_shares_variables():
     with tf.variable_scope("net", reuse=tf.AUTO_REUSE):
         f = tf.layers.dense(x, 3, name="fc")
     assert [v.name for v in tf.global_variables()] == [
-        "fc/kernel:0", "fc/bias:0", "dense/kernel:0", "dense/bias:0",
-        "net/fc/kernel:0", "net/fc/bias:0",
-    ]  # fmt: skip
+        "fc/kernel:0",
+        "fc/bias:0",
+        "dense/kernel:0",
+        "dense/bias:0",
+        "net/fc/kernel:0",
+        "net/fc/bias:0",
+    ]
     va, vb, vc, vd, ve, vf = _run([a, b, c, d, e, f], {x: X2})
     np.testing.assert_array_equal(va, vb)
     np.testing.assert_array_equal(vd, ve)
@@ -104,12 +111,14 @@ def test_dense_reuse_of_a_missing_layer_raises():
 def test_dense_regularizers_go_to_regularization_losses():
     x = tf.placeholder(tf.float32, [None, 4])
     y = tf.layers.dense(
-        x, 3, kernel_initializer=tf.constant_initializer(K_DENSE),
+        x,
+        3,
+        kernel_initializer=tf.constant_initializer(K_DENSE),
         bias_initializer=tf.constant_initializer(B_DENSE),
         kernel_regularizer=lambda w: 0.1 * tf.reduce_sum(tf.square(w)),
         bias_regularizer=lambda b: tf.reduce_sum(tf.abs(b)),
         activity_regularizer=lambda o: tf.reduce_sum(o),
-    )  # fmt: skip
+    )
     losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     assert len(losses) == 3
     out = X2 @ K_DENSE + B_DENSE
@@ -140,9 +149,13 @@ def test_dense_trainable_false_and_unknown_depth():
 
 def _conv_ref(x, k, b, stride, padding, dilation):
     out = jax.lax.conv_general_dilated(
-        x, k, (stride, stride), padding, rhs_dilation=(dilation, dilation),
+        x,
+        k,
+        (stride, stride),
+        padding,
+        rhs_dilation=(dilation, dilation),
         dimension_numbers=("NHWC", "HWIO", "NHWC"),
-    )  # fmt: skip
+    )
     return out + b
 
 
@@ -153,10 +166,16 @@ def _conv_ref(x, k, b, stride, padding, dilation):
 def test_conv2d_matches_lax_conv(padding, stride, dilation):
     x = tf.placeholder(tf.float32, [None, 7, 7, 3])
     y = tf.layers.conv2d(
-        x, 4, 3, strides=stride, padding=padding, dilation_rate=dilation,
+        x,
+        4,
+        3,
+        strides=stride,
+        padding=padding,
+        dilation_rate=dilation,
         kernel_initializer=tf.constant_initializer(K_CONV),
-        bias_initializer=tf.constant_initializer(B_CONV), activation=tf.nn.tanh,
-    )  # fmt: skip
+        bias_initializer=tf.constant_initializer(B_CONV),
+        activation=tf.nn.tanh,
+    )
     assert _names(tf.global_variables()) == [
         ("conv2d/kernel:0", [3, 3, 3, 4]),
         ("conv2d/bias:0", [4]),
@@ -168,12 +187,23 @@ def test_conv2d_matches_lax_conv(padding, stride, dilation):
 
 def test_conv2d_channels_first_equals_transposed_channels_last():
     init = tf.constant_initializer(K_CONV[:, :2])
-    last = tf.layers.conv2d(tf.constant(IMG), 4, (3, 2), kernel_initializer=init,
-                            padding="same", strides=(1, 2))  # fmt: skip
+    last = tf.layers.conv2d(
+        tf.constant(IMG),
+        4,
+        (3, 2),
+        kernel_initializer=init,
+        padding="same",
+        strides=(1, 2),
+    )
     first = tf.layers.conv2d(
-        tf.constant(IMG.transpose(0, 3, 1, 2)), 4, (3, 2), kernel_initializer=init,
-        padding="same", strides=(1, 2), data_format="channels_first",
-    )  # fmt: skip
+        tf.constant(IMG.transpose(0, 3, 1, 2)),
+        4,
+        (3, 2),
+        kernel_initializer=init,
+        padding="same",
+        strides=(1, 2),
+        data_format="channels_first",
+    )
     assert tf.global_variables()[2].shape.as_list() == [3, 2, 3, 4]
     got_last, got_first = _run([last, first])
     _close(got_first, got_last.transpose(0, 3, 1, 2), tol=1e-4)
@@ -231,9 +261,12 @@ def test_pooling_matches_reduce_window(kind, size, stride, padding):
 def test_pooling_channels_first_and_names():
     a = tf.layers.max_pooling2d(tf.constant(IMG), 2, 2)
     b = tf.layers.max_pooling2d(
-        tf.constant(IMG.transpose(0, 3, 1, 2)), 2, 2, data_format="channels_first",
+        tf.constant(IMG.transpose(0, 3, 1, 2)),
+        2,
+        2,
+        data_format="channels_first",
         name="pool",
-    )  # fmt: skip
+    )
     assert (a.name, b.name) == ("max_pooling2d/MaxPool:0", "pool/MaxPool:0")
     got_a, got_b = _run([a, b])
     np.testing.assert_array_equal(got_b, got_a.transpose(0, 3, 1, 2))
@@ -325,10 +358,12 @@ def test_batch_normalization_training_updates_moving_averages_through_update_ops
     gamma = np.array([1.0, 2.0, 0.5, 1.5], np.float32)
     beta = np.array([0.0, 1.0, -1.0, 0.5], np.float32)
     y = tf.layers.batch_normalization(
-        x, training=True, momentum=0.9,
+        x,
+        training=True,
+        momentum=0.9,
         gamma_initializer=tf.constant_initializer(gamma),
         beta_initializer=tf.constant_initializer(beta),
-    )  # fmt: skip
+    )
     mm, mv = tf.global_variables()[2:]
     with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
         train = tf.identity(y)
@@ -363,10 +398,12 @@ def test_batch_normalization_inference_uses_moving_averages():
     mean0 = np.array([0.5, -0.5, 1.0, 0.0], np.float32)
     var0 = np.array([2.0, 0.5, 1.0, 4.0], np.float32)
     y = tf.layers.batch_normalization(
-        x, moving_mean_initializer=tf.constant_initializer(mean0),
-        moving_variance_initializer=tf.constant_initializer(var0), center=False,
+        x,
+        moving_mean_initializer=tf.constant_initializer(mean0),
+        moving_variance_initializer=tf.constant_initializer(var0),
+        center=False,
         epsilon=1e-5,
-    )  # fmt: skip
+    )
     assert tf.get_collection(tf.GraphKeys.UPDATE_OPS) == []
     assert [v.name for v in tf.trainable_variables()] == ["batch_normalization/gamma:0"]
     _close(_run(y, {x: X2}), (X2 - mean0) / np.sqrt(var0 + 1e-5))

@@ -25,9 +25,13 @@ def _np_log_softmax(x):
 def test_reduction_keys_and_validation():
     assert R.SUM_BY_NONZERO_WEIGHTS == R.SUM_OVER_NONZERO_WEIGHTS
     assert R.SUM_BY_NONZERO_WEIGHTS == "weighted_sum_by_nonzero_weights"
-    assert set(R.all()) == {"none", "weighted_sum", "weighted_mean",
-                            "weighted_sum_over_batch_size",
-                            "weighted_sum_by_nonzero_weights"}  # fmt: skip
+    assert set(R.all()) == {
+        "none",
+        "weighted_sum",
+        "weighted_mean",
+        "weighted_sum_over_batch_size",
+        "weighted_sum_by_nonzero_weights",
+    }
     with pytest.raises(ValueError, match=re.escape("Invalid Reduction Key bogus.")):
         tf.losses.compute_weighted_loss(np.ones(3, np.float32), reduction="bogus")
 
@@ -136,16 +140,21 @@ def test_classification_losses_match_numpy():
     got = _run(
         {
             "softmax": L.softmax_cross_entropy(onehot, logits),
-            "smooth": L.softmax_cross_entropy(onehot, logits, label_smoothing=0.3,
-                                              reduction=R.NONE),
-            "sparse": L.sparse_softmax_cross_entropy(sparse, logits, weights=w_val[:, None]),
-            "sparse_flat": L.sparse_softmax_cross_entropy(sparse[:, 0], logits,
-                                                          reduction=R.NONE),
-            "sigmoid": L.sigmoid_cross_entropy(onehot, logits, label_smoothing=0.2,
-                                               reduction=R.NONE),
+            "smooth": L.softmax_cross_entropy(
+                onehot, logits, label_smoothing=0.3, reduction=R.NONE
+            ),
+            "sparse": L.sparse_softmax_cross_entropy(
+                sparse, logits, weights=w_val[:, None]
+            ),
+            "sparse_flat": L.sparse_softmax_cross_entropy(
+                sparse[:, 0], logits, reduction=R.NONE
+            ),
+            "sigmoid": L.sigmoid_cross_entropy(
+                onehot, logits, label_smoothing=0.2, reduction=R.NONE
+            ),
         },
         {logits: logits_val},
-    )  # fmt: skip
+    )
     log_p = _np_log_softmax(logits_val)
     per_example = -np.sum(onehot * log_p, -1)
     np.testing.assert_allclose(got["softmax"], per_example.mean(), rtol=1e-5)
@@ -183,13 +192,17 @@ def test_losses_names_and_collections():
 
 def test_regularizers_and_total_loss():
     tf.get_variable(
-        "w", [2, 2], initializer=tf.constant_initializer([[1.0, -2.0], [3.0, 0.5]]),
+        "w",
+        [2, 2],
+        initializer=tf.constant_initializer([[1.0, -2.0], [3.0, 0.5]]),
         regularizer=tf.losses.l2_regularizer(0.1),
-    )  # fmt: skip
+    )
     tf.get_variable(
-        "v", [3], initializer=tf.constant_initializer([1.0, -1.0, 2.0]),
+        "v",
+        [3],
+        initializer=tf.constant_initializer([1.0, -1.0, 2.0]),
         regularizer=tf.losses.l1_regularizer(0.5),
-    )  # fmt: skip
+    )
     tf.get_variable("u", [1], regularizer=tf.losses.l2_regularizer(0.0))
     reg = tf.losses.get_regularization_losses()
     assert [t.name for t in reg] == [

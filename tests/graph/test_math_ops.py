@@ -33,20 +33,40 @@ def _assert_all_close(got, want, rtol=1e-5, atol=1e-6):
 # -- elementwise ----------------------------------------------------------------
 
 UNARY_FLOAT = {
-    "negative": np.negative, "abs": np.abs, "sign": np.sign, "square": np.square,
-    "reciprocal": np.reciprocal, "floor": np.floor, "ceil": np.ceil,
-    "round": np.round, "rint": np.rint, "sin": np.sin, "cos": np.cos,
-    "tan": np.tan, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
-    "tanh": np.tanh, "exp": np.exp, "expm1": np.expm1,
+    "negative": np.negative,
+    "abs": np.abs,
+    "sign": np.sign,
+    "square": np.square,
+    "reciprocal": np.reciprocal,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.round,
+    "rint": np.rint,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "expm1": np.expm1,
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "log_sigmoid": lambda x: -np.log1p(np.exp(-x)),
-    "erf": special.erf, "erfc": special.erfc,
-    "is_nan": np.isnan, "is_inf": np.isinf, "is_finite": np.isfinite,
-}  # fmt: skip
+    "erf": special.erf,
+    "erfc": special.erfc,
+    "is_nan": np.isnan,
+    "is_inf": np.isinf,
+    "is_finite": np.isfinite,
+}
 UNARY_POSITIVE = {
-    "sqrt": np.sqrt, "rsqrt": lambda x: 1 / np.sqrt(x), "log": np.log,
-    "log1p": np.log1p, "lgamma": special.gammaln, "digamma": special.digamma,
-}  # fmt: skip
+    "sqrt": np.sqrt,
+    "rsqrt": lambda x: 1 / np.sqrt(x),
+    "log": np.log,
+    "log1p": np.log1p,
+    "lgamma": special.gammaln,
+    "digamma": special.digamma,
+}
 UNARY_UNIT = {"asin": np.arcsin, "acos": np.arccos}
 
 
@@ -74,31 +94,52 @@ def test_unary_int_ops_and_bankers_rounding():
 
     def build(a, h):
         return {
-            "neg": tf.negative(a), "abs": tf.abs(a), "sign": tf.sign(a),
-            "square": tf.square(a), "round_int": tf.round(a), "round": tf.round(h),
+            "neg": tf.negative(a),
+            "abs": tf.abs(a),
+            "sign": tf.sign(a),
+            "square": tf.square(a),
+            "round_int": tf.round(a),
+            "round": tf.round(h),
             "recip": tf.reciprocal(tf.constant([1, 2, -1], tf.int32)),
-        }  # fmt: skip
+        }
 
     got = run_graph(build, i, halves)
     np.testing.assert_array_equal(got["round"], [0, 2, 2, -0, -2, -2, 2])
     np.testing.assert_array_equal(got["recip"], [1, 0, -1])
-    for k, f in {"neg": np.negative, "abs": np.abs, "sign": np.sign,
-                 "square": np.square, "round_int": lambda v: v}.items():  # fmt: skip
+    for k, f in {
+        "neg": np.negative,
+        "abs": np.abs,
+        "sign": np.sign,
+        "square": np.square,
+        "round_int": lambda v: v,
+    }.items():
         assert got[k].dtype == np.int32
         np.testing.assert_array_equal(got[k], f(i))
 
 
 BINARY_FLOAT = {
-    "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
-    "divide": np.divide, "truediv": np.divide, "realdiv": np.divide,
-    "div": np.divide, "floordiv": np.floor_divide, "mod": np.mod,
-    "floormod": np.mod, "truncatemod": np.fmod, "maximum": np.maximum,
-    "minimum": np.minimum, "squared_difference": lambda a, b: (a - b) ** 2,
+    "add": np.add,
+    "subtract": np.subtract,
+    "multiply": np.multiply,
+    "divide": np.divide,
+    "truediv": np.divide,
+    "realdiv": np.divide,
+    "div": np.divide,
+    "floordiv": np.floor_divide,
+    "mod": np.mod,
+    "floormod": np.mod,
+    "truncatemod": np.fmod,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "squared_difference": lambda a, b: (a - b) ** 2,
     "atan2": np.arctan2,
-    "equal": np.equal, "not_equal": np.not_equal, "less": np.less,
-    "less_equal": np.less_equal, "greater": np.greater,
+    "equal": np.equal,
+    "not_equal": np.not_equal,
+    "less": np.less,
+    "less_equal": np.less_equal,
+    "greater": np.greater,
     "greater_equal": np.greater_equal,
-}  # fmt: skip
+}
 
 
 def test_binary_float_ops_broadcast_and_match_numpy():
@@ -126,12 +167,17 @@ def test_integer_division_semantics_as_tf1():
 
     def build(a, b):
         return {
-            "truediv": tf.truediv(a, b), "divide": tf.divide(a, b), "slash": a / b,
-            "div": tf.div(a, b), "floordiv": a // b, "mod": a % b,
-            "truncatediv": tf.truncatediv(a, b), "truncatemod": tf.truncatemod(a, b),
+            "truediv": tf.truediv(a, b),
+            "divide": tf.divide(a, b),
+            "slash": a / b,
+            "div": tf.div(a, b),
+            "floordiv": a // b,
+            "mod": a % b,
+            "truncatediv": tf.truncatediv(a, b),
+            "truncatemod": tf.truncatemod(a, b),
             "realdiv": tf.realdiv(a, b),
             "small": tf.truediv(tf.cast(a, tf.int16), tf.cast(b, tf.int16)),
-        }  # fmt: skip
+        }
 
     out = {}
     got = run_graph(lambda a, b: out.update(build(a, b)) or out, x, y)
@@ -157,29 +203,44 @@ def test_logical_ops_and_comparisons_on_ints():
 
     def build(a, b, m, n):
         return {
-            "and": tf.logical_and(a, b), "or": tf.logical_or(a, b),
-            "xor": tf.logical_xor(a, b), "not": tf.logical_not(a),
-            "eq": tf.equal(m, n), "lt": tf.less(m, n), "ge": tf.greater_equal(m, n),
+            "and": tf.logical_and(a, b),
+            "or": tf.logical_or(a, b),
+            "xor": tf.logical_xor(a, b),
+            "not": tf.logical_not(a),
+            "eq": tf.equal(m, n),
+            "lt": tf.less(m, n),
+            "ge": tf.greater_equal(m, n),
             "max": tf.maximum(m, n),
-        }  # fmt: skip
+        }
 
     want = {
-        "and": p & q, "or": p | q, "xor": p ^ q, "not": ~p, "eq": i == j,
-        "lt": i < j, "ge": i >= j, "max": np.maximum(i, j),
-    }  # fmt: skip
+        "and": p & q,
+        "or": p | q,
+        "xor": p ^ q,
+        "not": ~p,
+        "eq": i == j,
+        "lt": i < j,
+        "ge": i >= j,
+        "max": np.maximum(i, j),
+    }
     _assert_all_close(run_graph(build, p, q, i, j), want)
 
 
 # -- reductions -----------------------------------------------------------------
 
 REDUCTIONS = {
-    "reduce_sum": np.sum, "reduce_mean": np.mean, "reduce_max": np.max,
-    "reduce_min": np.min, "reduce_prod": np.prod,
-    "reduce_logsumexp": special.logsumexp, "reduce_variance": np.var,
+    "reduce_sum": np.sum,
+    "reduce_mean": np.mean,
+    "reduce_max": np.max,
+    "reduce_min": np.min,
+    "reduce_prod": np.prod,
+    "reduce_logsumexp": special.logsumexp,
+    "reduce_variance": np.var,
     "reduce_std": np.std,
     "reduce_euclidean_norm": lambda x, axis, keepdims: np.sqrt(
-        np.sum(x * x, axis=axis, keepdims=keepdims)),
-}  # fmt: skip
+        np.sum(x * x, axis=axis, keepdims=keepdims)
+    ),
+}
 AXES = [None, 1, -1, [0, 2], (-3, 1), []]
 
 
@@ -212,21 +273,30 @@ def test_bool_and_int_reductions():
 
     def build(m, n):
         return {
-            "any": tf.reduce_any(m, 1), "all": tf.reduce_all(m, 0),
-            "any_all": tf.reduce_any(m), "sum": tf.reduce_sum(n, 0),
-            "mean": tf.reduce_mean(n, 1), "max": tf.reduce_max(n, [0, 1]),
-            "count": tf.count_nonzero(n, 1), "count_b": tf.count_nonzero(m),
+            "any": tf.reduce_any(m, 1),
+            "all": tf.reduce_all(m, 0),
+            "any_all": tf.reduce_any(m),
+            "sum": tf.reduce_sum(n, 0),
+            "mean": tf.reduce_mean(n, 1),
+            "max": tf.reduce_max(n, [0, 1]),
+            "count": tf.count_nonzero(n, 1),
+            "count_b": tf.count_nonzero(m),
             "count32": tf.count_nonzero(n, keep_dims=True, dtype=tf.int32),
-        }  # fmt: skip
+        }
 
     got = run_graph(build, b, i)
     want = {
-        "any": b.any(1), "all": b.all(0), "any_all": b.any(), "sum": i.sum(0),
+        "any": b.any(1),
+        "all": b.all(0),
+        "any_all": b.any(),
+        "sum": i.sum(0),
         # TF1's integer mean truncates toward zero.
-        "mean": np.trunc(i.sum(1) / 4).astype(np.int32), "max": i.max(),
-        "count": np.count_nonzero(i, 1), "count_b": np.count_nonzero(b),
+        "mean": np.trunc(i.sum(1) / 4).astype(np.int32),
+        "max": i.max(),
+        "count": np.count_nonzero(i, 1),
+        "count_b": np.count_nonzero(b),
         "count32": np.count_nonzero(i, keepdims=True, axis=(0, 1)),
-    }  # fmt: skip
+    }
     _assert_all_close(got, want)
     assert got["count"].dtype == np.int64 and got["count32"].dtype == np.int32
     assert got["sum"].dtype == np.int32 and got["mean"].dtype == np.int32
@@ -234,9 +304,13 @@ def test_bool_and_int_reductions():
 
 def test_reduction_errors():
     x = tf.placeholder(tf.float32, [2, 3], name="x")
-    with pytest.raises(ValueError, match=re.escape(
-        "Invalid reduction dimension 2 for input with 2 dimensions for 'Sum' "
-        "(op: 'Sum') with input shapes: [2,3].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Invalid reduction dimension 2 for input with 2 dimensions for 'Sum' "
+            "(op: 'Sum') with input shapes: [2,3]."
+        ),
+    ):
         tf.reduce_sum(x, axis=2)
     with pytest.raises(
         ValueError, match="Cannot specify both 'keep_dims' and 'keepdims'"
@@ -255,24 +329,32 @@ def test_argmax_argmin_cumsum_cumprod():
 
     def build(a):
         return {
-            "argmax": tf.argmax(a), "argmax1": tf.argmax(a, 1),
+            "argmax": tf.argmax(a),
+            "argmax1": tf.argmax(a, 1),
             "dimension": tf.argmax(a, dimension=-1, output_type=tf.int32),
             "argmin": tf.argmin(a, axis=1),
-            "cumsum": tf.cumsum(a, 1), "cumsum0": tf.cumsum(a),
+            "cumsum": tf.cumsum(a, 1),
+            "cumsum0": tf.cumsum(a),
             "excl": tf.cumsum(a, 1, exclusive=True),
             "rev": tf.cumsum(a, 1, reverse=True),
             "excl_rev": tf.cumsum(a, -1, exclusive=True, reverse=True),
             "cumprod_excl": tf.cumprod(a, 1, exclusive=True),
-        }  # fmt: skip
+        }
 
     got = run_graph(build, x)
     rev = np.flip(np.cumsum(np.flip(x, 1), 1), 1)
     want = {
-        "argmax": x.argmax(0), "argmax1": x.argmax(1), "dimension": x.argmax(-1),
-        "argmin": x.argmin(1), "cumsum": np.cumsum(x, 1), "cumsum0": np.cumsum(x, 0),
-        "excl": np.cumsum(x, 1) - x, "rev": rev, "excl_rev": rev - x,
+        "argmax": x.argmax(0),
+        "argmax1": x.argmax(1),
+        "dimension": x.argmax(-1),
+        "argmin": x.argmin(1),
+        "cumsum": np.cumsum(x, 1),
+        "cumsum0": np.cumsum(x, 0),
+        "excl": np.cumsum(x, 1) - x,
+        "rev": rev,
+        "excl_rev": rev - x,
         "cumprod_excl": np.cumprod(np.c_[np.ones((3, 1)), x[:, :-1]], 1),
-    }  # fmt: skip
+    }
     _assert_all_close(got, want, atol=1e-5)
     assert got["argmax"].dtype == np.int64 and got["dimension"].dtype == np.int32
 
@@ -286,34 +368,56 @@ def test_matmul_tensordot_einsum_add_n():
 
     def build(x, y, bx, by):
         return (
-            tf.matmul(x, y), tf.matmul(y, x, transpose_a=True, transpose_b=True),
-            tf.matmul(bx, by, transpose_b=True), x @ y,
-            tf.tensordot(bx, y, 1), tf.tensordot(bx, x, [[1, 2], [0, 1]]),
-            tf.einsum("ij,jk->ik", x, y), tf.einsum("bij,bkj->bik", bx, by),
-            tf.add_n([x, x, x]), tf.accumulate_n([y, y]), tf.scalar_mul(2.0, x),
-        )  # fmt: skip
+            tf.matmul(x, y),
+            tf.matmul(y, x, transpose_a=True, transpose_b=True),
+            tf.matmul(bx, by, transpose_b=True),
+            x @ y,
+            tf.tensordot(bx, y, 1),
+            tf.tensordot(bx, x, [[1, 2], [0, 1]]),
+            tf.einsum("ij,jk->ik", x, y),
+            tf.einsum("bij,bkj->bik", bx, by),
+            tf.add_n([x, x, x]),
+            tf.accumulate_n([y, y]),
+            tf.scalar_mul(2.0, x),
+        )
 
     def ref(x, y, bx, by):
         return (
-            x @ y, (y.T @ x.T), bx @ by.transpose(0, 2, 1), x @ y,
-            np.tensordot(bx, y, 1), np.tensordot(bx, x, [[1, 2], [0, 1]]),
-            x @ y, np.einsum("bij,bkj->bik", bx, by), 3 * x, 2 * y, 2 * x,
-        )  # fmt: skip
+            x @ y,
+            (y.T @ x.T),
+            bx @ by.transpose(0, 2, 1),
+            x @ y,
+            np.tensordot(bx, y, 1),
+            np.tensordot(bx, x, [[1, 2], [0, 1]]),
+            x @ y,
+            np.einsum("bij,bkj->bik", bx, by),
+            3 * x,
+            2 * y,
+            2 * x,
+        )
 
     assert_run_matches(build, ref, a, b, ba, bb, rtol=1e-5, atol=1e-5)
 
 
 def test_matmul_and_add_n_errors():
     a = tf.placeholder(tf.float32, [2, 3], name="a")
-    with pytest.raises(ValueError, match=re.escape(
-        "Dimensions must be equal, but are 3 and 4 for 'MatMul' (op: 'MatMul') "
-        "with input shapes: [2,3], [4,5].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Dimensions must be equal, but are 3 and 4 for 'MatMul' (op: 'MatMul') "
+            "with input shapes: [2,3], [4,5]."
+        ),
+    ):
         tf.matmul(a, tf.ones([4, 5]))
     with pytest.raises(ValueError, match="Shape must be rank >= 2 but is rank 1"):
         tf.matmul(a, tf.ones([3]))
-    with pytest.raises(ValueError, match=re.escape(
-        "Shapes of all inputs must match for 'AddN' (op: 'AddN') with input "
-        "shapes: [2,3], [3,2].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Shapes of all inputs must match for 'AddN' (op: 'AddN') with input "
+            "shapes: [2,3], [3,2]."
+        ),
+    ):
         tf.add_n([a, tf.ones([3, 2])])
     with pytest.raises(TypeError, match="AddN inputs must have one dtype"):
         tf.add_n([a, tf.ones([2, 3], tf.float64)])
@@ -333,39 +437,55 @@ def test_where_selects_elementwise_and_by_rows():
 
     def build(a, b, r):
         return (
-            tf.where(a > b, a, b), tf.where(r, a, b), tf.where(True, a, b),
+            tf.where(a > b, a, b),
+            tf.where(r, a, b),
+            tf.where(True, a, b),
             tf.where(tf.constant([[True, False], [False, True]])),
-        )  # fmt: skip
+        )
 
     def ref(a, b, r):
         return (
-            np.maximum(a, b), np.where(r[:, None], a, b), a,
+            np.maximum(a, b),
+            np.where(r[:, None], a, b),
+            a,
             np.array([[0, 0], [1, 1]]),
-        )  # fmt: skip
+        )
 
     assert_run_matches(build, ref, x, y, rows)
 
 
 def test_where_errors():
     x = tf.placeholder(tf.float32, [None, 3], name="x")
-    with pytest.raises(tf.errors.UnimplementedError, match=re.escape(
-        "Where: tf.where(condition) with one argument returns the coordinates of "
-        "the True entries of <tf.Tensor 'Greater:0' shape=(?, 3) dtype=bool>, whose "
-        "number depends on its value")):  # fmt: skip
+    with pytest.raises(
+        tf.errors.UnimplementedError,
+        match=re.escape(
+            "Where: tf.where(condition) with one argument returns the coordinates of "
+            "the True entries of <tf.Tensor 'Greater:0' shape=(?, 3) dtype=bool>, whose "
+            "number depends on its value"
+        ),
+    ):
         tf.where(x > 0)
     with pytest.raises(
         ValueError, match="x and y must both be non-None or both be None"
     ):
         tf.where(x > 0, x)
     y = tf.placeholder(tf.float32, [2, 3], name="y")
-    with pytest.raises(ValueError, match=re.escape(
-        "condition must be a scalar, have the shape of x and y, or be a vector as "
-        "long as their first dimension for 'Select' (op: 'Select') with input "
-        "shapes: [4], [2,3], [2,3].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "condition must be a scalar, have the shape of x and y, or be a vector as "
+            "long as their first dimension for 'Select' (op: 'Select') with input "
+            "shapes: [4], [2,3], [2,3]."
+        ),
+    ):
         tf.where(tf.ones([4], tf.bool), y, y)
-    with pytest.raises(ValueError, match=re.escape(
-        "x and y must have the same shape for 'Select' (op: 'Select') with input "
-        "shapes: [2,3], [2,3], [2,4].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "x and y must have the same shape for 'Select' (op: 'Select') with input "
+            "shapes: [2,3], [2,3], [2,4]."
+        ),
+    ):
         tf.where(y > 0, y, tf.ones([2, 4]))
     with pytest.raises(TypeError, match="Select does not accept float32 input"):
         tf.where(x, x, x)
@@ -385,20 +505,31 @@ def test_clipping_matches_numpy():
         return {
             "value": tf.clip_by_value(a, -0.5, 0.5),
             "value_t": tf.clip_by_value(a, tf.constant([-1.0, 0, 0, 0]), 0.2),
-            "norm": tf.clip_by_norm(a, 1.0), "norm1": tf.clip_by_norm(a, 1.0, axes=[1]),
+            "norm": tf.clip_by_norm(a, 1.0),
+            "norm1": tf.clip_by_norm(a, 1.0, axes=[1]),
             "zero": tf.clip_by_norm(tf.zeros([3]), 1.0),
-            "gnorm": tf.global_norm([a, None, b]), "g0": clipped[0], "g2": clipped[2],
-            "gn": norm, "same": same[1], "nan": nan[0],
-        }  # fmt: skip
+            "gnorm": tf.global_norm([a, None, b]),
+            "g0": clipped[0],
+            "g2": clipped[2],
+            "gn": norm,
+            "same": same[1],
+            "nan": nan[0],
+        }
 
     row = np.sqrt((t**2).sum(1, keepdims=True))
     want = {
         "value": np.clip(t, -0.5, 0.5),
         "value_t": np.clip(t, np.array([-1.0, 0, 0, 0]), 0.2),
-        "norm": t / np.sqrt((t**2).sum()), "norm1": t / np.maximum(row, 1.0),
-        "zero": np.zeros(3), "gnorm": big, "g0": t / big, "g2": u / big, "gn": big,
-        "same": u, "nan": np.full_like(t, np.nan),
-    }  # fmt: skip
+        "norm": t / np.sqrt((t**2).sum()),
+        "norm1": t / np.maximum(row, 1.0),
+        "zero": np.zeros(3),
+        "gnorm": big,
+        "g0": t / big,
+        "g2": u / big,
+        "gn": big,
+        "same": u,
+        "nan": np.full_like(t, np.nan),
+    }
     _assert_all_close(run_graph(build, t, u), want)
 
 
@@ -410,9 +541,13 @@ def test_clipping_errors_and_none_entries():
         tf.clip_by_global_norm(a, 1.0)
     with pytest.raises(ValueError, match="t_list has only None"):
         tf.global_norm([None])
-    with pytest.raises(ValueError, match=re.escape(
-        "Dimensions must be equal, but are 3 and 4 for 'clip_by_value' "
-        "(op: 'ClipByValue')")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Dimensions must be equal, but are 3 and 4 for 'clip_by_value' "
+            "(op: 'ClipByValue')"
+        ),
+    ):
         tf.clip_by_value(a, tf.zeros([4]), 1.0)
     with pytest.raises(ValueError, match="clip bounds change t's shape"):
         tf.clip_by_value(a, tf.zeros([5, 2, 3]), 1.0)
@@ -424,18 +559,27 @@ def test_cast_and_aliases():
     def build(a):
         i = tf.cast(a, tf.int32)
         return {
-            "int": i, "bool": tf.cast(a, tf.bool), "back": tf.cast(i, tf.float32),
-            "to_int64": tf.to_int64(a), "to_int32": tf.to_int32(a),
-            "to_float": tf.to_float(i), "to_double": tf.to_double(a),
+            "int": i,
+            "bool": tf.cast(a, tf.bool),
+            "back": tf.cast(i, tf.float32),
+            "to_int64": tf.to_int64(a),
+            "to_int32": tf.to_int32(a),
+            "to_float": tf.to_float(i),
+            "to_double": tf.to_double(a),
             "py": tf.cast([1.5, 2.5], tf.int32),
-        }  # fmt: skip
+        }
 
     got = run_graph(build, x)
     want = {
-        "int": [-1, 0, 0, 0, 2], "bool": x != 0, "back": [-1, 0, 0, 0, 2],
-        "to_int64": [-1, 0, 0, 0, 2], "to_int32": [-1, 0, 0, 0, 2],
-        "to_float": [-1, 0, 0, 0, 2], "to_double": x, "py": [1, 2],
-    }  # fmt: skip
+        "int": [-1, 0, 0, 0, 2],
+        "bool": x != 0,
+        "back": [-1, 0, 0, 0, 2],
+        "to_int64": [-1, 0, 0, 0, 2],
+        "to_int32": [-1, 0, 0, 0, 2],
+        "to_float": [-1, 0, 0, 0, 2],
+        "to_double": x,
+        "py": [1, 2],
+    }
     _assert_all_close(got, want)
     assert got["to_int64"].dtype == np.int64 and got["to_double"].dtype == np.float64
     t = tf.placeholder(tf.float32, [2])
@@ -466,7 +610,7 @@ OPERATORS = {
     "le": (lambda a, b: a <= 0.5, "LessEqual", "LessEqual"),
     "gt": (lambda a, b: 0.5 > a, "Less", "Less"),
     "ge": (lambda a, b: a >= b, "GreaterEqual", "GreaterEqual"),
-}  # fmt: skip
+}
 MATRIX_OPERATORS = {
     "matmul": (lambda m: m @ m, "matmul", "MatMul"),
     "and": (lambda m: (m > 0) & (m < 1), "and", "LogicalAnd"),
@@ -474,7 +618,7 @@ MATRIX_OPERATORS = {
     "xor": (lambda m: (m > 0) ^ (m < 1), "xor", "LogicalXor"),
     "rand": (lambda m: np.bool_(True) & (m > 0), "and", "LogicalAnd"),
     "invert": (lambda m: ~(m > 0), "LogicalNot", "LogicalNot"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("kind", ["tensor", "variable"])
@@ -530,14 +674,22 @@ def test_python_numbers_take_the_tensor_dtype():
 def test_dtype_errors_name_both_tensors_and_the_allowed_types():
     x = tf.placeholder(tf.float32, [3], name="x")
     n = tf.placeholder(tf.int32, [3], name="n")
-    with pytest.raises(TypeError, match=re.escape(
-        "Input 'y' of op has type int32 that does not match type float32 of argument "
-        "'x': <tf.Tensor 'x:0' shape=(3,) dtype=float32> and "
-        "<tf.Tensor 'n:0' shape=(3,) dtype=int32>.")):  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Input 'y' of op has type int32 that does not match type float32 of argument "
+            "'x': <tf.Tensor 'x:0' shape=(3,) dtype=float32> and "
+            "<tf.Tensor 'n:0' shape=(3,) dtype=int32>."
+        ),
+    ):
         x * n
-    with pytest.raises(TypeError, match=re.escape(
-        "Sqrt does not accept int32 input <tf.Tensor 'n:0' shape=(3,) dtype=int32>: "
-        "expected a float or complex tensor")):  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Sqrt does not accept int32 input <tf.Tensor 'n:0' shape=(3,) dtype=int32>: "
+            "expected a float or complex tensor"
+        ),
+    ):
         tf.sqrt(n)
     with pytest.raises(TypeError, match="LogicalAnd does not accept int32 input"):
         n & n
@@ -547,13 +699,21 @@ def test_dtype_errors_name_both_tensors_and_the_allowed_types():
 
 def test_shape_errors_name_the_op_and_both_shapes():
     x = tf.placeholder(tf.float32, [2, 3], name="x")
-    with pytest.raises(ValueError, match=re.escape(
-        "Dimensions must be equal, but are 3 and 4 for 'add' (op: 'Add') with input "
-        "shapes: [2,3], [4].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Dimensions must be equal, but are 3 and 4 for 'add' (op: 'Add') with input "
+            "shapes: [2,3], [4]."
+        ),
+    ):
         x + tf.ones([4])
-    with pytest.raises(ValueError, match=re.escape(
-        "Dimensions must be equal, but are 2 and 5 for 'Maximum' (op: 'Maximum') "
-        "with input shapes: [2,3], [5,1].")):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "Dimensions must be equal, but are 2 and 5 for 'Maximum' (op: 'Maximum') "
+            "with input shapes: [2,3], [5,1]."
+        ),
+    ):
         tf.maximum(x, tf.ones([5, 1]))
 
 
@@ -562,30 +722,53 @@ def test_unknown_dims_infer_tf1_shapes():
     col = tf.placeholder(tf.float32, [None, 1])
     r = tf.placeholder(tf.float32)
     shapes = {
-        "sum1": tf.reduce_sum(x, axis=1), "sum0": tf.reduce_sum(x, 0),
-        "keep": tf.reduce_mean(x, 1, keepdims=True), "all": tf.reduce_max(x),
-        "argmax": tf.argmax(x, 1), "cumsum": tf.cumsum(x, 1),
-        "known": x + tf.ones([2, 3]), "outer": col * tf.ones([1, 4]),
-        "same": x - x, "cmp": x > col,
+        "sum1": tf.reduce_sum(x, axis=1),
+        "sum0": tf.reduce_sum(x, 0),
+        "keep": tf.reduce_mean(x, 1, keepdims=True),
+        "all": tf.reduce_max(x),
+        "argmax": tf.argmax(x, 1),
+        "cumsum": tf.cumsum(x, 1),
+        "known": x + tf.ones([2, 3]),
+        "outer": col * tf.ones([1, 4]),
+        "same": x - x,
+        "cmp": x > col,
         "matmul": tf.matmul(tf.placeholder(tf.float32, [None, None]), tf.ones([3, 4])),
         "batch": tf.matmul(tf.placeholder(tf.float32, [None, 2, 3]), tf.ones([3, 5])),
         "add_n": tf.add_n([x, tf.ones([2, 3])]),
         "select": tf.where(tf.placeholder(tf.bool, [None]), x, x),
-        "rank_sum": tf.reduce_sum(r, 0), "rank_add": r + 1.0,
-        "rank_all": tf.reduce_sum(r), "rank_count": tf.count_nonzero(r),
-        "tensordot": tf.tensordot(tf.placeholder(tf.float32, [None, 7, 3]),
-                                  tf.ones([3, 2]), 1),
-    }  # fmt: skip
+        "rank_sum": tf.reduce_sum(r, 0),
+        "rank_add": r + 1.0,
+        "rank_all": tf.reduce_sum(r),
+        "rank_count": tf.count_nonzero(r),
+        "tensordot": tf.tensordot(
+            tf.placeholder(tf.float32, [None, 7, 3]), tf.ones([3, 2]), 1
+        ),
+    }
     want = {
-        "sum1": [None], "sum0": [3], "keep": [None, 1], "all": [],
-        "argmax": [None], "cumsum": [None, 3], "known": [2, 3], "outer": [None, 4],
-        "same": [None, 3], "cmp": [None, 3], "matmul": [None, 4],
-        "batch": [None, 2, 5], "add_n": [2, 3], "select": [None, 3],
-        "rank_sum": None, "rank_add": None, "tensordot": [None, 7, 2],
-        "rank_all": [], "rank_count": [],
-    }  # fmt: skip
-    assert {k: v.shape.as_list() if v.shape.ndims is not None else None
-            for k, v in shapes.items()} == want  # fmt: skip
+        "sum1": [None],
+        "sum0": [3],
+        "keep": [None, 1],
+        "all": [],
+        "argmax": [None],
+        "cumsum": [None, 3],
+        "known": [2, 3],
+        "outer": [None, 4],
+        "same": [None, 3],
+        "cmp": [None, 3],
+        "matmul": [None, 4],
+        "batch": [None, 2, 5],
+        "add_n": [2, 3],
+        "select": [None, 3],
+        "rank_sum": None,
+        "rank_add": None,
+        "tensordot": [None, 7, 2],
+        "rank_all": [],
+        "rank_count": [],
+    }
+    assert {
+        k: v.shape.as_list() if v.shape.ndims is not None else None
+        for k, v in shapes.items()
+    } == want
     with tf.Session() as sess:
         got = sess.run(shapes["known"], {x: np.ones((2, 3), np.float32)})
     np.testing.assert_array_equal(got, np.full((2, 3), 2.0))

@@ -218,8 +218,9 @@ def test_fused_batch_norm_training_and_inference():
     )
     got = _run([y, m, v, y_inf])
     mean, var = x_val.mean((0, 1, 2)), x_val.var((0, 1, 2))
-    np.testing.assert_allclose(got[0], (x_val - mean) / np.sqrt(var + 1e-3) * sc + off,
-                               rtol=1e-4, atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        got[0], (x_val - mean) / np.sqrt(var + 1e-3) * sc + off, rtol=1e-4, atol=1e-5
+    )
     np.testing.assert_allclose(got[1], mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got[2], x_val.var((0, 1, 2), ddof=1), rtol=1e-5)
     want_inf = (x_val - mean_in) / np.sqrt(var_in + 1e-3) * sc + off
@@ -358,7 +359,9 @@ def test_cross_entropies_match_numpy():
     nn = tf.nn
     got = _run(
         [
-            nn.sparse_softmax_cross_entropy_with_logits(labels=labels_val, logits=logits),
+            nn.sparse_softmax_cross_entropy_with_logits(
+                labels=labels_val, logits=logits
+            ),
             nn.softmax_cross_entropy_with_logits(labels=probs_val, logits=logits),
             nn.softmax_cross_entropy_with_logits_v2(probs_val, logits),
             nn.softmax_cross_entropy_with_logits_v2(probs_val.T, logits_val.T, axis=0),
@@ -367,7 +370,7 @@ def test_cross_entropies_match_numpy():
             nn.log_poisson_loss(z_val * 3, logits, compute_full_loss=True),
         ],
         {logits: logits_val},
-    )  # fmt: skip
+    )
     log_p = _np_log_softmax(logits_val)
     np.testing.assert_allclose(got[0], -log_p[np.arange(4), labels_val], rtol=1e-5)
     np.testing.assert_allclose(got[1], -np.sum(probs_val * log_p, -1), rtol=1e-5)
@@ -405,9 +408,11 @@ def test_sparse_xent_shapes_and_out_of_range_label():
 def test_xent_keyword_only_and_shape_errors():
     logits = tf.placeholder(tf.float32, [None, 3])
     labels = tf.placeholder(tf.int32, [None])
-    for fn in ("sparse_softmax_cross_entropy_with_logits",
-               "softmax_cross_entropy_with_logits",
-               "sigmoid_cross_entropy_with_logits"):  # fmt: skip
+    for fn in (
+        "sparse_softmax_cross_entropy_with_logits",
+        "softmax_cross_entropy_with_logits",
+        "sigmoid_cross_entropy_with_logits",
+    ):
         with pytest.raises(
             ValueError,
             match=re.escape(
@@ -494,15 +499,25 @@ def test_embedding_lookup_single_and_partitioned():
 
 def test_in_top_k_counts_ties_as_tf_and_top_k():
     preds = np.array(
-        [[1.0, 2.0, 2.0, 0.0], [1.0, 2.0, 2.0, 0.0], [1.0, 2.0, 2.0, 0.0],
-         [np.nan, 1.0, 0.0, 0.0], [0.0, 1.0, 2.0, 3.0]], np.float32,
-    )  # fmt: skip
+        [
+            [1.0, 2.0, 2.0, 0.0],
+            [1.0, 2.0, 2.0, 0.0],
+            [1.0, 2.0, 2.0, 0.0],
+            [np.nan, 1.0, 0.0, 0.0],
+            [0.0, 1.0, 2.0, 3.0],
+        ],
+        np.float32,
+    )
     targets = np.array([1, 2, 0, 0, 5], np.int32)
     values, indices = tf.nn.top_k(preds, k=2)
     got = _run(
-        [tf.nn.in_top_k(preds, targets, 1), tf.nn.in_top_k(preds, targets, 3),
-         values, indices]
-    )  # fmt: skip
+        [
+            tf.nn.in_top_k(preds, targets, 1),
+            tf.nn.in_top_k(preds, targets, 3),
+            values,
+            indices,
+        ]
+    )
     np.testing.assert_array_equal(got[0], [True, True, False, False, False])
     np.testing.assert_array_equal(got[1], [True, True, True, False, False])
     np.testing.assert_array_equal(got[2][4], [3.0, 2.0])

@@ -209,16 +209,22 @@ def test_slots_are_named_as_tf1_and_saved_but_not_trained():
     assert adam.get_slot(b, "v").name == "b/Adam_1:0"
     assert adam.get_slot(w, "nope") is None
     assert [v.name for v in adam.variables()] == [
-        "b/Adam:0", "b/Adam_1:0", "beta1_power:0", "beta2_power:0",
-        "w/Adam:0", "w/Adam_1:0",
-    ]  # fmt: skip
+        "b/Adam:0",
+        "b/Adam_1:0",
+        "beta1_power:0",
+        "beta2_power:0",
+        "w/Adam:0",
+        "w/Adam_1:0",
+    ]
     assert set(adam.variables()) <= set(tf.global_variables())
     assert tf.trainable_variables() == [w, b]
     rms = tf.train.RMSPropOptimizer(0.1, centered=True)
     rms.minimize(loss)
     assert [rms.get_slot(w, s).name for s in ("rms", "mg", "momentum")] == [
-        "w/RMSProp:0", "w/RMSProp_1:0", "w/RMSProp_2:0",
-    ]  # fmt: skip
+        "w/RMSProp:0",
+        "w/RMSProp_1:0",
+        "w/RMSProp_2:0",
+    ]
     opt = tf.train.OptaxOptimizer(optax.adam(0.1))
     opt.minimize(loss)
     assert opt.get_slot_names() == ["0.mu", "0.nu"]
@@ -252,8 +258,11 @@ def test_slots_start_at_tf1_initial_values():
 def test_fed_learning_rate_none_gradients_and_constraints():
     w, b, loss = _regression()
     unused = tf.Variable(np.ones(2, np.float32), name="unused")
-    c = tf.Variable(np.array([0.5, 2.0], np.float32), name="c", constraint=tf.jax_op(
-        lambda v: jnp.clip(v, 0.0, 1.0)))  # fmt: skip
+    c = tf.Variable(
+        np.array([0.5, 2.0], np.float32),
+        name="c",
+        constraint=tf.jax_op(lambda v: jnp.clip(v, 0.0, 1.0)),
+    )
     lr = tf.placeholder(tf.float32, [], name="lr")
     opt = tf.train.GradientDescentOptimizer(lr)
     (gw,) = tf.gradients(loss, [w])

@@ -68,12 +68,23 @@ def test_constant_dtype_inference_and_errors():
 
 def test_error_classes_carry_codes_and_pickle():
     names = [
-        "CancelledError", "UnknownError", "InvalidArgumentError", "DeadlineExceededError",
-        "NotFoundError", "AlreadyExistsError", "PermissionDeniedError",
-        "ResourceExhaustedError", "FailedPreconditionError", "AbortedError",
-        "OutOfRangeError", "UnimplementedError", "InternalError", "UnavailableError",
-        "DataLossError", "UnauthenticatedError",
-    ]  # fmt: skip
+        "CancelledError",
+        "UnknownError",
+        "InvalidArgumentError",
+        "DeadlineExceededError",
+        "NotFoundError",
+        "AlreadyExistsError",
+        "PermissionDeniedError",
+        "ResourceExhaustedError",
+        "FailedPreconditionError",
+        "AbortedError",
+        "OutOfRangeError",
+        "UnimplementedError",
+        "InternalError",
+        "UnavailableError",
+        "DataLossError",
+        "UnauthenticatedError",
+    ]
     for code, name in enumerate(names, start=1):
         cls = getattr(tf.errors, name)
         err = cls(None, None, f"boom {name}")

@@ -116,12 +116,21 @@ def test_recording_hook_logs_the_protocol_in_order():
     driver.end()
     names = [c[:2] for c in calls]
     assert names == [
-        ("a", "begin"), ("b", "begin"),
-        ("a", "after_create_session"), ("b", "after_create_session"),
-        ("a", "before_run"), ("b", "before_run"), ("a", "after_run"), ("b", "after_run"),
-        ("a", "before_run"), ("b", "before_run"), ("a", "after_run"), ("b", "after_run"),
-        ("a", "end"), ("b", "end"),
-    ]  # fmt: skip
+        ("a", "begin"),
+        ("b", "begin"),
+        ("a", "after_create_session"),
+        ("b", "after_create_session"),
+        ("a", "before_run"),
+        ("b", "before_run"),
+        ("a", "after_run"),
+        ("b", "after_run"),
+        ("a", "before_run"),
+        ("b", "before_run"),
+        ("a", "after_run"),
+        ("b", "after_run"),
+        ("a", "end"),
+        ("b", "end"),
+    ]
     a_runs = [c for c in calls if c[:2] == ("a", "after_run")]
     assert [int(c[3].results) for c in a_runs] == [0, 1]
     assert all(c[3].results is None for c in calls if c[:2] == ("b", "after_run"))
@@ -220,8 +229,12 @@ def test_step_counter_every_n_secs(tmp_path, log):
 
 def test_step_counter_uses_global_step_op_name(tmp_path):
     with tf.name_scope("bar"):
-        gs = tf.Variable(np.int64(0), trainable=False, name="foo",
-                         collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP])  # fmt: skip
+        gs = tf.Variable(
+            np.int64(0),
+            trainable=False,
+            name="foo",
+            collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
+        )
     assert gs.op.name == "bar/foo"
     train = increment_global_step(1)
     writer = tf_summary.FileWriter(str(tmp_path))
@@ -585,8 +598,11 @@ def test_profiler_save_secs_and_run_metadata_tags(tmp_path):
         counts.append(len(timelines(tmp_path)))
     driver.end()
     assert counts == [0, 1, 1, 1, 2]
-    tags = [e.tagged_run_metadata.tag for e in flushed_events(tmp_path)
-            if e.HasField("tagged_run_metadata")]  # fmt: skip
+    tags = [
+        e.tagged_run_metadata.tag
+        for e in flushed_events(tmp_path)
+        if e.HasField("tagged_run_metadata")
+    ]
     assert tags == ["step_2", "step_5"]
 
 

@@ -234,10 +234,12 @@ def test_end_saves_unless_this_step_was_saved(tmp_path):
     # Saved at 0 (creation) and 2 (periodic); end found step 2 saved already.
     assert listener.calls == [
         ("begin",),
-        ("before_save", 0), ("after_save", 0),
-        ("before_save", 2), ("after_save", 2),
+        ("before_save", 0),
+        ("after_save", 0),
+        ("before_save", 2),
+        ("after_save", 2),
         ("end", 2),
-    ]  # fmt: skip
+    ]
 
 
 # -- listeners in a monitored session ---------------------------------------------------------
@@ -323,10 +325,13 @@ def test_x27_two_listeners_with_default_saver(tmp_path):
         }
     # Listeners are called in order around each save.
     assert [c[:2] for c in calls[:6]] == [
-        ("a", "begin"), ("b", "begin"),
-        ("a", "before_save"), ("b", "before_save"),
-        ("a", "after_save"), ("b", "after_save"),
-    ]  # fmt: skip
+        ("a", "begin"),
+        ("b", "begin"),
+        ("a", "before_save"),
+        ("b", "before_save"),
+        ("a", "after_save"),
+        ("b", "after_save"),
+    ]
     tf.get_default_graph()._unsafe_unfinalize()
     with SingularMonitoredSession(checkpoint_dir=str(tmp_path)) as sess:
         assert int(sess.run(gs)) == 2
@@ -357,10 +362,13 @@ def test_x40_global_step_under_a_variable_scope(tmp_path):
     # directly (create_global_step ignores the variable scope for now).
     with tf.variable_scope("foo"):
         gs = tf.get_variable(
-            "global_step", shape=[], dtype=tf.int64,
-            initializer=tf.zeros_initializer(), trainable=False,
+            "global_step",
+            shape=[],
+            dtype=tf.int64,
+            initializer=tf.zeros_initializer(),
+            trainable=False,
             collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
-        )  # fmt: skip
+        )
     assert gs.op.name == "foo/global_step"
     train = increment_global_step(1)
     driver = Driver([CheckpointSaverHook(str(tmp_path), save_steps=2)])

@@ -697,14 +697,24 @@ def test_callback_order_with_recording_hooks_through_recovery(counter):
         sess.run(inc)
         sess.run(inc)
     assert [c[:2] for c in calls] == [
-        ("a", "begin"), ("b", "begin"),
-        ("a", "after_create_session"), ("b", "after_create_session"),
-        ("a", "before_run"), ("b", "before_run"), ("a", "after_run"), ("b", "after_run"),
+        ("a", "begin"),
+        ("b", "begin"),
+        ("a", "after_create_session"),
+        ("b", "after_create_session"),
+        ("a", "before_run"),
+        ("b", "before_run"),
+        ("a", "after_run"),
+        ("b", "after_run"),
         ("a", "before_run"),  # the raiser fails this attempt
-        ("a", "after_create_session"), ("b", "after_create_session"),
-        ("a", "before_run"), ("b", "before_run"), ("a", "after_run"), ("b", "after_run"),
-        ("a", "end"), ("b", "end"),
-    ]  # fmt: skip
+        ("a", "after_create_session"),
+        ("b", "after_create_session"),
+        ("a", "before_run"),
+        ("b", "before_run"),
+        ("a", "after_run"),
+        ("b", "after_run"),
+        ("a", "end"),
+        ("b", "end"),
+    ]
     # The recovered session was re-initialized: b saw step 0 on both runs.
     assert [int(c[3].results) for c in calls if c[:2] == ("b", "after_run")] == [0, 0]
     # Each run shares one context across hooks; contexts hold the raw session.
@@ -779,14 +789,23 @@ def _summary(options):
 def test_m19_merge_run_options_from_hooks():
     c = tf.constant(42)
     a = _OptionsHook(
-        tf.RunOptions(trace_level=2, timeout_in_ms=30000, output_partition_graphs=False,
-                      debug_options=_debug("A"), report_tensor_allocations_upon_oom=False)
-    )  # fmt: skip
+        tf.RunOptions(
+            trace_level=2,
+            timeout_in_ms=30000,
+            output_partition_graphs=False,
+            debug_options=_debug("A"),
+            report_tensor_allocations_upon_oom=False,
+        )
+    )
     b = _OptionsHook(
-        tf.RunOptions(trace_level=3, timeout_in_ms=60000, output_partition_graphs=True,
-                      debug_options=_debug("B", reset=True),
-                      report_tensor_allocations_upon_oom=True)
-    )  # fmt: skip
+        tf.RunOptions(
+            trace_level=3,
+            timeout_in_ms=60000,
+            output_partition_graphs=True,
+            debug_options=_debug("B", reset=True),
+            report_tensor_allocations_upon_oom=True,
+        )
+    )
     with MonitoredSession(_creator(), [a, b]) as sess:
         assert sess.run(c) == 42
     assert len(b.seen) == 1
@@ -803,13 +822,21 @@ def test_m19_merge_run_options_from_hooks():
 def test_m20_merge_caller_and_hook_run_options():
     c = tf.constant(42)
     hook = _OptionsHook(
-        tf.RunOptions(trace_level=2, timeout_in_ms=60000, output_partition_graphs=False,
-                      debug_options=_debug("H"), report_tensor_allocations_upon_oom=False)
-    )  # fmt: skip
+        tf.RunOptions(
+            trace_level=2,
+            timeout_in_ms=60000,
+            output_partition_graphs=False,
+            debug_options=_debug("H"),
+            report_tensor_allocations_upon_oom=False,
+        )
+    )
     caller = tf.RunOptions(
-        trace_level=3, timeout_in_ms=30000, output_partition_graphs=True,
-        debug_options=_debug("C"), report_tensor_allocations_upon_oom=True,
-    )  # fmt: skip
+        trace_level=3,
+        timeout_in_ms=30000,
+        output_partition_graphs=True,
+        debug_options=_debug("C"),
+        report_tensor_allocations_upon_oom=True,
+    )
     metadata = tf.RunMetadata()
     with MonitoredSession(_creator(), [hook]) as sess:
         assert sess.run(c, options=caller, run_metadata=metadata) == 42

@@ -205,8 +205,9 @@ def test_logging_hook_logs_the_steps_single_runs_would(
     multi = _logged(caplog, steps_per_run, every_n_iter)
     assert multi == single
     logged = range(0, 12, every_n_iter)
-    assert single == [f"step = {i}, x = {i * 0.5}" + " (0.000 sec)" * (i > 0)
-                      for i in logged]  # fmt: skip
+    assert single == [
+        f"step = {i}, x = {i * 0.5}" + " (0.000 sec)" * (i > 0) for i in logged
+    ]
 
 
 def test_logging_hook_counts_steps_of_runs_it_does_not_log(caplog):

@@ -40,8 +40,11 @@ def _start(directory, steps):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
     return subprocess.Popen(
         [sys.executable, "-c", TRAIN, str(directory), str(steps)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_sigterm_stops_after_the_run_saves_it_and_a_restart_resumes(tmp_path):

@@ -21,8 +21,15 @@ class _Saver:
 
 def test_s1_nothing_created_before_finalize():
     s = Scaffold()
-    fields = [s.init_op, s.init_feed_dict, s.init_fn, s.ready_op,
-              s.ready_for_local_init_op, s.local_init_op, s.saver]  # fmt: skip
+    fields = [
+        s.init_op,
+        s.init_feed_dict,
+        s.init_fn,
+        s.ready_op,
+        s.ready_for_local_init_op,
+        s.local_init_op,
+        s.saver,
+    ]
     assert fields == [None] * 7
     assert tf.get_default_graph().get_operations() == []
 
@@ -54,8 +61,13 @@ def test_s4_s7_scaffolds_share_pieces_and_finalize_graph():
     a = Scaffold().finalize()
     tf.get_default_graph()._unsafe_unfinalize()
     b = Scaffold().finalize()
-    assert (a.init_op, a.ready_op, a.ready_for_local_init_op, a.local_init_op, a.saver) == (
-        b.init_op, b.ready_op, b.ready_for_local_init_op, b.local_init_op, b.saver)  # fmt: skip
+    assert (
+        a.init_op,
+        a.ready_op,
+        a.ready_for_local_init_op,
+        a.local_init_op,
+        a.saver,
+    ) == (b.init_op, b.ready_op, b.ready_for_local_init_op, b.local_init_op, b.saver)
     with pytest.raises(RuntimeError, match="Graph is finalized and cannot be modified"):
         tf.constant(1.0)
 
@@ -71,11 +83,26 @@ def test_s5_more_than_one_saver_is_an_error():
 def test_s8_s10_copy_from_scaffold():
     base = Scaffold()
     saver = _Saver()
-    s = Scaffold(init_op=2, init_feed_dict=3, init_fn=lambda scaffold, sess: (scaffold, sess),
-                 ready_op=5, ready_for_local_init_op=6, local_init_op=7,
-                 local_init_feed_dict=8, saver=saver, copy_from_scaffold=base)  # fmt: skip
-    assert (s.init_op, s.init_feed_dict, s.ready_op, s.ready_for_local_init_op,
-            s.local_init_op, s.local_init_feed_dict, s.saver) == (2, 3, 5, 6, 7, 8, saver)  # fmt: skip
+    s = Scaffold(
+        init_op=2,
+        init_feed_dict=3,
+        init_fn=lambda scaffold, sess: (scaffold, sess),
+        ready_op=5,
+        ready_for_local_init_op=6,
+        local_init_op=7,
+        local_init_feed_dict=8,
+        saver=saver,
+        copy_from_scaffold=base,
+    )
+    assert (
+        s.init_op,
+        s.init_feed_dict,
+        s.ready_op,
+        s.ready_for_local_init_op,
+        s.local_init_op,
+        s.local_init_feed_dict,
+        s.saver,
+    ) == (2, 3, 5, 6, 7, 8, saver)
     assert s.init_fn("session") == (s, "session")
     copy = Scaffold(copy_from_scaffold=s)
     assert copy.init_op == 2 and copy.init_fn("x") == (copy, "x")

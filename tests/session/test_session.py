@@ -220,9 +220,12 @@ def test_global_step_fetch_is_served_from_the_host_without_a_device_read():
     # A global step made by hand, as TF1 scripts do: its initial value is a
     # constant, so initializing it tells the host its value.
     gs = tf.Variable(
-        0, dtype=tf.int64, trainable=False, name="global_step",
+        0,
+        dtype=tf.int64,
+        trainable=False,
+        name="global_step",
         collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
-    )  # fmt: skip
+    )
     w = tf.Variable(np.ones(2, np.float32), name="w")
     loss = tf.reduce_sum(tf.square(tf.convert_to_tensor(w)))
     train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)
@@ -279,9 +282,12 @@ def test_hooks_in_a_monitored_session_read_no_global_step_from_the_device(tmp_pa
 
     capture = Capture()
     with tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(tmp_path), save_checkpoint_steps=4, save_summaries_steps=None,
-        log_step_count_steps=3, hooks=[tf.train.StopAtStepHook(last_step=10), capture],
-    ) as sess:  # fmt: skip
+        checkpoint_dir=str(tmp_path),
+        save_checkpoint_steps=4,
+        save_summaries_steps=None,
+        log_step_count_steps=3,
+        hooks=[tf.train.StopAtStepHook(last_step=10), capture],
+    ) as sess:
         runs = 0
         while not sess.should_stop():
             sess.run(train)
@@ -299,9 +305,12 @@ def test_hooks_in_a_monitored_session_read_no_global_step_from_the_device(tmp_pa
 
 def test_repeated_runs_take_the_fast_path_and_keep_the_step_mirror():
     gs = tf.Variable(
-        0, dtype=tf.int64, trainable=False, name="global_step",
+        0,
+        dtype=tf.int64,
+        trainable=False,
+        name="global_step",
         collections=[tf.GraphKeys.GLOBAL_VARIABLES, tf.GraphKeys.GLOBAL_STEP],
-    )  # fmt: skip
+    )
     w = tf.Variable(np.ones(2, np.float32), name="w")
     loss = tf.reduce_sum(tf.square(tf.convert_to_tensor(w)))
     train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)

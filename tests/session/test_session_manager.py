@@ -70,9 +70,11 @@ def test_sm5_recover_session(tmp_path):
         ),
     ):
         sm.recover_session(
-            "", saver=saver, checkpoint_dir=str(tmp_path),
+            "",
+            saver=saver,
+            checkpoint_dir=str(tmp_path),
             checkpoint_filename_with_path=latest,
-        )  # fmt: skip
+        )
 
 
 def test_restored_session_runs_neither_init_op_nor_init_fn(tmp_path):
@@ -81,9 +83,12 @@ def test_restored_session_runs_neither_init_op_nor_init_fn(tmp_path):
     calls = []
     sm = SessionManager(ready_op=tf.report_uninitialized_variables())
     sess = sm.prepare_session(
-        "", init_op=v.initializer, saver=Saver(), checkpoint_dir=str(tmp_path),
+        "",
+        init_op=v.initializer,
+        saver=Saver(),
+        checkpoint_dir=str(tmp_path),
         init_fn=calls.append,
-    )  # fmt: skip
+    )
     assert sess.run(v) == 1.0 and calls == []
 
 
@@ -121,9 +126,12 @@ def test_wait_for_checkpoint_polls_until_max_wait(tmp_path, monkeypatch):
         ready_op=tf.report_uninitialized_variables(), recovery_wait_secs=2
     )
     sess, initialized = sm.recover_session(
-        "", saver=Saver(), checkpoint_dir=str(tmp_path), wait_for_checkpoint=True,
+        "",
+        saver=Saver(),
+        checkpoint_dir=str(tmp_path),
+        wait_for_checkpoint=True,
         max_wait_secs=5,
-    )  # fmt: skip
+    )
     assert initialized is False and sleeps == [2, 2, 2]
 
 
@@ -158,9 +166,12 @@ def test_sm12_worker_waits_then_runs_its_local_init():
     sm = SessionManager(
         local_init_op=w.initializer,
         ready_op=tf.report_uninitialized_variables(),
-        ready_for_local_init_op=tf.report_uninitialized_variables(tf.global_variables()),
-        recovery_wait_secs=0.01, session_factory=worker_session,
-    )  # fmt: skip
+        ready_for_local_init_op=tf.report_uninitialized_variables(
+            tf.global_variables()
+        ),
+        recovery_wait_secs=0.01,
+        session_factory=worker_session,
+    )
     sess = sm.wait_for_session("", max_wait_secs=5)
     assert len(attempts) == 3 and sess is attempts[-1]
     assert (sess.run(v), sess.run(w)) == (1.0, 1.0)
@@ -220,9 +231,10 @@ def test_sm14_wait_for_session_insufficient_ready_for_local_init_check(monkeypat
     v = tf.Variable(1.0, name="v")
     w = local(v.initialized_value(), "w")
     sm = SessionManager(
-        local_init_op=w.initializer, ready_op=tf.report_uninitialized_variables(),
+        local_init_op=w.initializer,
+        ready_op=tf.report_uninitialized_variables(),
         recovery_wait_secs=0.01,
-    )  # fmt: skip
+    )
     with pytest.raises(tf.errors.DeadlineExceededError) as info:
         sm.wait_for_session("", max_wait_secs=0.05)
     assert "Session was not ready after waiting" in str(info.value)

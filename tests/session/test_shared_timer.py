@@ -78,9 +78,10 @@ def test_the_chief_publishes_each_decision_and_a_worker_takes_it(monkeypatch):
         decisions.append(decided)
     assert decisions == [True, False, True]
     assert job.waits[0] == (
-        f"{chief._key}/1", 3,
+        f"{chief._key}/1",
+        3,
         "the chief's decision whether checkpoints are due at step 1",
-    )  # fmt: skip
+    )
 
 
 def test_a_worker_at_another_step_than_the_chief_is_an_internal_error(monkeypatch):

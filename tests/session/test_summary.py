@@ -47,8 +47,14 @@ def decode_png(data):
 
 
 def test_summary_ops_are_host_post_ops():
-    for op_type in ("ScalarSummary", "HistogramSummary", "ImageSummary",
-                    "AudioSummaryV2", "TensorSummaryV2", "MergeSummary"):  # fmt: skip
+    for op_type in (
+        "ScalarSummary",
+        "HistogramSummary",
+        "ImageSummary",
+        "AudioSummaryV2",
+        "TensorSummaryV2",
+        "MergeSummary",
+    ):
         assert op_type in HOST_POST_OPS
 
 
@@ -60,8 +66,11 @@ def test_tags_follow_name_scopes_families_and_uniquification():
     c = tf_summary.scalar("acc", x, family="eval")
     d = tf_summary.scalar("bad name!", x)
     assert [a.op.name, b.op.name, c.op.name, d.op.name] == [
-        "train/loss", "train/loss_1", "eval/acc", "bad_name_",
-    ]  # fmt: skip
+        "train/loss",
+        "train/loss_1",
+        "eval/acc",
+        "bad_name_",
+    ]
     assert a.dtype is tf.string and a.shape.as_tuple() == ()
     with tf.Session() as sess:
         out = sess.run([a, b, c, d])
@@ -196,8 +205,10 @@ def test_image_uint8_tags_and_pixels():
 def test_image_float_scaling_as_tf1():
     positive = np.array([[[[0.0], [0.5]], [[1.0], [2.0]]]], np.float32)
     signed = np.array([[[[-1.0], [0.0]], [[0.5], [np.inf]]]], np.float32)
-    ops = [tf_summary.image("p", tf.constant(positive)),
-           tf_summary.image("s", tf.constant(np.repeat(signed, 3, axis=-1)))]  # fmt: skip
+    ops = [
+        tf_summary.image("p", tf.constant(positive)),
+        tf_summary.image("s", tf.constant(np.repeat(signed, 3, axis=-1))),
+    ]
     with tf.Session() as sess:
         p, s = (parse(x).value[0].image.encoded_image_string for x in sess.run(ops))
     # Non-negative: scale so the maximum is 255 (truncating to uint8).
@@ -332,8 +343,12 @@ def test_file_writer_writes_summaries_and_session_logs(tmp_path):
     events = read_events(tmp_path)
     assert events[0].file_version == "brain.Event:2"
     body = [(e.step, e.WhichOneof("what")) for e in events[1:]]
-    assert body == [(3, "summary"), (4, "summary"), (5, "session_log"),
-                    (5, "tagged_run_metadata")]  # fmt: skip
+    assert body == [
+        (3, "summary"),
+        (4, "summary"),
+        (5, "session_log"),
+        (5, "tagged_run_metadata"),
+    ]
     assert events[1].summary.value[0].simple_value == 1.5
     assert events[3].session_log.status == SessionLog.START
     assert events[4].tagged_run_metadata.tag == "step_5"

@@ -113,12 +113,17 @@ def test_default_chief_hooks_in_tf1_order_and_callback_order(tmp_path, counter):
     sess.run(inc)
     sess.close()
     assert [c[:2] for c in calls] == [
-        ("chief", "begin"), ("user", "begin"),
-        ("chief", "after_create_session"), ("user", "after_create_session"),
-        ("chief", "before_run"), ("user", "before_run"),
-        ("chief", "after_run"), ("user", "after_run"),
-        ("chief", "end"), ("user", "end"),
-    ]  # fmt: skip
+        ("chief", "begin"),
+        ("user", "begin"),
+        ("chief", "after_create_session"),
+        ("user", "after_create_session"),
+        ("chief", "before_run"),
+        ("user", "before_run"),
+        ("chief", "after_run"),
+        ("user", "after_run"),
+        ("chief", "end"),
+        ("user", "end"),
+    ]
     # The default checkpoint hook's end ran (and its save landed) before user hooks' end.
     assert seen_at_user_end == [str(tmp_path / "model.ckpt-1")]
 
@@ -215,9 +220,11 @@ def test_save_checkpoint_secs_cadence_with_an_injected_clock(tmp_path, counter):
     gs, inc = counter
     now = [1000.0]
     sess = tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(tmp_path), save_checkpoint_secs=10, log_step_count_steps=None,
+        checkpoint_dir=str(tmp_path),
+        save_checkpoint_secs=10,
+        log_step_count_steps=None,
         save_summaries_steps=None,
-    )  # fmt: skip
+    )
     (hook,) = tf1_hooks(sess)
     # Re-arm the timer at the creation save (step 0) on the injected clock.
     hook._timer._clock = lambda: now[0]
@@ -252,9 +259,12 @@ def test_d2_worker_gets_only_hooks_waits_and_names_what_is_not_ready(tmp_path, c
     ckpt = tmp_path / "ckpt"
     with pytest.raises(tf.errors.DeadlineExceededError) as info:
         tf.train.MonitoredTrainingSession(
-            is_chief=False, checkpoint_dir=str(ckpt), chief_only_hooks=[chief_hook],
-            hooks=[user_hook], max_wait_secs=0.5,
-        )  # fmt: skip
+            is_chief=False,
+            checkpoint_dir=str(ckpt),
+            chief_only_hooks=[chief_hook],
+            hooks=[user_hook],
+            max_wait_secs=0.5,
+        )
     message = str(info.value)
     assert "Session was not ready after waiting 0.5 secs." in message
     assert re.search(r"Variables not initialized: .*global_step.*weights", message)
@@ -271,9 +281,12 @@ def test_worker_hook_list_is_exactly_hooks_and_its_session_runs(tmp_path):
     )
     chief_hook, user_hook = RecordingHook(), RecordingHook()
     with tf.train.MonitoredTrainingSession(
-        is_chief=False, checkpoint_dir=str(tmp_path), chief_only_hooks=[chief_hook],
-        hooks=[user_hook], max_wait_secs=0.5,
-    ) as sess:  # fmt: skip
+        is_chief=False,
+        checkpoint_dir=str(tmp_path),
+        chief_only_hooks=[chief_hook],
+        hooks=[user_hook],
+        max_wait_secs=0.5,
+    ) as sess:
         assert tf1_hooks(sess) == [user_hook]
         assert sess.run(local) == 3.0
     assert chief_hook.names == []
@@ -343,9 +356,11 @@ def test_summary_dir_receives_summaries_checkpoint_dir_the_checkpoint_logs(
     tf.summary.scalar("loss", tf.cast(gs, tf.float32))
     ckpt, summaries = tmp_path / "ckpt", tmp_path / "summaries"
     with tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(ckpt), summary_dir=str(summaries), save_summaries_steps=1,
+        checkpoint_dir=str(ckpt),
+        summary_dir=str(summaries),
+        save_summaries_steps=1,
         log_step_count_steps=1,
-    ) as sess:  # fmt: skip
+    ) as sess:
         for _ in range(3):
             sess.run(inc)
     values = scalar_values(summaries)
@@ -419,8 +434,13 @@ def test_error_in_a_hook_propagates_skips_end_and_final_checkpoint(tmp_path, cou
             while not sess.should_stop():
                 sess.run(inc)
     # The raising hook stops later hooks' after_run for that run; end is skipped.
-    assert after.names == ["begin", "after_create_session", "before_run", "after_run",
-                           "before_run"]  # fmt: skip
+    assert after.names == [
+        "begin",
+        "after_create_session",
+        "before_run",
+        "after_run",
+        "before_run",
+    ]
     wait_for_saves()
     assert checkpoint_steps(tmp_path) == [0]
     assert not tf.get_default_graph().finalized

@@ -99,8 +99,10 @@ def _abstract_eval(
 ) -> list[jax.ShapeDtypeStruct]:
     """One stand-in run; ``args`` are Avals, Tensors or Variables."""
     in_avals = [a if isinstance(a, Aval) else _aval_of(a) for a in args]
-    avals = [None if c is not None else _stand_in(a, sentinel, rank)
-             for a, c in zip(in_avals, consts)]  # fmt: skip
+    avals = [
+        None if c is not None else _stand_in(a, sentinel, rank)
+        for a, c in zip(in_avals, consts)
+    ]
     abstract = [i for i, a in enumerate(avals) if a is not None]
 
     def call(*xs: Any) -> Any:
@@ -284,9 +286,17 @@ def make_op(
         for var, index in writes:
             _check_write(var, out_avals[index], name)
         op = graph.create_op(
-            op_type, tensors, out_avals, _tuple_lowering(fn), name=name, attrs=attrs,
-            reads=reads, writes=writes, random=random, control_inputs=control_inputs,
-        )  # fmt: skip
+            op_type,
+            tensors,
+            out_avals,
+            _tuple_lowering(fn),
+            name=name,
+            attrs=attrs,
+            reads=reads,
+            writes=writes,
+            random=random,
+            control_inputs=control_inputs,
+        )
     _maybe_fold(op)
     return op
 

@@ -194,10 +194,12 @@ def _norm_axis(
         return axis
     if not -rank <= axis < rank:
         raise _op_error(
-            op_type, name, tensors,
+            op_type,
+            name,
+            tensors,
             f"axis {axis} is out of range for a tensor of rank {rank}: expected an "
             f"axis in [{-rank}, {rank})",
-        )  # fmt: skip
+        )
     return axis % rank
 
 
@@ -222,9 +224,13 @@ def _sentinel_value(t: Tensor, sentinel: int, memo: dict[Tensor, Any]) -> Any:
     if op.type in _SHAPE_OPS:
         if builtins.any(i.shape.ndims is None for i in op.inputs):
             return None
-        args = [jax.ShapeDtypeStruct(tuple(sentinel if d is None else d
-                                           for d in i.shape.as_tuple()), np.float32)
-                for i in op.inputs]  # fmt: skip
+        args = [
+            jax.ShapeDtypeStruct(
+                tuple(sentinel if d is None else d for d in i.shape.as_tuple()),
+                np.float32,
+            )
+            for i in op.inputs
+        ]
     elif (
         op.stateful or not op.inputs or op.type in HOST_OPS or op.type in HOST_POST_OPS
     ):
@@ -252,8 +258,10 @@ def _sentinel_avals(
     runs = []
     for sentinel in _SENTINELS:
         memo: dict[Tensor, Any] = {}
-        consts = [_sentinel_value(t, sentinel, memo) if i in needs else constant_value(t)
-                  for i, t in enumerate(tensors)]  # fmt: skip
+        consts = [
+            _sentinel_value(t, sentinel, memo) if i in needs else constant_value(t)
+            for i, t in enumerate(tensors)
+        ]
         if builtins.any(consts[i] is None for i in needs):
             return None
         if builtins.any(
@@ -367,9 +375,13 @@ def constant(
         return device_value
 
     op = make_op(
-        "Const", const, (), name=name, attrs={},
+        "Const",
+        const,
+        (),
+        name=name,
+        attrs={},
         out_avals=[Aval(arr.shape, dtype)],
-    )  # fmt: skip
+    )
     set_constant(op.outputs[0], arr)
     return op.outputs[0]
 
@@ -446,9 +458,13 @@ def _like(
     x = convert_to_tensor(tensor)
     dtype = x.dtype if dtype is None else dtypes_lib.as_dtype(dtype)
     return make_op(
-        op_type, _full_like, [x], name=name or op_type,
-        attrs={"dtype": dtype, "fill_value": value}, out_dtypes=[dtype],
-    ).outputs[0]  # fmt: skip
+        op_type,
+        _full_like,
+        [x],
+        name=name or op_type,
+        attrs={"dtype": dtype, "fill_value": value},
+        out_dtypes=[dtype],
+    ).outputs[0]
 
 
 def zeros_like(
@@ -520,17 +536,25 @@ def range(
         start, limit = 0, start
     with _op_scope(name, "Range", start, limit, delta) as scope:
         want = None if dtype is None else dtypes_lib.as_dtype(dtype)
-        args = [convert_to_tensor(v, dtype=want, name=n)
-                for v, n in zip((start, limit, delta), ("start", "limit", "delta"))]  # fmt: skip
+        args = [
+            convert_to_tensor(v, dtype=want, name=n)
+            for v, n in zip((start, limit, delta), ("start", "limit", "delta"))
+        ]
         if want is None:
             want = builtins.max(
                 (a.dtype for a in args),
                 key=lambda d: _RANGE_TYPES.index(d) if d in _RANGE_TYPES else -1,
             )
         return _value_op(
-            "Range", _range, args, (0, 1, 2), name=scope, attrs={"dtype": want},
-            out_dtypes=[want], fallback=_unknown(1, want),
-        ).outputs[0]  # fmt: skip
+            "Range",
+            _range,
+            args,
+            (0, 1, 2),
+            name=scope,
+            attrs={"dtype": want},
+            out_dtypes=[want],
+            fallback=_unknown(1, want),
+        ).outputs[0]
 
 
 def _linspace(start: Any, stop: Any, num: Any) -> Any:
@@ -545,9 +569,13 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = None) -> Tensor
         stop_t = convert_to_tensor(stop, dtype=start_t.dtype, name="stop")
         num_t = convert_to_tensor(num, dtype=dtypes_lib.int32, name="num")
         return _value_op(
-            "LinSpace", _linspace, [start_t, stop_t, num_t], (2,), name=scope,
+            "LinSpace",
+            _linspace,
+            [start_t, stop_t, num_t],
+            (2,),
+            name=scope,
             fallback=_unknown(1, start_t.dtype),
-        ).outputs[0]  # fmt: skip
+        ).outputs[0]
 
 
 lin_space = linspace
@@ -610,9 +638,13 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
     dtype = dtypes_lib.as_dtype(dtype)
     aval = Aval(shapes.as_shape(shape).as_tuple(), dtype)
     op = make_op(
-        "Placeholder", _placeholder_lowering, (), name=name or "Placeholder",
-        attrs={"dtype": dtype, "shape": aval.shape}, out_avals=[aval],
-    )  # fmt: skip
+        "Placeholder",
+        _placeholder_lowering,
+        (),
+        name=name or "Placeholder",
+        attrs={"dtype": dtype, "shape": aval.shape},
+        out_avals=[aval],
+    )
     return op.outputs[0]
 
 
@@ -630,10 +662,12 @@ def placeholder_with_default(input: Any, shape: Any, name: str | None = None) ->
             f"placeholder_with_default of shape {want}"
         )
     op = make_op(
-        "PlaceholderWithDefault", _identity, [default],
+        "PlaceholderWithDefault",
+        _identity,
+        [default],
         name=name or "PlaceholderWithDefault",
         out_avals=[Aval(want.as_tuple(), default.dtype)],
-    )  # fmt: skip
+    )
     return op.outputs[0]
 
 
@@ -683,8 +717,12 @@ def _reshape_static(
     x: Tensor, dims: tuple[int, ...], name: str, tensors: Sequence[Tensor]
 ) -> tuple[int | None, ...]:
     if builtins.sum(d == -1 for d in dims) > 1:
-        raise _op_error("Reshape", name, tensors, "Cannot infer multiple unknown dimensions in shape "
-                        f"{list(dims)}")  # fmt: skip
+        raise _op_error(
+            "Reshape",
+            name,
+            tensors,
+            f"Cannot infer multiple unknown dimensions in shape {list(dims)}",
+        )
     if builtins.any(d < -1 for d in dims):
         raise _op_error(
             "Reshape",
@@ -702,17 +740,32 @@ def _reshape_static(
             else 1
         )
         if -1 not in dims and in_known and known % in_known:
-            raise _op_error("Reshape", name, tensors, f"Cannot reshape a tensor with a multiple of {in_known} "
-                            f"elements to shape {list(dims)} ({known} elements)")  # fmt: skip
+            raise _op_error(
+                "Reshape",
+                name,
+                tensors,
+                f"Cannot reshape a tensor with a multiple of {in_known} "
+                f"elements to shape {list(dims)} ({known} elements)",
+            )
         return out
     if -1 in dims:
         if known == 0 or n % known:
-            raise _op_error("Reshape", name, tensors, f"Cannot reshape a tensor with {n} elements to shape "
-                            f"{list(dims)} (the other dimensions hold {known} elements)")  # fmt: skip
+            raise _op_error(
+                "Reshape",
+                name,
+                tensors,
+                f"Cannot reshape a tensor with {n} elements to shape "
+                f"{list(dims)} (the other dimensions hold {known} elements)",
+            )
         return tuple(n // known if d == -1 else d for d in dims)
     if n != known:
-        raise _op_error("Reshape", name, tensors, f"Cannot reshape a tensor with {n} elements to shape "
-                        f"{list(dims)} ({known} elements)")  # fmt: skip
+        raise _op_error(
+            "Reshape",
+            name,
+            tensors,
+            f"Cannot reshape a tensor with {n} elements to shape "
+            f"{list(dims)} ({known} elements)",
+        )
     return out
 
 
@@ -934,10 +987,12 @@ def _merged_shape(
                 continue
             if a is not None and b is not None and a != b:
                 raise _op_error(
-                    op_type, name, xs,
+                    op_type,
+                    name,
+                    xs,
                     f"Dimension {i} in both shapes must be equal, but are {a} and {b}. "
                     f"Shapes are {_fmt_shape(first.shape.as_tuple())} and {_fmt_shape(x.shape.as_tuple())}",
-                )  # fmt: skip
+                )
             merged[i] = a if a is not None else b
     return merged
 
@@ -1044,8 +1099,10 @@ def _split(x: Any, *, axis: int, sizes: tuple[int, ...]) -> tuple[Any, ...]:
     if -1 in sizes:
         sizes[sizes.index(-1)] = x.shape[axis] - (builtins.sum(sizes) + 1)
     offsets = np.cumsum([0, *sizes])
-    return tuple(jax.lax.slice_in_dim(jnp.asarray(x), int(a), int(b), axis=axis)
-                 for a, b in itertools.pairwise(offsets))  # fmt: skip
+    return tuple(
+        jax.lax.slice_in_dim(jnp.asarray(x), int(a), int(b), axis=axis)
+        for a, b in itertools.pairwise(offsets)
+    )
 
 
 def _split_sizes(
@@ -1077,9 +1134,14 @@ def _split_sizes(
         )
     rest = builtins.sum(s for s in sizes if s != -1)
     if dim is not None and ((-1 not in sizes and rest != dim) or rest > dim):
-        raise _op_error(op_type, name, [x], "Determined shape must either match input shape along split_dim exactly if "
-                        f"fully specified, or be less than the size of the input along split_dim if not fully specified. "
-                        f"Got size_splits {list(sizes)} for a dim of size {dim}")  # fmt: skip
+        raise _op_error(
+            op_type,
+            name,
+            [x],
+            "Determined shape must either match input shape along split_dim exactly if "
+            f"fully specified, or be less than the size of the input along split_dim if not fully specified. "
+            f"Got size_splits {list(sizes)} for a dim of size {dim}",
+        )
     dims = [(None if dim is None else dim - rest) if s == -1 else s for s in sizes]
     return sizes, dims
 
@@ -1147,8 +1209,10 @@ def _slice(x: Any, begin: Any, size: Any) -> Any:
         return jax.lax.dynamic_slice(jnp.asarray(x), list(begin.reshape(-1)), sizes)
     starts = _ints(begin, "begin")
     if len(starts) != x.ndim or len(sizes) != x.ndim:
-        raise ValueError(f"Expected begin and size arguments to be 1-D tensors of size {x.ndim}, but got "
-                         f"shapes [{len(starts)}] and [{len(sizes)}] instead")  # fmt: skip
+        raise ValueError(
+            f"Expected begin and size arguments to be 1-D tensors of size {x.ndim}, but got "
+            f"shapes [{len(starts)}] and [{len(sizes)}] instead"
+        )
     key = []
     for i, (b, s, d) in enumerate(zip(starts, sizes, x.shape)):
         s = d - b if s == -1 else s
@@ -1329,9 +1393,14 @@ def one_hot(
             )
         out = None if rank is None else rank + 1
         return _value_op(
-            "OneHot", _one_hot, [idx, depth_t, on, off], (1,), name=scope,
-            attrs={"axis": axis}, fallback=_unknown(out, dtype),
-        ).outputs[0]  # fmt: skip
+            "OneHot",
+            _one_hot,
+            [idx, depth_t, on, off],
+            (1,),
+            name=scope,
+            attrs={"axis": axis},
+            fallback=_unknown(out, dtype),
+        ).outputs[0]
 
 
 def _tile(x: Any, multiples: Any) -> Any:
@@ -1361,8 +1430,10 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
 def _pad(x: Any, paddings: Any, value: Any, *, mode: str) -> Any:
     flat = _ints(paddings, "paddings")
     if len(flat) != 2 * x.ndim:
-        raise ValueError(f"The first dimension of paddings must be the rank of inputs [{x.ndim}], got "
-                         f"{len(flat) // 2} pairs")  # fmt: skip
+        raise ValueError(
+            f"The first dimension of paddings must be the rank of inputs [{x.ndim}], got "
+            f"{len(flat) // 2} pairs"
+        )
     pairs = [(flat[2 * i], flat[2 * i + 1]) for i in builtins.range(x.ndim)]
     if builtins.any(p < 0 for p in flat):
         raise ValueError(f"paddings must be non-negative: {pairs}")
@@ -1370,8 +1441,10 @@ def _pad(x: Any, paddings: Any, value: Any, *, mode: str) -> Any:
         limit = 0 if mode == "reflect" else 1
         for (a, b), d in zip(pairs, x.shape):
             if builtins.max(a, b) > d - 1 + limit:
-                raise ValueError(f"paddings must be less than{'' if limit == 0 else ' or equal to'} the "
-                                 f"dimension size: {a}, {b} not {'less than' if limit == 0 else 'at most'} {d}")  # fmt: skip
+                raise ValueError(
+                    f"paddings must be less than{'' if limit == 0 else ' or equal to'} the "
+                    f"dimension size: {a}, {b} not {'less than' if limit == 0 else 'at most'} {d}"
+                )
         return jnp.pad(x, pairs, mode=mode)
     return jnp.pad(x, pairs, mode="constant", constant_values=value)
 
@@ -1518,9 +1591,14 @@ def _rank(x: Any) -> np.ndarray:
 
 
 def _shape_op(
-    op_type: str, fn: Callable[..., Any], xs: Sequence[Tensor], name: str,
-    attrs: dict[str, Any], avals: list[Aval], values: list[Any],
-) -> Operation:  # fmt: skip
+    op_type: str,
+    fn: Callable[..., Any],
+    xs: Sequence[Tensor],
+    name: str,
+    attrs: dict[str, Any],
+    avals: list[Aval],
+    values: list[Any],
+) -> Operation:
     op = make_op(op_type, fn, xs, name=name, attrs=attrs, out_avals=avals)
     for t, v in zip(op.outputs, values):
         if v is not None:
@@ -1594,19 +1672,21 @@ def rank(input: Any, name: str | None = None) -> Tensor:
 
 def _data_dependent(op_name: str, what: str, hint: str) -> errors.UnimplementedError:
     return errors.UnimplementedError(
-        None, None,
+        None,
+        None,
         f"{op_name}: the output size depends on the values of {what}, which are "
         f"computed on the device; XLA needs static shapes. {hint}",
-    )  # fmt: skip
+    )
 
 
 def _boolean_mask(x: Any, mask: Any, *, axis: int, op_name: str) -> Any:
     if _is_traced(mask):
         raise _data_dependent(
-            op_name, "the mask",
+            op_name,
+            "the mask",
             "Make the mask a constant or NumPy-computable value, or keep the shape with "
             "tf.where(mask, x, tf.zeros_like(x)) or by multiplying by the mask cast to x's dtype.",
-        )  # fmt: skip
+        )
     m = np.asarray(mask)
     keep = np.nonzero(m.reshape(-1))[0]
     flat = x.reshape((*x.shape[:axis], -1, *x.shape[axis + m.ndim :]))
@@ -1641,8 +1721,10 @@ def boolean_mask(
         m = convert_to_tensor(mask, name="mask")
         k = m.shape.ndims
         if k is None:
-            raise ValueError("Number of mask dimensions must be specified, even if some dimensions are None.  "
-                             "E.g. shape=[None] is ok, but shape=None is not.")  # fmt: skip
+            raise ValueError(
+                "Number of mask dimensions must be specified, even if some dimensions are None.  "
+                "E.g. shape=[None] is ok, but shape=None is not."
+            )
         if k == 0:
             raise ValueError("mask cannot be scalar.")
         axis = 0 if axis is None else _static_int(axis, "axis")
@@ -1661,9 +1743,14 @@ def boolean_mask(
         fn = functools.partial(_boolean_mask, op_name=scope[:-1])
         out = (*dims[:axis], None, *dims[axis + k :])
         return _value_op(
-            "BooleanMask", fn, [x, m], (1,), name=scope, attrs={"axis": axis},
+            "BooleanMask",
+            fn,
+            [x, m],
+            (1,),
+            name=scope,
+            attrs={"axis": axis},
             fallback=lambda: [Aval(out, x.dtype)],
-        ).outputs[0]  # fmt: skip
+        ).outputs[0]
 
 
 def _sequence_mask(
@@ -1708,9 +1795,15 @@ def sequence_mask(
         dims = lens.shape.as_tuple()
         out = None if dims is None else (*dims, None)
         return _value_op(
-            "SequenceMask", fn, tensors, needs, name=scope, attrs={"dtype": dtype},
-            out_dtypes=[dtype], fallback=lambda: [Aval(out, dtype)],
-        ).outputs[0]  # fmt: skip
+            "SequenceMask",
+            fn,
+            tensors,
+            needs,
+            name=scope,
+            attrs={"dtype": dtype},
+            out_dtypes=[dtype],
+            fallback=lambda: [Aval(out, dtype)],
+        ).outputs[0]
 
 
 def _where(cond: Any, *, op_name: str) -> Any:
@@ -1747,9 +1840,14 @@ def where_v2(
             fn = functools.partial(_where, op_name=scope[:-1])
             r = cond.shape.ndims
             return _value_op(
-                "Where", fn, [cond], (0,), name=scope, out_dtypes=[dtypes_lib.int64],
+                "Where",
+                fn,
+                [cond],
+                (0,),
+                name=scope,
+                out_dtypes=[dtypes_lib.int64],
                 fallback=lambda: [Aval((None, r), dtypes_lib.int64)],
-            ).outputs[0]  # fmt: skip
+            ).outputs[0]
     xt, yt = binary_inputs(x, y)
     return make_op(
         "SelectV2", _select, [cond, xt, yt], name=name or "SelectV2"
@@ -1983,8 +2081,13 @@ def strided_slice(
         elif shrink_axis_mask >> i & 1:
             key.append(bi)
         else:
-            key.append(builtins.slice(None if begin_mask >> i & 1 else bi,
-                                      None if end_mask >> i & 1 else ei, si))  # fmt: skip
+            key.append(
+                builtins.slice(
+                    None if begin_mask >> i & 1 else bi,
+                    None if end_mask >> i & 1 else ei,
+                    si,
+                )
+            )
     return _slice_helper(input_, tuple(key), name=name or "StridedSlice")
 
 

@@ -84,9 +84,13 @@ def group(*inputs: Any, name: str | None = None) -> Operation:
     """
     deps = [_control_op(x, "tf.group()") for x in _leaves(inputs)]
     return make_op(
-        "NoOp", _no_op, (), name=name or "group_deps", out_avals=[],
+        "NoOp",
+        _no_op,
+        (),
+        name=name or "group_deps",
+        out_avals=[],
         control_inputs=list(dict.fromkeys(deps)),
-    )  # fmt: skip
+    )
 
 
 def with_dependencies(
@@ -225,8 +229,9 @@ def _union(items: Any) -> list[Any]:
 def _outside_controls(subs: Sequence[subgraph.Subgraph]) -> list[Operation]:
     """Control inputs of region ops that lie outside every region."""
     inside = {op for s in subs for op in s.ops}
-    return _union(c for s in subs for op in s.ops for c in op.control_inputs
-                  if c not in inside)  # fmt: skip
+    return _union(
+        c for s in subs for op in s.ops for c in op.control_inputs if c not in inside
+    )
 
 
 def _cast(x: Any, dtype: Any) -> Any:
@@ -290,16 +295,24 @@ def _switch_op(
     out_avals = _merged_avals(branches)
     n = len(out_avals)
     fn = _switch_lowering(
-        subs, [[position[t] for t in s.externals] for s in subs], reads, written,
-        out_avals, len(externals),
-    )  # fmt: skip
+        subs,
+        [[position[t] for t in s.externals] for s in subs],
+        reads,
+        written,
+        out_avals,
+        len(externals),
+    )
     op = make_op(
-        op_type, fn, [index, *externals], name=scope, reads=reads,
+        op_type,
+        fn,
+        [index, *externals],
+        name=scope,
+        reads=reads,
         writes=[(v, n + j) for j, v in enumerate(written)],
         random=any(s.random for s in subs),
         out_avals=[*out_avals, *(v._aval for v in written)],
         control_inputs=_outside_controls(subs),
-    )  # fmt: skip
+    )
     return list(op.outputs[:n])
 
 
@@ -390,9 +403,12 @@ def _select_index(preds: Sequence[Tensor], exclusive: bool) -> Tensor:
         return jnp.argmax(stacked).astype(jnp.int32)
 
     return make_op(
-        "CaseIndex", first_true, preds, name="case_index",
+        "CaseIndex",
+        first_true,
+        preds,
+        name="case_index",
         attrs={} if not exclusive else {"exclusive": True},
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def _case_pairs(pred_fn_pairs: Any) -> list[builtins.tuple[Tensor, Callable]]:
@@ -497,9 +513,12 @@ def switch_case(
         raise TypeError(f"branch_index must be an integer tensor, got {index!r}")
     with get_default_graph().name_scope(name) as scope:
         clamped = make_op(
-            "BranchIndex", _clamped_index, [index], name="branch_index",
+            "BranchIndex",
+            _clamped_index,
+            [index],
+            name="branch_index",
             attrs={"n": len(fns)},
-        ).outputs[0]  # fmt: skip
+        ).outputs[0]
         names = [*(f"branch {i}" for i in range(len(fns))), "default"]
         branches = [_build_branch(f, n) for f, n in zip([*fns, default], names)]
         flat = _switch_op("Case", clamped, branches, scope)
@@ -515,9 +534,12 @@ def _loop_var_lowering(*_: Any) -> Any:
 
 def _loop_var(init: Tensor, shape: Any) -> Tensor:
     return make_op(
-        "Enter", _loop_var_lowering, (), name="Enter",
+        "Enter",
+        _loop_var_lowering,
+        (),
+        name="Enter",
         out_avals=[Aval(shape, init.dtype)],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def _invariants(
@@ -778,32 +800,46 @@ def while_loop(
 
 
 def _while_op(
-    scope: str, loop: _Loop, inits: list[Tensor], max_static: int | None,
-    max_tensor: Tensor | None, back_prop: bool,
-) -> list[Tensor]:  # fmt: skip
+    scope: str,
+    loop: _Loop,
+    inits: list[Tensor],
+    max_static: int | None,
+    max_tensor: Tensor | None,
+    back_prop: bool,
+) -> list[Tensor]:
     subs = [loop.cond, loop.body]
     externals = _union(t for s in subs for t in s.externals)
     position = {t: i for i, t in enumerate(externals)}
     written = list(loop.body.writes)
     spec = _LoopSpec(
-        loop=loop, names=[t.name for t in inits],
+        loop=loop,
+        names=[t.name for t in inits],
         var_types=[t.dtype.jax_dtype for t in inits],
         cond_ext=[position[t] for t in loop.cond.externals],
         body_ext=[position[t] for t in loop.body.externals],
         n_ext=len(externals),
         reads=_union(v for s in subs for v in (*s.reads, *s.writes)),
-        written=written, max_static=max_static, dynamic_max=max_tensor is not None,
-        use_scan=back_prop and max_static is not None
+        written=written,
+        max_static=max_static,
+        dynamic_max=max_tensor is not None,
+        use_scan=back_prop
+        and max_static is not None
         and max_static <= _SCAN_MAX_ITERATIONS,
-    )  # fmt: skip
+    )
     n = len(inits)
     extra = [] if max_tensor is None else [max_tensor]
     op = make_op(
-        "While", _while_lowering(spec), [*inits, *externals, *extra], name=scope,
-        reads=spec.reads, writes=[(v, n + j) for j, v in enumerate(written)],
+        "While",
+        _while_lowering(spec),
+        [*inits, *externals, *extra],
+        name=scope,
+        reads=spec.reads,
+        writes=[(v, n + j) for j, v in enumerate(written)],
         random=any(s.random for s in subs),
-        out_avals=[*(Aval(s, t.dtype) for s, t in zip(loop.invariants, inits)),
-                   *(v._aval for v in written)],
+        out_avals=[
+            *(Aval(s, t.dtype) for s, t in zip(loop.invariants, inits)),
+            *(v._aval for v in written),
+        ],
         control_inputs=_outside_controls(subs),
-    )  # fmt: skip
+    )
     return list(op.outputs[:n])

@@ -32,22 +32,100 @@ from jaxsession.graph.ops.array_ops import _op_error, _op_scope, _static, _stati
 from jaxsession.graph.variables import Variable
 
 __all__ = [
-    "abs", "accumulate_n", "acos", "add", "add_n", "argmax", "argmin", "asin",
-    "atan", "atan2", "cast", "ceil", "clip_by_global_norm", "clip_by_norm",
-    "clip_by_value", "cos", "cosh", "count_nonzero", "cumprod", "cumsum", "digamma",
-    "div", "div_no_nan", "divide", "einsum", "equal", "erf", "erfc", "exp", "expm1",
-    "floor", "floordiv", "floormod", "global_norm", "greater", "greater_equal",
-    "is_finite", "is_inf", "is_nan", "less", "less_equal", "lgamma", "log", "log1p",
-    "log_sigmoid", "logical_and", "logical_not", "logical_or", "logical_xor",
-    "matmul", "maximum", "minimum", "mod", "multiply", "negative", "not_equal",
-    "pow", "realdiv", "reciprocal", "reduce_all", "reduce_any",
-    "reduce_euclidean_norm", "reduce_logsumexp", "reduce_max", "reduce_mean",
-    "reduce_min", "reduce_prod", "reduce_std", "reduce_sum", "reduce_variance",
-    "rint", "round", "rsqrt", "scalar_mul", "sigmoid", "sign", "sin", "sinh",
-    "sqrt", "square", "squared_difference", "subtract", "tan", "tanh", "tensordot",
-    "to_double", "to_float", "to_int32", "to_int64", "truediv", "truncatediv",
-    "truncatemod", "where",
-]  # fmt: skip
+    "abs",
+    "accumulate_n",
+    "acos",
+    "add",
+    "add_n",
+    "argmax",
+    "argmin",
+    "asin",
+    "atan",
+    "atan2",
+    "cast",
+    "ceil",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "clip_by_value",
+    "cos",
+    "cosh",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "digamma",
+    "div",
+    "div_no_nan",
+    "divide",
+    "einsum",
+    "equal",
+    "erf",
+    "erfc",
+    "exp",
+    "expm1",
+    "floor",
+    "floordiv",
+    "floormod",
+    "global_norm",
+    "greater",
+    "greater_equal",
+    "is_finite",
+    "is_inf",
+    "is_nan",
+    "less",
+    "less_equal",
+    "lgamma",
+    "log",
+    "log1p",
+    "log_sigmoid",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "matmul",
+    "maximum",
+    "minimum",
+    "mod",
+    "multiply",
+    "negative",
+    "not_equal",
+    "pow",
+    "realdiv",
+    "reciprocal",
+    "reduce_all",
+    "reduce_any",
+    "reduce_euclidean_norm",
+    "reduce_logsumexp",
+    "reduce_max",
+    "reduce_mean",
+    "reduce_min",
+    "reduce_prod",
+    "reduce_std",
+    "reduce_sum",
+    "reduce_variance",
+    "rint",
+    "round",
+    "rsqrt",
+    "scalar_mul",
+    "sigmoid",
+    "sign",
+    "sin",
+    "sinh",
+    "sqrt",
+    "square",
+    "squared_difference",
+    "subtract",
+    "tan",
+    "tanh",
+    "tensordot",
+    "to_double",
+    "to_float",
+    "to_int32",
+    "to_int64",
+    "truediv",
+    "truncatediv",
+    "truncatemod",
+    "where",
+]
 
 # Dtype families an op accepts, as TF1's kernels register them.
 _FLOAT = ("float", "complex")
@@ -138,9 +216,14 @@ def _elementwise(
     known = all(t.shape.is_fully_defined() for t in tensors)
     avals = None if known else [Aval(shape, dtype)]
     return make_op(
-        op_type, fn, tensors, name=name, attrs=attrs, out_avals=avals,
+        op_type,
+        fn,
+        tensors,
+        name=name,
+        attrs=attrs,
+        out_avals=avals,
         out_dtypes=[dtype],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def _binary(
@@ -297,9 +380,12 @@ def _div_no_nan(x: Any, y: Any) -> Any:
 
 
 floormod = _binary_op(
-    "floormod", "FloorMod", jnp.mod, "``x mod y``, with the sign of ``y`` (Python's %)",
+    "floormod",
+    "FloorMod",
+    jnp.mod,
+    "``x mod y``, with the sign of ``y`` (Python's %)",
     _ORDERED,
-)  # fmt: skip
+)
 mod = floormod
 truncatediv = _binary_op(
     "truncatediv",
@@ -317,9 +403,11 @@ div_no_nan = _binary_op(
 maximum = _binary_op("maximum", "Maximum", jnp.maximum, "max(x, y)", _ORDERED)
 minimum = _binary_op("minimum", "Minimum", jnp.minimum, "min(x, y)", _ORDERED)
 squared_difference = _binary_op(
-    "squared_difference", "SquaredDifference", lambda x, y: jnp.square(jnp.subtract(x, y)),
+    "squared_difference",
+    "SquaredDifference",
+    lambda x, y: jnp.square(jnp.subtract(x, y)),
     "``(x - y) ** 2``",
-)  # fmt: skip
+)
 atan2 = _binary_op("atan2", "Atan2", jnp.arctan2, "arctan(x / y) by quadrant", _REAL)
 
 
@@ -404,9 +492,13 @@ greater = _binary_op(
     "greater", "Greater", jnp.greater, "``x > y``", _ORDERED, dtypes_lib.bool_
 )
 greater_equal = _binary_op(
-    "greater_equal", "GreaterEqual", jnp.greater_equal, "``x >= y``", _ORDERED,
+    "greater_equal",
+    "GreaterEqual",
+    jnp.greater_equal,
+    "``x >= y``",
+    _ORDERED,
     dtypes_lib.bool_,
-)  # fmt: skip
+)
 logical_and = _binary_op(
     "logical_and", "LogicalAnd", jnp.logical_and, "``x AND y``", _BOOL
 )
@@ -437,10 +529,12 @@ def _select_shape(cond: Tensor, x: Tensor, y: Tensor, name: str) -> Any:
         ok = cond.shape.is_compatible_with(out)
     if not ok:
         raise _op_error(
-            "Select", name, tensors,
+            "Select",
+            name,
+            tensors,
             "condition must be a scalar, have the shape of x and y, or be a vector "
             "as long as their first dimension",
-        )  # fmt: skip
+        )
     return out if c_rank == 1 and x_rank > 1 else out.merge_with(cond.shape)
 
 
@@ -482,13 +576,14 @@ def where(
 def _where_coordinates(cond: Tensor, name: str | None) -> Tensor:
     if constant_value(cond) is None:
         raise errors.UnimplementedError(
-            None, None,
+            None,
+            None,
             f"{name or 'Where'}: tf.where(condition) with one argument returns the "
             f"coordinates of the True entries of {cond!r}, whose number depends on "
             "its value, which is only known when the graph runs; XLA needs static "
             "shapes. Pass x and y to select elementwise (tf.where(condition, x, y)), "
             "or make the condition a constant.",
-        )  # fmt: skip
+        )
     return array_ops.where_v2(cond, name=name)
 
 
@@ -507,9 +602,11 @@ def _axes(axis: Any, x: Tensor, op_type: str, name: str) -> tuple[int, ...] | No
     for a in axes:
         if not -rank <= a < rank:
             raise _op_error(
-                op_type, name, [x],
+                op_type,
+                name,
+                [x],
                 f"Invalid reduction dimension {a} for input with {rank} dimensions",
-            )  # fmt: skip
+            )
     return tuple(int(a) % rank for a in axes)
 
 
@@ -528,17 +625,23 @@ def _reduce(
     x = convert_to_tensor(input_tensor)
     _check_dtype(x, families, op_type)
     name = name or op_type
-    axis = _axes(_alias(axis, reduction_indices, "axis", "reduction_indices"), x,
-                 op_type, name)  # fmt: skip
+    axis = _axes(
+        _alias(axis, reduction_indices, "axis", "reduction_indices"), x, op_type, name
+    )
     keep = bool(_alias(keepdims, keep_dims, "keepdims", "keep_dims"))
     avals = None
     if x.shape.ndims is None and axis is None and not keep:
         # A full reduction is a scalar whatever the input's rank.
         avals = [Aval((), out_dtype or x.dtype)]
     return make_op(
-        op_type, fn, [x], name=name, attrs={"axis": axis, "keepdims": keep},
-        out_dtypes=None if out_dtype is None else [out_dtype], out_avals=avals,
-    ).outputs[0]  # fmt: skip
+        op_type,
+        fn,
+        [x],
+        name=name,
+        attrs={"axis": axis, "keepdims": keep},
+        out_dtypes=None if out_dtype is None else [out_dtype],
+        out_avals=avals,
+    ).outputs[0]
 
 
 def _sum(x: Any, *, axis: Any, keepdims: bool) -> Any:
@@ -581,8 +684,17 @@ def _reduction(
         reduction_indices: Any = None,
         keep_dims: bool | None = None,
     ) -> Tensor:
-        return _reduce(op_type, fn, families, input_tensor, axis, keepdims, name,
-                       reduction_indices, keep_dims)  # fmt: skip
+        return _reduce(
+            op_type,
+            fn,
+            families,
+            input_tensor,
+            axis,
+            keepdims,
+            name,
+            reduction_indices,
+            keep_dims,
+        )
 
     reduce.__name__ = reduce.__qualname__ = tf_name
     reduce.__doc__ = (
@@ -607,9 +719,12 @@ reduce_min = _reduction("reduce_min", "Min", jnp.min, "minimum", _ORDERED)
 reduce_any = _reduction("reduce_any", "Any", jnp.any, "logical OR", _BOOL)
 reduce_all = _reduction("reduce_all", "All", jnp.all, "logical AND", _BOOL)
 reduce_logsumexp = _reduction(
-    "reduce_logsumexp", "ReduceLogSumExp", jax.nn.logsumexp, "log of the sum of exp",
+    "reduce_logsumexp",
+    "ReduceLogSumExp",
+    jax.nn.logsumexp,
+    "log of the sum of exp",
     _REAL,
-)  # fmt: skip
+)
 reduce_euclidean_norm = _reduction(
     "reduce_euclidean_norm", "EuclideanNorm", _euclidean_norm, "L2 norm", _NUMBER
 )
@@ -641,9 +756,18 @@ def count_nonzero(
     """
     dtype = dtypes_lib.as_dtype(dtype)
     fn = functools.partial(_count_nonzero, dtype=dtype)
-    return _reduce("CountNonzero", fn, _ANY, input_tensor, axis, keepdims,
-                   name or "count_nonzero", reduction_indices, keep_dims,
-                   out_dtype=dtype)  # fmt: skip
+    return _reduce(
+        "CountNonzero",
+        fn,
+        _ANY,
+        input_tensor,
+        axis,
+        keepdims,
+        name or "count_nonzero",
+        reduction_indices,
+        keep_dims,
+        out_dtype=dtype,
+    )
 
 
 def _arg(x: Any, *, axis: int, dtype: Any, largest: bool) -> Any:
@@ -652,9 +776,14 @@ def _arg(x: Any, *, axis: int, dtype: Any, largest: bool) -> Any:
 
 
 def _arg_op(
-    op_type: str, largest: bool, input: Any, axis: Any, name: str | None,
-    dimension: Any, output_type: Any,
-) -> Tensor:  # fmt: skip
+    op_type: str,
+    largest: bool,
+    input: Any,
+    axis: Any,
+    name: str | None,
+    dimension: Any,
+    output_type: Any,
+) -> Tensor:
     x = convert_to_tensor(input)
     _check_dtype(x, _ORDERED, op_type)
     name = name or op_type
@@ -717,15 +846,22 @@ def _cumulative_op(
     _check_dtype(x, _NUMBER, op_type)
     name = name or op_type
     (axis,) = _axes(_static_int(axis, "axis"), x, op_type, name)
-    attrs = {"axis": axis, "exclusive": bool(exclusive), "reverse": bool(reverse),
-             "prod": op_type == "Cumprod"}  # fmt: skip
+    attrs = {
+        "axis": axis,
+        "exclusive": bool(exclusive),
+        "reverse": bool(reverse),
+        "prod": op_type == "Cumprod",
+    }
     return make_op(op_type, _cumulative, [x], name=name, attrs=attrs).outputs[0]
 
 
 def cumsum(
-    x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+    x: Any,
+    axis: Any = 0,
+    exclusive: bool = False,
+    reverse: bool = False,
     name: str | None = None,
-) -> Tensor:  # fmt: skip
+) -> Tensor:
     """Cumulative sum along ``axis`` (``tf.cumsum``).
 
     ``exclusive`` starts from 0 instead of the first element; ``reverse``
@@ -735,9 +871,12 @@ def cumsum(
 
 
 def cumprod(
-    x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+    x: Any,
+    axis: Any = 0,
+    exclusive: bool = False,
+    reverse: bool = False,
     name: str | None = None,
-) -> Tensor:  # fmt: skip
+) -> Tensor:
     """Cumulative product along ``axis`` (``tf.cumprod``); options as ``cumsum``."""
     return _cumulative_op("Cumprod", x, axis, exclusive, reverse, name)
 
@@ -777,9 +916,17 @@ def _matmul_shape(
     return (*batch, m, n)
 
 
-def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
-           adjoint_a: bool = False, adjoint_b: bool = False, a_is_sparse: bool = False,
-           b_is_sparse: bool = False, name: str | None = None) -> Tensor:  # fmt: skip
+def matmul(
+    a: Any,
+    b: Any,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    adjoint_a: bool = False,
+    adjoint_b: bool = False,
+    a_is_sparse: bool = False,
+    b_is_sparse: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """Matrix product of the two innermost dims (``tf.matmul``).
 
     Rank > 2 inputs are batches (op BatchMatMulV2); batch dims broadcast.
@@ -889,9 +1036,11 @@ def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
 
 
 def accumulate_n(
-    inputs: Sequence[Any], shape: Any = None, tensor_dtype: Any = None,
+    inputs: Sequence[Any],
+    shape: Any = None,
+    tensor_dtype: Any = None,
     name: str | None = None,
-) -> Tensor:  # fmt: skip
+) -> Tensor:
     """Same as ``add_n`` (``tf.accumulate_n``); ``shape``/``tensor_dtype`` unused."""
     return add_n(inputs, name=name or "AccumulateNV2")
 
@@ -922,9 +1071,13 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
             f"Cast between {x.dtype.name} and {dtype.name} is not supported"
         )
     return make_op(
-        "Cast", _cast, [x], name=name or "Cast", attrs={"dtype": dtype},
+        "Cast",
+        _cast,
+        [x],
+        name=name or "Cast",
+        attrs={"dtype": dtype},
         out_dtypes=[dtype],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def to_float(x: Any, name: str = "ToFloat") -> Tensor:
@@ -1062,9 +1215,11 @@ def clip_by_global_norm(
         clip = convert_to_tensor(clip_norm, dtype=norm.dtype)
         present = [t for t in ts if t is not None]
         op = make_op(
-            "ClipByGlobalNorm", _clip_by_global_norm, [norm, clip, *present],
+            "ClipByGlobalNorm",
+            _clip_by_global_norm,
+            [norm, clip, *present],
             name="clip_by_global_norm",
-        )  # fmt: skip
+        )
     outs = iter(op.outputs)
     return [None if t is None else next(outs) for t in ts], norm
 

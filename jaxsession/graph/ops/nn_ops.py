@@ -135,8 +135,12 @@ def _log_softmax(x: Any, *, axis: int) -> Any:
     return jax.nn.log_softmax(x, axis=axis)
 
 
-def softmax(logits: Any, axis: int | None = None, name: str | None = None,
-            dim: int | None = None) -> Tensor:  # fmt: skip
+def softmax(
+    logits: Any,
+    axis: int | None = None,
+    name: str | None = None,
+    dim: int | None = None,
+) -> Tensor:
     """Softmax along ``axis`` (default last; ``dim`` is TF1's old name).
 
     Raises:
@@ -145,8 +149,12 @@ def softmax(logits: Any, axis: int | None = None, name: str | None = None,
     return _unary("Softmax", _softmax, logits, name, axis=_axis(axis, dim))
 
 
-def log_softmax(logits: Any, axis: int | None = None, name: str | None = None,
-                dim: int | None = None) -> Tensor:  # fmt: skip
+def log_softmax(
+    logits: Any,
+    axis: int | None = None,
+    name: str | None = None,
+    dim: int | None = None,
+) -> Tensor:
     """``logits - log(reduce_sum(exp(logits), axis))`` (default last axis).
 
     Raises:
@@ -158,8 +166,14 @@ def log_softmax(logits: Any, axis: int | None = None, name: str | None = None,
 # -- dropout --------------------------------------------------------------------
 
 
-def _dropout(x: Any, rate: Any, *, key: Any, seed: tuple[int, int],
-             noise_shape: tuple[int | None, ...] | None) -> Any:  # fmt: skip
+def _dropout(
+    x: Any,
+    rate: Any,
+    *,
+    key: Any,
+    seed: tuple[int, int],
+    noise_shape: tuple[int | None, ...] | None,
+) -> Any:
     shape = x.shape if noise_shape is None else noise_shape
     shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(shape))
     uniform = jax.random.uniform(random_lib.op_key(key, seed), shape, x.dtype)
@@ -189,9 +203,14 @@ def _noise_shape(noise_shape: Any) -> tuple[int | None, ...] | None:
     return tuple(None if d is None else int(d) for d in noise_shape)
 
 
-def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None,
-            seed: int | None = None, name: str | None = None,
-            rate: Any = None) -> Tensor:  # fmt: skip
+def dropout(
+    x: Any,
+    keep_prob: Any = None,
+    noise_shape: Any = None,
+    seed: int | None = None,
+    name: str | None = None,
+    rate: Any = None,
+) -> Tensor:
     """Zeroes elements with probability ``rate``; scales the rest by ``1/keep_prob``.
 
     Exactly one of ``keep_prob`` (TF1) and ``rate = 1 - keep_prob`` is given;
@@ -248,8 +267,9 @@ def _bias_add(x: Any, b: Any, *, channels_first: bool) -> Any:
     return x + b
 
 
-def bias_add(value: Any, bias: Any, data_format: str | None = None,
-             name: str | None = None) -> Tensor:  # fmt: skip
+def bias_add(
+    value: Any, bias: Any, data_format: str | None = None, name: str | None = None
+) -> Tensor:
     """Adds the 1-D ``bias`` along the channel dim (last, or 1 for "NC...").
 
     Raises:
@@ -266,13 +286,19 @@ def bias_add(value: Any, bias: Any, data_format: str | None = None,
         if None not in (channel, b.shape[0].value) and channel != b.shape[0].value:
             raise _shape_error(
                 f"Dimensions must be equal, but are {channel} and {b.shape[0].value}",
-                name, "BiasAdd", x, b,
-            )  # fmt: skip
+                name,
+                "BiasAdd",
+                x,
+                b,
+            )
     return make_op(
-        "BiasAdd", _bias_add, [x, b], name=name,
+        "BiasAdd",
+        _bias_add,
+        [x, b],
+        name=name,
         attrs={"channels_first": channels_first},
         out_avals=[Aval(x.shape.as_tuple(), x.dtype)],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def _l2_loss(x: Any) -> Any:
@@ -297,8 +323,13 @@ def _l2_normalize(x: Any, *, axis: tuple[int, ...] | None, epsilon: float) -> An
     return x * lax.rsqrt(jnp.maximum(square_sum, epsilon))
 
 
-def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12,
-                 name: str | None = None, dim: Any = None) -> Tensor:  # fmt: skip
+def l2_normalize(
+    x: Any,
+    axis: Any = None,
+    epsilon: float = 1e-12,
+    name: str | None = None,
+    dim: Any = None,
+) -> Tensor:
     """``x / sqrt(max(sum(x ** 2, axis), epsilon))``; all axes when None.
 
     Raises:
@@ -322,9 +353,14 @@ def _moments(x: Any, *, axes: tuple[int, ...], keepdims: bool) -> tuple[Any, Any
     return mean.astype(x.dtype), variance.astype(x.dtype)
 
 
-def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None,
-            keep_dims: bool | None = None,
-            keepdims: bool | None = None) -> tuple[Tensor, Tensor]:  # fmt: skip
+def moments(
+    x: Any,
+    axes: Any,
+    shift: Any = None,
+    name: str | None = None,
+    keep_dims: bool | None = None,
+    keepdims: bool | None = None,
+) -> tuple[Tensor, Tensor]:
     """Mean and variance of ``x`` over ``axes``.
 
     Args:
@@ -340,14 +376,24 @@ def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None,
     """
     keep = bool(keepdims if keepdims is not None else keep_dims)
     op = make_op(
-        "Moments", _moments, [convert_to_tensor(x)], name=name or "moments",
+        "Moments",
+        _moments,
+        [convert_to_tensor(x)],
+        name=name or "moments",
         attrs={"axes": _axes(axes), "keepdims": keep},
-    )  # fmt: skip
+    )
     return op.outputs[0], op.outputs[1]
 
 
-def _batch_norm(x: Any, mean: Any, variance: Any, *rest: Any, epsilon: float,
-                has_offset: bool, has_scale: bool) -> Any:  # fmt: skip
+def _batch_norm(
+    x: Any,
+    mean: Any,
+    variance: Any,
+    *rest: Any,
+    epsilon: float,
+    has_offset: bool,
+    has_scale: bool,
+) -> Any:
     offset = rest[0] if has_offset else None
     scale = rest[-1] if has_scale else None
     inv = lax.rsqrt(variance + epsilon)
@@ -357,16 +403,26 @@ def _batch_norm(x: Any, mean: Any, variance: Any, *rest: Any, epsilon: float,
     return x * inv + shift
 
 
-def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any,
-                        variance_epsilon: float, name: str | None = None) -> Tensor:  # fmt: skip
+def batch_normalization(
+    x: Any,
+    mean: Any,
+    variance: Any,
+    offset: Any,
+    scale: Any,
+    variance_epsilon: float,
+    name: str | None = None,
+) -> Tensor:
     """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset``.
 
     ``offset`` and ``scale`` may be None.
     """
     x = convert_to_tensor(x)
     rest = [v for v in (offset, scale) if v is not None]
-    attrs = {"epsilon": float(variance_epsilon), "has_offset": offset is not None,
-             "has_scale": scale is not None}  # fmt: skip
+    attrs = {
+        "epsilon": float(variance_epsilon),
+        "has_offset": offset is not None,
+        "has_scale": scale is not None,
+    }
     inputs = [
         x,
         *(convert_to_tensor(v, dtype=x.dtype) for v in (mean, variance, *rest)),
@@ -376,8 +432,15 @@ def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: An
     ).outputs[0]
 
 
-def _fused_batch_norm(x: Any, scale: Any, offset: Any, *stats: Any, epsilon: float,
-                      training: bool, channels_first: bool) -> tuple[Any, Any, Any]:  # fmt: skip
+def _fused_batch_norm(
+    x: Any,
+    scale: Any,
+    offset: Any,
+    *stats: Any,
+    epsilon: float,
+    training: bool,
+    channels_first: bool,
+) -> tuple[Any, Any, Any]:
     axis = 1 if channels_first else x.ndim - 1
     axes = tuple(i for i in range(x.ndim) if i != axis)
     shape = [1] * x.ndim
@@ -396,10 +459,17 @@ def _fused_batch_norm(x: Any, scale: Any, offset: Any, *stats: Any, epsilon: flo
     return y, mean, out_var
 
 
-def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None,
-                     variance: Any = None, epsilon: float = 0.001,
-                     data_format: str = "NHWC", is_training: bool = True,
-                     name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:  # fmt: skip
+def fused_batch_norm(
+    x: Any,
+    scale: Any,
+    offset: Any,
+    mean: Any = None,
+    variance: Any = None,
+    epsilon: float = 0.001,
+    data_format: str = "NHWC",
+    is_training: bool = True,
+    name: str | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """Batch normalization of a 4-D tensor over all but the channel dim.
 
     Returns:
@@ -411,17 +481,26 @@ def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None,
     """
     x = convert_to_tensor(x)
     if not is_training and (mean is None or variance is None):
-        raise ValueError("Both 'mean' and 'variance' must be a 1D tensor when "
-                         "is_training is False.")  # fmt: skip
+        raise ValueError(
+            "Both 'mean' and 'variance' must be a 1D tensor when is_training is False."
+        )
     stats = [] if is_training else [mean, variance]
     inputs = [
         x,
         *(convert_to_tensor(v, dtype=x.dtype) for v in (scale, offset, *stats)),
     ]
-    attrs = {"epsilon": max(float(epsilon), 1.001e-5), "training": bool(is_training),
-             "channels_first": data_format.startswith("NC")}  # fmt: skip
-    op = make_op("FusedBatchNorm", _fused_batch_norm, inputs, name=name or "FusedBatchNorm",
-                 attrs=attrs)  # fmt: skip
+    attrs = {
+        "epsilon": max(float(epsilon), 1.001e-5),
+        "training": bool(is_training),
+        "channels_first": data_format.startswith("NC"),
+    }
+    op = make_op(
+        "FusedBatchNorm",
+        _fused_batch_norm,
+        inputs,
+        name=name or "FusedBatchNorm",
+        attrs=attrs,
+    )
     return op.outputs[0], op.outputs[1], op.outputs[2]
 
 
@@ -471,15 +550,26 @@ def _padding(padding: Any, data_format: str) -> Any:
     return tuple(pairs[i] for i in inner)
 
 
-def _conv2d(x: Any, w: Any, *, strides: tuple[int, int], padding: Any,
-            dilations: tuple[int, int], data_format: str) -> Any:  # fmt: skip
+def _conv2d(
+    x: Any,
+    w: Any,
+    *,
+    strides: tuple[int, int],
+    padding: Any,
+    dilations: tuple[int, int],
+    data_format: str,
+) -> Any:
     channel = 1 if data_format.startswith("NC") else 3
     groups = x.shape[channel] // w.shape[2]
     return lax.conv_general_dilated(
-        x, w, window_strides=strides, padding=padding, rhs_dilation=dilations,
+        x,
+        w,
+        window_strides=strides,
+        padding=padding,
+        rhs_dilation=dilations,
         dimension_numbers=(data_format, "HWIO", data_format),
         feature_group_count=groups,
-    )  # fmt: skip
+    )
 
 
 def _check_depth(x: Tensor, w: Tensor, data_format: str, name: str) -> None:
@@ -490,14 +580,25 @@ def _check_depth(x: Tensor, w: Tensor, data_format: str, name: str) -> None:
     if None not in (depth, filter_depth) and depth % filter_depth:
         raise _shape_error(
             f"Depth of input ({depth}) is not a multiple of input depth of filter "
-            f"({filter_depth})", name, "Conv2D", x, w,
-        )  # fmt: skip
+            f"({filter_depth})",
+            name,
+            "Conv2D",
+            x,
+            w,
+        )
 
 
-def conv2d(input: Any, filter: Any = None, strides: Any = None, padding: Any = None,
-           use_cudnn_on_gpu: bool = True, data_format: str = "NHWC",
-           dilations: Any = (1, 1, 1, 1), name: str | None = None,
-           filters: Any = None) -> Tensor:  # fmt: skip
+def conv2d(
+    input: Any,
+    filter: Any = None,
+    strides: Any = None,
+    padding: Any = None,
+    use_cudnn_on_gpu: bool = True,
+    data_format: str = "NHWC",
+    dilations: Any = (1, 1, 1, 1),
+    name: str | None = None,
+    filters: Any = None,
+) -> Tensor:
     """2-D convolution of an NHWC (or NCHW) input with an HWIO filter.
 
     Args:
@@ -553,8 +654,16 @@ def _avg_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
     return total / count
 
 
-def _pool(op_type: str, fn: Any, value: Any, ksize: Any, strides: Any, padding: str,
-          data_format: str, name: str | None) -> Tensor:  # fmt: skip
+def _pool(
+    op_type: str,
+    fn: Any,
+    value: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str,
+    name: str | None,
+) -> Tensor:
     x = convert_to_tensor(value, name="input")
     name = name or op_type
     if x.shape.ndims not in (None, 4):
@@ -565,9 +674,15 @@ def _pool(op_type: str, fn: Any, value: Any, ksize: Any, strides: Any, padding: 
     return make_op(op_type, fn, [x], name=name, attrs=attrs).outputs[0]
 
 
-def max_pool(value: Any, ksize: Any, strides: Any, padding: str,
-             data_format: str = "NHWC", name: str | None = None,
-             input: Any = None) -> Tensor:  # fmt: skip
+def max_pool(
+    value: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str = "NHWC",
+    name: str | None = None,
+    input: Any = None,
+) -> Tensor:
     """Max pooling over the spatial dims of a 4-D tensor.
 
     ``ksize`` and ``strides`` are an int or lists of 1, 2 or 4 ints; ``padding``
@@ -582,9 +697,15 @@ def max_pool(value: Any, ksize: Any, strides: Any, padding: str,
     )
 
 
-def avg_pool(value: Any, ksize: Any, strides: Any, padding: str,
-             data_format: str = "NHWC", name: str | None = None,
-             input: Any = None) -> Tensor:  # fmt: skip
+def avg_pool(
+    value: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str = "NHWC",
+    name: str | None = None,
+    input: Any = None,
+) -> Tensor:
     """Average pooling; "SAME" border windows divide by their valid elements.
 
     Arguments as for ``max_pool``.
@@ -669,13 +790,18 @@ def sparse_softmax_cross_entropy_with_logits(
         if logits.shape.ndims is not None
         else shapes.TensorShape(None)
     )
-    out = _merged(labels.shape, lead, f"Shapes of labels {labels.shape} and "
-                  f"logits {logits.shape} are incompatible")  # fmt: skip
+    out = _merged(
+        labels.shape,
+        lead,
+        f"Shapes of labels {labels.shape} and logits {logits.shape} are incompatible",
+    )
     return make_op(
-        "SparseSoftmaxCrossEntropyWithLogits", _sparse_xent, [labels, logits],
+        "SparseSoftmaxCrossEntropyWithLogits",
+        _sparse_xent,
+        [labels, logits],
         name=name or "SparseSoftmaxCrossEntropyWithLogits",
         out_avals=[Aval(out.as_tuple(), logits.dtype)],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def _softmax_xent(labels: Any, logits: Any, *, axis: int, stop_labels: bool) -> Any:
@@ -684,8 +810,9 @@ def _softmax_xent(labels: Any, logits: Any, *, axis: int, stop_labels: bool) -> 
     return -jnp.sum(labels * jax.nn.log_softmax(logits, axis=axis), axis=axis)
 
 
-def _softmax_xent_op(labels: Any, logits: Any, axis: int, name: str | None,
-                     stop_labels: bool) -> Tensor:  # fmt: skip
+def _softmax_xent_op(
+    labels: Any, logits: Any, axis: int, name: str | None, stop_labels: bool
+) -> Tensor:
     logits = convert_to_tensor(logits, name="logits")
     labels = convert_to_tensor(labels, dtype=logits.dtype, name="labels")
     name = name or "softmax_cross_entropy_with_logits"
@@ -693,24 +820,32 @@ def _softmax_xent_op(labels: Any, logits: Any, axis: int, name: str | None,
     try:
         merged = labels.shape.merge_with(logits.shape)
     except ValueError:
-        raise _shape_error("logits and labels must be the same shape", name, op_type,
-                           logits, labels) from None  # fmt: skip
+        raise _shape_error(
+            "logits and labels must be the same shape", name, op_type, logits, labels
+        ) from None
     out = None
     if merged.ndims is not None:
         dims = merged.as_list()
         del dims[axis]
         out = tuple(dims)
     return make_op(
-        op_type, _softmax_xent, [labels, logits], name=name,
+        op_type,
+        _softmax_xent,
+        [labels, logits],
+        name=name,
         attrs={"axis": axis, "stop_labels": stop_labels},
         out_avals=[Aval(out, logits.dtype)],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def softmax_cross_entropy_with_logits(
-    _sentinel: Any = None, labels: Any = None, logits: Any = None, dim: int = -1,
-    name: str | None = None, axis: int | None = None,
-) -> Tensor:  # fmt: skip
+    _sentinel: Any = None,
+    labels: Any = None,
+    logits: Any = None,
+    dim: int = -1,
+    name: str | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Softmax cross-entropy with probability ``labels``; no gradient into labels.
 
     Args:
@@ -733,9 +868,12 @@ def softmax_cross_entropy_with_logits(
 
 
 def softmax_cross_entropy_with_logits_v2(
-    labels: Any, logits: Any, axis: int | None = None, name: str | None = None,
+    labels: Any,
+    logits: Any,
+    axis: int | None = None,
+    name: str | None = None,
     dim: int | None = None,
-) -> Tensor:  # fmt: skip
+) -> Tensor:
     """Softmax cross-entropy whose gradient also flows into ``labels``.
 
     Raises:
@@ -746,21 +884,37 @@ def softmax_cross_entropy_with_logits_v2(
 
 def _sigmoid_xent(labels: Any, logits: Any) -> Any:
     # max(x, 0) - x * z + log(1 + exp(-|x|)): TF1's overflow-free form.
-    return (jnp.maximum(logits, 0) - logits * labels
-            + jnp.log1p(jnp.exp(-jnp.abs(logits))))  # fmt: skip
+    return (
+        jnp.maximum(logits, 0) - logits * labels + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+    )
 
 
-def _same_shape_op(op_type: str, fn: Any, labels: Any, logits: Any, name: str,
-                   extra: Sequence[Any] = (), attrs: dict | None = None) -> Tensor:  # fmt: skip
+def _same_shape_op(
+    op_type: str,
+    fn: Any,
+    labels: Any,
+    logits: Any,
+    name: str,
+    extra: Sequence[Any] = (),
+    attrs: dict | None = None,
+) -> Tensor:
     logits = convert_to_tensor(logits, name="logits")
     labels = convert_to_tensor(labels, dtype=logits.dtype, name="labels")
-    out = _merged(labels.shape, logits.shape, f"logits and labels must have the same shape "
-                  f"({logits.shape} vs {labels.shape})")  # fmt: skip
+    out = _merged(
+        labels.shape,
+        logits.shape,
+        f"logits and labels must have the same shape "
+        f"({logits.shape} vs {labels.shape})",
+    )
     extra = [convert_to_tensor(e, dtype=logits.dtype) for e in extra]
     return make_op(
-        op_type, fn, [labels, logits, *extra], name=name, attrs=attrs,
+        op_type,
+        fn,
+        [labels, logits, *extra],
+        name=name,
+        attrs=attrs,
         out_avals=[Aval(out.as_tuple(), logits.dtype)],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def sigmoid_cross_entropy_with_logits(
@@ -775,8 +929,13 @@ def sigmoid_cross_entropy_with_logits(
         ValueError: positional arguments, a missing argument or different shapes.
     """
     _ensure_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
-    return _same_shape_op("SigmoidCrossEntropyWithLogits", _sigmoid_xent, labels,
-                          logits, name or "logistic_loss")  # fmt: skip
+    return _same_shape_op(
+        "SigmoidCrossEntropyWithLogits",
+        _sigmoid_xent,
+        labels,
+        logits,
+        name or "logistic_loss",
+    )
 
 
 def _weighted_xent(labels: Any, logits: Any, pos_weight: Any) -> Any:
@@ -787,9 +946,12 @@ def _weighted_xent(labels: Any, logits: Any, pos_weight: Any) -> Any:
 
 
 def weighted_cross_entropy_with_logits(
-    labels: Any = None, logits: Any = None, pos_weight: Any = None,
-    name: str | None = None, targets: Any = None,
-) -> Tensor:  # fmt: skip
+    labels: Any = None,
+    logits: Any = None,
+    pos_weight: Any = None,
+    name: str | None = None,
+    targets: Any = None,
+) -> Tensor:
     """Logistic loss with the positive term weighted by ``pos_weight``.
 
     Raises:
@@ -798,8 +960,14 @@ def weighted_cross_entropy_with_logits(
     if labels is not None and targets is not None:
         raise ValueError("Cannot specify both 'targets' and 'labels'")
     labels = targets if labels is None else labels
-    return _same_shape_op("WeightedCrossEntropyWithLogits", _weighted_xent, labels,
-                          logits, name or "logistic_loss", [pos_weight])  # fmt: skip
+    return _same_shape_op(
+        "WeightedCrossEntropyWithLogits",
+        _weighted_xent,
+        labels,
+        logits,
+        name or "logistic_loss",
+        [pos_weight],
+    )
 
 
 def _log_poisson(targets: Any, log_input: Any, *, full: bool) -> Any:
@@ -811,16 +979,25 @@ def _log_poisson(targets: Any, log_input: Any, *, full: bool) -> Any:
     return loss
 
 
-def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False,
-                     name: str | None = None) -> Tensor:  # fmt: skip
+def log_poisson_loss(
+    targets: Any,
+    log_input: Any,
+    compute_full_loss: bool = False,
+    name: str | None = None,
+) -> Tensor:
     """Poisson negative log likelihood ``exp(c) - z * c`` (+ Stirling term).
 
     Raises:
         ValueError: different shapes.
     """
-    return _same_shape_op("LogPoissonLoss", _log_poisson, targets, log_input,
-                          name or "log_poisson_loss",
-                          attrs={"full": bool(compute_full_loss)})  # fmt: skip
+    return _same_shape_op(
+        "LogPoissonLoss",
+        _log_poisson,
+        targets,
+        log_input,
+        name or "log_poisson_loss",
+        attrs={"full": bool(compute_full_loss)},
+    )
 
 
 # -- lookups and ranking --------------------------------------------------------
@@ -847,9 +1024,14 @@ def _mod_index(ids: Any, params: Sequence[Any]) -> Any:
     return jnp.asarray(offsets)[ids % n] + ids // n
 
 
-def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod",
-                     name: str | None = None, validate_indices: bool = True,
-                     max_norm: float | None = None) -> Tensor:  # fmt: skip
+def embedding_lookup(
+    params: Any,
+    ids: Any,
+    partition_strategy: str = "mod",
+    name: str | None = None,
+    validate_indices: bool = True,
+    max_norm: float | None = None,
+) -> Tensor:
     """Rows of ``params`` for ``ids`` (any shape): ``[*ids.shape, *params.shape[1:]]``.
 
     A list of tensors is one table split along dim 0: with "mod", id ``i``
@@ -875,10 +1057,17 @@ def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod",
         raise ValueError("Need at least one param")
     tensors = [convert_to_tensor(p) for p in parts]
     ids = convert_to_tensor(ids, name="ids")
-    attrs = {"strategy": partition_strategy,
-             "max_norm": None if max_norm is None else float(max_norm)}  # fmt: skip
-    return make_op("GatherV2", _embedding_lookup, [*tensors, ids],
-                   name=name or "embedding_lookup", attrs=attrs).outputs[0]  # fmt: skip
+    attrs = {
+        "strategy": partition_strategy,
+        "max_norm": None if max_norm is None else float(max_norm),
+    }
+    return make_op(
+        "GatherV2",
+        _embedding_lookup,
+        [*tensors, ids],
+        name=name or "embedding_lookup",
+        attrs=attrs,
+    ).outputs[0]
 
 
 def _in_top_k(predictions: Any, targets: Any, *, k: int) -> Any:
@@ -905,8 +1094,13 @@ def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) ->
     """
     predictions = convert_to_tensor(predictions, name="predictions")
     targets = convert_to_tensor(targets, name="targets")
-    return make_op("InTopKV2", _in_top_k, [predictions, targets],
-                   name=name or "in_top_k", attrs={"k": int(k)}).outputs[0]  # fmt: skip
+    return make_op(
+        "InTopKV2",
+        _in_top_k,
+        [predictions, targets],
+        name=name or "in_top_k",
+        attrs={"k": int(k)},
+    ).outputs[0]
 
 
 class TopKV2(NamedTuple):
@@ -940,14 +1134,24 @@ def _lrn(x: Any, *, depth_radius: int, bias: float, alpha: float, beta: float) -
     y = x.astype(jnp.float32) if jnp.finfo(x.dtype).bits < 32 else x
     r = depth_radius
     sqr_sum = lax.reduce_window(
-        jnp.square(y), np.array(0, y.dtype), lax.add, (1, 1, 1, 2 * r + 1),
-        (1, 1, 1, 1), ((0, 0), (0, 0), (0, 0), (r, r)),
-    )  # fmt: skip
+        jnp.square(y),
+        np.array(0, y.dtype),
+        lax.add,
+        (1, 1, 1, 2 * r + 1),
+        (1, 1, 1, 1),
+        ((0, 0), (0, 0), (0, 0), (r, r)),
+    )
     return (y * (bias + alpha * sqr_sum) ** -beta).astype(x.dtype)
 
 
-def lrn(input: Any, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0,
-        beta: float = 0.5, name: str | None = None) -> Tensor:  # fmt: skip
+def lrn(
+    input: Any,
+    depth_radius: int = 5,
+    bias: float = 1.0,
+    alpha: float = 1.0,
+    beta: float = 0.5,
+    name: str | None = None,
+) -> Tensor:
     """Local response normalization over the last dim of a 4-D NHWC tensor.
 
     ``sqr_sum[a, b, c, d] = sum(input[a, b, c, d - depth_radius : d +
@@ -980,8 +1184,12 @@ def lrn(input: Any, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0
         raise ValueError(f"depth_radius must be >= 0, got {depth_radius} for '{name}'")
     if not x.dtype.is_floating:
         raise TypeError(f"lrn: input must be a float tensor, got {x!r}")
-    attrs = {"depth_radius": int(depth_radius), "bias": float(bias),
-             "alpha": float(alpha), "beta": float(beta)}  # fmt: skip
+    attrs = {
+        "depth_radius": int(depth_radius),
+        "bias": float(bias),
+        "alpha": float(alpha),
+        "beta": float(beta),
+    }
     return make_op("LRN", _lrn, [x], name=name, attrs=attrs).outputs[0]
 
 

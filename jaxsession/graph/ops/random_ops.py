@@ -38,9 +38,14 @@ _Sampler = Callable[..., Any]
 
 def _shape_arg(shape: Any) -> tuple[tuple[int, ...] | None, Tensor | None]:
     """The static shape, or None and the shape tensor when not known yet."""
-    if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor") or (
-        isinstance(shape, list | tuple) and any(isinstance(d, Tensor) for d in shape)
-    ):  # fmt: skip
+    if (
+        isinstance(shape, Tensor)
+        or hasattr(shape, "_as_tensor")
+        or (
+            isinstance(shape, list | tuple)
+            and any(isinstance(d, Tensor) for d in shape)
+        )
+    ):
         tensor = convert_to_tensor(shape)
         value = constant_value(tensor)
         if value is None:
@@ -106,10 +111,15 @@ def _random_op(
         dims = _unknown_shape(shape_tensor)
         out_avals = [Aval(out_shape(dims) if out_shape else dims, dtype)]
     op = make_op(
-        op_type, draw, inputs, name=name or op_type, random=True,
+        op_type,
+        draw,
+        inputs,
+        name=name or op_type,
+        random=True,
         attrs={"seed": random_lib.get_seed(seed), "shape": static},
-        out_avals=out_avals, out_dtypes=[dtype],
-    )  # fmt: skip
+        out_avals=out_avals,
+        out_dtypes=[dtype],
+    )
     return op.outputs[0]
 
 
@@ -235,8 +245,13 @@ def random_uniform(
         raise ValueError(f"Invalid dtype {dtype.name} for random_uniform.")
     return _random_op(
         "RandomUniform" if dtype.is_floating else "RandomUniformInt",
-        sample, shape, dtype, seed, [minval, maxval], name,
-    )  # fmt: skip
+        sample,
+        shape,
+        dtype,
+        seed,
+        [minval, maxval],
+        name,
+    )
 
 
 def _shuffle(x: Any, *, key: Any, seed: tuple[int, int]) -> Any:
@@ -260,9 +275,13 @@ def random_shuffle(
     """
     value = convert_to_tensor(value)
     return make_op(
-        "RandomShuffle", _shuffle, [value], name=name or "RandomShuffle",
-        random=True, attrs={"seed": random_lib.get_seed(seed)},
-    ).outputs[0]  # fmt: skip
+        "RandomShuffle",
+        _shuffle,
+        [value],
+        name=name or "RandomShuffle",
+        random=True,
+        attrs={"seed": random_lib.get_seed(seed)},
+    ).outputs[0]
 
 
 def _multinomial(
@@ -270,9 +289,11 @@ def _multinomial(
 ) -> Any:
     logits = logits.astype(jnp.float32)
     draws = jax.random.categorical(
-        random_lib.op_key(key, seed), logits, axis=-1,
+        random_lib.op_key(key, seed),
+        logits,
+        axis=-1,
         shape=(num_samples, logits.shape[0]),
-    )  # fmt: skip
+    )
     return draws.T
 
 
@@ -305,10 +326,14 @@ def multinomial(
     if n is None:
         raise ValueError("multinomial: num_samples must be known while building.")
     return make_op(
-        "Multinomial", _multinomial, [logits], name=name or "Multinomial",
-        random=True, attrs={"seed": random_lib.get_seed(seed), "num_samples": int(n)},
+        "Multinomial",
+        _multinomial,
+        [logits],
+        name=name or "Multinomial",
+        random=True,
+        attrs={"seed": random_lib.get_seed(seed), "num_samples": int(n)},
         out_dtypes=[dtypes_lib.as_dtype(output_dtype)],
-    ).outputs[0]  # fmt: skip
+    ).outputs[0]
 
 
 def _gamma(key: Any, shape: Any, dt: Any, alpha: Any, beta: Any) -> Any:
@@ -360,5 +385,6 @@ def _broadcast_static(a: Any, b: Any) -> tuple[int | None, ...] | None:
         return None
     n = max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    return tuple(y if x == 1 else x if y == 1 else (x if x == y else None)
-                 for x, y in zip(a, b))  # fmt: skip
+    return tuple(
+        y if x == 1 else x if y == 1 else (x if x == y else None) for x, y in zip(a, b)
+    )

@@ -56,9 +56,13 @@ def assign_op(
             f"value of shape {value.shape} to variable '{var.op.name}' of shape {var.shape}."
         )
     return make_op(
-        "Assign", _assign, [value], name=name or "Assign",
-        writes=[(var, 0)], out_avals=[aval],
-    )  # fmt: skip
+        "Assign",
+        _assign,
+        [value],
+        name=name or "Assign",
+        writes=[(var, 0)],
+        out_avals=[aval],
+    )
 
 
 def _update_op(
@@ -66,9 +70,14 @@ def _update_op(
 ) -> Operation:
     value = _value_for(var, value, "update")
     return make_op(
-        op_type, fn, [value], name=name or op_type, reads=(var,),
-        writes=[(var, 0)], out_avals=[var._aval],
-    )  # fmt: skip
+        op_type,
+        fn,
+        [value],
+        name=name or op_type,
+        reads=(var,),
+        writes=[(var, 0)],
+        out_avals=[var._aval],
+    )
 
 
 def _as_variable(ref: Any) -> Any:
