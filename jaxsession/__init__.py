@@ -40,26 +40,10 @@ from jaxsession.graph.core import (
 from jaxsession.graph.dtypes import *
 from jaxsession.graph.dtypes import DType as DType, as_dtype as as_dtype, bool_ as bool
 from jaxsession.graph.gradients import *
-from jaxsession.graph.input_queues import (
-    FIFOQueue as FIFOQueue,
-    FixedLengthRecordReader as FixedLengthRecordReader,
-    IdentityReader as IdentityReader,
-    PaddingFIFOQueue as PaddingFIFOQueue,
-    PriorityQueue as PriorityQueue,
-    RandomShuffleQueue as RandomShuffleQueue,
-    TextLineReader as TextLineReader,
-    TFRecordReader as TFRecordReader,
-    WholeFileReader as WholeFileReader,
-)
-from jaxsession.graph.ops import (
+from jaxsession.graph.make_op import (
     convert_to_tensor as convert_to_tensor,
     jax_op as jax_op,
 )
-from jaxsession.graph.ops.array_ops import *
-from jaxsession.graph.ops.control_flow_ops import *
-from jaxsession.graph.ops.math_ops import *
-from jaxsession.graph.ops.random_ops import *
-from jaxsession.graph.ops.state_ops import *
 from jaxsession.graph.placement import DeviceSpec as DeviceSpec
 from jaxsession.graph.random import set_random_seed as set_random_seed
 from jaxsession.graph.shapes import Dimension as Dimension, TensorShape as TensorShape
@@ -93,6 +77,22 @@ from jaxsession.graph.variables import (
     variance_scaling_initializer as variance_scaling_initializer,
     zeros_initializer as zeros_initializer,
 )
+from jaxsession.input.queues import (
+    FIFOQueue as FIFOQueue,
+    FixedLengthRecordReader as FixedLengthRecordReader,
+    IdentityReader as IdentityReader,
+    PaddingFIFOQueue as PaddingFIFOQueue,
+    PriorityQueue as PriorityQueue,
+    RandomShuffleQueue as RandomShuffleQueue,
+    TextLineReader as TextLineReader,
+    TFRecordReader as TFRecordReader,
+    WholeFileReader as WholeFileReader,
+)
+from jaxsession.ops.array_ops import *
+from jaxsession.ops.control_flow import *
+from jaxsession.ops.math import *
+from jaxsession.ops.random import *
+from jaxsession.ops.state import *
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,
     GPUOptions as GPUOptions,

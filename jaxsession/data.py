@@ -1,6 +1,6 @@
 """``tf.data``: Dataset and Iterator."""
 
-from jaxsession.graph.dataset import (
+from jaxsession.input.dataset import (
     Dataset as Dataset,
     Iterator as Iterator,
     get_output_classes as get_output_classes,

@@ -1,3 +1,3 @@
 """``tf.layers``: TF1's functional layers."""
 
-from jaxsession.graph.layers import *
+from jaxsession.library.layers import *

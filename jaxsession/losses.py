@@ -1,3 +1,3 @@
 """``tf.losses``: loss functions and the LOSSES collection."""
 
-from jaxsession.graph.losses import *
+from jaxsession.library.losses import *

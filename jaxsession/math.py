@@ -1,7 +1,7 @@
 """``tf.math``: elementwise math, reductions, products and clipping."""
 
-from jaxsession.graph.ops.math_ops import *  # noqa: F403
-from jaxsession.graph.ops.nn_ops import (
+from jaxsession.ops.math import *  # noqa: F403
+from jaxsession.ops.nn import (
     in_top_k as in_top_k,
     l2_normalize as l2_normalize,
     log_softmax as log_softmax,

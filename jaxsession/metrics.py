@@ -1,6 +1,6 @@
 """``tf.metrics``: streaming metrics returning ``(value, update_op)``."""
 
-from jaxsession.graph.metrics_impl import (
+from jaxsession.library.metrics import (
     accuracy as accuracy,
     auc as auc,
     mean as mean,

@@ -1,5 +1,5 @@
 """``tf.nn``: activations, losses, convolution, pooling and candidate sampling."""
 
-from jaxsession.graph.candidate_sampling import *
-from jaxsession.graph.ops.math_ops import sigmoid as sigmoid, tanh as tanh
-from jaxsession.graph.ops.nn_ops import *
+from jaxsession.library.sampling import *
+from jaxsession.ops.math import sigmoid as sigmoid, tanh as tanh
+from jaxsession.ops.nn import *

@@ -3,12 +3,13 @@
 from typing import Any
 
 from jaxsession.graph import dtypes as _dtypes
-from jaxsession.graph.candidate_sampling import (
+from jaxsession.graph.core import Tensor as _Tensor
+from jaxsession.graph.random import set_random_seed as set_random_seed
+from jaxsession.library.sampling import (
     log_uniform_candidate_sampler as log_uniform_candidate_sampler,
     uniform_candidate_sampler as uniform_candidate_sampler,
 )
-from jaxsession.graph.core import Tensor as _Tensor
-from jaxsession.graph.ops.random_ops import (
+from jaxsession.ops.random import (
     multinomial as multinomial,
     random_gamma as gamma,
     random_normal as normal,
@@ -16,7 +17,6 @@ from jaxsession.graph.ops.random_ops import (
     random_uniform as uniform,
     truncated_normal as truncated_normal,
 )
-from jaxsession.graph.random import set_random_seed as set_random_seed
 
 __all__ = [
     "categorical",

@@ -1,6 +1,6 @@
 """``tf.summary``: summary ops, event protos and the event-file writer."""
 
-from jaxsession.graph.summary import (
+from jaxsession.library.summary_ops import (
     audio as audio,
     histogram as histogram,
     image as image,

@@ -18,7 +18,14 @@ from jaxsession.engine.mesh import (
     set_mesh_shape as set_mesh_shape,
 )
 from jaxsession.graph.graph_def import write_graph as write_graph
-from jaxsession.graph.input_queues import (
+from jaxsession.graph.placement import replica_device_setter as replica_device_setter
+from jaxsession.graph.variables import (
+    assert_global_step as assert_global_step,
+    create_global_step as create_global_step,
+    get_global_step as get_global_step,
+    get_or_create_global_step as get_or_create_global_step,
+)
+from jaxsession.input.queues import (
     QueueRunner as QueueRunner,
     add_queue_runner as add_queue_runner,
     batch as batch,
@@ -34,18 +41,11 @@ from jaxsession.graph.input_queues import (
     start_queue_runners as start_queue_runners,
     string_input_producer as string_input_producer,
 )
-from jaxsession.graph.learning_rate_decay import *
-from jaxsession.graph.moving_averages import (
+from jaxsession.library.moving_averages import (
     ExponentialMovingAverage as ExponentialMovingAverage,
 )
-from jaxsession.graph.optimizers import *
-from jaxsession.graph.placement import replica_device_setter as replica_device_setter
-from jaxsession.graph.variables import (
-    assert_global_step as assert_global_step,
-    create_global_step as create_global_step,
-    get_global_step as get_global_step,
-    get_or_create_global_step as get_or_create_global_step,
-)
+from jaxsession.library.optimizers import *
+from jaxsession.library.schedules import *
 from jaxsession.session._global_step import global_step as global_step
 from jaxsession.session.basic_hooks import *
 from jaxsession.session.checkpoint_hooks import (

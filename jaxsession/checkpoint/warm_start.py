@@ -11,7 +11,8 @@ import numpy as np
 from jaxsession.checkpoint import _format, state as state_lib
 from jaxsession.graph import variables as variables_lib
 from jaxsession.graph.core import get_default_graph
-from jaxsession.graph.ops import convert_to_tensor, state_ops
+from jaxsession.graph.make_op import convert_to_tensor
+from jaxsession.ops import state as state_ops
 
 __all__ = ["init_from_checkpoint"]
 

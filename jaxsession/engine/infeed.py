@@ -38,8 +38,8 @@ from jaxsession import errors
 from jaxsession.engine import mesh as mesh_lib
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
-from jaxsession.graph.dataset import Dataset, _flatten
-from jaxsession.graph.ops import HOST_OPS
+from jaxsession.graph.make_op import HOST_OPS
+from jaxsession.input.dataset import Dataset, _flatten
 
 PREFETCH_DEPTH = 2
 # How long stop() waits for the thread; a user generator blocked for longer

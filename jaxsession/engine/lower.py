@@ -16,7 +16,7 @@ import jax
 from jaxsession import errors
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Operation
-from jaxsession.graph.ops import apply_op
+from jaxsession.graph.make_op import apply_op
 
 
 def lowering_error(op: Operation, err: Exception) -> errors.InvalidArgumentError:

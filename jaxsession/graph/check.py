@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 
 from jaxsession.graph.core import Graph, Operation
-from jaxsession.graph.ops import HOST_OPS, _infer_avals, constant_value
+from jaxsession.graph.make_op import HOST_OPS, _infer_avals, constant_value
 from jaxsession.graph.printing import window
 
 # Op types whose declared avals are set on purpose, not inferred.

@@ -22,9 +22,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jaxsession.graph import variables
+from jaxsession.graph import subgraph, variables
 from jaxsession.graph.core import Aval, Operation, Tensor
-from jaxsession.graph.ops import convert_to_tensor, make_op, subgraph
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import Variable
 
 __all__ = ["AggregationMethod", "UnconnectedGradients", "gradients", "hessians"]

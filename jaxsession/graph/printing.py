@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from jaxsession.graph.core import Aval, Graph, Operation
-from jaxsession.graph.ops import PRINT_RULES, constant_value
+from jaxsession.graph.make_op import PRINT_RULES, constant_value
 
 _SHORT = {
     "float16": "f16",

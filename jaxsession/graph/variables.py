@@ -28,13 +28,8 @@ from jaxsession.graph.core import (
     Tensor,
     get_default_graph,
 )
-from jaxsession.graph.ops import (
-    HOST_OPS,
-    convert_to_tensor,
-    make_op,
-    set_constant,
-    state_ops,
-)
+from jaxsession.graph.make_op import HOST_OPS, convert_to_tensor, make_op, set_constant
+from jaxsession.ops import state as state_ops
 
 logger = logging.getLogger("jaxsession")
 
@@ -601,7 +596,7 @@ class constant_initializer(Initializer):
         self.verify_shape = verify_shape
 
     def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
-        from jaxsession.graph.ops.array_ops import constant
+        from jaxsession.ops.array_ops import constant
 
         return constant(
             self.value, dtype=dtype, shape=shape, verify_shape=self.verify_shape

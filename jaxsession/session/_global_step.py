@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from jaxsession.graph.core import Graph, Tensor, get_default_graph
-from jaxsession.graph.ops import convert_to_tensor
+from jaxsession.graph.make_op import convert_to_tensor
 from jaxsession.graph.variables import Variable, get_global_step
 
 GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"

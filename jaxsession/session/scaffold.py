@@ -220,7 +220,7 @@ class Scaffold:
 
 def _merge_all() -> Any:
     try:
-        from jaxsession.graph.summary import merge_all
+        from jaxsession.library.summary_ops import merge_all
     except ImportError:
         return None
     return merge_all()

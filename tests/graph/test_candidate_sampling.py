@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
-from jaxsession.graph import candidate_sampling as cs
+from jaxsession.library import sampling as cs
 
 RNG = np.random.default_rng(5)
 FLT_MAX = np.finfo(np.float32).max

@@ -8,7 +8,8 @@ from scipy import special
 
 import jaxsession as tf
 import jaxsession.math as tfm
-from jaxsession.graph.ops import constant_value, math_ops
+from jaxsession.graph.make_op import constant_value
+from jaxsession.ops import math as math_ops
 from tests.helpers.oracle import assert_run_matches, run_graph
 
 RNG = np.random.default_rng(0)

@@ -17,7 +17,7 @@ from jax import lax
 
 from jaxsession.graph import random as random_lib, shapes
 from jaxsession.graph.core import Aval, Tensor
-from jaxsession.graph.ops import convert_to_tensor, make_op
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 
 __all__ = [
     "avg_pool",
@@ -190,7 +190,7 @@ def _dropout_rate(keep_prob: Any, rate: Any) -> Any:
         return rate
     if isinstance(keep_prob, int | float):
         return 1.0 - keep_prob
-    from jaxsession.graph.ops import math_ops
+    from jaxsession.ops import math as math_ops
 
     return math_ops.subtract(1.0, keep_prob, name="rate")
 

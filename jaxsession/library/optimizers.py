@@ -21,13 +21,14 @@ import optax
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from jaxsession.graph.gradients import gradients
-from jaxsession.graph.ops import convert_to_tensor, make_op, state_ops
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import (
     Variable,
     group_ops,
     ones_initializer,
     zeros_initializer,
 )
+from jaxsession.ops import state as state_ops
 
 __all__ = [
     "AdadeltaOptimizer",

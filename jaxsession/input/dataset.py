@@ -27,9 +27,14 @@ from typing import Any
 import jax
 import numpy as np
 
-from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
+from jaxsession.graph import (
+    dtypes as dtypes_lib,
+    random as random_lib,
+    shapes,
+    subgraph as subgraph_lib,
+)
 from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
-from jaxsession.graph.ops import constant_value, make_op, subgraph as subgraph_lib
+from jaxsession.graph.make_op import constant_value, make_op
 
 __all__ = [
     "Dataset",

@@ -19,13 +19,13 @@ from typing import Any
 
 from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph
-from jaxsession.graph.ops import (
-    control_flow_ops,
-    convert_to_tensor,
-    math_ops,
-    state_ops,
-)
+from jaxsession.graph.make_op import convert_to_tensor
 from jaxsession.graph.variables import Variable, zeros_initializer
+from jaxsession.ops import (
+    control_flow as control_flow_ops,
+    math as math_ops,
+    state as state_ops,
+)
 
 _FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 

@@ -27,7 +27,7 @@ import numpy as np
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
-from jaxsession.graph.ops import (
+from jaxsession.graph.make_op import (
     _SENTINELS,
     HOST_OPS,
     HOST_POST_OPS,

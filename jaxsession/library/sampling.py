@@ -21,8 +21,9 @@ from jax import lax
 
 from jaxsession.graph import dtypes as dtypes_lib, random as random_lib
 from jaxsession.graph.core import Aval, Tensor, name_scope
-from jaxsession.graph.ops import array_ops, convert_to_tensor, make_op, math_ops, nn_ops
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.shapes import TensorShape
+from jaxsession.ops import array_ops, math as math_ops, nn as nn_ops
 
 __all__ = [
     "log_uniform_candidate_sampler",

@@ -43,7 +43,7 @@ from jaxsession.graph.core import (
     Tensor,
     get_default_graph,
 )
-from jaxsession.graph.ops import HOST_POST_OPS, convert_to_tensor, make_op
+from jaxsession.graph.make_op import HOST_POST_OPS, convert_to_tensor, make_op
 
 __all__ = [
     "audio",

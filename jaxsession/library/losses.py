@@ -25,8 +25,9 @@ from jaxsession.graph.core import (
     get_default_graph,
     name_scope,
 )
-from jaxsession.graph.ops import convert_to_tensor, make_op, nn_ops
-from jaxsession.graph.ops.array_ops import constant
+from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.ops import nn as nn_ops
+from jaxsession.ops.array_ops import constant
 
 __all__ = [
     "Reduction",

@@ -20,14 +20,9 @@ import jax.numpy as jnp
 from jaxsession import errors
 from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, add_to_collections
-from jaxsession.graph.ops import (
-    array_ops,
-    convert_to_tensor,
-    make_op,
-    math_ops,
-    state_ops,
-)
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import Variable, variable_scope, zeros_initializer
+from jaxsession.ops import array_ops, math as math_ops, state as state_ops
 
 _EPSILON = 1e-7
 

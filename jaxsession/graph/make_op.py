@@ -431,12 +431,12 @@ def convert_to_tensor(
             f"(target dtype={dtype}, name={name})"
         )
     if isinstance(value, list | tuple) and _contains_tensor(value):
-        from jaxsession.graph.ops.array_ops import stack
+        from jaxsession.ops.array_ops import stack
 
         return stack(
             [convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed"
         )
-    from jaxsession.graph.ops.array_ops import constant
+    from jaxsession.ops.array_ops import constant
 
     if dtype is None and preferred_dtype is None:
         preferred_dtype = dtype_hint

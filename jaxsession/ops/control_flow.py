@@ -22,10 +22,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxsession.graph import dtypes as dtypes_lib, shapes
+from jaxsession.graph import dtypes as dtypes_lib, shapes, subgraph
 from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
-from jaxsession.graph.ops import constant_value, convert_to_tensor, make_op, subgraph
-from jaxsession.graph.ops.array_ops import constant, identity
+from jaxsession.graph.make_op import constant_value, convert_to_tensor, make_op
+from jaxsession.ops.array_ops import constant, identity
 
 __all__ = [
     "case",

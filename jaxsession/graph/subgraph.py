@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jaxsession.graph.core import Graph, Operation, Tensor
-from jaxsession.graph.ops import HOST_OPS, apply_op
+from jaxsession.graph.make_op import HOST_OPS, apply_op
 
 
 @dataclass(frozen=True, eq=False)

@@ -15,13 +15,12 @@ from typing import Any, NamedTuple
 
 from jaxsession.graph import variables as vs
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph, name_scope
-from jaxsession.graph.ops import (
+from jaxsession.graph.make_op import constant_value, convert_to_tensor
+from jaxsession.ops import (
     array_ops,
-    constant_value,
-    control_flow_ops,
-    convert_to_tensor,
-    math_ops,
-    nn_ops,
+    control_flow as control_flow_ops,
+    math as math_ops,
+    nn as nn_ops,
 )
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jaxsession.graph.core import Aval, Operation, Tensor
-from jaxsession.graph.ops import convert_to_tensor, make_op
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 
 __all__ = ["assign", "assign_add", "assign_sub"]
 

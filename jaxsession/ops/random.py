@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
 from jaxsession.graph.core import Aval, Tensor
-from jaxsession.graph.ops import constant_value, convert_to_tensor, make_op
+from jaxsession.graph.make_op import constant_value, convert_to_tensor, make_op
 
 __all__ = [
     "multinomial",

@@ -15,7 +15,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from jaxsession.graph.core import Tensor
-from jaxsession.graph.ops import convert_to_tensor, make_op
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 
 __all__ = [
     "cosine_decay",

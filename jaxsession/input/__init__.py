@@ -1,0 +1,1 @@
+"""Input pipelines: tf.data Datasets and TF1 queues, fed from host threads."""

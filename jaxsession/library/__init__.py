@@ -1,0 +1,1 @@
+"""TF1's model-building library, built from graph/ and ops/ only."""

@@ -1,0 +1,1 @@
+"""Op families built on the graph IR, one family per module."""
