@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 
 from jaxsession.checkpoint import _format, state as state_lib
-from jaxsession.graph import variables as variables_lib
+from jaxsession.graph import variable_ops, variables as variables_lib
 from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor
-from jaxsession.ops import state as state_ops
 
 __all__ = ["init_from_checkpoint"]
 
@@ -133,7 +132,7 @@ def _set_initializer(var: Any, value: np.ndarray) -> None:
             dtype=var.dtype,
             name="checkpoint_initializer",
         )
-        init_op = state_ops.assign_op(var, initial, "Assign")
+        init_op = variable_ops.assign_op(var, initial, "Assign")
     # The Variable exposes no setter: TF1 itself replaces these two private
     # attributes (checkpoint_utils._set_checkpoint_initializer), and
     # ``initializer``/``initialized_value()``/global_variables_initializer read them.

@@ -15,7 +15,7 @@ from jaxsession import errors
 from jaxsession.engine.plan import Plan
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.make_op import HOST_OPS, constant_value, host_post_function
+from jaxsession.graph.rules import HOST_OPS, constant_value, host_post_function
 
 
 def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:

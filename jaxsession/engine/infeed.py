@@ -38,7 +38,7 @@ from jaxsession import errors
 from jaxsession.engine import mesh as mesh_lib
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
-from jaxsession.graph.make_op import HOST_OPS
+from jaxsession.graph.rules import HOST_OPS
 from jaxsession.input.dataset import Dataset, _flatten
 
 PREFETCH_DEPTH = 2

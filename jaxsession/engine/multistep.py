@@ -27,7 +27,7 @@ from jaxsession.engine import infeed
 from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
-from jaxsession.graph.make_op import HOST_OPS
+from jaxsession.graph.rules import HOST_OPS
 from jaxsession.graph.shapes import TensorShape
 
 StepFn = Callable[[tuple, tuple, tuple, Any], tuple]

@@ -19,7 +19,7 @@ from typing import Any
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.make_op import HOST_OPS, constant_value, host_post_function
+from jaxsession.graph.rules import HOST_OPS, constant_value, host_post_function
 
 
 @dataclass(frozen=True, eq=False)

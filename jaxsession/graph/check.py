@@ -8,11 +8,16 @@ and each op's declared output types match what ``jax.eval_shape`` gives.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jax
 
-from jaxsession.graph.core import Graph, Operation
-from jaxsession.graph.make_op import HOST_OPS, _infer_avals, constant_value
+from jaxsession.graph.avals import infer_avals
 from jaxsession.graph.printing import window
+from jaxsession.graph.rules import HOST_OPS, constant_value
+
+if TYPE_CHECKING:
+    from jaxsession.graph.core import Graph, Operation
 
 # Op types whose declared avals are set on purpose, not inferred.
 _DECLARED = {"Placeholder", "PlaceholderWithDefault", "Const"}
@@ -50,7 +55,7 @@ def _check_types(graph: Graph, op: Operation) -> None:
     if op.random:
         kwargs["key"] = jax.random.PRNGKey(0)
     try:
-        inferred = _infer_avals(op.lower, [*op.inputs, *op.reads], kwargs, None)
+        inferred = infer_avals(op.lower, [*op.inputs, *op.reads], kwargs, None)
     except Exception:
         # Ops built with declared avals (shapes known only at trace time) may
         # not be inferable while building; their lowering is checked when run.

@@ -21,9 +21,12 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from jaxsession.graph import dtypes as dtypes_lib, placement, shapes, source_info
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.check import check_graph
+from jaxsession.graph.printing import graph_as_text
 from jaxsession.graph.source_info import SourceInfo
 
 
@@ -62,13 +65,6 @@ class GraphKeys:
     TRAIN_OP = "train_op"
     COND_CONTEXT = "cond_context"
     WHILE_CONTEXT = "while_context"
-
-
-class Aval(NamedTuple):
-    """The static type of one output: shape (None dims unknown) and dtype."""
-
-    shape: tuple[int | None, ...] | None
-    dtype: dtypes_lib.DType
 
 
 class Attrs(Mapping):
@@ -200,6 +196,11 @@ class Tensor:
         """The device of the op making this tensor (recorded; XLA places it)."""
         return self.op.device
 
+    @property
+    def _aval(self) -> Aval:
+        """The static type, with any shape set by ``set_shape``."""
+        return Aval(self._shape.as_tuple(), self.dtype)
+
     def get_shape(self) -> shapes.TensorShape:
         """The static shape (same as ``shape``)."""
         return self._shape
@@ -311,8 +312,6 @@ class Graph:
     def finalize(self) -> None:
         """Makes the graph read-only; adding an op afterwards raises RuntimeError."""
         if _checks_enabled():
-            from jaxsession.graph.check import check_graph
-
             check_graph(self)
         self._finalized = True
 
@@ -687,8 +686,6 @@ class Graph:
 
     def as_text(self) -> str:
         """A listing of every op, one per line, in creation order."""
-        from jaxsession.graph.printing import graph_as_text
-
         return graph_as_text(self)
 
     def __repr__(self) -> str:

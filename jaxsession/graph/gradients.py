@@ -23,7 +23,8 @@ import jax
 import jax.numpy as jnp
 
 from jaxsession.graph import subgraph, variables
-from jaxsession.graph.core import Aval, Operation, Tensor
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import Variable
 

@@ -17,8 +17,6 @@ interpreter and the gradient subgraph evaluator both go through it.
 
 from __future__ import annotations
 
-import functools
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,190 +24,22 @@ import jax
 import numpy as np
 
 from jaxsession.graph import dtypes as dtypes_lib, shapes
-from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
+from jaxsession.graph.avals import _SENTINELS, Aval, _aval_of, infer_avals
+from jaxsession.graph.constant import constant
+from jaxsession.graph.core import Operation, Tensor, get_default_graph
+from jaxsession.graph.rules import (
+    HOST_OPS,
+    HOST_POST_OPS,
+    constant_value,
+    set_constant,
+)
 
-# Two stand-in sizes for unknown dims; highly composite so that reshapes with
-# -1 divide evenly, and different so that unknown dims can be told apart.
-_SENTINELS = (55440, 110880)
-_RANK_GUESSES = (0, 2, 1, 3, 4)
 _FOLD_MAX_ELEMENTS = 1 << 16
-
-# Tensor -> its value when known while building (TF1's constant_value).
-_CONSTANTS: weakref.WeakKeyDictionary[Tensor, np.ndarray] = weakref.WeakKeyDictionary()
-
-# Per-op-type rule tables, filled by the op-family modules at import.
-PRINT_RULES: dict[str, Callable[[Operation], str]] = {}
-# Ops evaluated on the host before the device call, from the session's state
-# (variable status, iterators): op type -> fn(op, ctx, input_values) -> a
-# tuple with one value per output. ``ctx`` is the session: it has
-# ``is_initialized(variable)`` and a ``resources`` dict. Their inputs must be
-# fed or constant; their outputs enter the device call like feeds.
-HOST_OPS: dict[str, Callable[[Operation, Any, list[Any]], tuple[Any, ...]]] = {}
-# Ops evaluated on the host after the device call (summaries): op type ->
-# fn(op, input_values) -> NumPy value. Their inputs are fetched from the
-# device (or are earlier host ops' outputs); they never run on the device.
-HOST_POST_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
-# Ops that TF1 runs on any dtype and that run here as post ops when an input
-# is a string, since strings never reach the device: op type -> as above.
-HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
-
-
-def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:
-    """The host function of ``op`` if it runs after the device call, else None."""
-    fn = HOST_POST_OPS.get(op.type)
-    if fn is None and op.type in HOST_STRING_OPS:
-        if any(t.dtype is dtypes_lib.string for t in op.inputs):
-            return HOST_STRING_OPS[op.type]
-    return fn
-
-
-def constant_value(tensor: Any) -> np.ndarray | None:
-    """The value of ``tensor`` if it is known while building, else None."""
-    if isinstance(tensor, Tensor):
-        return _CONSTANTS.get(tensor)
-    return None
 
 
 def is_tensor(x: Any) -> bool:
     """Whether ``x`` is a graph Tensor."""
     return isinstance(x, Tensor)
-
-
-def _aval_of(x: Any) -> Aval:
-    if isinstance(x, Tensor):
-        return Aval(x.shape.as_tuple(), x.dtype)
-    return x._aval  # a Variable
-
-
-def _stand_in(aval: Aval, sentinel: int, rank: int) -> jax.ShapeDtypeStruct:
-    shape = aval.shape if aval.shape is not None else (None,) * rank
-    dims = tuple(sentinel if d is None else d for d in shape)
-    if aval.dtype is dtypes_lib.string:
-        raise TypeError("string tensors cannot be used by device ops")
-    return jax.ShapeDtypeStruct(dims, aval.dtype.jax_dtype)
-
-
-def _abstract_eval(
-    fn: Callable[..., Any],
-    args: Sequence[Any],
-    consts: Sequence[np.ndarray | None],
-    kwargs: dict[str, Any],
-    sentinel: int,
-    rank: int,
-) -> list[jax.ShapeDtypeStruct]:
-    """One stand-in run; ``args`` are Avals, Tensors or Variables."""
-    in_avals = [a if isinstance(a, Aval) else _aval_of(a) for a in args]
-    avals = [
-        None if c is not None else _stand_in(a, sentinel, rank)
-        for a, c in zip(in_avals, consts)
-    ]
-    abstract = [i for i, a in enumerate(avals) if a is not None]
-
-    def call(*xs: Any) -> Any:
-        vals = list(consts)
-        for i, x in zip(abstract, xs):
-            vals[i] = x
-        return fn(*vals, **kwargs)
-
-    out = jax.eval_shape(call, *[avals[i] for i in abstract])
-    return list(out) if isinstance(out, tuple | list) else [out]
-
-
-def _infer_avals(
-    fn: Callable[..., Any],
-    args: Sequence[Any],
-    kwargs: dict[str, Any],
-    out_dtypes: Sequence[Any] | None,
-) -> list[Aval]:
-    consts = [constant_value(a) for a in args]
-    in_avals = [_aval_of(a) for a in args]
-    try:
-        first, shapes_ = _eval_shapes(fn, in_avals, consts, kwargs)
-    except (TypeError, ValueError) as e:
-        # The stand-ins of unknown dims need not broadcast against known dims
-        # (TF1 accepts (3,) + (?,)): retry with the unknown dims that a static
-        # broadcast pins down set to their known size.
-        refined = _broadcast_refined(in_avals)
-        if refined is None:
-            raise
-        try:
-            first, shapes_ = _eval_shapes(fn, refined, consts, kwargs)
-        except (TypeError, ValueError):
-            raise e from None
-    declared = [a.dtype for a in in_avals]
-    dts = out_dtypes or [_declared_dtype(o.dtype, declared) for o in first]
-    return [Aval(s, dtypes_lib.as_dtype(d)) for s, d in zip(shapes_, dts)]
-
-
-def _eval_shapes(
-    fn: Callable[..., Any],
-    in_avals: Sequence[Aval],
-    consts: Sequence[np.ndarray | None],
-    kwargs: dict[str, Any],
-) -> tuple[list[jax.ShapeDtypeStruct], list[Any]]:
-    """The outputs of one stand-in run and the merged output shapes."""
-    abstract = [a for a, c in zip(in_avals, consts) if c is None]
-    if any(a.shape is None for a in abstract):
-        first, error = None, None
-        for rank in _RANK_GUESSES:
-            try:
-                first = _abstract_eval(
-                    fn, in_avals, consts, kwargs, _SENTINELS[0], rank
-                )
-                break
-            except Exception as e:
-                error = e
-        if first is None:
-            raise error
-        return first, [None] * len(first)
-    first = _abstract_eval(fn, in_avals, consts, kwargs, _SENTINELS[0], 0)
-    shapes_ = [tuple(o.shape) for o in first]
-    if any(None in a.shape for a in abstract):
-        second = _abstract_eval(fn, in_avals, consts, kwargs, _SENTINELS[1], 0)
-        shapes_ = [_merge_runs(a.shape, b.shape) for a, b in zip(first, second)]
-    return first, shapes_
-
-
-def _broadcast_refined(in_avals: Sequence[Aval]) -> list[Aval] | None:
-    """``in_avals`` with unknown dims set from their static broadcast, or None.
-
-    None when the shapes do not broadcast statically or nothing is pinned down.
-    """
-    if any(a.shape is None for a in in_avals):
-        return None
-    try:
-        # The initial () keeps a single input's shape a TensorShape too.
-        out = functools.reduce(
-            shapes.broadcast_static_shape, [a.shape for a in in_avals], ()
-        ).as_list()
-    except ValueError:
-        return None
-    refined = []
-    for a in in_avals:
-        tail = out[len(out) - len(a.shape) :]
-        shape = tuple(o if d is None else d for d, o in zip(a.shape, tail))
-        refined.append(Aval(shape, a.dtype))
-    if all(r.shape == a.shape for r, a in zip(refined, in_avals)):
-        return None
-    return refined
-
-
-def _merge_runs(
-    a: tuple[int, ...], b: tuple[int, ...]
-) -> tuple[int | None, ...] | None:
-    if len(a) != len(b):
-        return None
-    return tuple(x if x == y else None for x, y in zip(a, b))
-
-
-def _declared_dtype(
-    jax_dtype: Any, declared: Sequence[dtypes_lib.DType]
-) -> dtypes_lib.DType:
-    # An int64 input computes as int32 on a 32-bit JAX; keep the declared type.
-    for d in declared:
-        if d is not dtypes_lib.string and d.jax_dtype == jax_dtype:
-            return d
-    return dtypes_lib.as_dtype(jax_dtype)
 
 
 def _shape_error(
@@ -278,7 +108,7 @@ def make_op(
             if random:
                 kwargs["key"] = jax.random.PRNGKey(0)
             try:
-                out_avals = _infer_avals(fn, [*tensors, *reads], kwargs, out_dtypes)
+                out_avals = infer_avals(fn, [*tensors, *reads], kwargs, out_dtypes)
             except (TypeError, ValueError, IndexError) as e:
                 raise _shape_error(
                     op_type, _error_name(graph, name), [*tensors, *reads], e
@@ -352,12 +182,7 @@ def _maybe_fold(op: Operation) -> None:
     except Exception:
         return
     for t, v in zip(op.outputs, outs):
-        _CONSTANTS[t] = np.asarray(v)
-
-
-def set_constant(tensor: Tensor, value: np.ndarray) -> None:
-    """Records the build-time value of ``tensor`` (for Const-like ops)."""
-    _CONSTANTS[tensor] = value
+        set_constant(t, np.asarray(v))
 
 
 def apply_op(
@@ -403,6 +228,21 @@ def _to_numpy(value: Any) -> Any:
 # -- conversion -----------------------------------------------------------------
 
 
+# ``stack`` (an array op) packs a list holding tensors, as TF1's array_ops
+# registers its autopacking conversion; set by ``register_list_conversion``.
+_LIST_CONVERSION: Callable[..., Tensor] | None = None
+
+
+def register_list_conversion(fn: Callable[..., Tensor]) -> None:
+    """Sets how ``convert_to_tensor`` packs a list holding tensors.
+
+    Args:
+        fn: ``fn(tensors, name=...)`` returning one Tensor (``tf.stack``).
+    """
+    global _LIST_CONVERSION
+    _LIST_CONVERSION = fn
+
+
 def convert_to_tensor(
     value: Any,
     dtype: Any = None,
@@ -431,13 +271,14 @@ def convert_to_tensor(
             f"(target dtype={dtype}, name={name})"
         )
     if isinstance(value, list | tuple) and _contains_tensor(value):
-        from jaxsession.ops.array_ops import stack
-
-        return stack(
+        if _LIST_CONVERSION is None:
+            raise TypeError(
+                f"Cannot convert a list of tensors to a Tensor (name={name}): "
+                "import jaxsession.ops.array_ops, which registers the packing."
+            )
+        return _LIST_CONVERSION(
             [convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed"
         )
-    from jaxsession.ops.array_ops import constant
-
     if dtype is None and preferred_dtype is None:
         preferred_dtype = dtype_hint
     if dtype is None and preferred_dtype is not None:

@@ -12,12 +12,15 @@ Placeholders and variables come first, then the other ops in creation order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from jaxsession.graph.core import Aval, Graph, Operation
-from jaxsession.graph.make_op import PRINT_RULES, constant_value
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.rules import PRINT_RULES, constant_value
+
+if TYPE_CHECKING:
+    from jaxsession.graph.core import Graph, Operation
 
 _SHORT = {
     "float16": "f16",

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jaxsession.graph.core import Graph, Operation, Tensor
-from jaxsession.graph.make_op import HOST_OPS, apply_op
+from jaxsession.graph.make_op import apply_op
+from jaxsession.graph.rules import HOST_OPS
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,16 +20,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
+from jaxsession.graph import (
+    dtypes as dtypes_lib,
+    random as random_lib,
+    shapes,
+    variable_ops,
+)
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.constant import constant
 from jaxsession.graph.core import (
-    Aval,
     GraphKeys,
     Operation,
     Tensor,
+    _session_for,
     get_default_graph,
 )
-from jaxsession.graph.make_op import HOST_OPS, convert_to_tensor, make_op, set_constant
-from jaxsession.ops import state as state_ops
+from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import HOST_OPS, set_constant
 
 logger = logging.getLogger("jaxsession")
 
@@ -101,13 +108,15 @@ class Variable:
                 )
             self._aval = Aval(value_shape.as_tuple(), self._initial_value.dtype)
             with graph.name_scope(None), graph.control_dependencies(None):
-                self._snapshot = state_ops.read_op(self, scope, "VariableV2").outputs[0]
+                self._snapshot = variable_ops.read_op(
+                    self, scope, "VariableV2"
+                ).outputs[0]
                 # TF1 colocates the initializer with the variable (same device).
                 with (
                     graph.name_scope(op_name + "/"),
                     graph.colocate_with(self._snapshot),
                 ):
-                    self._initializer_op = state_ops.assign_op(
+                    self._initializer_op = variable_ops.assign_op(
                         self, self._initial_value, "Assign", validate_shape
                     )
         if collections is None:
@@ -186,7 +195,7 @@ class Variable:
         graph = self._graph
         if graph._current_control_inputs():
             # A use under control dependencies must see writes it is ordered after.
-            return state_ops.read_op(self, f"{self.op.name}/read").outputs[0]
+            return variable_ops.read_op(self, f"{self.op.name}/read").outputs[0]
         return self._snapshot
 
     def value(self) -> Tensor:
@@ -195,7 +204,7 @@ class Variable:
 
     def read_value(self) -> Tensor:
         """A new read op (ordered by the current control dependencies)."""
-        return state_ops.read_op(self, f"{self.op.name}/read").outputs[0]
+        return variable_ops.read_op(self, f"{self.op.name}/read").outputs[0]
 
     def assign(
         self,
@@ -205,7 +214,7 @@ class Variable:
         read_value: bool = True,
     ) -> Any:
         """Sets the variable to ``value``; returns the new value (or the op)."""
-        op = state_ops.assign_op(self, value, name)
+        op = variable_ops.assign_op(self, value, name)
         return op.outputs[0] if read_value else op
 
     def assign_add(
@@ -216,7 +225,7 @@ class Variable:
         read_value: bool = True,
     ) -> Any:
         """Adds ``delta``; returns the new value (or the op)."""
-        op = state_ops.update_op(self, delta, name, "AssignAdd")
+        op = variable_ops.update_op(self, delta, name, "AssignAdd")
         return op.outputs[0] if read_value else op
 
     def assign_sub(
@@ -227,7 +236,7 @@ class Variable:
         read_value: bool = True,
     ) -> Any:
         """Subtracts ``delta``; returns the new value (or the op)."""
-        op = state_ops.update_op(self, delta, name, "AssignSub")
+        op = variable_ops.update_op(self, delta, name, "AssignSub")
         return op.outputs[0] if read_value else op
 
     def eval(self, session: Any = None) -> Any:
@@ -236,8 +245,6 @@ class Variable:
 
     def load(self, value: Any, session: Any = None) -> None:
         """Writes ``value`` into the variable without adding ops."""
-        from jaxsession.graph.core import _session_for
-
         _session_for(self, session).run(
             self._initializer_op, {self._initial_value: value}
         )
@@ -596,8 +603,6 @@ class constant_initializer(Initializer):
         self.verify_shape = verify_shape
 
     def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
-        from jaxsession.ops.array_ops import constant
-
         return constant(
             self.value, dtype=dtype, shape=shape, verify_shape=self.verify_shape
         )

@@ -33,8 +33,10 @@ from jaxsession.graph import (
     shapes,
     subgraph as subgraph_lib,
 )
-from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
-from jaxsession.graph.make_op import constant_value, make_op
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Operation, Tensor, get_default_graph
+from jaxsession.graph.make_op import make_op
+from jaxsession.graph.rules import constant_value
 
 __all__ = [
     "Dataset",

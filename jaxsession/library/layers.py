@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 from jaxsession.graph import variables as vs
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph, name_scope
-from jaxsession.graph.make_op import constant_value, convert_to_tensor
+from jaxsession.graph.make_op import convert_to_tensor
+from jaxsession.graph.rules import constant_value
 from jaxsession.ops import (
     array_ops,
     control_flow as control_flow_ops,

@@ -17,8 +17,8 @@ from typing import Any
 import jax.numpy as jnp
 
 from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import (
-    Aval,
     GraphKeys,
     Tensor,
     get_collection,

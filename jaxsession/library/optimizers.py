@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph import dtypes as dtypes_lib, variable_ops
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from jaxsession.graph.gradients import gradients
 from jaxsession.graph.make_op import convert_to_tensor, make_op
@@ -28,7 +28,6 @@ from jaxsession.graph.variables import (
     ones_initializer,
     zeros_initializer,
 )
-from jaxsession.ops import state as state_ops
 
 __all__ = [
     "AdadeltaOptimizer",
@@ -266,13 +265,13 @@ class Optimizer:
         after = [update]
         with get_default_graph().control_dependencies([update]):
             after.extend(
-                state_ops.assign_op(v, v.constraint(v.read_value()), "constraint")
+                variable_ops.assign_op(v, v.constraint(v.read_value()), "constraint")
                 for v in constrained
             )
         if global_step is not None:
             step = _global_step_variable(global_step)
             with get_default_graph().control_dependencies(list(after)):
-                after.append(state_ops.update_op(step, 1, "increment", "AssignAdd"))
+                after.append(variable_ops.update_op(step, 1, "increment", "AssignAdd"))
         return group_ops(after, scope)
 
     def _update_op(

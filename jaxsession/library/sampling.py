@@ -20,7 +20,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from jaxsession.graph import dtypes as dtypes_lib, random as random_lib
-from jaxsession.graph.core import Aval, Tensor, name_scope
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.shapes import TensorShape
 from jaxsession.ops import array_ops, math as math_ops, nn as nn_ops

@@ -36,14 +36,10 @@ from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
 
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
-from jaxsession.graph.core import (
-    Aval,
-    GraphKeys,
-    Operation,
-    Tensor,
-    get_default_graph,
-)
-from jaxsession.graph.make_op import HOST_POST_OPS, convert_to_tensor, make_op
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
+from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import HOST_POST_OPS
 
 __all__ = [
     "audio",

@@ -26,21 +26,28 @@ import numpy as np
 
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib, shapes
-from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
-from jaxsession.graph.make_op import (
+from jaxsession.graph.avals import (
     _SENTINELS,
+    Aval,
+    _abstract_eval,
+    _declared_dtype,
+    _merge_runs,
+    infer_avals,
+)
+from jaxsession.graph.constant import constant
+from jaxsession.graph.core import Operation, Tensor, get_default_graph
+from jaxsession.graph.make_op import (
+    _fmt_shape,
+    binary_inputs,
+    convert_to_tensor,
+    make_op,
+    register_list_conversion,
+)
+from jaxsession.graph.rules import (
     HOST_OPS,
     HOST_POST_OPS,
     HOST_STRING_OPS,
-    _abstract_eval,
-    _declared_dtype,
-    _fmt_shape,
-    _infer_avals,
-    _merge_runs,
-    binary_inputs,
     constant_value,
-    convert_to_tensor,
-    make_op,
     set_constant,
 )
 from jaxsession.graph.variables import Variable
@@ -293,7 +300,7 @@ def _value_op(
     attrs = dict(attrs or {})
     if builtins.all(constant_value(tensors[i]) is not None for i in needs):
         try:
-            avals = _infer_avals(fn, tensors, attrs, out_dtypes)
+            avals = infer_avals(fn, tensors, attrs, out_dtypes)
         except (TypeError, ValueError, IndexError) as e:
             msg = str(e).split("\n")[0]
             raise _op_error(op_type, name.rstrip("/"), tensors, msg) from e
@@ -315,90 +322,6 @@ def _length(t: Tensor) -> int | None:
 
 
 # -- creation -------------------------------------------------------------------
-
-
-def _np_value(value: Any, dtype: dtypes_lib.DType | None) -> np.ndarray:
-    if dtype is None:
-        dtype = dtypes_lib.infer_dtype(value)
-    if dtype is dtypes_lib.string:
-        return np.asarray(value, dtype=object)
-    raw = np.asarray(value)
-    if dtype.is_integer and raw.dtype.kind in "fc" and not np.all(np.mod(raw, 1) == 0):
-        raise TypeError(
-            f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead."
-        )
-    if dtype.is_bool and raw.dtype.kind not in "b":
-        raise TypeError(
-            f"Expected bool, got {value!r} of type '{type(value).__name__}' instead."
-        )
-    return raw.astype(dtype.np_dtype)
-
-
-def _device_value(value: np.ndarray, dtype: dtypes_lib.DType) -> np.ndarray:
-    if dtype is dtypes_lib.string:
-        return value
-    return value.astype(dtype.jax_dtype, copy=False)
-
-
-def constant(
-    value: Any,
-    dtype: Any = None,
-    shape: Any = None,
-    name: str = "Const",
-    verify_shape: bool = False,
-) -> Tensor:
-    """A constant tensor (``tf.constant``).
-
-    Args:
-        value: A number, nested list or NumPy array.
-        dtype: Element type; inferred as TF1 does (Python floats are float32).
-        shape: Optional shape; a scalar value is broadcast to it.
-        name: Op name.
-        verify_shape: Require ``value`` to have exactly ``shape``.
-
-    Returns:
-        The constant tensor; its value is known while building.
-
-    Raises:
-        TypeError: ``value`` does not fit ``dtype`` or ``shape``.
-    """
-    dtype = None if dtype is None else dtypes_lib.as_dtype(dtype)
-    arr = _np_value(value, dtype)
-    dtype = dtype or dtypes_lib.as_dtype(arr.dtype)
-    if shape is not None:
-        arr = _fit_shape(
-            arr, tuple(int(d) for d in shapes.as_shape(shape).as_list()), verify_shape
-        )
-    device_value = _device_value(arr, dtype)
-
-    def const() -> np.ndarray:
-        return device_value
-
-    op = make_op(
-        "Const",
-        const,
-        (),
-        name=name,
-        attrs={},
-        out_avals=[Aval(arr.shape, dtype)],
-    )
-    set_constant(op.outputs[0], arr)
-    return op.outputs[0]
-
-
-def _fit_shape(arr: np.ndarray, shape: tuple[int, ...], verify: bool) -> np.ndarray:
-    if arr.shape == shape:
-        return arr
-    if verify:
-        raise TypeError(f"Expected Tensor's shape: {shape}, got {arr.shape}.")
-    if arr.size == 1:
-        return np.broadcast_to(arr.reshape(()), shape).copy()
-    if arr.size == int(np.prod(shape)):
-        return arr.reshape(shape)
-    raise TypeError(
-        f"Eager execution of tf.constant with unsupported shape: value has "
-        f"{arr.size} elements, shape is {shape} with {int(np.prod(shape))} elements."
-    )
 
 
 def _fill(value: Any, dims: Any) -> Any:
@@ -2097,3 +2020,5 @@ def _getitem(self: Any, key: Any) -> Tensor:
 
 Tensor.__getitem__ = _getitem
 Variable.__getitem__ = _getitem
+
+register_list_conversion(stack)

@@ -23,8 +23,10 @@ import numpy as np
 from jax import lax
 
 from jaxsession.graph import dtypes as dtypes_lib, shapes, subgraph
-from jaxsession.graph.core import Aval, Operation, Tensor, get_default_graph
-from jaxsession.graph.make_op import constant_value, convert_to_tensor, make_op
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Operation, Tensor, get_default_graph
+from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import constant_value
 from jaxsession.ops.array_ops import constant, identity
 
 __all__ = [

@@ -20,13 +20,10 @@ from jax import lax
 
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
-from jaxsession.graph.core import Aval, Tensor
-from jaxsession.graph.make_op import (
-    binary_inputs,
-    constant_value,
-    convert_to_tensor,
-    make_op,
-)
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Tensor
+from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
+from jaxsession.graph.rules import constant_value
 from jaxsession.graph.variables import Variable
 from jaxsession.ops import array_ops
 from jaxsession.ops.array_ops import _op_error, _op_scope, _static, _static_int

@@ -16,7 +16,8 @@ import numpy as np
 from jax import lax
 
 from jaxsession.graph import random as random_lib, shapes
-from jaxsession.graph.core import Aval, Tensor
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 
 __all__ = [

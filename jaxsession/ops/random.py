@@ -20,8 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
-from jaxsession.graph.core import Aval, Tensor
-from jaxsession.graph.make_op import constant_value, convert_to_tensor, make_op
+from jaxsession.graph.avals import Aval
+from jaxsession.graph.core import Tensor
+from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import constant_value
 
 __all__ = [
     "multinomial",

@@ -32,7 +32,7 @@ from jaxsession.graph.core import (
     default_session,
     get_default_graph,
 )
-from jaxsession.graph.make_op import constant_value
+from jaxsession.graph.rules import constant_value
 from jaxsession.graph.variables import Variable, get_global_step
 from jaxsession.session import cluster, config as config_lib, fetches as fetches_lib
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
-from jaxsession.graph.make_op import constant_value
+from jaxsession.graph.rules import constant_value
 from tests.helpers.oracle import assert_run_matches, run_graph
 
 RNG = np.random.default_rng(0)

@@ -8,7 +8,7 @@ import pytest
 
 import jaxsession as tf
 from jaxsession import errors
-from jaxsession.graph.make_op import constant_value
+from jaxsession.graph.rules import constant_value
 
 less = tf.jax_op(jnp.less, op_type="Less")
 greater = tf.jax_op(jnp.greater, op_type="Greater")

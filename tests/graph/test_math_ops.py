@@ -8,7 +8,7 @@ from scipy import special
 
 import jaxsession as tf
 import jaxsession.math as tfm
-from jaxsession.graph.make_op import constant_value
+from jaxsession.graph.rules import constant_value
 from jaxsession.ops import math as math_ops
 from tests.helpers.oracle import assert_run_matches, run_graph
 

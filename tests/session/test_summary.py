@@ -15,7 +15,7 @@ from tensorboardX.proto.summary_pb2 import Summary
 
 import jaxsession as tf
 from jaxsession import errors, summary as tf_summary
-from jaxsession.graph.make_op import HOST_POST_OPS
+from jaxsession.graph.rules import HOST_POST_OPS
 from jaxsession.session.summary_writer import FileWriterCache, SummaryWriterCache
 from tests.helpers.events import event_files, read_events, read_records
 

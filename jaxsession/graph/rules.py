@@ -1,0 +1,61 @@
+"""Per-op-type rule tables and build-time constant values.
+
+The tables are filled by the op-family modules when they are imported (as
+JAX's ``dce_rules``/``pp_eqn_rules`` are); the engine, the printer and the
+checker only read them. Nothing here imports the rest of the graph package,
+so every graph module can use it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from jaxsession.graph import dtypes as dtypes_lib
+
+if TYPE_CHECKING:
+    from jaxsession.graph.core import Operation, Tensor
+
+# Tensor -> its value when known while building (TF1's constant_value).
+_CONSTANTS: weakref.WeakKeyDictionary[Tensor, np.ndarray] = weakref.WeakKeyDictionary()
+
+# Per-op-type rule tables, filled by the op-family modules at import.
+PRINT_RULES: dict[str, Callable[[Operation], str]] = {}
+# Ops evaluated on the host before the device call, from the session's state
+# (variable status, iterators): op type -> fn(op, ctx, input_values) -> a
+# tuple with one value per output. ``ctx`` is the session: it has
+# ``is_initialized(variable)`` and a ``resources`` dict. Their inputs must be
+# fed or constant; their outputs enter the device call like feeds.
+HOST_OPS: dict[str, Callable[[Operation, Any, list[Any]], tuple[Any, ...]]] = {}
+# Ops evaluated on the host after the device call (summaries): op type ->
+# fn(op, input_values) -> NumPy value. Their inputs are fetched from the
+# device (or are earlier host ops' outputs); they never run on the device.
+HOST_POST_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
+# Ops that TF1 runs on any dtype and that run here as post ops when an input
+# is a string, since strings never reach the device: op type -> as above.
+HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
+
+
+def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:
+    """The host function of ``op`` if it runs after the device call, else None."""
+    fn = HOST_POST_OPS.get(op.type)
+    if fn is None and op.type in HOST_STRING_OPS:
+        if any(t.dtype is dtypes_lib.string for t in op.inputs):
+            return HOST_STRING_OPS[op.type]
+    return fn
+
+
+def constant_value(tensor: Any) -> np.ndarray | None:
+    """The value of ``tensor`` if it is known while building, else None."""
+    try:
+        return _CONSTANTS.get(tensor)
+    except TypeError:  # not weak-referenceable: no Tensor
+        return None
+
+
+def set_constant(tensor: Tensor, value: np.ndarray) -> None:
+    """Records the build-time value of ``tensor`` (for Const-like ops)."""
+    _CONSTANTS[tensor] = value
