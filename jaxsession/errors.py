@@ -1,4 +1,16 @@
-"""TF1's error classes (``tf.errors``) and the message builders they share."""
+"""TF1's error classes (``tf.errors``) and the message builders they share.
+
+Every message that names a shape, a list of culprits or an op's creation
+site is built here, so the same thing reads the same everywhere:
+
+* ``format_shape``: a shape as TF1's Python layer prints a ``TensorShape``,
+  ``(?, 10)`` (feeds, variables, checkpoints, tensor reprs).
+* ``format_dims``: a shape as TF1's C++ shape functions print it, ``[?,10]``,
+  used only inside ``op_shape_error`` so that build errors read as TF1's do.
+* ``format_list``: culprits, capped at ``MAX_LISTED`` then "and N more".
+* ``op_site``: ``<Operation 'loss/Mean' type=Mean> created at train.py:42``.
+* ``op_shape_error`` (build time) and ``lowering_error`` (run time).
+"""
 
 from __future__ import annotations
 
@@ -114,3 +126,48 @@ def format_shape(shape: Sequence[int | None] | None) -> str:
         return "<unknown>"
     dims = ["?" if d is None else str(d) for d in shape]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def format_dims(shape: Sequence[int | None] | None) -> str:
+    """Formats a shape as TF1's shape functions do: ``[?,10]``; ``?`` if unknown."""
+    if shape is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def op_site(op: Any) -> str:
+    """An op and where user code created it: ``<Operation ...> created at f.py:3``."""
+    source = getattr(op, "source", None)
+    return f"{op!r} created at {source}" if source else repr(op)
+
+
+def op_shape_error(
+    op_type: str,
+    name: str,
+    input_shapes: Sequence[Sequence[int | None] | None],
+    reason: str,
+) -> ValueError:
+    """The build-time error of an op whose inputs do not fit, worded as TF1's.
+
+    Args:
+        op_type: The op's type (``"MatMul"``).
+        name: The op's name, or the name it would have had.
+        input_shapes: Each input's static shape (None: unknown rank).
+        reason: Why they do not fit, without a final period.
+
+    Returns:
+        ``ValueError("<reason> for '<name>' (op: '<type>') with input shapes:
+        [?,2], [3,4].")``.
+    """
+    shapes = ", ".join(format_dims(s) for s in input_shapes)
+    return ValueError(
+        f"{reason} for '{name}' (op: '{op_type}') with input shapes: {shapes}."
+    )
+
+
+def lowering_error(op: Any, err: BaseException) -> OpError:
+    """The run-time error of an op whose lowering failed, naming op and site."""
+    first = str(err).split("\n")[0]
+    return InvalidArgumentError(
+        None, op, f"while lowering {op_site(op)}: {type(err).__name__}: {first}"
+    )

@@ -23,6 +23,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import _SENTINELS, Aval, _aval_of, infer_avals
 from jaxsession.graph.constant import constant
@@ -45,13 +46,11 @@ def is_tensor(x: Any) -> bool:
 def _shape_error(
     op_type: str, name: str, args: Sequence[Any], err: Exception
 ) -> ValueError:
-    in_shapes = ", ".join(_fmt_shape(_aval_of(a).shape) for a in args)
-    msg = str(err).split("\n")[0].rstrip(".")
+    reason = str(err).split("\n")[0].rstrip(".")
     for sentinel in _SENTINELS:
-        msg = msg.replace(str(sentinel), "?")
-    return ValueError(
-        f"{msg} for '{name}' (op: '{op_type}') with input shapes: {in_shapes}."
-    )
+        reason = reason.replace(str(sentinel), "?")
+    shapes_ = [_aval_of(a).shape for a in args]
+    return errors.op_shape_error(op_type, name, shapes_, reason)
 
 
 def _fmt_shape(shape: Any) -> str:
