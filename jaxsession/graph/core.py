@@ -21,13 +21,23 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from jaxsession.graph import dtypes as dtypes_lib, placement, shapes, source_info
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.check import check_graph
 from jaxsession.graph.printing import graph_as_text
 from jaxsession.graph.source_info import SourceInfo
+
+
+class SessionLike(Protocol):
+    """What ``Tensor.eval``/``Operation.run`` need of a session: ``run``.
+
+    The graph layer cannot import ``session/``; a Session satisfies this.
+    """
+
+    def run(self, fetches: Any, feed_dict: Any = None) -> Any:
+        """Runs ``fetches`` with ``feed_dict``; returns their values."""
 
 
 class GraphKeys:
@@ -146,7 +156,7 @@ class Operation:
             raise ValueError(f"Operation {self.name!r} has no attr named {name!r}.")
         return self.attrs[name]
 
-    def run(self, feed_dict: Any = None, session: Any = None) -> None:
+    def run(self, feed_dict: Any = None, session: SessionLike | None = None) -> None:
         """Runs this op in ``session`` or the default session."""
         _session_for(self, session).run(self, feed_dict)
 
@@ -223,7 +233,7 @@ class Tensor:
         """Ops in the graph that take this tensor as an input."""
         return [op for op in self.graph.get_operations() if self in op.inputs]
 
-    def eval(self, feed_dict: Any = None, session: Any = None) -> Any:
+    def eval(self, feed_dict: Any = None, session: SessionLike | None = None) -> Any:
         """The value of this tensor in ``session`` or the default session."""
         return _session_for(self, session).run(self, feed_dict)
 
@@ -258,7 +268,7 @@ class Tensor:
         return f'Tensor("{self.name}", shape={self._shape}, dtype={self.dtype.name})'
 
 
-def _session_for(element: Any, session: Any) -> Any:
+def _session_for(element: Any, session: SessionLike | None) -> SessionLike:
     if session is not None:
         return session
     session = get_default_session()
@@ -750,14 +760,14 @@ def _session_stack() -> list[Any]:
     return stack
 
 
-def get_default_session() -> Any:
+def get_default_session() -> SessionLike | None:
     """The innermost session made default with ``as_default``, or None."""
     stack = _session_stack()
     return stack[-1] if stack else None
 
 
 @contextlib.contextmanager
-def default_session(session: Any) -> Iterator[Any]:
+def default_session(session: SessionLike) -> Iterator[SessionLike]:
     """Makes ``session`` the default session inside the block."""
     _session_stack().append(session)
     try:

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 
 from jaxsession.graph import subgraph, variables
 from jaxsession.graph.avals import Aval
-from jaxsession.graph.core import Operation, Tensor
+from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import Variable
 
@@ -74,7 +74,7 @@ def _differentiable(dtype: Any) -> bool:
     return dtype.is_floating or dtype.is_complex
 
 
-def _variable_reads(graph: Any) -> dict[Variable, list[Tensor]]:
+def _variable_reads(graph: Graph) -> dict[Variable, list[Tensor]]:
     """Each variable's pure read ops: no inputs, no writes, one output."""
     found: dict[Variable, list[Tensor]] = {}
     for op in graph.get_operations():
@@ -88,7 +88,7 @@ def _variable_reads(graph: Any) -> dict[Variable, list[Tensor]]:
     return found
 
 
-def _arg_candidates(xs: Sequence[Any], graph: Any) -> dict[Any, list[int]]:
+def _arg_candidates(xs: Sequence[Any], graph: Graph) -> dict[Any, list[int]]:
     """Tensor or Variable -> indices of the xs it stands for (float/complex xs)."""
     reads = None
     owners: dict[Any, list[int]] = {}
@@ -105,7 +105,7 @@ def _arg_candidates(xs: Sequence[Any], graph: Any) -> dict[Any, list[int]]:
     return owners
 
 
-def _stop_tensors(graph: Any, stop_gradients: Sequence[Any]) -> list[Tensor]:
+def _stop_tensors(graph: Graph, stop_gradients: Sequence[Any]) -> list[Tensor]:
     stops = [convert_to_tensor(s) for s in stop_gradients]
     for op in graph.get_operations():
         if op.type in _STOP_TYPES:

@@ -16,12 +16,15 @@ functions) are left out.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tensorboardX.proto.attr_value_pb2 import AttrValue
 from tensorboardX.proto.graph_pb2 import GraphDef
 from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboardX.proto.types_pb2 import DataType
+
+if TYPE_CHECKING:
+    from jaxsession.graph.core import Graph
 
 # The GraphDef version TF 1.15 wrote; TensorBoard only displays it.
 _PRODUCER = 134
@@ -123,7 +126,7 @@ def node_def(op: Any, node: Any, add_shapes: bool = True) -> None:
 
 
 def graph_to_graph_def(
-    graph: Any, add_shapes: bool = True, from_version: int | None = None
+    graph: Graph, add_shapes: bool = True, from_version: int | None = None
 ) -> GraphDef:
     """The ``GraphDef`` of ``graph``: one ``NodeDef`` per op, in creation order.
 

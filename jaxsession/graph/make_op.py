@@ -27,7 +27,7 @@ from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import _SENTINELS, Aval, _aval_of, infer_avals
 from jaxsession.graph.constant import constant
-from jaxsession.graph.core import Operation, Tensor, get_default_graph
+from jaxsession.graph.core import Graph, Operation, Tensor, get_default_graph
 from jaxsession.graph.rules import (
     HOST_OPS,
     HOST_POST_OPS,
@@ -72,7 +72,7 @@ def make_op(
     out_avals: Sequence[Aval] | None = None,
     out_dtypes: Sequence[Any] | None = None,
     control_inputs: Sequence[Operation] = (),
-    graph: Any = None,
+    graph: Graph | None = None,
 ) -> Operation:
     """Builds one op from its JAX lowering function.
 
@@ -130,14 +130,14 @@ def make_op(
     return op
 
 
-def _error_name(graph: Any, name: str) -> str:
+def _error_name(graph: Graph, name: str) -> str:
     # The name the op would have got: "scope/" names a scope's own op.
     if name.endswith("/"):
         return name[:-1]
     return graph.unique_name(name, mark_as_used=False)
 
 
-def _graph_of(inputs: Sequence[Any], reads: Sequence[Any]) -> Any:
+def _graph_of(inputs: Sequence[Any], reads: Sequence[Any]) -> Graph:
     for x in (*inputs, *reads):
         g = getattr(x, "graph", None)
         if g is not None:
