@@ -28,6 +28,7 @@ from jaxsession.graph.core import (
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.ops import nn as nn_ops
 from jaxsession.ops.array_ops import constant
+from jaxsession.ops.math import cast
 
 __all__ = [
     "Reduction",
@@ -87,17 +88,9 @@ _BROADCAST_ERROR = "weights can not be broadcast to values."
 
 
 def _cast(x: Any, dtype: dtypes_lib.DType) -> Tensor:
+    # TF1's losses cast labels to the predictions' dtype (ints included).
     x = convert_to_tensor(x)
-    if x.dtype is dtype:
-        return x
-    return make_op(
-        "Cast",
-        lambda v: v.astype(dtype.jax_dtype),
-        [x],
-        name="Cast",
-        attrs={"DstT": dtype},
-        out_dtypes=[dtype],
-    ).outputs[0]
+    return x if x.dtype is dtype else cast(x, dtype)
 
 
 def _squeeze_last(x: Tensor) -> Tensor:

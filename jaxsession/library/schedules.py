@@ -14,7 +14,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from jaxsession.graph.core import Tensor
+from jaxsession.graph.core import Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 
 __all__ = [
@@ -38,20 +38,26 @@ def _schedule(
 ) -> Tensor:
     if global_step is None:
         raise ValueError(f"global_step is required for {_snake(op_type)}.")
-    lr = convert_to_tensor(learning_rate, name="learning_rate")
-    dtype = lr.dtype.jax_dtype
+    # TF1 builds each schedule in its own name scope, so its constants never
+    # take a name the program wants for its own ops (``learning_rate``).
+    with name_scope(name, op_type) as scope:
+        lr = convert_to_tensor(learning_rate, name="initial_learning_rate")
+        dtype = lr.dtype.jax_dtype
 
-    def lower(lr: Any, step: Any, *ps: Any, **kw: Any) -> Any:
-        return fn(
-            lr, jnp.asarray(step, dtype), *(jnp.asarray(p, dtype) for p in ps), **kw
-        )
+        def lower(lr: Any, step: Any, *ps: Any, **kw: Any) -> Any:
+            return fn(
+                lr,
+                jnp.asarray(step, dtype),
+                *(jnp.asarray(p, dtype) for p in ps),
+                **kw,
+            )
 
-    inputs = [
-        lr,
-        convert_to_tensor(global_step),
-        *(convert_to_tensor(p) for p in params),
-    ]
-    return make_op(op_type, lower, inputs, name=name or op_type, attrs=attrs).outputs[0]
+        inputs = [
+            lr,
+            convert_to_tensor(global_step),
+            *(convert_to_tensor(p) for p in params),
+        ]
+        return make_op(op_type, lower, inputs, name=scope, attrs=attrs).outputs[0]
 
 
 def _snake(op_type: str) -> str:
@@ -275,18 +281,19 @@ def piecewise_constant(
         raise ValueError(
             "The length of boundaries should be 1 less than the length of values"
         )
-    vals = [convert_to_tensor(v) for v in values]
-    if any(v.dtype is not vals[0].dtype for v in vals):
-        raise ValueError(
-            f"Values must have elements all with the same dtype "
-            f"({sorted({v.dtype.name for v in vals})})."
-        )
-    attrs = {"boundaries": tuple(float(b) for b in boundaries)}
-    return make_op(
-        "PiecewiseConstant",
-        _piecewise,
-        [convert_to_tensor(x), *vals],
-        name=name or "PiecewiseConstant",
-        attrs=attrs,
-        out_dtypes=[vals[0].dtype],
-    ).outputs[0]
+    with name_scope(name, "PiecewiseConstant") as scope:
+        vals = [convert_to_tensor(v) for v in values]
+        if any(v.dtype is not vals[0].dtype for v in vals):
+            raise ValueError(
+                f"Values must have elements all with the same dtype "
+                f"({sorted({v.dtype.name for v in vals})})."
+            )
+        attrs = {"boundaries": tuple(float(b) for b in boundaries)}
+        return make_op(
+            "PiecewiseConstant",
+            _piecewise,
+            [convert_to_tensor(x), *vals],
+            name=scope,
+            attrs=attrs,
+            out_dtypes=[vals[0].dtype],
+        ).outputs[0]
