@@ -52,3 +52,12 @@ def test_a_schedule_leaves_its_summary_name_to_the_program():
     # TF: PiecewiseConstant/case/cond/Merge:0; here one op, named by its scope.
     assert boundaries.name == "PiecewiseConstant:0"
     assert named.name == "lr:0"
+
+
+def test_six_moves_is_there_for_tf1_era_programs():
+    from six.moves import xrange
+
+    with tf.Graph().as_default():
+        total = tf.add_n([tf.constant(float(i)) for i in xrange(4)])
+        with tf.Session() as sess:
+            assert sess.run(total) == 6.0
