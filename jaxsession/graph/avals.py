@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from jaxsession.graph import dtypes as dtypes_lib, shapes
@@ -130,7 +131,7 @@ def _eval_shapes(
             except Exception as e:
                 error = e
         if first is None:
-            raise error
+            return _unknown_rank_fallback(in_avals, error), [None]
         return first, [None] * len(first)
     first = _abstract_eval(fn, in_avals, consts, kwargs, _SENTINELS[0], 0)
     shapes_ = [tuple(o.shape) for o in first]
@@ -138,6 +139,28 @@ def _eval_shapes(
         second = _abstract_eval(fn, in_avals, consts, kwargs, _SENTINELS[1], 0)
         shapes_ = [_merge_runs(a.shape, b.shape) for a, b in zip(first, second)]
     return first, shapes_
+
+
+def _unknown_rank_fallback(
+    in_avals: Sequence[Aval], error: Exception
+) -> list[jax.ShapeDtypeStruct]:
+    """One output of unknown shape, for an op no rank guess could build.
+
+    TF1's shape functions give an unknown shape when an input's rank is
+    unknown (``tf.matmul`` of a shape-less placeholder) and leave the check to
+    the run, where the lowering sees real shapes; the dtype is the inputs'
+    promoted dtype.
+
+    Raises:
+        ``error``: an input is a string, or the dtypes do not promote.
+    """
+    if any(a.dtype is dtypes_lib.string for a in in_avals):
+        raise error
+    try:
+        dtype = jnp.result_type(*(a.dtype.jax_dtype for a in in_avals))
+    except TypeError:
+        raise error from None
+    return [jax.ShapeDtypeStruct((), dtype)]
 
 
 def _broadcast_refined(in_avals: Sequence[Aval]) -> list[Aval] | None:

@@ -61,3 +61,18 @@ def test_six_moves_is_there_for_tf1_era_programs():
         total = tf.add_n([tf.constant(float(i)) for i in xrange(4)])
         with tf.Session() as sess:
             assert sess.run(total) == 6.0
+
+
+def test_matmul_of_a_shapeless_placeholder_builds_and_runs():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32)  # no shape: unknown rank
+        w = tf.constant(np.ones((4, 5), np.float32))
+        y = tf.matmul(x, w)
+        # TF 2.21: <unknown>; the check moves to the run, as in TF1.
+        assert y.shape.ndims is None
+        assert y.dtype == tf.float32
+        with tf.Session() as sess:
+            out = sess.run(y, {x: np.ones((2, 4), np.float32)})
+            np.testing.assert_array_equal(out, np.full((2, 5), 4.0, np.float32))
+            with pytest.raises(tf.errors.InvalidArgumentError, match="MatMul"):
+                sess.run(y, {x: np.ones((2, 3), np.float32)})
