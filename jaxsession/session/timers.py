@@ -30,6 +30,8 @@ class SecondOrStepTimer:
         clock: A function returning seconds, for tests.
 
     Attributes:
+        every_secs: As given.
+        every_steps: As given.
         cadence: The policy deciding (``EverySecs`` or ``EverySteps``).
 
     Raises:
@@ -46,6 +48,7 @@ class SecondOrStepTimer:
             raise ValueError("Either every_secs or every_steps should be provided.")
         if every_secs is not None and every_steps is not None:
             raise ValueError("Can not provide both every_secs and every_steps.")
+        self.every_secs, self.every_steps = every_secs, every_steps
         self.cadence: SaveCadence = (
             EverySecs(every_secs) if every_secs is not None else EverySteps(every_steps)
         )
