@@ -40,10 +40,10 @@ def _child(pid: int, n: int, port: int, steps: int, repeats: int, out: str) -> N
     import numpy as np
 
     import jaxsession as tf
-    from jaxsession.session import cluster
+    from jaxsession.distributed import lifecycle
 
     if n > 1:
-        cluster.initialize(
+        lifecycle.initialize(
             f"127.0.0.1:{port}",
             n,
             pid,

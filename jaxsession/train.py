@@ -13,6 +13,11 @@ from jaxsession.checkpoint import (
     load_variable as load_variable,
     update_checkpoint_state as update_checkpoint_state,
 )
+from jaxsession.distributed.process import ClusterConfig as ClusterConfig
+from jaxsession.distributed.tf1_cluster import (
+    ClusterSpec as ClusterSpec,
+    Server as Server,
+)
 from jaxsession.engine.mesh import (
     set_data_parallel as set_data_parallel,
     set_mesh_shape as set_mesh_shape,
@@ -52,11 +57,6 @@ from jaxsession.session.checkpoint_hooks import (
     CheckpointSaverHook as CheckpointSaverHook,
     CheckpointSaverListener as CheckpointSaverListener,
     PreemptionStopHook as PreemptionStopHook,
-)
-from jaxsession.session.cluster import (
-    ClusterConfig as ClusterConfig,
-    ClusterSpec as ClusterSpec,
-    Server as Server,
 )
 from jaxsession.session.coordinator import Coordinator as Coordinator
 from jaxsession.session.hooks import (

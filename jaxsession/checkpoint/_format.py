@@ -78,7 +78,7 @@ def _this_process_only() -> Any:
     Values reach here as host arrays (replicated variables), so one process
     has all of them: in a multi-process job the chief saves and restores by
     itself while the others wait on the coordination service, and Orbax's
-    own barriers must not wait for them (session/cluster.py).
+    own barriers must not wait for them (session/chief_sync.py).
     """
     import orbax.checkpoint as ocp
 

@@ -21,14 +21,13 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import thread as _futures_thread  # noqa: F401 (see below)
 from typing import Any
 
 import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, state as state_lib
+from jaxsession.checkpoint import _format, pending, state as state_lib
 from jaxsession.checkpoint.policies import (
     AnyOf,
     CheckpointEntry,
@@ -36,6 +35,7 @@ from jaxsession.checkpoint.policies import (
     KeepLatest,
     RetentionPolicy,
 )
+from jaxsession.checkpoint.session_like import SessionLike
 from jaxsession.graph.core import GraphKeys, get_default_graph
 
 __all__ = ["Saver"]
@@ -43,29 +43,6 @@ __all__ = ["Saver"]
 logger = logging.getLogger("jaxsession")
 
 _WRITER_NICENESS = 10
-
-# Writer threads of every Saver in this process: a TF1 program reads a checkpoint
-# (latest_checkpoint, another Saver's restore) or exits right after save().
-_IN_FLIGHT: set[threading.Thread] = set()
-_IN_FLIGHT_LOCK = threading.Lock()
-
-
-def wait_for_pending_saves() -> None:
-    """Waits for every checkpoint write in flight in this process.
-
-    A failed write's error stays with its Saver (raised by its next call).
-    """
-    with _IN_FLIGHT_LOCK:
-        threads = list(_IN_FLIGHT)
-    for thread in threads:
-        if thread is not threading.current_thread():
-            thread.join()
-
-
-# Runs before concurrent.futures (imported first, so registered first) refuses
-# new work at shutdown: threading's atexit callbacks run last-registered first,
-# so a save begun just before exit still lands.
-threading._register_atexit(wait_for_pending_saves)
 
 
 class Saver:
@@ -170,7 +147,7 @@ class Saver:
 
     def save(
         self,
-        sess: Any,
+        sess: SessionLike,
         save_path: str,
         global_step: Any = None,
         latest_filename: str | None = None,
@@ -223,7 +200,7 @@ class Saver:
         if jax.process_count() > 1:
             # One collective write at a time, issued in program order (the
             # same on every process), so the processes' writes pair up.
-            wait_for_pending_saves()
+            pending.wait_for_pending_saves()
             target = self._write_collective_in_background
             args += (*_collective_snapshot(sess, variables), _next_save_key())
         else:
@@ -233,13 +210,11 @@ class Saver:
             target=target, args=args, name=f"jaxsession checkpoint writer {prefix}"
         )
         self._thread = thread
-        with _IN_FLIGHT_LOCK:
-            _IN_FLIGHT.add(thread)
-        thread.start()
+        pending.start(thread)
         return prefix
 
     def _prefix(
-        self, sess: Any, save_path: str, global_step: Any, latest_filename: str
+        self, sess: SessionLike, save_path: str, global_step: Any, latest_filename: str
     ) -> str:
         save_path = os.fspath(save_path)
         if os.path.split(latest_filename)[0]:
@@ -279,8 +254,7 @@ class Saver:
         except BaseException as e:  # kept and re-raised in the caller's thread
             self._fail(prefix, e)
         finally:
-            with _IN_FLIGHT_LOCK:
-                _IN_FLIGHT.discard(threading.current_thread())
+            pending.finished()
 
     def _write_collective_in_background(
         self,
@@ -313,8 +287,7 @@ class Saver:
         except BaseException as e:  # kept and re-raised in the caller's thread
             self._fail(prefix, e)
         finally:
-            with _IN_FLIGHT_LOCK:
-                _IN_FLIGHT.discard(threading.current_thread())
+            pending.finished()
 
     def _fail(self, prefix: str, error: BaseException) -> None:
         logger.error(
@@ -386,7 +359,7 @@ class Saver:
 
     # -- restoring ---------------------------------------------------------------
 
-    def restore(self, sess: Any, save_path: str | None) -> None:
+    def restore(self, sess: SessionLike, save_path: str | None) -> None:
         """Sets the variables to the values of the checkpoint at ``save_path``.
 
         Everything is checked before any variable changes, so a failed restore
@@ -411,7 +384,7 @@ class Saver:
             raise ValueError("Can't load save_path when it is None.")
         variables = self._check_built("restore")
         self._join()
-        wait_for_pending_saves()
+        pending.wait_for_pending_saves()
         if not variables:
             return
         save_path = os.fspath(save_path)
@@ -510,13 +483,13 @@ def _op_name(var: Any) -> str:
         ) from None
 
 
-def _step_value(sess: Any, global_step: Any) -> int:
+def _step_value(sess: SessionLike, global_step: Any) -> int:
     if isinstance(global_step, (int, np.integer)):
         return int(global_step)
     return int(sess.run(global_step))
 
 
-def _current_values(sess: Any, variables: Mapping[str, Any]) -> dict[str, Any]:
+def _current_values(sess: SessionLike, variables: Mapping[str, Any]) -> dict[str, Any]:
     """Each variable's value in ``sess``, by name.
 
     Raises:
@@ -533,7 +506,7 @@ def _current_values(sess: Any, variables: Mapping[str, Any]) -> dict[str, Any]:
     return {name: current[id(var)] for name, var in variables.items()}
 
 
-def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def _snapshot(sess: SessionLike, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
     current = _current_values(sess, variables)
     # device_get copies to the host; on CPU it may return a view of the device
     # buffer, which JAX then refuses to donate, so later steps cannot change it
@@ -546,12 +519,12 @@ def _snapshot(sess: Any, variables: Mapping[str, Any]) -> dict[str, np.ndarray]:
 
 
 # Per session: variable op name -> (checkpoint, name in it) of its last restore.
-_restores: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, str]]] = (
+_restores: weakref.WeakKeyDictionary[SessionLike, dict[str, tuple[str, str]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def restored_from(sess: Any) -> dict[str, tuple[str, str]]:
+def restored_from(sess: SessionLike) -> dict[str, tuple[str, str]]:
     """Where a Saver last restored each variable of ``sess`` from.
 
     Returns:
@@ -575,7 +548,7 @@ _copy_arrays = jax.jit(lambda arrays: [a.copy() for a in arrays])
 
 
 def _collective_snapshot(
-    sess: Any, variables: Mapping[str, Any]
+    sess: SessionLike, variables: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, _format.VarSpec]]:
     """What this process writes of a collective save, and every variable's spec.
 
@@ -607,7 +580,9 @@ def _whole_here(value: Any) -> bool:
 
 
 def _split_shardings(
-    sess: Any, variables: Mapping[str, Any], specs: Mapping[str, _format.VarSpec]
+    sess: SessionLike,
+    variables: Mapping[str, Any],
+    specs: Mapping[str, _format.VarSpec],
 ) -> dict[str, Any]:
     """The shardings of the variables that live split over several devices."""
     sharding_of = getattr(sess, "variable_sharding", None)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format
+from jaxsession.checkpoint import _format, pending
 
 __all__ = [
     "CheckpointState",
@@ -229,9 +229,7 @@ def get_checkpoint_state(
     Raises:
         ValueError: the file parses but names no checkpoint.
     """
-    from jaxsession.checkpoint import saver  # saver imports this module
-
-    saver.wait_for_pending_saves()
+    pending.wait_for_pending_saves()
     state_file = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
     if not os.path.isfile(state_file):
         return None

@@ -13,8 +13,9 @@ from typing import Any
 import jax
 
 from jaxsession import errors
+from jaxsession.distributed.health import PeerLostError
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.session import cluster, config as config_lib, fetches as fetches_lib
+from jaxsession.session import config as config_lib, fetches as fetches_lib
 from jaxsession.session.hooks import (
     EveryStep,
     SessionRunArgs,
@@ -345,9 +346,9 @@ class _RecoverableSession(_WrappedSession):
                 )
 
     def _recreate(self, reason: Exception) -> None:
-        if isinstance(reason, cluster.PeerLostError):
+        if isinstance(reason, PeerLostError):
             # A dead process of a multi-process job does not come back: a new
-            # session would fail the same way (cluster.raise_if_peer_lost).
+            # session would fail the same way (health.raise_if_peer_lost).
             raise reason
         logger.info("An error was raised. This may be due to a preemption: %s", reason)
         self.close()

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from jaxsession.checkpoint.preemption import PreemptionWatcher
+from jaxsession.distributed import process
 from jaxsession.graph.core import GraphKeys, get_default_graph
 from jaxsession.graph.graph_def import write_graph
-from jaxsession.session import cluster
 from jaxsession.session._global_step import (
     get_or_create_global_step_read,
     require_global_step_read,
@@ -130,7 +130,7 @@ class CheckpointSaverHook(SessionRunHook):
 
     def begin(self) -> None:
         """Opens checkpoint_dir's writer (making the directory), starts the listeners."""
-        self._is_chief = not cluster.is_initialized() or cluster.process_index() == 0
+        self._is_chief = process.is_chief()
         if self._is_chief:
             self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
         else:

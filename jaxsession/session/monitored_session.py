@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from jaxsession import errors
+from jaxsession.distributed import process
+from jaxsession.distributed.process import ClusterConfig
+from jaxsession.distributed.tf1_cluster import start_for_session
 from jaxsession.engine.executable import (
     COMPILATION_CACHE_SUBDIR,
     enable_compilation_cache,
     release_compilation_cache,
 )
 from jaxsession.graph.core import get_default_graph
-from jaxsession.session import _wrappers, cluster
+from jaxsession.session import _wrappers, chief_sync, mirror_hooks
 from jaxsession.session.coordinator import Coordinator
 from jaxsession.session.scaffold import Scaffold
 from jaxsession.session.session_manager import SessionManager
@@ -90,9 +93,9 @@ class ChiefSessionCreator(SessionCreator):
             init_feed_dict=self._scaffold.init_feed_dict,
             init_fn=self._scaffold.init_fn,
         )
-        if cluster.process_count() > 1:
+        if process.process_count() > 1:
             # Workers wait on the coordination service, then take these values.
-            cluster.publish_chief_values(sess)
+            chief_sync.publish_chief_values(sess)
         return sess
 
 
@@ -130,8 +133,8 @@ class WorkerSessionCreator(SessionCreator):
                 ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
                 graph=get_default_graph(),
             )
-        if cluster.process_count() > 1:
-            return cluster.worker_session(
+        if process.process_count() > 1:
+            return chief_sync.worker_session(
                 self._session_manager, self._master, self._config, self._max_wait_secs
             )
         return self._session_manager.wait_for_session(
@@ -459,8 +462,8 @@ def MonitoredTrainingSession(
             multi-process jobs, '' for one process).
         is_chief: Whether this process initializes/restores and saves
             (None: ``jax.process_index() == 0``; a contradicting value is a
-            ValueError). ``master``/``config`` (a ``cluster.ClusterConfig``)
-            or ``TF_CONFIG`` start ``jax.distributed`` (``session/cluster.py``).
+            ValueError). ``master``/``config`` (a ``ClusterConfig``)
+            or ``TF_CONFIG`` start ``jax.distributed`` (``distributed/``).
         checkpoint_dir: Restore from and save checkpoints to this directory.
         scaffold: The Scaffold (default Scaffold()).
         hooks: Hooks for every process.
@@ -482,8 +485,8 @@ def MonitoredTrainingSession(
     Returns:
         A MonitoredSession.
     """
-    is_chief = cluster.start_for_session(master, is_chief, config)
-    if isinstance(config, cluster.ClusterConfig):
+    is_chief = start_for_session(master, is_chief, config)
+    if isinstance(config, ClusterConfig):
         config = None
     scaffold = scaffold or Scaffold()
     # A restarted job finds its programs compiled (see enable_compilation_cache).
@@ -495,18 +498,18 @@ def MonitoredTrainingSession(
             scaffold, master, config, max_wait_secs=max_wait_secs
         )
         worker_hooks = list(hooks or [])
-        if cluster.process_count() > 1:
+        if process.process_count() > 1:
             # Mirrors of the chief's saving hooks, in the chief's order: their
             # device work (summaries, the collective save) must pair up.
             worker_hooks[:0] = [
-                *cluster.summary_mirror_hooks(
+                *mirror_hooks.summary_mirror_hooks(
                     scaffold,
                     summary_dir or checkpoint_dir,
                     *_resolve_periods(
                         save_summaries_steps, save_summaries_secs, 100, None
                     ),
                 ),
-                *cluster.checkpoint_mirror_hooks(
+                *mirror_hooks.checkpoint_mirror_hooks(
                     scaffold,
                     checkpoint_dir,
                     *_resolve_periods(

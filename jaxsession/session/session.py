@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.distributed import health
 from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable, state_layout
 from jaxsession.engine.host import run_host_ops, run_host_post_ops
@@ -34,7 +35,7 @@ from jaxsession.graph.core import (
 )
 from jaxsession.graph.rules import constant_value
 from jaxsession.graph.variables import Variable, get_global_step
-from jaxsession.session import cluster, config as config_lib, fetches as fetches_lib
+from jaxsession.session import config as config_lib, fetches as fetches_lib
 
 # Fetches of these types are their own cache key (no structure to walk).
 _LEAF_TYPES = frozenset({Operation, Tensor, str})
@@ -613,7 +614,7 @@ class BaseSession:
         )
         if self._mesh is not None:
             args = _global_feeds(self._mesh, r, args)
-            cluster.raise_if_job_broken()
+            health.raise_if_job_broken()
         try:
             if r.random:
                 fetched, written, self._rng = r.call(
@@ -633,7 +634,7 @@ class BaseSession:
                 fetched = [mesh_lib.to_host(v) for v in fetched]
         except jax.errors.JaxRuntimeError as e:
             # A collective that failed because a peer process died.
-            cluster.raise_if_peer_lost(e)
+            health.raise_if_peer_lost(e)
             raise
         if (
             r.simple
@@ -788,7 +789,7 @@ class BaseSession:
                         t, v if mesh is None else mesh_lib.to_host(v)
                     )
             except jax.errors.JaxRuntimeError as e:
-                cluster.raise_if_peer_lost(e)
+                health.raise_if_peer_lost(e)
                 raise
         for t in r.plan.host_fetches:
             # The global step served from the host: its start value, plus

@@ -81,7 +81,8 @@ class SessionManager:
         self._local_init_feed_dict = local_init_feed_dict
         self._session_factory = session_factory or Session
 
-    def _new_session(self, master: str, config: Any) -> Any:
+    def new_session(self, master: str, config: Any) -> Any:
+        """A new raw session on this manager's graph, neither initialized nor restored."""
         return self._session_factory(master, graph=self._graph, config=config)
 
     def _restore_checkpoint(
@@ -94,7 +95,7 @@ class SessionManager:
         max_wait_secs: float,
         config: Any,
     ) -> tuple[Any, bool]:
-        sess = self._new_session(master, config)
+        sess = self.new_session(master, config)
         if checkpoint_dir and checkpoint_filename_with_path:
             raise ValueError(
                 "Can not provide both checkpoint_dir and checkpoint_filename_with_path."
@@ -127,7 +128,12 @@ class SessionManager:
         saver.recover_last_checkpoints(paths)
         return sess, True
 
-    def _try_run_local_init_op(self, sess: Any) -> tuple[bool, str | None]:
+    def run_local_init_op(self, sess: Any) -> tuple[bool, str | None]:
+        """Runs the local init op if the model is ready for it.
+
+        Returns:
+            (True, None) once it ran (or there is none), else (False, why not).
+        """
         if self._local_init_op is None:
             return True, None
         ready, msg = _ready(
@@ -176,7 +182,7 @@ class SessionManager:
                 sess.run(init_op, feed_dict=init_feed_dict)
             if init_fn:
                 init_fn(sess)
-        ok, msg = self._try_run_local_init_op(sess)
+        ok, msg = self.run_local_init_op(sess)
         if not ok:
             raise RuntimeError(
                 "Init operations did not make model ready for local_init. "
@@ -211,7 +217,7 @@ class SessionManager:
             max_wait_secs,
             config,
         )
-        ok, msg = self._try_run_local_init_op(sess)
+        ok, msg = self.run_local_init_op(sess)
         if not restored:
             return sess, False
         if not ok:
@@ -249,8 +255,8 @@ class SessionManager:
             max_wait_secs = math.inf
         deadline = clock() + max_wait_secs
         while True:
-            sess = self._new_session(master, config)
-            ok, msg = self._try_run_local_init_op(sess)
+            sess = self.new_session(master, config)
+            ok, msg = self.run_local_init_op(sess)
             if ok:
                 ready, msg = _ready(self._ready_op, sess, "Model not ready")
                 if ready:

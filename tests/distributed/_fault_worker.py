@@ -16,7 +16,7 @@ import jax
 jax.config.update("jax_num_cpu_devices", 2)
 
 import jaxsession as tf  # noqa: E402
-from jaxsession.session import cluster  # noqa: E402
+from jaxsession.distributed import health  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
 from tests.distributed._scenario import run_scenario  # noqa: E402
 from tests.distributed._worker import _server, _write  # noqa: E402
@@ -162,7 +162,7 @@ def train_until_killed(pid, n, port, workdir):
                 "message": str(e),
                 "unavailable": isinstance(e, tf.errors.UnavailableError),
                 "lost": e.lost_processes
-                if isinstance(e, cluster.PeerLostError)
+                if isinstance(e, health.PeerLostError)
                 else None,
                 "steps": steps,
                 "seconds": time.monotonic() - start,

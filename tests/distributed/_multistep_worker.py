@@ -14,7 +14,7 @@ jax.config.update("jax_num_cpu_devices", 2)
 import numpy as np  # noqa: E402
 
 import jaxsession as tf  # noqa: E402
-from jaxsession.session import cluster  # noqa: E402
+from jaxsession.distributed import lifecycle  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
 from tests.distributed._scenario import run_scenario  # noqa: E402
 
@@ -36,7 +36,7 @@ def _local_steps(pid, n):
 
 def multistep(pid, n, port, workdir):
     """The MLP by single runs and K-step runs, fed and from a dataset."""
-    cluster.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
+    lifecycle.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
     xs, ys = _local_steps(pid, n)
     result = {}
     x, y, loss, train_op, step = _mlp.build()

@@ -19,7 +19,7 @@ import numpy as np
 from jax.sharding import PartitionSpec as P
 
 import jaxsession as tf
-from jaxsession.session import cluster
+from jaxsession.distributed import lifecycle
 from tests.distributed._scenario import run_scenario
 
 TIMEOUTS = {"initialization_timeout": 10, "heartbeat_timeout": 5, "shutdown_timeout": 5}
@@ -75,7 +75,7 @@ def _write(workdir, pid, result):
 
 
 def _join(pid, n, port):
-    cluster.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
+    lifecycle.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
     tf.train.set_mesh_shape({"data": -1, "model": 2})
 
 

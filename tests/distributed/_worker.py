@@ -15,7 +15,7 @@ import jax
 jax.config.update("jax_num_cpu_devices", 2)
 
 import jaxsession as tf  # noqa: E402
-from jaxsession.session import cluster  # noqa: E402
+from jaxsession.distributed import lifecycle, process  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
 from tests.distributed._scenario import run_scenario  # noqa: E402
 
@@ -42,7 +42,7 @@ def _write(workdir, pid, result):
 
 def data_parallel(pid, n, port, workdir):
     """20 steps of the MLP in a plain Session, each process on its batch part."""
-    cluster.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
+    lifecycle.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
     x, y, loss, train_op, step = _mlp.build()
     losses = []
     with tf.Session() as sess:
@@ -121,7 +121,7 @@ def worker_timeout(pid, n, port, workdir):
         _write(workdir, pid, {})
         return
     try:
-        cluster.resolve_is_chief(True)
+        process.resolve_is_chief(True)
     except ValueError as e:
         contradiction = str(e)
     start = time.monotonic()
@@ -144,7 +144,7 @@ def worker_timeout(pid, n, port, workdir):
 
 def killed_peer(pid, n, port, workdir):
     """Process 1 is killed while training; process 0 must fail, not hang."""
-    cluster.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
+    lifecycle.initialize(f"127.0.0.1:{port}", n, pid, **TIMEOUTS)
     x, y, loss, train_op, step = _mlp.build()
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())

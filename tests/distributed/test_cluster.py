@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
+from jaxsession.distributed import health, kv, lifecycle, process, tf1_cluster
 from jaxsession.engine import mesh as mesh_lib
-from jaxsession.session import cluster
 from tests.distributed import _mlp
 
 
@@ -36,14 +36,14 @@ def test_cluster_spec_lists_jobs_and_addresses():
 
 def test_workers_map_to_processes_coordinated_by_the_first():
     spec = tf.train.ClusterSpec({"worker": ["h0:2222", "h1:2222", "h2:2222"]})
-    config = cluster.config_from_cluster(spec, "worker", 2, heartbeat_timeout=7)
-    assert config == cluster.ClusterConfig("h0:2222", 3, 2, heartbeat_timeout=7)
+    config = tf1_cluster.config_from_cluster(spec, "worker", 2, heartbeat_timeout=7)
+    assert config == process.ClusterConfig("h0:2222", 3, 2, heartbeat_timeout=7)
 
 
 def test_a_chief_job_is_process_zero():
     spec = tf.train.ClusterSpec({"worker": ["w0:1", "w1:1"], "chief": ["c:1"]})
-    assert cluster.config_from_cluster(spec, "chief", 0).process_id == 0
-    config = cluster.config_from_cluster(spec, "worker", 1)
+    assert tf1_cluster.config_from_cluster(spec, "chief", 0).process_id == 0
+    config = tf1_cluster.config_from_cluster(spec, "worker", 1)
     assert (config.coordinator_address, config.num_processes, config.process_id) == (
         "c:1",
         3,
@@ -53,7 +53,7 @@ def test_a_chief_job_is_process_zero():
 
 def test_a_ps_job_is_accepted_and_its_tasks_stay_out_of_the_job(caplog):
     spec = tf.train.ClusterSpec({"ps": ["p:1"], "worker": ["w:1", "w:2"]})
-    config = cluster.config_from_cluster(spec, "worker", 1)
+    config = tf1_cluster.config_from_cluster(spec, "worker", 1)
     assert (config.coordinator_address, config.num_processes, config.process_id) == (
         "w:1",
         2,
@@ -61,14 +61,14 @@ def test_a_ps_job_is_accepted_and_its_tasks_stay_out_of_the_job(caplog):
     )
     ps = tf.train.Server(spec, job_name="ps", task_index=0)
     assert ps.target == "" and ps.server_def is None
-    assert not cluster.is_initialized()
+    assert not process.is_initialized()
     with caplog.at_level(logging.INFO, logger="jaxsession"):
         ps.join()
     assert "Server.join() on ps task 0 returns at once" in caplog.text
     with pytest.raises(ValueError, match=r"Task ps:3 is not in cluster"):
         tf.train.Server(spec, job_name="ps", task_index=3)
     with pytest.raises(ValueError, match=r"Unsupported job\(s\) \['evaluator'\]"):
-        cluster.config_from_cluster(
+        tf1_cluster.config_from_cluster(
             tf.train.ClusterSpec({"evaluator": ["e:1"], "worker": ["w:1"]}), "worker", 0
         )
 
@@ -76,7 +76,7 @@ def test_a_ps_job_is_accepted_and_its_tasks_stay_out_of_the_job(caplog):
 def test_a_task_outside_the_cluster_is_an_error():
     spec = tf.train.ClusterSpec({"worker": ["w:1"]})
     with pytest.raises(ValueError, match=r"Task worker:3 is not in cluster"):
-        cluster.config_from_cluster(spec, "worker", 3)
+        tf1_cluster.config_from_cluster(spec, "worker", 3)
 
 
 def test_tf_config_is_read():
@@ -86,17 +86,17 @@ def test_tf_config_is_read():
             "task": {"type": "worker", "index": 0},
         }
     )
-    config = cluster.config_from_tf_config(text)
+    config = tf1_cluster.config_from_tf_config(text)
     assert (config.coordinator_address, config.num_processes, config.process_id) == (
         "c:5",
         3,
         1,
     )
-    assert cluster.config_from_tf_config("") is None
+    assert tf1_cluster.config_from_tf_config("") is None
     with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
-        cluster.config_from_tf_config("{nope")
+        tf1_cluster.config_from_tf_config("{nope")
     with pytest.raises(ValueError, match="no task type"):
-        cluster.config_from_tf_config(json.dumps({"cluster": {"worker": ["w:1"]}}))
+        tf1_cluster.config_from_tf_config(json.dumps({"cluster": {"worker": ["w:1"]}}))
 
 
 def test_a_one_worker_server_is_one_process():
@@ -106,7 +106,7 @@ def test_a_one_worker_server_is_one_process():
         task_index=0,
     )
     assert server.target == ""
-    assert not cluster.is_initialized()
+    assert not process.is_initialized()
     assert tf.train.Server.create_local_server().target == ""
     with pytest.raises(
         tf.errors.UnimplementedError,
@@ -116,26 +116,26 @@ def test_a_one_worker_server_is_one_process():
 
 
 def test_one_process_is_the_chief():
-    cluster.initialize("")
-    assert not cluster.is_initialized()
-    assert cluster.resolve_is_chief(None) is True
-    assert cluster.resolve_is_chief(False) is False
-    assert cluster.log_prefix() == "[process 0/1 chief]"
-    assert cluster.log_prefix(False) == "[process 0/1 worker]"
+    lifecycle.initialize("")
+    assert not process.is_initialized()
+    assert process.resolve_is_chief(None) is True
+    assert process.resolve_is_chief(False) is False
+    assert process.log_prefix() == "[process 0/1 chief]"
+    assert process.log_prefix(False) == "[process 0/1 worker]"
 
 
 def test_key_wait_without_a_job_says_so():
     with pytest.raises(RuntimeError, match=r"jax\.distributed is not initialized"):
-        cluster.key_wait("k", 0.1, "nothing")
+        kv.key_wait("k", 0.1, "nothing")
 
 
 def test_a_lost_peer_is_unavailable_but_never_retried_by_a_monitored_session():
-    error = cluster.PeerLostError(None, None, "lost process 1 of 2", [1])
+    error = health.PeerLostError(None, None, "lost process 1 of 2", [1])
     assert isinstance(error, tf.errors.UnavailableError)
     assert error.error_code == tf.errors.UNAVAILABLE
     copy = pickle.loads(pickle.dumps(error))
     assert (type(copy), copy.message, copy.lost_processes) == (
-        cluster.PeerLostError,
+        health.PeerLostError,
         "lost process 1 of 2",
         [1],
     )
@@ -156,7 +156,7 @@ def test_a_lost_peer_is_unavailable_but_never_retried_by_a_monitored_session():
         hooks=[RaiseOnce(tf.errors.UnavailableError(None, None, "preempted"))]
     ) as sess:
         assert sess.run(increment) == 1
-    with pytest.raises(cluster.PeerLostError, match="lost process 1 of 2") as raised:
+    with pytest.raises(health.PeerLostError, match="lost process 1 of 2") as raised:
         with tf.train.MonitoredSession(hooks=[RaiseOnce(error)]) as sess:
             sess.run(increment)
     assert raised.value is error

@@ -3,7 +3,8 @@
 import pytest
 
 import jaxsession as tf
-from jaxsession.session import cluster, timers
+from jaxsession.distributed import kv, process
+from jaxsession.session import timers
 
 
 class _Clock:
@@ -33,20 +34,20 @@ def test_one_process_decides_like_second_or_step_timer():
 
 
 class _FakeJob:
-    """The coordination service of a 2-process job, as cluster's functions see it."""
+    """The coordination service of a 2-process job, as distributed's functions see it."""
 
     def __init__(self, monkeypatch, index):
         self.store = {}
         self.index = index
-        monkeypatch.setattr(cluster, "is_initialized", lambda: True)
-        monkeypatch.setattr(cluster, "process_count", lambda: 2)
-        monkeypatch.setattr(cluster, "process_index", lambda: self.index)
+        monkeypatch.setattr(process, "is_initialized", lambda: True)
+        monkeypatch.setattr(process, "process_count", lambda: 2)
+        monkeypatch.setattr(process, "process_index", lambda: self.index)
         monkeypatch.setattr(
-            cluster, "log_prefix", lambda *a: f"[process {self.index}/2]"
+            process, "log_prefix", lambda *a: f"[process {self.index}/2]"
         )
-        monkeypatch.setattr(cluster, "key_set", self.store.__setitem__)
-        monkeypatch.setattr(cluster, "key_delete", self.store.pop)
-        monkeypatch.setattr(cluster, "key_wait", self.wait)
+        monkeypatch.setattr(kv, "key_set", self.store.__setitem__)
+        monkeypatch.setattr(kv, "key_delete", self.store.pop)
+        monkeypatch.setattr(kv, "key_wait", self.wait)
         self.waits = []
 
     def wait(self, key, timeout_secs, what):
@@ -63,8 +64,8 @@ def test_the_chief_publishes_each_decision_and_a_worker_takes_it(monkeypatch):
     worker = timers.SharedTimer(
         every_secs=1.0, clock=fast, name="checkpoints", wait_secs=3
     )
-    assert chief._key != worker._key  # two timers of one process
-    worker._key = chief._key  # the same timer in the other process
+    assert chief.cadence.key != worker.cadence.key  # two timers of one process
+    worker.cadence.key = chief.cadence.key  # the same timer in the other process
     decisions = []
     for step in (1, 2, 3):
         slow.now, fast.now = step * 0.6, step * 100.0
@@ -78,7 +79,7 @@ def test_the_chief_publishes_each_decision_and_a_worker_takes_it(monkeypatch):
         decisions.append(decided)
     assert decisions == [True, False, True]
     assert job.waits[0] == (
-        f"{chief._key}/1",
+        f"{chief.cadence.key}/1",
         3,
         "the chief's decision whether checkpoints are due at step 1",
     )
@@ -91,11 +92,11 @@ def test_a_worker_at_another_step_than_the_chief_is_an_internal_error(monkeypatc
     job.index = 1
     with pytest.raises(tf.errors.InternalError) as e:
         worker = timers.SharedTimer(every_secs=1.0, clock=_Clock(), name="summaries")
-        worker._key = chief._key
+        worker.cadence.key = chief.cadence.key
         worker.should_trigger_for_step(6)
     assert str(e.value) == (
         "[process 1/2] asked whether summaries are due at step 6, but the chief "
-        f"asked at step 5 (key '{chief._key}/1'): the processes ran different steps"
+        f"asked at step 5 (key '{chief.cadence.key}/1'): the processes ran different steps"
     )
 
 

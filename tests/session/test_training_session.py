@@ -157,11 +157,11 @@ def test_period_resolution_reaches_the_hooks(tmp_path, counter):
     )
     try:
         _, summary_hook, ckpt_hook = tf1_hooks(sess)
-        assert (summary_hook._timer._every_secs, summary_hook._timer._every_steps) == (
+        assert (summary_hook._timer.every_secs, summary_hook._timer.every_steps) == (
             30,
             None,
         )
-        assert (ckpt_hook._timer._every_secs, ckpt_hook._timer._every_steps) == (
+        assert (ckpt_hook._timer.every_secs, ckpt_hook._timer.every_steps) == (
             None,
             7,
         )
@@ -172,8 +172,8 @@ def test_period_resolution_reaches_the_hooks(tmp_path, counter):
     )
     try:
         _, summary_hook, ckpt_hook = tf1_hooks(sess)
-        assert summary_hook._timer._every_steps == 100
-        assert ckpt_hook._timer._every_secs == 600
+        assert summary_hook._timer.every_steps == 100
+        assert ckpt_hook._timer.every_secs == 600
         assert ckpt_hook._save_graph_def is False
     finally:
         sess.close()
