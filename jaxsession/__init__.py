@@ -88,7 +88,10 @@ from jaxsession.input.queues import (
     TFRecordReader as TFRecordReader,
     WholeFileReader as WholeFileReader,
 )
-from jaxsession.ops.array_ops import *
+from jaxsession.ops.array.combine import *
+from jaxsession.ops.array.creation import *
+from jaxsession.ops.array.indexing import *
+from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
 from jaxsession.ops.math import *
 from jaxsession.ops.random import *

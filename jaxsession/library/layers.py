@@ -18,11 +18,11 @@ from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph, name_sco
 from jaxsession.graph.make_op import convert_to_tensor
 from jaxsession.graph.rules import constant_value
 from jaxsession.ops import (
-    array_ops,
     control_flow as control_flow_ops,
     math as math_ops,
     nn as nn_ops,
 )
+from jaxsession.ops.array import combine as combine_ops, shape as shape_ops
 
 __all__ = [
     "average_pooling2d",
@@ -127,7 +127,7 @@ def _activate(
             loss = activity_regularizer(x)
             if loss is not None:
                 # TF1 averages the activity loss over the batch.
-                batch = math_ops.cast(array_ops.shape(x)[0], loss.dtype)
+                batch = math_ops.cast(shape_ops.shape(x)[0], loss.dtype)
                 get_default_graph().add_to_collection(
                     GraphKeys.REGULARIZATION_LOSSES, math_ops.truediv(loss, batch)
                 )
@@ -373,13 +373,13 @@ def flatten(
     rank = x.shape.ndims
     with name_scope(name or "flatten"):
         if fmt == "NCHW" and rank is not None and rank >= 3:
-            x = array_ops.transpose(x, [0, *range(2, rank), 1])
+            x = shape_ops.transpose(x, [0, *range(2, rank), 1])
         dims = x.shape.as_list() if rank is not None else [None, None]
         if None not in dims[1:]:
-            return array_ops.reshape(x, [-1, math.prod(dims[1:])])
+            return shape_ops.reshape(x, [-1, math.prod(dims[1:])])
         if dims[0] is not None:
-            return array_ops.reshape(x, [dims[0], -1])
-        return array_ops.reshape(x, array_ops.stack([array_ops.shape(x)[0], -1]))
+            return shape_ops.reshape(x, [dims[0], -1])
+        return shape_ops.reshape(x, combine_ops.stack([shape_ops.shape(x)[0], -1]))
 
 
 def dropout(
@@ -401,7 +401,7 @@ def dropout(
         return _smart_cond(
             training,
             lambda: nn_ops.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed),
-            lambda: array_ops.identity(x),
+            lambda: shape_ops.identity(x),
         )
 
 
@@ -501,7 +501,7 @@ def batch_normalization(
 
         def norm(mean: Any, var: Any) -> Tensor:
             def param(t: Any) -> Any:
-                return None if t is None else array_ops.reshape(t, shape)
+                return None if t is None else shape_ops.reshape(t, shape)
 
             return nn_ops.batch_normalization(
                 x, param(mean), param(var), param(beta), param(gamma), epsilon
@@ -519,7 +519,7 @@ def _batch_stats(x: Tensor, axis: int, depth: int, unbiased: bool) -> list[Tenso
     mean, var = nn_ops.moments(x, [i for i in range(x.shape.ndims) if i != axis])
     if not unbiased:
         return [mean, var, var]
-    n = math_ops.cast(array_ops.size(x), x.dtype) / float(depth)
+    n = math_ops.cast(shape_ops.size(x), x.dtype) / float(depth)
     return [mean, var, var * (n / math_ops.maximum(n - 1.0, 1.0))]
 
 

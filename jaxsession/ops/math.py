@@ -25,8 +25,9 @@ from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
 from jaxsession.graph.rules import constant_value
 from jaxsession.graph.variables import Variable
-from jaxsession.ops import array_ops
-from jaxsession.ops.array_ops import _op_error, _op_scope, _static, _static_int
+from jaxsession.ops.array._common import _op_error, _op_scope, _static, _static_int
+from jaxsession.ops.array.indexing import where_v2
+from jaxsession.ops.array.shape import identity
 
 __all__ = [
     "abs",
@@ -581,7 +582,7 @@ def _where_coordinates(cond: Tensor, name: str | None) -> Tensor:
             "shapes. Pass x and y to select elementwise (tf.where(condition, x, y)), "
             "or make the condition a constant.",
         )
-    return array_ops.where_v2(cond, name=name)
+    return where_v2(cond, name=name)
 
 
 # -- reductions -----------------------------------------------------------------
@@ -1019,7 +1020,7 @@ def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
         )
     ts = [convert_to_tensor(x) for x in inputs]
     if len(ts) == 1:
-        return array_ops.identity(ts[0], name=name) if name else ts[0]
+        return identity(ts[0], name=name) if name else ts[0]
     _same_dtype(ts, "AddN")
     name = name or "AddN"
     shape = ts[0].shape
