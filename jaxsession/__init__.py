@@ -95,6 +95,7 @@ from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
 from jaxsession.ops.math import *
 from jaxsession.ops.random import *
+from jaxsession.ops.reduction import *
 from jaxsession.ops.state import *
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,

@@ -7,3 +7,4 @@ from jaxsession.ops.nn import (
     log_softmax as log_softmax,
     softplus as softplus,
 )
+from jaxsession.ops.reduction import *  # noqa: F403

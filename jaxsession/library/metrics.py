@@ -22,7 +22,11 @@ from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, add_to_collections
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import Variable, variable_scope, zeros_initializer
-from jaxsession.ops import math as math_ops, state as state_ops
+from jaxsession.ops import (
+    math as math_ops,
+    reduction as reduction_ops,
+    state as state_ops,
+)
 from jaxsession.ops.array import creation as creation_ops, shape as shape_ops
 
 _EPSILON = 1e-7
@@ -116,8 +120,8 @@ def mean(
                 _squeeze_to(convert_to_tensor(weights), values), values
             )
             values = math_ops.multiply(values, weights)
-            num_values = math_ops.reduce_sum(weights)
-        update_total = state_ops.assign_add(total, math_ops.reduce_sum(values))
+            num_values = reduction_ops.reduce_sum(weights)
+        update_total = state_ops.assign_add(total, reduction_ops.reduce_sum(values))
         update_count = state_ops.assign_add(count, num_values)
         value = math_ops.div_no_nan(total, math_ops.maximum(count, 0.0), name="value")
         update_op = math_ops.div_no_nan(
@@ -190,7 +194,7 @@ def _count_condition(
         if weights is not None:
             values = math_ops.multiply(values, _broadcast_weights(weights, values))
         value = shape_ops.identity(count.value())
-        update_op = state_ops.assign_add(count, math_ops.reduce_sum(values))
+        update_op = state_ops.assign_add(count, reduction_ops.reduce_sum(values))
     return value, update_op
 
 

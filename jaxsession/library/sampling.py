@@ -24,7 +24,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.shapes import TensorShape
-from jaxsession.ops import math as math_ops, nn as nn_ops
+from jaxsession.ops import math as math_ops, nn as nn_ops, reduction as reduction_ops
 from jaxsession.ops.array import shape as shape_ops
 
 __all__ = [
@@ -496,7 +496,7 @@ def nce_loss(
         losses = nn_ops.sigmoid_cross_entropy_with_logits(
             labels=targets, logits=logits, name="sampled_losses"
         )
-        return math_ops.reduce_sum(losses, axis=1)
+        return reduction_ops.reduce_sum(losses, axis=1)
 
 
 def sampled_softmax_loss(
