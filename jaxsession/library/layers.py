@@ -19,8 +19,11 @@ from jaxsession.graph.make_op import convert_to_tensor
 from jaxsession.graph.rules import constant_value
 from jaxsession.ops import (
     control_flow as control_flow_ops,
+    conv as conv_ops,
     math as math_ops,
     nn as nn_ops,
+    normalization as normalization_ops,
+    pool as pool_ops,
 )
 from jaxsession.ops.array import combine as combine_ops, shape as shape_ops
 
@@ -266,7 +269,7 @@ def conv2d(
     }
 
     def apply(w: vs.Variable) -> Tensor:
-        return nn_ops.conv2d(x, w, data_format=fmt, **window)
+        return conv_ops.conv2d(x, w, data_format=fmt, **window)
 
     return _kernel_layer(
         "conv2d",
@@ -320,7 +323,7 @@ def max_pooling2d(
         ValueError: bad sizes, padding or format.
     """
     return _pool(
-        nn_ops.max_pool,
+        pool_ops.max_pool,
         "max_pooling2d",
         inputs,
         pool_size,
@@ -345,7 +348,7 @@ def average_pooling2d(
         ValueError: bad sizes, padding or format.
     """
     return _pool(
-        nn_ops.avg_pool,
+        pool_ops.avg_pool,
         "average_pooling2d",
         inputs,
         pool_size,
@@ -503,7 +506,7 @@ def batch_normalization(
             def param(t: Any) -> Any:
                 return None if t is None else shape_ops.reshape(t, shape)
 
-            return nn_ops.batch_normalization(
+            return normalization_ops.batch_normalization(
                 x, param(mean), param(var), param(beta), param(gamma), epsilon
             )
 
@@ -516,7 +519,9 @@ def batch_normalization(
 
 def _batch_stats(x: Tensor, axis: int, depth: int, unbiased: bool) -> list[Tensor]:
     """[mean, variance, variance the moving average moves toward]."""
-    mean, var = nn_ops.moments(x, [i for i in range(x.shape.ndims) if i != axis])
+    mean, var = normalization_ops.moments(
+        x, [i for i in range(x.shape.ndims) if i != axis]
+    )
     if not unbiased:
         return [mean, var, var]
     n = math_ops.cast(shape_ops.size(x), x.dtype) / float(depth)
