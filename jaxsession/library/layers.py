@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from jaxsession.graph import variables as vs
+from jaxsession.graph import initializers as init_ops, variables as vs
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph, name_scope
 from jaxsession.graph.make_op import convert_to_tensor
 from jaxsession.graph.rules import constant_value
@@ -167,7 +167,7 @@ def _bias(
 ) -> _Weight | None:
     if not use_bias:
         return None
-    return _Weight(initializer or vs.zeros_initializer(), regularizer, constraint)
+    return _Weight(initializer or init_ops.zeros_initializer(), regularizer, constraint)
 
 
 # -- layers ---------------------------------------------------------------------
@@ -465,7 +465,7 @@ def batch_normalization(
         raise ValueError(
             f"Input has undefined `axis` dimension. Input shape: {x.shape} ({x!r})"
         )
-    zeros, ones = vs.zeros_initializer(), vs.ones_initializer()
+    zeros, ones = init_ops.zeros_initializer(), init_ops.ones_initializer()
     with vs.variable_scope(name, default_name="batch_normalization", reuse=reuse):
         gamma = beta = None
         if scale:

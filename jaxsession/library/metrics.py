@@ -20,8 +20,9 @@ import jax.numpy as jnp
 from jaxsession import errors
 from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, add_to_collections
+from jaxsession.graph.initializers import zeros_initializer
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.variables import Variable, variable_scope, zeros_initializer
+from jaxsession.graph.variables import Variable, variable_scope
 from jaxsession.ops import (
     math as math_ops,
     reduction as reduction_ops,
