@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-# -- convolution and pooling ----------------------------------------------------
+# -- convolution ----------------------------------------------------------------
 
 
 def _spatial(value: Any, data_format: str, what: str) -> tuple[int, int]:

@@ -250,7 +250,7 @@ def dropout(
     ).outputs[0]
 
 
-# -- bias, norms, normalization -------------------------------------------------
+# -- bias and l2 loss -----------------------------------------------------------
 
 
 def _bias_add(x: Any, b: Any, *, channels_first: bool) -> Any:
