@@ -40,6 +40,17 @@ from jaxsession.graph.core import (
 from jaxsession.graph.dtypes import *
 from jaxsession.graph.dtypes import DType as DType, as_dtype as as_dtype, bool_ as bool
 from jaxsession.graph.gradients import *
+from jaxsession.graph.initializers import (
+    constant_initializer as constant_initializer,
+    glorot_normal_initializer as glorot_normal_initializer,
+    glorot_uniform_initializer as glorot_uniform_initializer,
+    ones_initializer as ones_initializer,
+    random_normal_initializer as random_normal_initializer,
+    random_uniform_initializer as random_uniform_initializer,
+    truncated_normal_initializer as truncated_normal_initializer,
+    variance_scaling_initializer as variance_scaling_initializer,
+    zeros_initializer as zeros_initializer,
+)
 from jaxsession.graph.make_op import (
     convert_to_tensor as convert_to_tensor,
     jax_op as jax_op,
@@ -53,29 +64,20 @@ from jaxsession.graph.variables import (
     VariableScope as VariableScope,
     all_variables as all_variables,
     assert_variables_initialized as assert_variables_initialized,
-    constant_initializer as constant_initializer,
     get_variable as get_variable,
     get_variable_scope as get_variable_scope,
     global_variables as global_variables,
     global_variables_initializer as global_variables_initializer,
-    glorot_normal_initializer as glorot_normal_initializer,
-    glorot_uniform_initializer as glorot_uniform_initializer,
     initialize_all_variables as initialize_all_variables,
     is_variable_initialized as is_variable_initialized,
     local_variables as local_variables,
     local_variables_initializer as local_variables_initializer,
     model_variables as model_variables,
     moving_average_variables as moving_average_variables,
-    ones_initializer as ones_initializer,
-    random_normal_initializer as random_normal_initializer,
-    random_uniform_initializer as random_uniform_initializer,
     report_uninitialized_variables as report_uninitialized_variables,
     trainable_variables as trainable_variables,
-    truncated_normal_initializer as truncated_normal_initializer,
     variable_scope as variable_scope,
     variables_initializer as variables_initializer,
-    variance_scaling_initializer as variance_scaling_initializer,
-    zeros_initializer as zeros_initializer,
 )
 from jaxsession.input.queues import (
     FIFOQueue as FIFOQueue,
@@ -88,10 +90,14 @@ from jaxsession.input.queues import (
     TFRecordReader as TFRecordReader,
     WholeFileReader as WholeFileReader,
 )
-from jaxsession.ops.array_ops import *
+from jaxsession.ops.array.combine import *
+from jaxsession.ops.array.creation import *
+from jaxsession.ops.array.indexing import *
+from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
 from jaxsession.ops.math import *
 from jaxsession.ops.random import *
+from jaxsession.ops.reduction import *
 from jaxsession.ops.state import *
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,

@@ -1,7 +1,7 @@
 """``tf.data``: Dataset and Iterator."""
 
-from jaxsession.input.dataset import (
-    Dataset as Dataset,
+from jaxsession.input.dataset import Dataset as Dataset
+from jaxsession.input.iterator import (
     Iterator as Iterator,
     get_output_classes as get_output_classes,
     get_output_shapes as get_output_shapes,

@@ -3,7 +3,8 @@
 from jaxsession.ops.math import *  # noqa: F403
 from jaxsession.ops.nn import (
     in_top_k as in_top_k,
-    l2_normalize as l2_normalize,
     log_softmax as log_softmax,
     softplus as softplus,
 )
+from jaxsession.ops.normalization import l2_normalize as l2_normalize
+from jaxsession.ops.reduction import *  # noqa: F403

@@ -1,5 +1,8 @@
 """``tf.nn``: activations, losses, convolution, pooling and candidate sampling."""
 
 from jaxsession.library.sampling import *
+from jaxsession.ops.conv import *
 from jaxsession.ops.math import sigmoid as sigmoid, tanh as tanh
 from jaxsession.ops.nn import *
+from jaxsession.ops.normalization import *
+from jaxsession.ops.pool import *

@@ -39,7 +39,8 @@ from jaxsession.engine import mesh as mesh_lib
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
 from jaxsession.graph.rules import HOST_OPS
-from jaxsession.input.dataset import Dataset, _flatten
+from jaxsession.input.dataset import Dataset
+from jaxsession.input.iterator import _flatten
 
 PREFETCH_DEPTH = 2
 # How long stop() waits for the thread; a user generator blocked for longer

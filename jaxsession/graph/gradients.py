@@ -22,7 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jaxsession.graph import subgraph, variables
+from jaxsession.graph import initializers, subgraph
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
@@ -272,7 +272,7 @@ def _zeros_like(x: Any) -> Tensor:
     aval = _x_aval(x)
     if aval.shape is not None and None not in aval.shape:
         # A known shape needs no value of x (which may be an unfed placeholder).
-        return variables.zeros_initializer()(aval.shape, dtype=aval.dtype)
+        return initializers.zeros_initializer()(aval.shape, dtype=aval.dtype)
 
     def zeros(v: Any) -> Any:
         return jnp.zeros_like(v)

@@ -273,7 +273,7 @@ def convert_to_tensor(
         if _LIST_CONVERSION is None:
             raise TypeError(
                 f"Cannot convert a list of tensors to a Tensor (name={name}): "
-                "import jaxsession.ops.array_ops, which registers the packing."
+                "import jaxsession.ops.array.combine, which registers the packing."
             )
         return _LIST_CONVERSION(
             [convert_to_tensor(v, dtype=dtype) for v in value], name=name or "packed"

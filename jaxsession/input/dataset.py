@@ -34,53 +34,25 @@ from jaxsession.graph import (
     subgraph as subgraph_lib,
 )
 from jaxsession.graph.avals import Aval
-from jaxsession.graph.core import Operation, Tensor, get_default_graph
+from jaxsession.graph.core import Tensor, get_default_graph
 from jaxsession.graph.make_op import make_op
 from jaxsession.graph.rules import constant_value
+from jaxsession.input.iterator import (
+    Iterator_,
+    _ElementStructure,
+    _flatten,
+    _is_leaf,
+    _is_shape,
+)
+from jaxsession.input.slices import SliceProducer, _Batcher, _shuffle_runs, _Slices
 
 __all__ = [
     "Dataset",
-    "Iterator",
-    "get_output_classes",
-    "get_output_shapes",
-    "get_output_types",
-    "make_initializable_iterator",
-    "make_one_shot_iterator",
 ]
 
 # A producer makes a fresh Python iterator of elements, given the values of
 # the dataset's graph inputs (placeholders fed to the iterator initializer).
 Producer = Callable[[dict[Tensor, Any]], Iterator[Any]]
-
-
-def _is_leaf(x: Any) -> bool:
-    return not isinstance(x, tuple | list | dict)
-
-
-def _flatten(structure: Any) -> tuple[list[Any], Any]:
-    return jax.tree_util.tree_flatten(structure, is_leaf=_is_leaf)
-
-
-class _ElementStructure:
-    """The TF1 structure properties shared by datasets and iterators."""
-
-    _types: Any
-    _shapes: Any
-
-    @property
-    def output_types(self) -> Any:
-        """Nested structure of the elements' dtypes."""
-        return self._types
-
-    @property
-    def output_shapes(self) -> Any:
-        """Nested structure of the elements' static shapes."""
-        return self._shapes
-
-    @property
-    def output_classes(self) -> Any:
-        """Nested structure of ``Tensor`` (TF1 compatibility)."""
-        return jax.tree_util.tree_map(lambda _: Tensor, self._types, is_leaf=_is_leaf)
 
 
 class Dataset(_ElementStructure):
@@ -590,124 +562,6 @@ class Dataset(_ElementStructure):
         return self._producer({})
 
 
-def _is_shape(x: Any) -> bool:
-    return isinstance(x, shapes.TensorShape)
-
-
-class _Slices:
-    """A pipeline's elements as row indices into whole arrays.
-
-    Element ``i`` of the pipeline is ``treedef.unflatten([a[j] for a in
-    arrays])`` for the ``i``-th index ``j`` of the concatenated ``runs``.
-    ``runs`` is lazy: it pulls upstream epochs only as indices are read,
-    exactly when the element-by-element pipeline would.
-    """
-
-    __slots__ = ("arrays", "runs", "treedef")
-
-    def __init__(
-        self, arrays: list[np.ndarray], treedef: Any, runs: Iterator[np.ndarray]
-    ):
-        self.arrays, self.treedef, self.runs = arrays, treedef, runs
-
-
-SliceProducer = Callable[[dict[Tensor, Any]], _Slices]
-
-
-def _shuffle_runs(
-    runs: Iterator[np.ndarray], size: int, rng: np.random.Generator
-) -> Iterator[np.ndarray]:
-    """``Dataset.shuffle``'s buffer algorithm on index runs, vectorized.
-
-    Once the buffer is full, step ``t`` draws a slot ``i_t``, emits the
-    slot's content and stores input ``t`` there. So the output of step
-    ``t`` is the input of the last earlier step that drew the same slot, or
-    the slot's content before the run. The draws are those of the element
-    path: drawing m integers at once gives the same numbers as m draws.
-    """
-    buffer = np.empty(0, np.int64)
-    for run in runs:
-        if len(buffer) < size:
-            room = size - len(buffer)
-            buffer = np.concatenate([buffer, run[:room]])
-            run = run[room:]
-        if not len(run):
-            continue
-        slots = rng.integers(size, size=len(run))
-        order = np.argsort(slots, kind="stable")
-        ranked = slots[order]
-        same = np.zeros(len(run), bool)
-        same[1:] = ranked[1:] == ranked[:-1]
-        emitted = buffer[ranked]
-        emitted[same] = run[order[:-1]][same[1:]]
-        out = np.empty(len(run), np.int64)
-        out[order] = emitted
-        last = np.ones(len(run), bool)
-        last[:-1] = ~same[1:]
-        buffer[ranked[last]] = run[order[last]]
-        yield out
-    rest = buffer.tolist()
-    rng.shuffle(rest)
-    if rest:
-        yield np.asarray(rest, np.int64)
-
-
-class _Batcher:
-    """Cuts consecutive batches from a ``_Slices`` by NumPy indexing."""
-
-    def __init__(self, source: _Slices, batch_size: int, drop_remainder: bool):
-        self.arrays, self.treedef = source.arrays, source.treedef
-        self._runs = source.runs
-        self._size = batch_size
-        self._drop = drop_remainder
-        self._pending = np.empty(0, np.int64)
-
-    def _read(self, n: int) -> np.ndarray:
-        parts, have = [], 0
-        pending = self._pending
-        while len(pending) + have < n:
-            if len(pending):
-                parts.append(pending)
-                have += len(pending)
-            pending = next(self._runs, None)
-            if pending is None:
-                self._pending = np.empty(0, np.int64)
-                return np.concatenate(parts) if parts else self._pending
-        need = n - have
-        parts.append(pending[:need])
-        self._pending = pending[need:]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-    def take(
-        self, count: int
-    ) -> tuple[list[np.ndarray] | None, list[list[np.ndarray]]]:
-        """Up to ``count`` next batches: ``(stacked, batches)``.
-
-        With ``count`` > 1 full batches left, ``stacked`` holds their leaves
-        with a leading ``count`` axis and ``batches`` is empty. Otherwise
-        ``stacked`` is None and ``batches`` lists each batch's leaves as the
-        element path batches them (a last short batch unless
-        ``drop_remainder``); it is empty at the end of the data.
-        """
-        size = self._size
-        index = self._read(size * count)
-        full = len(index) // size
-        if full == count and count > 1:
-            lead = (count, size)
-            return [a[index].reshape(lead + a.shape[1:]) for a in self.arrays], []
-        cuts = [index[i * size : (i + 1) * size] for i in range(full)]
-        if len(index) > full * size and not self._drop:
-            cuts.append(index[full * size :])
-        return None, [[_gather(a, cut) for a in self.arrays] for cut in cuts]
-
-
-def _gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
-    if array.dtype == object:
-        # As the element path does: stacking Python bytes gives a bytes array.
-        return np.stack([array[i] for i in index])
-    return array[index]
-
-
 class _Source:
     """One component of a from_tensor_slices/from_tensors source."""
 
@@ -870,154 +724,3 @@ def _arg_tensor(dtype: dtypes_lib.DType, shape: shapes.TensorShape) -> Tensor:
     return make_op(
         "DatasetArg", _no_lowering, (), name="arg", out_avals=[aval]
     ).outputs[0]
-
-
-# -- iterators as graph ops --------------------------------------------------------
-
-
-def _host_only(*_: Any, **__: Any) -> Any:
-    raise RuntimeError("iterator ops are evaluated on the host by the session")
-
-
-class Iterator_(_ElementStructure):
-    """Produces a dataset's elements as graph tensors (``tf.data.Iterator``).
-
-    Args:
-        output_types: Nested structure of dtypes.
-        output_shapes: Nested structure of shapes.
-    """
-
-    def __init__(self, output_types: Any, output_shapes: Any = None):
-        self._types = jax.tree_util.tree_map(
-            dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
-        )
-        if output_shapes is None:
-            output_shapes = jax.tree_util.tree_map(
-                lambda _: None, self._types, is_leaf=_is_leaf
-            )
-        self._shapes = jax.tree_util.tree_map(
-            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
-        )
-        self._one_shot: Dataset | None = None
-        self._initializer: Operation | None = None
-        self._graph = get_default_graph()
-
-    @staticmethod
-    def from_structure(
-        output_types: Any,
-        output_shapes: Any = None,
-        shared_name: str | None = None,
-        output_classes: Any = None,
-    ) -> Iterator_:
-        """An iterator not bound to a dataset; bind one with ``make_initializer``."""
-        return Iterator_(output_types, output_shapes)
-
-    @property
-    def initializer(self) -> Operation:
-        """The op (re)starting the iterator over its dataset.
-
-        Raises:
-            ValueError: the iterator was not made by make_initializable_iterator.
-        """
-        if self._initializer is None:
-            raise ValueError(
-                "Iterator does not have an initializer: it was not created with "
-                "make_initializable_iterator()."
-            )
-        return self._initializer
-
-    def make_initializer(self, dataset: Dataset, name: str | None = None) -> Operation:
-        """An op that (re)starts this iterator over ``dataset``.
-
-        Raises:
-            TypeError: the dataset's types do not match the iterator's.
-            ValueError: the dataset's shapes are not compatible with the iterator's.
-        """
-        _check_structure(self, dataset)
-        return make_op(
-            "MakeIterator",
-            _host_only,
-            dataset._inputs,
-            name=name or "MakeIterator",
-            attrs={"iterator": self, "dataset": dataset},
-            out_avals=[],
-        )
-
-    def get_next(self, name: str | None = None) -> Any:
-        """Tensors holding the next element; running them past the end raises OutOfRangeError."""
-        type_leaves, treedef = _flatten(self._types)
-        shape_leaves = treedef.flatten_up_to(self._shapes)
-        avals = [Aval(s.as_tuple(), t) for t, s in zip(type_leaves, shape_leaves)]
-        op = make_op(
-            "IteratorGetNext",
-            _host_only,
-            (),
-            name=name or "IteratorGetNext",
-            attrs={"iterator": self},
-            out_avals=avals,
-        )
-        return treedef.unflatten(list(op.outputs))
-
-    def string_handle(self, name: str | None = None) -> Tensor:
-        """Unsupported: feedable iterators are replaced by ``from_structure``."""
-        from jaxsession import errors
-
-        raise errors.UnimplementedError(
-            None, None, "string_handle is not supported; use Iterator.from_structure"
-        )
-
-
-Iterator = Iterator_
-
-
-def _check_structure(it: Iterator_, dataset: Dataset) -> None:
-    want_types, treedef = _flatten(it.output_types)
-    try:
-        got_types = treedef.flatten_up_to(dataset.output_types)
-    except (ValueError, TypeError):
-        raise TypeError(
-            f"Expected output types {it.output_types} but got dataset with output types "
-            f"{dataset.output_types}."
-        ) from None
-    if list(want_types) != list(got_types):
-        raise TypeError(
-            f"Expected output types {it.output_types} but got dataset with output types "
-            f"{dataset.output_types}."
-        )
-    want_shapes = treedef.flatten_up_to(it.output_shapes)
-    got_shapes = treedef.flatten_up_to(dataset.output_shapes)
-    if not all(w.is_compatible_with(g) for w, g in zip(want_shapes, got_shapes)):
-        raise ValueError(
-            f"Expected output shapes compatible with {it.output_shapes} but got dataset "
-            f"with output shapes {dataset.output_shapes}."
-        )
-
-
-def make_one_shot_iterator(dataset: Dataset) -> Iterator_:
-    """``tf.compat.v1.data.make_one_shot_iterator``."""
-    return dataset.make_one_shot_iterator()
-
-
-def make_initializable_iterator(
-    dataset: Dataset, shared_name: str | None = None
-) -> Iterator_:
-    """``tf.compat.v1.data.make_initializable_iterator``."""
-    return dataset.make_initializable_iterator(shared_name)
-
-
-def get_output_types(dataset_or_iterator: Dataset | Iterator_) -> Any:
-    """``tf.compat.v1.data.get_output_types``."""
-    return dataset_or_iterator.output_types
-
-
-def get_output_shapes(dataset_or_iterator: Dataset | Iterator_) -> Any:
-    """``tf.compat.v1.data.get_output_shapes``."""
-    return dataset_or_iterator.output_shapes
-
-
-def get_output_classes(dataset_or_iterator: Dataset | Iterator_) -> Any:
-    """``tf.compat.v1.data.get_output_classes``."""
-    return dataset_or_iterator.output_classes
-
-
-ITERATOR_OPS = ("MakeIterator", "IteratorGetNext")

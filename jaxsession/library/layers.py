@@ -13,16 +13,19 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from jaxsession.graph import variables as vs
+from jaxsession.graph import initializers as init_ops, variables as vs
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph, name_scope
 from jaxsession.graph.make_op import convert_to_tensor
 from jaxsession.graph.rules import constant_value
 from jaxsession.ops import (
-    array_ops,
     control_flow as control_flow_ops,
+    conv as conv_ops,
     math as math_ops,
     nn as nn_ops,
+    normalization as normalization_ops,
+    pool as pool_ops,
 )
+from jaxsession.ops.array import combine as combine_ops, shape as shape_ops
 
 __all__ = [
     "average_pooling2d",
@@ -127,7 +130,7 @@ def _activate(
             loss = activity_regularizer(x)
             if loss is not None:
                 # TF1 averages the activity loss over the batch.
-                batch = math_ops.cast(array_ops.shape(x)[0], loss.dtype)
+                batch = math_ops.cast(shape_ops.shape(x)[0], loss.dtype)
                 get_default_graph().add_to_collection(
                     GraphKeys.REGULARIZATION_LOSSES, math_ops.truediv(loss, batch)
                 )
@@ -164,7 +167,7 @@ def _bias(
 ) -> _Weight | None:
     if not use_bias:
         return None
-    return _Weight(initializer or vs.zeros_initializer(), regularizer, constraint)
+    return _Weight(initializer or init_ops.zeros_initializer(), regularizer, constraint)
 
 
 # -- layers ---------------------------------------------------------------------
@@ -266,7 +269,7 @@ def conv2d(
     }
 
     def apply(w: vs.Variable) -> Tensor:
-        return nn_ops.conv2d(x, w, data_format=fmt, **window)
+        return conv_ops.conv2d(x, w, data_format=fmt, **window)
 
     return _kernel_layer(
         "conv2d",
@@ -320,7 +323,7 @@ def max_pooling2d(
         ValueError: bad sizes, padding or format.
     """
     return _pool(
-        nn_ops.max_pool,
+        pool_ops.max_pool,
         "max_pooling2d",
         inputs,
         pool_size,
@@ -345,7 +348,7 @@ def average_pooling2d(
         ValueError: bad sizes, padding or format.
     """
     return _pool(
-        nn_ops.avg_pool,
+        pool_ops.avg_pool,
         "average_pooling2d",
         inputs,
         pool_size,
@@ -373,13 +376,13 @@ def flatten(
     rank = x.shape.ndims
     with name_scope(name or "flatten"):
         if fmt == "NCHW" and rank is not None and rank >= 3:
-            x = array_ops.transpose(x, [0, *range(2, rank), 1])
+            x = shape_ops.transpose(x, [0, *range(2, rank), 1])
         dims = x.shape.as_list() if rank is not None else [None, None]
         if None not in dims[1:]:
-            return array_ops.reshape(x, [-1, math.prod(dims[1:])])
+            return shape_ops.reshape(x, [-1, math.prod(dims[1:])])
         if dims[0] is not None:
-            return array_ops.reshape(x, [dims[0], -1])
-        return array_ops.reshape(x, array_ops.stack([array_ops.shape(x)[0], -1]))
+            return shape_ops.reshape(x, [dims[0], -1])
+        return shape_ops.reshape(x, combine_ops.stack([shape_ops.shape(x)[0], -1]))
 
 
 def dropout(
@@ -401,7 +404,7 @@ def dropout(
         return _smart_cond(
             training,
             lambda: nn_ops.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed),
-            lambda: array_ops.identity(x),
+            lambda: shape_ops.identity(x),
         )
 
 
@@ -462,7 +465,7 @@ def batch_normalization(
         raise ValueError(
             f"Input has undefined `axis` dimension. Input shape: {x.shape} ({x!r})"
         )
-    zeros, ones = vs.zeros_initializer(), vs.ones_initializer()
+    zeros, ones = init_ops.zeros_initializer(), init_ops.ones_initializer()
     with vs.variable_scope(name, default_name="batch_normalization", reuse=reuse):
         gamma = beta = None
         if scale:
@@ -501,9 +504,9 @@ def batch_normalization(
 
         def norm(mean: Any, var: Any) -> Tensor:
             def param(t: Any) -> Any:
-                return None if t is None else array_ops.reshape(t, shape)
+                return None if t is None else shape_ops.reshape(t, shape)
 
-            return nn_ops.batch_normalization(
+            return normalization_ops.batch_normalization(
                 x, param(mean), param(var), param(beta), param(gamma), epsilon
             )
 
@@ -516,10 +519,12 @@ def batch_normalization(
 
 def _batch_stats(x: Tensor, axis: int, depth: int, unbiased: bool) -> list[Tensor]:
     """[mean, variance, variance the moving average moves toward]."""
-    mean, var = nn_ops.moments(x, [i for i in range(x.shape.ndims) if i != axis])
+    mean, var = normalization_ops.moments(
+        x, [i for i in range(x.shape.ndims) if i != axis]
+    )
     if not unbiased:
         return [mean, var, var]
-    n = math_ops.cast(array_ops.size(x), x.dtype) / float(depth)
+    n = math_ops.cast(shape_ops.size(x), x.dtype) / float(depth)
     return [mean, var, var * (n / math_ops.maximum(n - 1.0, 1.0))]
 
 

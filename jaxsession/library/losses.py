@@ -27,7 +27,7 @@ from jaxsession.graph.core import (
 )
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.ops import nn as nn_ops
-from jaxsession.ops.array_ops import constant
+from jaxsession.ops.array.creation import constant
 from jaxsession.ops.math import cast
 
 __all__ = [

@@ -20,9 +20,15 @@ import jax.numpy as jnp
 from jaxsession import errors
 from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, add_to_collections
+from jaxsession.graph.initializers import zeros_initializer
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.variables import Variable, variable_scope, zeros_initializer
-from jaxsession.ops import array_ops, math as math_ops, state as state_ops
+from jaxsession.graph.variables import Variable, variable_scope
+from jaxsession.ops import (
+    math as math_ops,
+    reduction as reduction_ops,
+    state as state_ops,
+)
+from jaxsession.ops.array import creation as creation_ops, shape as shape_ops
 
 _EPSILON = 1e-7
 
@@ -59,7 +65,7 @@ def _squeeze_to(a: Tensor, b: Tensor) -> Tensor:
         and ra == rb + 1
         and a.shape.as_list()[-1] == 1
     ):
-        return array_ops.squeeze(a, [-1])
+        return shape_ops.squeeze(a, [-1])
     return a
 
 
@@ -82,7 +88,7 @@ def _prepare(
 
 def _broadcast_weights(weights: Any, values: Tensor) -> Tensor:
     weights = math_ops.cast(convert_to_tensor(weights), dtypes.float32)
-    return math_ops.multiply(weights, array_ops.ones_like(values))
+    return math_ops.multiply(weights, creation_ops.ones_like(values))
 
 
 def mean(
@@ -109,14 +115,14 @@ def mean(
         total = metric_variable([], dtypes.float32, name="total")
         count = metric_variable([], dtypes.float32, name="count")
         if weights is None:
-            num_values = math_ops.cast(array_ops.size(values), dtypes.float32)
+            num_values = math_ops.cast(shape_ops.size(values), dtypes.float32)
         else:
             weights = _broadcast_weights(
                 _squeeze_to(convert_to_tensor(weights), values), values
             )
             values = math_ops.multiply(values, weights)
-            num_values = math_ops.reduce_sum(weights)
-        update_total = state_ops.assign_add(total, math_ops.reduce_sum(values))
+            num_values = reduction_ops.reduce_sum(weights)
+        update_total = state_ops.assign_add(total, reduction_ops.reduce_sum(values))
         update_count = state_ops.assign_add(count, num_values)
         value = math_ops.div_no_nan(total, math_ops.maximum(count, 0.0), name="value")
         update_op = math_ops.div_no_nan(
@@ -188,8 +194,8 @@ def _count_condition(
         values = math_ops.cast(condition, dtypes.float32)
         if weights is not None:
             values = math_ops.multiply(values, _broadcast_weights(weights, values))
-        value = array_ops.identity(count.value())
-        update_op = state_ops.assign_add(count, math_ops.reduce_sum(values))
+        value = shape_ops.identity(count.value())
+        update_op = state_ops.assign_add(count, reduction_ops.reduce_sum(values))
     return value, update_op
 
 

@@ -19,8 +19,9 @@ from typing import Any
 
 from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph
+from jaxsession.graph.initializers import zeros_initializer
 from jaxsession.graph.make_op import convert_to_tensor
-from jaxsession.graph.variables import Variable, zeros_initializer
+from jaxsession.graph.variables import Variable
 from jaxsession.ops import (
     control_flow as control_flow_ops,
     math as math_ops,

@@ -21,13 +21,9 @@ import optax
 from jaxsession.graph import dtypes as dtypes_lib, variable_ops
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from jaxsession.graph.gradients import gradients
+from jaxsession.graph.initializers import ones_initializer, zeros_initializer
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.variables import (
-    Variable,
-    group_ops,
-    ones_initializer,
-    zeros_initializer,
-)
+from jaxsession.graph.variables import Variable, group_ops
 
 __all__ = [
     "AdadeltaOptimizer",
@@ -616,7 +612,7 @@ class AdagradOptimizer(Optimizer):
         return {"lr": self._learning_rate}
 
     def _create_slots(self, var_list: list[Variable]) -> None:
-        from jaxsession.graph.variables import constant_initializer
+        from jaxsession.graph.initializers import constant_initializer
 
         init = constant_initializer(self._initial_accumulator_value)
         for v in var_list:

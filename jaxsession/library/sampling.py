@@ -24,7 +24,8 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.shapes import TensorShape
-from jaxsession.ops import array_ops, math as math_ops, nn as nn_ops
+from jaxsession.ops import math as math_ops, nn as nn_ops, reduction as reduction_ops
+from jaxsession.ops.array import shape as shape_ops
 
 __all__ = [
     "log_uniform_candidate_sampler",
@@ -365,7 +366,7 @@ def _sampled_values(values: Any) -> list[Tensor]:
     sampled = convert_to_tensor(values[0], dtype_hint=dtypes_lib.int64)
     counts = [convert_to_tensor(v, dtype=dtypes_lib.float32) for v in values[1:]]
     # As TF1: no gradient flows into the sampled values, which may be the user's.
-    sampled, *counts = (array_ops.stop_gradient(v) for v in (sampled, *counts))
+    sampled, *counts = (shape_ops.stop_gradient(v) for v in (sampled, *counts))
     return [math_ops.cast(sampled, dtypes_lib.int64), *counts]
 
 
@@ -393,7 +394,7 @@ def _compute_sampled_logits(
             labels, num_true, num_sampled, True, num_classes, seed=seed
         )
     sampled, true_count, sampled_count = _sampled_values(sampled_values)
-    labels_flat = array_ops.reshape(labels, [-1])
+    labels_flat = shape_ops.reshape(labels, [-1])
     lookups = [
         nn_ops.embedding_lookup(params, ids, partition_strategy=partition_strategy)
         for params in (weights, biases)
@@ -495,7 +496,7 @@ def nce_loss(
         losses = nn_ops.sigmoid_cross_entropy_with_logits(
             labels=targets, logits=logits, name="sampled_losses"
         )
-        return math_ops.reduce_sum(losses, axis=1)
+        return reduction_ops.reduce_sum(losses, axis=1)
 
 
 def sampled_softmax_loss(
@@ -553,7 +554,7 @@ def sampled_softmax_loss(
             partition_strategy,
             seed=seed,
         )
-        targets = array_ops.stop_gradient(targets, name="labels_stop_gradient")
+        targets = shape_ops.stop_gradient(targets, name="labels_stop_gradient")
         return nn_ops.softmax_cross_entropy_with_logits_v2(
             labels=targets, logits=logits
         )

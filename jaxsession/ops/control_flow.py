@@ -27,7 +27,8 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor, get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import constant_value
-from jaxsession.ops.array_ops import constant, identity
+from jaxsession.ops.array.creation import constant
+from jaxsession.ops.array.shape import identity
 
 __all__ = [
     "case",

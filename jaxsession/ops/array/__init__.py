@@ -1,0 +1,1 @@
+"""Array ops on the graph IR, one family per module."""

@@ -1,0 +1,109 @@
+"""Pooling: ``tf.nn.max_pool`` and ``tf.nn.avg_pool`` over NHWC/NCHW windows.
+
+Both are one ``make_op`` lowered to ``lax.reduce_window``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxsession.graph.core import Tensor
+from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.ops.conv import _spatial
+from jaxsession.ops.nn import _shape_error
+
+__all__ = [
+    "avg_pool",
+    "max_pool",
+]
+
+
+def _windows(ksize: Any, strides: Any, data_format: str) -> dict[str, Any]:
+    kh, kw = _spatial(ksize, data_format, "ksize")
+    sh, sw = _spatial(strides, data_format, "strides")
+    if data_format.startswith("NC"):
+        return {"window": (1, 1, kh, kw), "strides": (1, 1, sh, sw)}
+    return {"window": (1, kh, kw, 1), "strides": (1, sh, sw, 1)}
+
+
+def _max_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
+    dtype = np.dtype(x.dtype)
+    low = -np.inf if jnp.issubdtype(dtype, jnp.floating) else np.iinfo(dtype).min
+    return lax.reduce_window(x, np.array(low, dtype), lax.max, window, strides, padding)
+
+
+def _avg_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
+    zero = np.array(0, np.dtype(x.dtype))
+    total = lax.reduce_window(x, zero, lax.add, window, strides, padding)
+    # SAME windows at the border average only their valid elements, as in TF1.
+    count = lax.reduce_window(jnp.ones_like(x), zero, lax.add, window, strides, padding)
+    return total / count
+
+
+def _pool(
+    op_type: str,
+    fn: Any,
+    value: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str,
+    name: str | None,
+) -> Tensor:
+    x = convert_to_tensor(value, name="input")
+    name = name or op_type
+    if x.shape.ndims not in (None, 4):
+        raise _shape_error("Shape must be rank 4", name, op_type, x)
+    if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+    attrs = {**_windows(ksize, strides, data_format), "padding": padding.upper()}
+    return make_op(op_type, fn, [x], name=name, attrs=attrs).outputs[0]
+
+
+def max_pool(
+    value: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str = "NHWC",
+    name: str | None = None,
+    input: Any = None,
+) -> Tensor:
+    """Max pooling over the spatial dims of a 4-D tensor.
+
+    ``ksize`` and ``strides`` are an int or lists of 1, 2 or 4 ints; ``padding``
+    is "SAME" or "VALID"; ``input`` is an alias of ``value``.
+
+    Raises:
+        ValueError: bad sizes, padding or rank.
+    """
+    value = input if value is None else value
+    return _pool(
+        "MaxPool", _max_pool, value, ksize, strides, padding, data_format, name
+    )
+
+
+def avg_pool(
+    value: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str = "NHWC",
+    name: str | None = None,
+    input: Any = None,
+) -> Tensor:
+    """Average pooling; "SAME" border windows divide by their valid elements.
+
+    Arguments as for ``max_pool``.
+
+    Raises:
+        ValueError: bad sizes, padding or rank.
+    """
+    value = input if value is None else value
+    return _pool(
+        "AvgPool", _avg_pool, value, ksize, strides, padding, data_format, name
+    )
