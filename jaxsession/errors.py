@@ -135,6 +135,12 @@ def format_dims(shape: Sequence[int | None] | None) -> str:
     return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
+def _static_shape(x: Any) -> Sequence[int | None] | None:
+    """A Tensor's or Variable's static shape as a tuple; a shape as it is."""
+    shape = getattr(x, "shape", x)
+    return shape.as_tuple() if hasattr(shape, "as_tuple") else shape
+
+
 def op_site(op: Any) -> str:
     """An op and where user code created it: ``<Operation ...> created at f.py:3``."""
     source = getattr(op, "source", None)
@@ -142,24 +148,22 @@ def op_site(op: Any) -> str:
 
 
 def op_shape_error(
-    op_type: str,
-    name: str,
-    input_shapes: Sequence[Sequence[int | None] | None],
-    reason: str,
+    op_type: str, name: str, inputs: Sequence[Any], reason: str
 ) -> ValueError:
     """The build-time error of an op whose inputs do not fit, worded as TF1's.
 
     Args:
         op_type: The op's type (``"MatMul"``).
         name: The op's name, or the name it would have had.
-        input_shapes: Each input's static shape (None: unknown rank).
+        inputs: Each input: a Tensor or Variable, or its static shape (a
+            sequence of ints and None; None for an unknown rank).
         reason: Why they do not fit, without a final period.
 
     Returns:
         ``ValueError("<reason> for '<name>' (op: '<type>') with input shapes:
         [?,2], [3,4].")``.
     """
-    shapes = ", ".join(format_dims(s) for s in input_shapes)
+    shapes = ", ".join(format_dims(_static_shape(x)) for x in inputs)
     return ValueError(
         f"{reason} for '{name}' (op: '{op_type}') with input shapes: {shapes}."
     )

@@ -84,3 +84,13 @@ def test_an_uninitialized_read_names_the_variable_and_its_reader():
     message = info.value.message
     assert message.startswith("Attempting to use uninitialized value weights")
     assert "created at" in message and "test_errors.py" in message
+
+
+def test_op_shape_error_takes_tensors_too():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        unknown = tf.placeholder(tf.float32)
+    err = errors.op_shape_error("BiasAdd", "add", [x, unknown], "Shape must be rank 1")
+    assert str(err) == (
+        "Shape must be rank 1 for 'add' (op: 'BiasAdd') with input shapes: [?,3], ?."
+    )

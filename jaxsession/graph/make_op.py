@@ -53,12 +53,6 @@ def _shape_error(
     return errors.op_shape_error(op_type, name, shapes_, reason)
 
 
-def _fmt_shape(shape: Any) -> str:
-    if shape is None:
-        return "?"
-    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
-
-
 def make_op(
     op_type: str,
     fn: Callable[..., Any],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from jaxsession import errors
+
 
 class Dimension:
     """One dimension of a shape; ``value`` is an int or None when unknown."""
@@ -252,10 +254,7 @@ class TensorShape:
         return f"TensorShape({[d.value for d in self._dims]})"
 
     def __str__(self) -> str:
-        if self._dims is None:
-            return "<unknown>"
-        dims = ["?" if d.value is None else str(d.value) for d in self._dims]
-        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+        return errors.format_shape(self.as_tuple())
 
 
 def as_shape(value: Any) -> TensorShape:

@@ -105,10 +105,6 @@ def _summary_op(
     return op.outputs[0]
 
 
-def _fmt_shape(shape: Any) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
-
-
 def _require_real(tensor: Tensor, param: str) -> None:
     d = tensor.dtype
     if not (d.is_floating or d.is_integer) or d.is_complex:
@@ -407,9 +403,7 @@ def _invalid(op: Operation, message: str) -> errors.InvalidArgumentError:
 
 
 def _scalar_shape_message(tag: str, shape: Sequence[int | None]) -> str:
-    return (
-        f"tags and values not the same shape: [] != {_fmt_shape(shape)} (tag '{tag}')"
-    )
+    return f"tags and values not the same shape: [] != {errors.format_dims(shape)} (tag '{tag}')"
 
 
 def _eval_scalar(op: Operation, inputs: list[Any]) -> np.ndarray:
@@ -480,7 +474,9 @@ def _image_shape_ok(shape: Sequence[int | None]) -> bool:
 
 
 def _image_shape_message(shape: Sequence[int | None]) -> str:
-    return f"Tensor must be 4-D with last dim 1, 3, or 4, not {_fmt_shape(shape)}"
+    return (
+        f"Tensor must be 4-D with last dim 1, 3, or 4, not {errors.format_dims(shape)}"
+    )
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -553,7 +549,7 @@ def _eval_image(op: Operation, inputs: list[Any]) -> np.ndarray:
 
 
 def _audio_shape_message(shape: Sequence[int | None]) -> str:
-    return f"Tensor must be 3-D or 2-D, got: {_fmt_shape(shape)}"
+    return f"Tensor must be 3-D or 2-D, got: {errors.format_dims(shape)}"
 
 
 def _encode_wav(clip: np.ndarray, sample_rate: int) -> bytes:

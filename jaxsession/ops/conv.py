@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from jax import lax
 
+from jaxsession import errors
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.ops.nn import _shape_error
 
 __all__ = [
     "conv2d",
@@ -89,17 +89,16 @@ def _conv2d(
 
 def _check_depth(x: Tensor, w: Tensor, data_format: str, name: str) -> None:
     if x.shape.ndims != 4 or w.shape.ndims != 4:
-        raise _shape_error("Shape must be rank 4", name, "Conv2D", x, w)
+        raise errors.op_shape_error("Conv2D", name, [x, w], "Shape must be rank 4")
     depth = x.shape[1 if data_format.startswith("NC") else 3].value
     filter_depth = w.shape[2].value
     if None not in (depth, filter_depth) and depth % filter_depth:
-        raise _shape_error(
+        raise errors.op_shape_error(
+            "Conv2D",
+            name,
+            [x, w],
             f"Depth of input ({depth}) is not a multiple of input depth of filter "
             f"({filter_depth})",
-            name,
-            "Conv2D",
-            x,
-            w,
         )
 
 

@@ -24,7 +24,7 @@ from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
 from jaxsession.graph.rules import constant_value
 from jaxsession.graph.variables import Variable
-from jaxsession.ops.array._common import _op_error, _static
+from jaxsession.ops.array._common import _static
 from jaxsession.ops.array.indexing import where_v2
 from jaxsession.ops.array.shape import identity
 
@@ -178,7 +178,7 @@ def _broadcast_shape(
     try:
         return _broadcast_dims([t.shape.as_tuple() for t in tensors])
     except ValueError as e:
-        raise _op_error(op_type, name, tensors, str(e)) from None
+        raise errors.op_shape_error(op_type, name, tensors, str(e)) from None
 
 
 def _elementwise(
@@ -495,7 +495,9 @@ def _select_v1(cond: Any, x: Any, y: Any) -> Any:
 def _select_shape(cond: Tensor, x: Tensor, y: Tensor, name: str) -> Any:
     tensors = [cond, x, y]
     if not x.shape.is_compatible_with(y.shape):
-        raise _op_error("Select", name, tensors, "x and y must have the same shape")
+        raise errors.op_shape_error(
+            "Select", name, tensors, "x and y must have the same shape"
+        )
     out = x.shape.merge_with(y.shape)
     c_rank, x_rank = cond.shape.ndims, out.ndims
     if c_rank is None or x_rank is None or c_rank == 0:
@@ -505,7 +507,7 @@ def _select_shape(cond: Tensor, x: Tensor, y: Tensor, name: str) -> Any:
     else:
         ok = cond.shape.is_compatible_with(out)
     if not ok:
-        raise _op_error(
+        raise errors.op_shape_error(
             "Select",
             name,
             tensors,
@@ -583,19 +585,19 @@ def _matmul_shape(
         return None
     if len(sa) < 2 or len(sb) < 2:
         rank = min(len(sa), len(sb))
-        raise _op_error(
+        raise errors.op_shape_error(
             op_type, name, [a, b], f"Shape must be rank >= 2 but is rank {rank}"
         )
     m, k = sa[-2:][::-1] if ta else sa[-2:]
     k2, n = sb[-2:][::-1] if tb else sb[-2:]
     if k is not None and k2 is not None and k != k2:
-        raise _op_error(
+        raise errors.op_shape_error(
             op_type, name, [a, b], f"Dimensions must be equal, but are {k} and {k2}"
         )
     try:
         batch = _broadcast_dims([sa[:-2], sb[:-2]])
     except ValueError as e:
-        raise _op_error(op_type, name, [a, b], str(e)) from None
+        raise errors.op_shape_error(op_type, name, [a, b], str(e)) from None
     return (*batch, m, n)
 
 
@@ -711,7 +713,9 @@ def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
     shape = ts[0].shape
     for t in ts[1:]:
         if not shape.is_compatible_with(t.shape):
-            raise _op_error("AddN", name, ts, "Shapes of all inputs must match")
+            raise errors.op_shape_error(
+                "AddN", name, ts, "Shapes of all inputs must match"
+            )
         shape = shape.merge_with(t.shape)
     known = all(t.shape.is_fully_defined() for t in ts)
     avals = None if known else [Aval(shape.as_tuple(), ts[0].dtype)]

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxsession import errors
 from jaxsession.graph import random as random_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
@@ -48,19 +49,6 @@ __all__ = [
 def _unary(op_type: str, fn: Any, x: Any, name: str | None, **attrs: Any) -> Tensor:
     x = convert_to_tensor(x)
     return make_op(op_type, fn, [x], name=name or op_type, attrs=attrs).outputs[0]
-
-
-def _shape_error(msg: str, name: str, op_type: str, *tensors: Tensor) -> ValueError:
-    dims = ", ".join(_fmt(t.shape) for t in tensors)
-    return ValueError(
-        f"{msg} for '{name}' (op: '{op_type}') with input shapes: {dims}."
-    )
-
-
-def _fmt(shape: shapes.TensorShape) -> str:
-    if shape.ndims is None:
-        return "?"
-    return "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
 
 
 def _axis(axis: int | None, dim: int | None) -> int:
@@ -272,16 +260,15 @@ def bias_add(
     channels_first = bool(data_format) and data_format.startswith("NC")
     name = name or "BiasAdd"
     if b.shape.ndims not in (None, 1):
-        raise _shape_error("Shape must be rank 1", name, "BiasAdd", x, b)
+        raise errors.op_shape_error("BiasAdd", name, [x, b], "Shape must be rank 1")
     if x.shape.ndims is not None and b.shape.ndims is not None:
         channel = x.shape[1 if channels_first else -1].value
         if None not in (channel, b.shape[0].value) and channel != b.shape[0].value:
-            raise _shape_error(
-                f"Dimensions must be equal, but are {channel} and {b.shape[0].value}",
-                name,
+            raise errors.op_shape_error(
                 "BiasAdd",
-                x,
-                b,
+                name,
+                [x, b],
+                f"Dimensions must be equal, but are {channel} and {b.shape[0].value}",
             )
     return make_op(
         "BiasAdd",
@@ -403,8 +390,8 @@ def _softmax_xent_op(
     try:
         merged = labels.shape.merge_with(logits.shape)
     except ValueError:
-        raise _shape_error(
-            "logits and labels must be the same shape", name, op_type, logits, labels
+        raise errors.op_shape_error(
+            op_type, name, [logits, labels], "logits and labels must be the same shape"
         ) from None
     out = None
     if merged.ndims is not None:

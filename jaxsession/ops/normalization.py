@@ -11,9 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxsession import errors
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.ops.nn import _fmt, _unary
+from jaxsession.ops.nn import _unary
 
 __all__ = [
     "batch_normalization",
@@ -270,7 +271,7 @@ def lrn(
     if x.shape.ndims not in (None, 4):
         raise ValueError(
             f"Shape must be rank 4 but is rank {x.shape.ndims} for '{name}' "
-            f"(op: 'LRN') with input shapes: {_fmt(x.shape)}: {x!r} must be a 4-D "
+            f"(op: 'LRN') with input shapes: {errors.format_dims(x.shape.as_tuple())}: {x!r} must be a 4-D "
             "NHWC tensor."
         )
     if int(depth_radius) < 0:

@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxsession import errors
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.ops.conv import _spatial
-from jaxsession.ops.nn import _shape_error
 
 __all__ = [
     "avg_pool",
@@ -57,7 +57,7 @@ def _pool(
     x = convert_to_tensor(value, name="input")
     name = name or op_type
     if x.shape.ndims not in (None, 4):
-        raise _shape_error("Shape must be rank 4", name, op_type, x)
+        raise errors.op_shape_error(op_type, name, [x], "Shape must be rank 4")
     if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
         raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
     attrs = {**_windows(ksize, strides, data_format), "padding": padding.upper()}

@@ -16,11 +16,12 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.ops.array._common import _op_error, _op_scope, _static, _static_int
+from jaxsession.ops.array._common import _op_scope, _static, _static_int
 from jaxsession.ops.math import (
     _ANY,
     _BOOL,
@@ -73,7 +74,7 @@ def _axes(axis: Any, x: Tensor, op_type: str, name: str) -> tuple[int, ...] | No
         return tuple(int(a) for a in axes)
     for a in axes:
         if not -rank <= a < rank:
-            raise _op_error(
+            raise errors.op_shape_error(
                 op_type,
                 name,
                 [x],
@@ -374,7 +375,7 @@ def clip_by_value(
     name = name or "clip_by_value"
     shape = _broadcast_shape("ClipByValue", name, [t, lo, hi])
     if shape is not None and not t.shape.is_compatible_with(shape):
-        raise _op_error(
+        raise errors.op_shape_error(
             "ClipByValue", name, [t, lo, hi], "clip bounds change t's shape"
         )
     return _elementwise("ClipByValue", _clip_by_value, [t, lo, hi], name, t.dtype)

@@ -16,6 +16,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import (
     _SENTINELS,
@@ -27,7 +28,7 @@ from jaxsession.graph.avals import (
 )
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import Operation, Tensor, get_default_graph
-from jaxsession.graph.make_op import _fmt_shape, convert_to_tensor, make_op
+from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import HOST_OPS, HOST_POST_OPS, constant_value
 from jaxsession.graph.variables import Variable
 
@@ -37,13 +38,6 @@ _SHAPE_OPS = frozenset({"Shape", "ShapeN", "Size", "Rank"})
 _MAX_SHAPE_VALUE = 1024
 
 # -- shared helpers -------------------------------------------------------------
-
-
-def _op_error(op_type: str, name: str, tensors: Sequence[Any], msg: str) -> ValueError:
-    in_shapes = ", ".join(_fmt_shape(t.shape.as_tuple()) for t in tensors)
-    return ValueError(
-        f"{msg} for '{name}' (op: '{op_type}') with input shapes: {in_shapes}."
-    )
 
 
 @contextlib.contextmanager
@@ -132,7 +126,7 @@ def _norm_axis(
     if rank is None:
         return axis
     if not -rank <= axis < rank:
-        raise _op_error(
+        raise errors.op_shape_error(
             op_type,
             name,
             tensors,
@@ -235,7 +229,7 @@ def _value_op(
             avals = infer_avals(fn, tensors, attrs, out_dtypes)
         except (TypeError, ValueError, IndexError) as e:
             msg = str(e).split("\n")[0]
-            raise _op_error(op_type, name.rstrip("/"), tensors, msg) from e
+            raise errors.op_shape_error(op_type, name.rstrip("/"), tensors, msg) from e
     else:
         avals = _sentinel_avals(fn, tensors, needs, attrs, out_dtypes) or fallback()
     return make_op(op_type, fn, tensors, name=name, attrs=attrs, out_avals=avals)

@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxsession import errors
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import (
-    _fmt_shape,
     convert_to_tensor,
     make_op,
     register_list_conversion,
@@ -27,7 +27,6 @@ from jaxsession.ops.array._common import (
     _int_tensor,
     _ints,
     _norm_axis,
-    _op_error,
     _op_scope,
     _static,
     _static_int,
@@ -70,7 +69,7 @@ def _merged_shape(
     for x in known[1:]:
         dims = x.shape.as_list()
         if len(dims) != len(merged):
-            raise _op_error(
+            raise errors.op_shape_error(
                 op_type,
                 name,
                 xs,
@@ -80,12 +79,13 @@ def _merged_shape(
             if i == skip:
                 continue
             if a is not None and b is not None and a != b:
-                raise _op_error(
+                raise errors.op_shape_error(
                     op_type,
                     name,
                     xs,
                     f"Dimension {i} in both shapes must be equal, but are {a} and {b}. "
-                    f"Shapes are {_fmt_shape(first.shape.as_tuple())} and {_fmt_shape(x.shape.as_tuple())}",
+                    f"Shapes are {errors.format_dims(first.shape.as_tuple())} and "
+                    f"{errors.format_dims(x.shape.as_tuple())}",
                 )
             merged[i] = a if a is not None else b
     return merged
@@ -111,7 +111,7 @@ def concat(values: Sequence[Any], axis: Any, name: str = "concat") -> Tensor:
     ranked = [x for x in xs if x.shape.ndims is not None]
     rank = ranked[0].shape.ndims if ranked else None
     if rank is not None and not -rank <= axis < rank:
-        raise _op_error(
+        raise errors.op_shape_error(
             "ConcatV2",
             name,
             xs,
@@ -148,7 +148,7 @@ def stack(values: Sequence[Any], axis: int = 0, name: str = "stack") -> Tensor:
     if merged is not None:
         r = len(merged) + 1
         if not -r <= axis < r:
-            raise _op_error(
+            raise errors.op_shape_error(
                 "Pack", name, xs, f"Argument 'axis' = {axis} not in range [{-r}, {r})"
             )
         axis %= r
@@ -183,7 +183,9 @@ def unstack(
             raise ValueError(f"Cannot infer num from shape {x.shape} of {x!r}")
         num = dim
     elif dim is not None and num != dim:
-        raise _op_error("Unpack", name, [x], f"Dimension must be {num} but is {dim}")
+        raise errors.op_shape_error(
+            "Unpack", name, [x], f"Dimension must be {num} but is {dim}"
+        )
     attrs = {"axis": axis, "num": num}
     return list(make_op("Unpack", _unstack, [x], name=name, attrs=attrs).outputs)
 
@@ -205,13 +207,13 @@ def _split_sizes(
     """Static sizes for the lowering (maybe one -1) and per-output dims."""
     if isinstance(spec, int):
         if spec <= 0:
-            raise _op_error(
+            raise errors.op_shape_error(
                 op_type, name, [x], f"num_split must be positive, got {spec}"
             )
         if dim is None:
             return (-2,) * spec, [None] * spec
         if dim % spec:
-            raise _op_error(
+            raise errors.op_shape_error(
                 op_type,
                 name,
                 [x],
@@ -220,7 +222,7 @@ def _split_sizes(
         return (dim // spec,) * spec, [dim // spec] * spec
     sizes = tuple(spec)
     if builtins.sum(s == -1 for s in sizes) > 1 or builtins.any(s < -1 for s in sizes):
-        raise _op_error(
+        raise errors.op_shape_error(
             op_type,
             name,
             [x],
@@ -228,7 +230,7 @@ def _split_sizes(
         )
     rest = builtins.sum(s for s in sizes if s != -1)
     if dim is not None and ((-1 not in sizes and rest != dim) or rest > dim):
-        raise _op_error(
+        raise errors.op_shape_error(
             op_type,
             name,
             [x],
@@ -402,7 +404,7 @@ def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
     axes = axes if isinstance(axes, tuple) else (axes,)
     axes = tuple(_norm_axis(a, x.shape.ndims, "ReverseV2", name, [x]) for a in axes)
     if len(set(axes)) != len(axes):
-        raise _op_error(
+        raise errors.op_shape_error(
             "ReverseV2", name, [x], f"axis {list(axes)} specifies a dim more than once"
         )
     return make_op("ReverseV2", _reverse, [x], name=name, attrs={"axis": axes}).outputs[

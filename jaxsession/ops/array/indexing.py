@@ -26,7 +26,6 @@ from jaxsession.ops.array._common import (
     _ints,
     _is_traced,
     _norm_axis,
-    _op_error,
     _op_scope,
     _static,
     _static_int,
@@ -131,7 +130,7 @@ def gather(
     axis = batch_dims if axis is None else _static_int(axis, "axis")
     axis = _norm_axis(axis, p_rank, "GatherV2", name, [p, i])
     if axis < batch_dims or (i_rank is not None and batch_dims > i_rank):
-        raise _op_error(
+        raise errors.op_shape_error(
             "GatherV2",
             name,
             [p, i],
@@ -172,7 +171,7 @@ def gather_nd(
         and p.shape.ndims is not None
         and depth > p.shape.ndims - batch_dims
     ):
-        raise _op_error(
+        raise errors.op_shape_error(
             "GatherNd",
             name,
             [p, i],
@@ -237,7 +236,7 @@ def one_hot(
         rank = idx.shape.ndims
         axis = -1 if axis is None else axis
         if rank is not None and not -1 <= axis <= rank:
-            raise _op_error(
+            raise errors.op_shape_error(
                 "OneHot",
                 scope[:-1],
                 [idx],
@@ -322,7 +321,7 @@ def boolean_mask(
         axis = _norm_axis(axis, len(dims), "BooleanMask", scope[:-1], [x, m])
         covered = shapes.TensorShape(dims[axis : axis + k])
         if len(covered) != k or not covered.is_compatible_with(m.shape):
-            raise _op_error(
+            raise errors.op_shape_error(
                 "BooleanMask",
                 scope[:-1],
                 [x, m],
@@ -574,7 +573,7 @@ def _check_spec(x: Tensor, spec: Sequence[tuple[Any, ...]], name: str) -> None:
         return
     n = builtins.sum(e[0] in ("int", "tensor", "slice") for e in spec)
     if n > len(dims):
-        raise _op_error(
+        raise errors.op_shape_error(
             "StridedSlice",
             name,
             [x],
@@ -586,7 +585,7 @@ def _check_spec(x: Tensor, spec: Sequence[tuple[Any, ...]], name: str) -> None:
             and dims[d] is not None
             and not -dims[d] <= entry[1] < dims[d]
         ):
-            raise _op_error(
+            raise errors.op_shape_error(
                 "StridedSlice",
                 name,
                 [x],

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor
@@ -24,7 +25,6 @@ from jaxsession.ops.array._common import (
     _ints,
     _length,
     _norm_axis,
-    _op_error,
     _op_scope,
     _sentinel_avals,
     _static,
@@ -95,14 +95,14 @@ def _reshape_static(
     x: Tensor, dims: tuple[int, ...], name: str, tensors: Sequence[Tensor]
 ) -> tuple[int | None, ...]:
     if builtins.sum(d == -1 for d in dims) > 1:
-        raise _op_error(
+        raise errors.op_shape_error(
             "Reshape",
             name,
             tensors,
             f"Cannot infer multiple unknown dimensions in shape {list(dims)}",
         )
     if builtins.any(d < -1 for d in dims):
-        raise _op_error(
+        raise errors.op_shape_error(
             "Reshape",
             name,
             tensors,
@@ -118,7 +118,7 @@ def _reshape_static(
             else 1
         )
         if -1 not in dims and in_known and known % in_known:
-            raise _op_error(
+            raise errors.op_shape_error(
                 "Reshape",
                 name,
                 tensors,
@@ -128,7 +128,7 @@ def _reshape_static(
         return out
     if -1 in dims:
         if known == 0 or n % known:
-            raise _op_error(
+            raise errors.op_shape_error(
                 "Reshape",
                 name,
                 tensors,
@@ -137,7 +137,7 @@ def _reshape_static(
             )
         return tuple(n // known if d == -1 else d for d in dims)
     if n != known:
-        raise _op_error(
+        raise errors.op_shape_error(
             "Reshape",
             name,
             tensors,
@@ -200,7 +200,7 @@ def transpose(
         if rank is not None and sorted(
             p % rank if -rank <= p < rank else p for p in perm
         ) != list(builtins.range(rank)):
-            raise _op_error(
+            raise errors.op_shape_error(
                 "Transpose",
                 name,
                 [x],
@@ -255,7 +255,7 @@ def expand_dims(
     rank = x.shape.ndims
     if rank is not None:
         if not -rank - 1 <= axis <= rank:
-            raise _op_error(
+            raise errors.op_shape_error(
                 "ExpandDims",
                 name,
                 [x],
@@ -311,7 +311,7 @@ def squeeze(
             )
         for a in axis:
             if dims is not None and dims[a] not in (None, 1):
-                raise _op_error(
+                raise errors.op_shape_error(
                     "Squeeze",
                     name,
                     [x],
@@ -367,7 +367,7 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:
             and out.as_tuple() != want
             and x.shape.is_fully_defined()
         ):
-            raise _op_error(
+            raise errors.op_shape_error(
                 "BroadcastTo",
                 scope[:-1],
                 [x, s],
