@@ -256,9 +256,35 @@ class Variable:
 
 
 class _VariableScopeState:
+    """Variables by name and how often each variable scope was opened.
+
+    The counts follow TF1's ``_VariableScopeStore``: a default name takes the
+    first suffix whose scope was never opened, and leaving a named scope
+    resets the counts below it, so a tower built again under the same
+    scope with ``reuse=True`` asks for the same ``dense``, ``dense_1``... .
+    """
+
     def __init__(self):
         self.vars: dict[str, Variable] = {}
         self.scope_counts: dict[str, int] = {}
+
+    def open_scope(self, name: str) -> None:
+        self.scope_counts[name] = self.scope_counts.get(name, 0) + 1
+
+    def close_subscopes(self, name: str) -> None:
+        prefix = name + "/"
+        for key in self.scope_counts:
+            if key.startswith(prefix):
+                self.scope_counts[key] = 0
+
+    def unique_name(self, parent: str, prefix: str) -> str:
+        full = f"{parent}/{prefix}" if parent else prefix
+        if not self.scope_counts.get(full, 0):
+            return prefix
+        index = 1
+        while self.scope_counts.get(f"{full}_{index}", 0):
+            index += 1
+        return f"{prefix}_{index}"
 
 
 def _store() -> _VariableScopeState:
@@ -364,10 +390,7 @@ def variable_scope(
         base = name_or_scope
     else:
         if name_or_scope is None:
-            key = f"{parent.name}/{default_name}" if parent.name else default_name
-            count = state.scope_counts.get(key, 0)
-            state.scope_counts[key] = count + 1
-            name_or_scope = default_name if count == 0 else f"{default_name}_{count}"
+            name_or_scope = state.unique_name(parent.name, default_name)
         full = f"{parent.name}/{name_or_scope}" if parent.name else name_or_scope
         op_scope = None
         base = parent
@@ -398,11 +421,19 @@ def variable_scope(
             sharding if sharding is not None else base.sharding,
         )
         scopes = _scope_stack()
+        state.open_scope(full)
+        # Re-entering a VariableScope object restores the counts on exit;
+        # leaving a scope opened by name resets those of its sub-scopes.
+        saved = dict(state.scope_counts) if base is name_or_scope else None
         scopes.append(scope)
         try:
             yield scope
         finally:
             scopes.pop()
+            if saved is not None:
+                state.scope_counts = saved
+            else:
+                state.close_subscopes(full)
 
 
 def get_variable(
@@ -449,6 +480,11 @@ def get_variable(
             f"Variable {full} does not exist, or was not created with tf.get_variable(). "
             "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
         )
+    if dtype is None and initializer is not None and not callable(initializer):
+        # TF1 takes the dtype of a value initializer (an int32 Tensor, a
+        # float64 array) rather than the scope's default.
+        initializer = convert_to_tensor(initializer)
+        dtype = initializer.dtype
     dtype = dtypes_lib.as_dtype(dtype) if dtype is not None else scope.dtype
     initializer = initializer if initializer is not None else scope.initializer
     init_value = _initial_value(full, shape, dtype, initializer)

@@ -233,8 +233,16 @@ def dropout(
         "seed": random_lib.get_seed(seed),
         "noise_shape": _noise_shape(noise_shape),
     }
+    # TF1 gives the result x's static shape whatever the rate's (a shape-less
+    # keep_prob placeholder is the common case).
     return make_op(
-        "Dropout", _dropout, [x, rate], name=name or "dropout", attrs=attrs, random=True
+        "Dropout",
+        _dropout,
+        [x, rate],
+        name=name or "dropout",
+        attrs=attrs,
+        random=True,
+        out_avals=[Aval(x.shape.as_tuple(), x.dtype)],
     ).outputs[0]
 
 

@@ -76,3 +76,84 @@ def test_matmul_of_a_shapeless_placeholder_builds_and_runs():
             np.testing.assert_array_equal(out, np.full((2, 5), 4.0, np.float32))
             with pytest.raises(tf.errors.InvalidArgumentError, match="MatMul"):
                 sess.run(y, {x: np.ones((2, 3), np.float32)})
+
+
+def test_dropout_with_a_shapeless_keep_prob_feeds_a_matmul():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 8])
+        keep_prob = tf.placeholder(tf.float32)  # as the MNIST tutorials write it
+        w1 = tf.Variable(np.full((8, 4), 0.5, np.float32))
+        w2 = tf.Variable(np.full((4, 3), 0.25, np.float32))
+        hidden = tf.nn.relu(tf.matmul(x, w1))
+        dropped = tf.nn.dropout(hidden, keep_prob)
+        logits = tf.matmul(dropped, w2)
+        # TF 2.21: (?, 4) and (?, 3).
+        assert dropped.shape.as_list() == [None, 4]
+        assert logits.shape.as_list() == [None, 3]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            out = sess.run(logits, {x: np.ones((2, 8), np.float32), keep_prob: 1.0})
+    np.testing.assert_allclose(out, np.full((2, 3), 4.0), rtol=1e-6)
+
+
+def _conv_tower(x, reuse):
+    with tf.variable_scope("ConvNet", reuse=reuse):
+        h = tf.layers.conv2d(x, 4, 3, kernel_initializer=tf.ones_initializer())
+        h = tf.layers.conv2d(h, 4, 3)
+        return tf.layers.dense(tf.layers.flatten(h), 2)
+
+
+def test_a_second_tower_with_reuse_shares_the_unnamed_layers():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 8, 8, 1])
+        train_logits = _conv_tower(x, reuse=False)
+        eval_logits = _conv_tower(x, reuse=True)
+        names = [v.name for v in tf.global_variables()]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {x: np.random.default_rng(0).random((2, 8, 8, 1), np.float32)}
+            a, b = sess.run([train_logits, eval_logits], feed)
+    # TF 2.21 creates exactly these six, and names the towers' ops apart.
+    assert names == [
+        "ConvNet/conv2d/kernel:0",
+        "ConvNet/conv2d/bias:0",
+        "ConvNet/conv2d_1/kernel:0",
+        "ConvNet/conv2d_1/bias:0",
+        "ConvNet/dense/kernel:0",
+        "ConvNet/dense/bias:0",
+    ]
+    assert train_logits.name == "ConvNet/dense/BiasAdd:0"
+    assert eval_logits.name == "ConvNet_1/dense/BiasAdd:0"
+    np.testing.assert_array_equal(a, b)
+
+
+def test_reentering_a_scope_shares_its_unnamed_layer():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        with tf.variable_scope("net") as scope:
+            tf.layers.dense(x, 2)
+        with tf.variable_scope(scope, reuse=True):
+            tf.layers.dense(x, 2)
+        with tf.variable_scope("net", reuse=tf.AUTO_REUSE):
+            tf.layers.dense(x, 2)
+        names = [v.name for v in tf.global_variables()]
+    # TF 2.21: both re-entries share net/dense.
+    assert names == ["net/dense/kernel:0", "net/dense/bias:0"]
+
+
+def test_get_variable_takes_the_dtype_of_a_value_initializer():
+    with tf.Graph().as_default():
+        counts = tf.get_variable("counts", initializer=tf.constant([1, 2], tf.int32))
+        table = tf.get_variable("table", initializer=np.array([1.0, 2.0]))
+        scaled = tf.get_variable("scaled", initializer=[0.5, 1.5])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            values = sess.run([counts, table, scaled])
+    # TF 2.21: int32, float64 (the array's), float32 (a Python list's).
+    assert [counts.dtype, table.dtype, scaled.dtype] == [
+        tf.int32,
+        tf.float64,
+        tf.float32,
+    ]
+    np.testing.assert_array_equal(values[0], [1, 2])
+    assert values[0].dtype == np.int32
