@@ -58,3 +58,24 @@ def run_host_post_ops(plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any
         out = host_post_function(op)(op, args)
         values[op.outputs[0]] = out
     return values
+
+
+def to_host(tensor: Tensor, value: Any) -> Any:
+    """A fetched value as TF1 returns it: NumPy, in the tensor's declared dtype."""
+    if tensor.dtype is dtypes_lib.string:
+        arr = _as_bytes(np.asarray(value, dtype=object))
+        return arr[()] if arr.ndim == 0 else arr
+    arr = np.asarray(value)
+    np_dtype = tensor.dtype.np_dtype
+    if arr.dtype != np_dtype:
+        arr = arr.astype(np_dtype)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _as_bytes(arr: np.ndarray) -> np.ndarray:
+    """String values as TF1 fetches them: ``bytes``, Python strings UTF-8 encoded."""
+    if not any(isinstance(x, str) for x in arr.flat):
+        return arr
+    out = np.empty(arr.shape, dtype=object)
+    out.flat[:] = [x.encode() if isinstance(x, str) else x for x in arr.flat]
+    return out

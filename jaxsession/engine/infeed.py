@@ -400,5 +400,11 @@ def close_resources(resources: dict[Any, Any]) -> None:
     resources.clear()
 
 
-HOST_OPS["MakeIterator"] = _make_iterator
-HOST_OPS["IteratorGetNext"] = _get_next
+def register_host_ops() -> None:
+    """Registers the iterator ops' host functions in ``HOST_OPS``.
+
+    Planning calls it (``engine.plan.make_plan``) before it sorts ops into
+    host and device ops, so no import order decides where an iterator runs.
+    """
+    HOST_OPS["MakeIterator"] = _make_iterator
+    HOST_OPS["IteratorGetNext"] = _get_next

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
+from jaxsession.engine import executable as executable_lib
 
 
 def _executables(graph):
     """The graph's compiled runs, in the order they were first needed."""
-    return list(graph.__dict__.get("_executables", {}).values())
+    return list(executable_lib.executables(graph).values())
 
 
 @pytest.fixture
@@ -84,8 +85,8 @@ def test_written_buffers_are_donated_and_read_only_ones_are_not():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         before = sess.variable_values()
-        [pack] = [b for k, b in sess._state.items() if k < 0]
-        loose = dict(sess._state)
+        [pack] = [b for k, b in sess._store.buffers.items() if k.kind == "pack"]
+        loose = {k.index: b for k, b in sess._store.buffers.items()}
         sess.run(step)
         assert loose[id(v)].is_deleted() and not loose[id(w)].is_deleted()
         assert pack.is_deleted()
@@ -196,7 +197,7 @@ def test_executable_call_takes_flat_state_and_donates_the_written_buffers():
         [exe] = [e for e in _executables(tf.get_default_graph()) if e.plan.feeds]
         # v and w share one pack: one buffer in (donated), one out.
         assert (exe.state.packs_rw, exe.state.packs_ro) == ((0,), ())
-        [pack] = [b for k, b in sess._state.items() if k < 0]
+        [pack] = [b for k, b in sess._store.buffers.items() if k.kind == "pack"]
         feeds = (np.full(3, 1.0, np.float32),)
         text = exe.as_text((pack,), (), feeds)
         # Flat arguments: the pack (donated, aliased to the written pack, the
