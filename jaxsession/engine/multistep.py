@@ -10,8 +10,8 @@ Fetches asked for at every step (``stacked``, what hooks such as
 NanTensorHook request) are also returned as the loop's per-step outputs,
 stacked on a leading K axis; only those pay for K values.
 
-The host side (``host_values``) pulls K elements from each iterator at once
-and checks that fed values carry the K axis.
+The host side (``host_values``) pulls K elements from each iterator at once;
+``engine/feeds.py`` checks that fed values carry the K axis.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.ops import HOST_OPS
-from jaxsession.graph.shapes import TensorShape
 
 StepFn = Callable[[tuple, tuple, tuple, Any], tuple]
 
@@ -94,29 +93,6 @@ def _like(values: tuple, avals: tuple) -> tuple:
 
 
 # -- the host side ---------------------------------------------------------------
-
-
-def step_feed_error(tensor: Tensor, shape: tuple[int, ...], steps: int) -> ValueError:
-    """The error for a fed value whose shape lacks the leading K axis."""
-    want = TensorShape([steps]).concatenate(tensor.shape)
-    return ValueError(
-        f"Cannot feed value of shape {TensorShape(shape)} for Tensor {tensor.name!r} "
-        f"in a run of steps_per_run={steps}: a fed value needs a leading axis of "
-        f"{steps} steps, so the expected shape is {want} (the tensor has shape "
-        f"{tensor.shape})."
-    )
-
-
-def check_step_feed(tensor: Tensor, shape: tuple[int, ...], steps: int) -> None:
-    """Checks that a value fed to a K-step run has shape ``(K, *tensor.shape)``.
-
-    Raises:
-        ValueError: it does not, naming the tensor, expected and given shapes.
-    """
-    if not shape or shape[0] != steps:
-        raise step_feed_error(tensor, shape, steps)
-    if not tensor.shape.is_compatible_with(TensorShape(shape[1:])):
-        raise step_feed_error(tensor, shape, steps)
 
 
 def host_values(

@@ -278,7 +278,7 @@ def clear_run_metadata(run_metadata: Any) -> None:
 
 
 def _step_stats() -> Any:
-    from jaxsession.session.tracing import StepStats
+    from jaxsession.session.step_stats import StepStats
 
     return StepStats()
 
