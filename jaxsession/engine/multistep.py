@@ -17,7 +17,7 @@ The host side (``host_values``) pulls K elements from each iterator at once;
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +30,22 @@ from jaxsession.graph.core import Tensor
 from jaxsession.graph.ops import HOST_OPS
 
 StepFn = Callable[[tuple, tuple, tuple, Any], tuple]
+
+
+class StepValues(NamedTuple):
+    """What ``Session.run(..., every_step=...)`` returns.
+
+    Attributes:
+        values: The fetches' values, those of the last step.
+        every_step: ``every_step``'s values, each stacked on a leading axis
+            of the steps made.
+        steps: The steps the run made: ``steps_per_run``, or fewer when the
+            data ran out.
+    """
+
+    values: Any
+    every_step: Any
+    steps: int
 
 
 def repeat_steps(

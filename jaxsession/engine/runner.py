@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxsession.engine import mesh as mesh_lib
+from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.plan import Plan, StepEffect, make_plan
@@ -372,6 +372,53 @@ def _mesh_feed(mesh: Any, tensor: Tensor, value: Any, axis: int = 0) -> Any:
         return value
     batch = mesh_lib.is_batch_feed(tensor)
     return mesh_lib.feed_value(mesh, value, batch, tensor.name, axis)
+
+
+def run_steps(
+    store: VariableStore,
+    runner_for: Callable[[dict[Tensor, Any], int], Runner],
+    feeds: dict[Tensor, Any],
+    steps: int,
+    every_step: list[Tensor] | None = None,
+) -> tuple[list[Any], list[Any] | None, int]:
+    """A run of ``steps`` steps in one call, shortened to the data left.
+
+    On a mesh, a fed value (or iterator output) whose tensor is a batch has
+    its batch, dimension 1 after the steps, split along ``'data'``.
+
+    Args:
+        store: The session's variables.
+        runner_for: ``(feeds, k)`` -> the runner of ``k`` steps with these
+            feeds, its host values given with the feeds (``host_ops=False``).
+        feeds: Checked fed values, each with a leading axis of ``steps``.
+        steps: Steps to run (K >= 1).
+        every_step: Tensors whose values come back for every step, or None.
+
+    Returns:
+        ``(values, per_step, made)``: the requested tensors' values at the
+        last step, ``every_step``'s stacked over the steps made (None
+        without it) and the steps made.
+
+    Raises:
+        ValueError: an ``every_step`` tensor is computed on the host.
+        errors.OutOfRangeError: an iterator has no element left.
+    """
+    runner = runner_for(feeds, steps)
+    if every_step is not None:
+        check_every_step(runner.plan, every_step)
+    host, made = multistep.host_values(runner.plan, store, feeds, steps)
+    if made != steps:
+        # The data ran out: run the steps it still has.
+        if made == 1:
+            fed = set(runner.plan.feeds)
+            host = {t: v[0] if t in fed else v for t, v in host.items()}
+        runner = runner_for({t: host[t] for t in feeds}, made)
+    values = runner.run(store, host)
+    n = len(runner.plan.requested)
+    if every_step is None:
+        return values[:n], None, made
+    last = dict(zip(runner.plan.requested, values[:n]))
+    return values[:n], per_step_values(runner, every_step, last, values[n:], made), made
 
 
 def check_every_step(plan: Plan, tensors: list[Tensor]) -> None:

@@ -7,11 +7,17 @@ lists/tuples/dicts/namedtuples of them; results mirror the structure, with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
 
+from jaxsession.engine.runner import Runner, build_runner
+from jaxsession.engine.state import VariableStore
 from jaxsession.graph.core import Graph, Operation, Tensor
+
+# Fetches of these types are their own cache key (no structure to walk).
+LEAF_TYPES = frozenset({Operation, Tensor, str})
 
 
 def is_leaf(x: Any) -> bool:
@@ -101,3 +107,55 @@ def _element(graph: Graph, leaf: Any) -> Tensor | Operation:
         raise ValueError(
             f"Fetch argument {leaf!r} cannot be interpreted as a Tensor. ({e})"
         ) from None
+
+
+class Prepared:
+    """A fetch structure resolved once: its mapper and a session's runners for it.
+
+    ``runners`` maps a feed key (``Session.run``, ``make_callable``) to the
+    ``engine.runner.Runner`` of that signature. ``direct`` is the whole run
+    without feeds, fetch structure included, once its runner has a fast path
+    and made a first full run (``Runner.fast_with``).
+    """
+
+    __slots__ = ("direct", "mapper", "runners")
+
+    def __init__(self, graph: Graph, fetches: Any):
+        self.mapper = FetchMapper(graph, fetches)
+        self.runners: dict[tuple, Runner] = {}
+        self.direct: Callable[[VariableStore], Any] | None = None
+
+    def runner(
+        self,
+        store: VariableStore,
+        feeds: dict[Tensor, Any],
+        key: tuple,
+        steps: int = 1,
+        stacked: tuple = (),
+        host_ops: bool = True,
+    ) -> Runner:
+        """The runner for ``feeds`` (keyed ``key``), built on first use.
+
+        The rest of the arguments are ``engine.runner.build_runner``'s.
+        """
+        runner = self.runners.get(key)
+        if runner is None:
+            m = self.mapper
+            runner = self.runners[key] = build_runner(
+                store, m.tensors, m.targets, feeds, steps, stacked, host_ops
+            )
+        return runner
+
+
+def prepare(cache: dict[Any, Prepared], graph: Graph, fetches: Any) -> Prepared:
+    """The ``Prepared`` of ``fetches`` from ``cache``, made and kept on a miss.
+
+    A structure without a hashable key (``fetch_key``) is prepared anew.
+    """
+    key = fetches if type(fetches) in LEAF_TYPES else fetch_key(fetches)
+    prepared = cache.get(key) if key is not None else None
+    if prepared is None:
+        prepared = Prepared(graph, fetches)
+        if key is not None:
+            cache[key] = prepared
+    return prepared

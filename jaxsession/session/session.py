@@ -12,65 +12,27 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.engine import feeds as feeds_lib, mesh as mesh_lib, multistep
+from jaxsession.engine import feeds as feeds_lib, mesh as mesh_lib
 from jaxsession.engine.infeed import close_resources
-from jaxsession.engine.runner import (
-    Runner,
-    build_runner,
-    check_every_step,
-    per_step_values,
-)
+from jaxsession.engine.multistep import StepValues as StepValues
+from jaxsession.engine.runner import Runner, run_steps
 from jaxsession.engine.signature import tensor_key
 from jaxsession.engine.state import VariableStore
 from jaxsession.graph.core import (
     Graph,
-    Operation,
     Tensor,
     default_session,
     get_default_graph,
 )
 from jaxsession.session import cluster, config as config_lib, fetches as fetches_lib
 
-# Fetches of these types are their own cache key (no structure to walk).
-_LEAF_TYPES = frozenset({Operation, Tensor, str})
-
-
-class StepValues(NamedTuple):
-    """What ``Session.run(..., every_step=...)`` returns.
-
-    Attributes:
-        values: The fetches' values, those of the last step.
-        every_step: ``every_step``'s values, each stacked on a leading axis
-            of the steps made.
-        steps: The steps the run made: ``steps_per_run``, or fewer when the
-            data ran out.
-    """
-
-    values: Any
-    every_step: Any
-    steps: int
-
-
-class _Prepared:
-    """A fetch structure resolved once: its mapper and its runners by feed key.
-
-    ``direct`` is the whole run without feeds, fetch structure included,
-    once its runner has a fast path and made a first full run
-    (``Runner.fast_with``): what ``run`` and a callable call straight away.
-    """
-
-    __slots__ = ("direct", "mapper", "runners")
-
-    def __init__(self, graph: Graph, fetches: Any):
-        self.mapper = fetches_lib.FetchMapper(graph, fetches)
-        self.runners: dict[tuple, Runner] = {}
-        self.direct: Callable[[VariableStore], Any] | None = None
+_LEAF_TYPES = fetches_lib.LEAF_TYPES
 
 
 class BaseSession:
@@ -87,7 +49,7 @@ class BaseSession:
         self._store = VariableStore(self.graph, mesh_lib.active_mesh())
         self._closed = False
         self._lock = threading.RLock()
-        self._prepared: dict[Any, _Prepared] = {}
+        self._prepared: dict[Any, fetches_lib.Prepared] = {}
         self._default_stack: list[Any] = []
 
     # -- context and lifecycle -------------------------------------------------
@@ -224,9 +186,9 @@ class BaseSession:
             values, each = self.run(
                 [fetches, every_step], feed_dict, options, run_metadata
             )
-            return StepValues(values, jax.tree_util.tree_map(_one_step, each), 1)
+            return StepValues(values, jax.tree_util.tree_map(_on_step_axis, each), 1)
         if run_metadata is not None:
-            if _wants_metadata(options):
+            if config_lib.wants_metadata(options):
                 from jaxsession.session import tracing
 
                 return tracing.run_with_metadata(
@@ -264,7 +226,7 @@ class BaseSession:
 
     def _run_prepared(
         self,
-        prepared: _Prepared,
+        prepared: fetches_lib.Prepared,
         feeds: dict[Tensor, Any],
         key: tuple,
         check_shapes: bool = False,
@@ -275,8 +237,8 @@ class BaseSession:
             if check_shapes:
                 # A shape that fitted once always fits: check new ones only.
                 feeds_lib.check_shapes(feeds)
-            runner = self._runner(prepared, feeds, key)
-        values = self._call(runner, feeds)
+            runner = prepared.runner(self._store, feeds, key)
+        values = self._guarded(runner.run, self._store, feeds)
         if not key and runner.fast is not None:
             prepared.direct = runner.fast_with(prepared.mapper.build)
         return prepared.mapper.build(values)
@@ -303,50 +265,24 @@ class BaseSession:
             feeds = feeds_lib.resolve_feeds(self.graph, feed_dict)
         key = tuple([(t, v.shape) for t, v in feeds.items()])
         with self._lock:
-            runner = self._runner(prepared, feeds, key)
-            values = self._call(runner, feeds, observer)
+            runner = prepared.runner(self._store, feeds, key)
+            values = self._guarded(runner.run, self._store, feeds, observer)
         return prepared.mapper.build(values), runner.plan
 
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
 
-    def _prepare(self, fetches: Any) -> _Prepared:
-        key = (
-            fetches if type(fetches) in _LEAF_TYPES else fetches_lib.fetch_key(fetches)
-        )
-        prepared = self._prepared.get(key) if key is not None else None
-        if prepared is None:
-            prepared = _Prepared(self.graph, fetches)
-            if key is not None:
-                self._prepared[key] = prepared
-        return prepared
+    def _prepare(self, fetches: Any) -> fetches_lib.Prepared:
+        return fetches_lib.prepare(self._prepared, self.graph, fetches)
 
-    def _runner(
-        self,
-        prepared: _Prepared,
-        feeds: dict[Tensor, Any],
-        key: tuple,
-        steps: int = 1,
-        stacked: tuple = (),
-        host_ops: bool = True,
-    ) -> Runner:
-        """``prepared``'s runner for ``feeds`` (keyed ``key``), built on first use."""
-        runner = prepared.runners.get(key)
-        if runner is None:
-            m = prepared.mapper
-            runner = prepared.runners[key] = build_runner(
-                self._store, m.tensors, m.targets, feeds, steps, stacked, host_ops
-            )
-        return runner
-
-    def _call(self, r: Runner, feeds: dict[Tensor, Any], observer: Any = None) -> list:
+    def _guarded(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, a run: a collective failed by a dead peer says so."""
         if self._store.mesh is not None:
             cluster.raise_if_job_broken()
         try:
-            return r.run(self._store, feeds, observer)
+            return fn(*args)
         except jax.errors.JaxRuntimeError as e:
-            # A collective that failed because a peer process died.
             cluster.raise_if_peer_lost(e)
             raise
 
@@ -355,19 +291,11 @@ class BaseSession:
     def _run_k_steps(
         self, fetches: Any, feed_dict: Any, steps: int, every_step: Any = None
     ) -> tuple[Any, Any, int]:
-        """A run of ``steps`` steps (``run`` with ``steps_per_run``).
-
-        On a mesh, a fed value (or iterator output) whose tensor is a batch
-        has its batch, dimension 1 after the steps, split along ``'data'``.
+        """``run`` with ``steps_per_run`` (``engine.runner.run_steps``).
 
         Returns:
-            ``(values, stacked, made)``: ``fetches``' values at the last step,
-            ``every_step``'s at every step (None without ``every_step``) and
-            the steps made: near the end of the data, those left.
-
-        Raises:
-            ValueError: ``steps`` < 1; a fed value lacks the leading K axis;
-                an ``every_step`` tensor is computed on the host (a summary).
+            ``fetches``' values at the last step, ``every_step``'s at every
+            step (None without ``every_step``) and the steps made.
         """
         if steps < 1:
             raise ValueError(f"steps_per_run must be >= 1, got {steps}")
@@ -375,39 +303,23 @@ class BaseSession:
         stacked = () if each is None else tuple(map(tensor_key, each.tensors))
         prepared = self._prepare(fetches if each is None else (fetches, every_step))
         feeds = feeds_lib.resolve_feeds(self.graph, feed_dict, steps)
-        with self._lock:
-            runner = self._step_runner(prepared, feeds, steps, stacked)
-            if each is not None:
-                check_every_step(runner.plan, each.tensors)
-            host, count = multistep.host_values(runner.plan, self._store, feeds, steps)
-            if count != steps:
-                # The data ran out: run the steps it still has.
-                if count == 1:
-                    fed = set(runner.plan.feeds)
-                    host = {t: v[0] if t in fed else v for t, v in host.items()}
-                runner = self._step_runner(
-                    prepared, {t: host[t] for t in feeds}, count, stacked
-                )
-            values = self._call(runner, host)
-        n = len(prepared.mapper.tensors)
-        if each is None:
-            return prepared.mapper.build(values[:n]), None, count
-        by_tensor = dict(zip(prepared.mapper.tensors, values[:n]))
-        last = self._prepare(fetches).mapper
-        per_step = per_step_values(runner, each.tensors, by_tensor, values[n:], count)
-        return (
-            last.build([by_tensor[t] for t in last.tensors]),
-            each.build(per_step),
-            count,
-        )
 
-    def _step_runner(
-        self, prepared: _Prepared, feeds: dict[Tensor, Any], steps: int, stacked: tuple
-    ) -> Runner:
-        stacked = stacked if steps > 1 else ()
-        key = ("steps", steps, stacked, *[(t, np.shape(v)) for t, v in feeds.items()])
-        # The host values come with the feeds (multistep.host_values).
-        return self._runner(prepared, feeds, key, steps, stacked, host_ops=False)
+        def runner_for(fed: dict[Tensor, Any], k: int) -> Runner:
+            per_step = stacked if k > 1 else ()
+            key = ("steps", k, per_step, *[(t, np.shape(v)) for t, v in fed.items()])
+            return prepared.runner(self._store, fed, key, k, per_step, host_ops=False)
+
+        each_tensors = None if each is None else each.tensors
+        with self._lock:
+            values, per_step, made = self._guarded(
+                run_steps, self._store, runner_for, feeds, steps, each_tensors
+            )
+        if each is None:
+            return prepared.mapper.build(values), None, made
+        by_tensor = dict(zip(prepared.mapper.tensors, values))
+        last = self._prepare(fetches).mapper
+        values = last.build([by_tensor[t] for t in last.tensors])
+        return values, each.build(per_step), made
 
     # -- callables ---------------------------------------------------------------
 
@@ -428,7 +340,7 @@ class BaseSession:
             ``fn(*feed_values)`` returning what ``run`` would.
         """
         self._check_open()
-        prepared = _Prepared(self.graph, fetches)
+        prepared = fetches_lib.Prepared(self.graph, fetches)
         tensors = [feeds_lib.feed_tensor(self.graph, k) for k in feed_list or ()]
         n, lock, store = len(tensors), self._lock, self._store
         convert = feeds_lib.convert_feeds
@@ -477,19 +389,6 @@ class BaseSession:
         return list(jax.devices())
 
 
-def _wants_metadata(options: Any) -> bool:
-    """Whether ``options`` asks for a trace or the partition graphs."""
-    return options is not None and bool(
-        getattr(options, "trace_level", 0)
-        or getattr(options, "output_partition_graphs", False)
-    )
-
-
-def _one_step(value: Any) -> Any:
-    """A one-step run's value on a step axis of one."""
-    return np.expand_dims(value, 0)
-
-
 class Session(BaseSession):
     """A TF1 session (``tf.Session``): runs a graph with its variable state.
 
@@ -524,3 +423,8 @@ class InteractiveSession(BaseSession):
             with contextlib.suppress(IndexError, ValueError):
                 self._graph_cm.__exit__(None, None, None)
                 self._cm.__exit__(None, None, None)
+
+
+def _on_step_axis(value: Any) -> Any:
+    """A one-step run's value on a step axis of one."""
+    return np.expand_dims(value, 0)
