@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.engine.context import HostContext
 from jaxsession.engine.plan import Plan
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
@@ -40,7 +41,9 @@ def constant_on_host(tensor: Tensor) -> Any:
     return value.astype(tensor.dtype.jax_dtype, copy=False)
 
 
-def run_host_ops(plan: Plan, ctx: Any, feeds: dict[Tensor, Any]) -> dict[Tensor, Any]:
+def run_host_ops(
+    plan: Plan, ctx: HostContext, feeds: dict[Tensor, Any]
+) -> dict[Tensor, Any]:
     """Feeds, the plan's constants and the outputs of its host ops, in order."""
     values = dict(feeds)
     for t in plan.constants:

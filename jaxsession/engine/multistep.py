@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsession.engine import infeed
+from jaxsession.engine.context import HostContext
 from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
@@ -112,7 +113,7 @@ def _like(values: tuple, avals: tuple) -> tuple:
 
 
 def host_values(
-    plan: Plan, ctx: Any, feeds: dict[Tensor, Any], steps: int
+    plan: Plan, ctx: HostContext, feeds: dict[Tensor, Any], steps: int
 ) -> tuple[dict[Tensor, Any], int]:
     """Feeds and the plan's host-op outputs for a K-step run, with its length.
 

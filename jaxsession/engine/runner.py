@@ -23,9 +23,10 @@ that it can be added there.)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,6 +40,19 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
 
 Swap = Callable[[VariableStore, tuple], Any]
+
+
+class RunObserver(Protocol):
+    """What sees a run's phases (a traced run, ``session/tracing.py``)."""
+
+    def phase(self, name: str) -> contextlib.AbstractContextManager[Any]:
+        """A context manager around the phase ``name``."""
+
+    def host_ops(self, plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any]:
+        """``values`` with the plan's constants and host ops evaluated."""
+
+    def wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        """The compiled call to use for this run instead of ``call``."""
 
 
 def _swapper(call: Callable[..., Any], r: Runner) -> Swap:
@@ -175,17 +189,19 @@ class Runner:
         self.fast = self.fast_with() if fast else None
 
     def run(
-        self, store: VariableStore, feeds: Mapping[Tensor, Any], observer: Any = None
+        self,
+        store: VariableStore,
+        feeds: Mapping[Tensor, Any],
+        observer: RunObserver | None = None,
     ) -> list[Any]:
         """One run against ``store``: host ops, the compiled call, fetched values.
 
         Args:
             store: The session's variables.
             feeds: The checked fed values (a K-step run's host values too).
-            observer: None, or what times the run's phases (a traced run,
-                ``session/tracing.py``): ``phase(name)``, a context manager;
-                ``host_ops(plan, values)``, evaluating the plan's constants
-                and host ops; ``wrap(call)``, the compiled call to use.
+            observer: None, or what sees the run's phases (a traced run):
+                it evaluates the host ops, may wrap the compiled call, and
+                times the call and fetches as ``_fetch_and_post_ops``.
 
         Returns:
             The values of ``plan.requested`` as NumPy, followed in a K-step
@@ -208,7 +224,7 @@ class Runner:
         return self._call(store, self.swap, host, ready)
 
     def _observed(
-        self, store: VariableStore, feeds: Mapping[Tensor, Any], observer: Any
+        self, store: VariableStore, feeds: Mapping[Tensor, Any], observer: RunObserver
     ) -> list[Any]:
         """``run`` with its host ops and compiled call seen by ``observer``."""
         host = observer.host_ops(self.plan, dict(feeds)) if self.host else feeds

@@ -14,44 +14,22 @@ device, kept up to date from each run's ``StepEffect`` (``engine/plan.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
 from jaxsession import errors
 from jaxsession.engine import mesh as mesh_lib
+from jaxsession.engine.context import (
+    HostContext as HostContext,
+    VariableSource as VariableSource,
+)
 from jaxsession.engine.executable import state_layout
 from jaxsession.engine.packing import StateLayout
 from jaxsession.engine.plan import Plan, StepEffect
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.variables import Variable, get_global_step
-
-
-class HostContext(Protocol):
-    """What host ops (``engine/host.py``, ``engine/infeed.py``) need from a session."""
-
-    resources: dict[Any, Any]
-
-    @property
-    def mesh(self) -> Any:
-        """The session's mesh, or None on one device."""
-
-    def is_initialized(self, variable: Any) -> bool:
-        """Whether ``variable`` holds a value."""
-
-
-class VariableSource(Protocol):
-    """What checkpointing and broadcasting need from a session's variables."""
-
-    def variable_values(self) -> dict[Any, jax.Array]:
-        """The initialized variables' device values, by Variable."""
-
-    def set_variable_values(self, values: dict[Any, Any]) -> None:
-        """Replaces some variables' values."""
-
-    def variable_sharding(self, variable: Any) -> Any:
-        """Where ``variable``'s value lives, or None without a mesh."""
 
 
 class StateKey(NamedTuple):
