@@ -62,16 +62,15 @@ def _swapper(call: Callable[..., Any], r: Runner) -> Swap:
     Returns the fetched values (None when the run fetches nothing).
     """
     keys, out = r.keys, r.out
-    if not r.random and len(out) == 1 and keys == out and not r.feeds:
-        if not r.plan.fetches:
-            # One buffer in and out, nothing fetched: a training step on one pack.
-            (k,) = out
+    if len(out) == 1 and keys == out and not (r.random or r.feeds or r.plan.fetches):
+        # One buffer in and out, nothing fetched: a training step on one pack.
+        (k,) = out
 
-            def one_buffer(store: VariableStore, args: tuple = ()) -> None:
-                buffers = store.buffers
-                buffers[k] = call(buffers[k])[1][0]
+        def one_buffer(store: VariableStore, args: tuple = ()) -> None:
+            buffers = store.buffers
+            buffers[k] = call(buffers[k])[1][0]
 
-            return one_buffer
+        return one_buffer
     if r.random:
 
         def swap_random(store: VariableStore, args: tuple = ()) -> Any:

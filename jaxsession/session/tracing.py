@@ -186,7 +186,9 @@ def _run_traced(
 
 
 class _Observer:
-    """Times the phases of ``BaseSession.run_observed`` (untimed without a recorder).
+    """An ``engine.runner.RunObserver`` timing a run's phases (untimed without a recorder).
+
+    ``BaseSession.run_observed`` passes it to the run's Runner.
 
     ``nodes`` maps each timed phase to its node; ``end_ns`` is when the
     compiled call returned.
