@@ -1,6 +1,8 @@
 import collections
+import gc
 import logging
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -53,6 +55,23 @@ def test_a_new_session_reuses_the_graphs_executables(graph):
             sess.run(y, {x: np.ones((2, 2))})
     [exe] = _executables(tf.get_default_graph())
     assert exe.trace_count == 1
+
+
+def test_a_dropped_graph_frees_its_executables():
+    # The caches belong to the graph: a module-level weak-keyed dict would
+    # keep every graph alive through its executables' plans.
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.zeros(3, np.float32), name="v")
+        step = v.assign_add(np.ones(3, np.float32)).op
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            sess.run(step)
+    assert len(_executables(g)) == 2
+    dead = weakref.ref(g)
+    del g, v, step, sess
+    gc.collect()
+    assert dead() is None
 
 
 def test_debug_env_logs_each_cache_miss_with_its_signature(graph, monkeypatch, caplog):
