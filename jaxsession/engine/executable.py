@@ -141,13 +141,44 @@ def _pinned_state(
     return fn
 
 
+class _GraphCaches:
+    """What the engine keeps per graph: its state layout and executables."""
+
+    __slots__ = ("executables", "layout")
+
+    def __init__(self):
+        self.layout = StateLayout()
+        self.executables: dict[Any, Executable] = {}
+
+
+def _caches(graph: Any) -> _GraphCaches:
+    """The engine's caches of ``graph``, owned by the graph itself.
+
+    Not a module-level ``weakref.WeakKeyDictionary``: its values would reach
+    the graph through the plans' ops (``Operation.graph``), and such a
+    dictionary holds its values strongly, so no graph would ever be freed.
+    Owned by the graph, the caches and the graph form one cycle that the
+    collector frees together once the graph is dropped.
+    """
+    caches = graph.__dict__.get(_CACHES)
+    if caches is None:
+        caches = graph.__dict__[_CACHES] = _GraphCaches()
+    return caches
+
+
+_CACHES = "_jaxsession_engine_caches"
+
+
 def state_layout(graph: Any) -> StateLayout:
     """The graph's state layout (created on first use), covering all its variables."""
-    layout = graph.__dict__.get("_state_layout")
-    if layout is None:
-        layout = graph.__dict__["_state_layout"] = StateLayout()
+    layout = _caches(graph).layout
     layout.cover(graph)
     return layout
+
+
+def executables(graph: Any) -> dict[Any, Executable]:
+    """The graph's compiled runs: ``RunSignature`` (or ``(signature, mesh)``) -> Executable."""
+    return _caches(graph).executables
 
 
 COMPILATION_CACHE_ENV = "JAXSESSION_COMPILATION_CACHE_DIR"
@@ -232,10 +263,11 @@ def get_executable(
 ) -> Executable:
     """The cached Executable of ``signature`` on ``graph``, built on a miss.
 
-    The cache lives on the graph, so a dropped graph frees its executables.
-    ``mesh`` (a data-parallel run's Mesh) is part of the key.
+    The cache belongs to the graph (``executables``), so a dropped graph
+    frees its executables. ``mesh`` (a data-parallel run's Mesh) is part of
+    the key.
     """
-    cache: dict[Any, Executable] = graph.__dict__.setdefault("_executables", {})
+    cache = executables(graph)
     key = signature if mesh is None else (signature, mesh)
     exe = cache.get(key)
     if exe is None:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.engine.context import HostContext
 from jaxsession.engine.plan import Plan
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
@@ -40,7 +41,9 @@ def constant_on_host(tensor: Tensor) -> Any:
     return value.astype(tensor.dtype.jax_dtype, copy=False)
 
 
-def run_host_ops(plan: Plan, ctx: Any, feeds: dict[Tensor, Any]) -> dict[Tensor, Any]:
+def run_host_ops(
+    plan: Plan, ctx: HostContext, feeds: dict[Tensor, Any]
+) -> dict[Tensor, Any]:
     """Feeds, the plan's constants and the outputs of its host ops, in order."""
     values = dict(feeds)
     for t in plan.constants:
@@ -58,3 +61,24 @@ def run_host_post_ops(plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any
         out = host_post_function(op)(op, args)
         values[op.outputs[0]] = out
     return values
+
+
+def to_host(tensor: Tensor, value: Any) -> Any:
+    """A fetched value as TF1 returns it: NumPy, in the tensor's declared dtype."""
+    if tensor.dtype is dtypes_lib.string:
+        arr = _as_bytes(np.asarray(value, dtype=object))
+        return arr[()] if arr.ndim == 0 else arr
+    arr = np.asarray(value)
+    np_dtype = tensor.dtype.np_dtype
+    if arr.dtype != np_dtype:
+        arr = arr.astype(np_dtype)
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _as_bytes(arr: np.ndarray) -> np.ndarray:
+    """String values as TF1 fetches them: ``bytes``, Python strings UTF-8 encoded."""
+    if not any(isinstance(x, str) for x in arr.flat):
+        return arr
+    out = np.empty(arr.shape, dtype=object)
+    out.flat[:] = [x.encode() if isinstance(x, str) else x for x in arr.flat]
+    return out

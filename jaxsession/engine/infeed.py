@@ -36,6 +36,7 @@ import numpy as np
 
 from jaxsession import errors
 from jaxsession.engine import mesh as mesh_lib
+from jaxsession.engine.context import HostContext
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
 from jaxsession.graph.rules import HOST_OPS
@@ -326,7 +327,7 @@ def _leaf_dtypes(iterator: Any) -> list[dtypes_lib.DType]:
     return _flatten(iterator.output_types)[0]
 
 
-def _placement(ctx: Any, iterator: Any) -> dict[str, Any]:
+def _placement(ctx: HostContext, iterator: Any) -> dict[str, Any]:
     """The Prefetcher's ``mesh`` and ``batch`` arguments for a session ``ctx``."""
     mesh = getattr(ctx, "mesh", None)
     if mesh is None:
@@ -337,7 +338,7 @@ def _placement(ctx: Any, iterator: Any) -> dict[str, Any]:
     return {"mesh": mesh, "batch": [mesh_lib.is_batch_shape(s) for s in shapes]}
 
 
-def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
+def _make_iterator(op: Operation, ctx: HostContext, inputs: Sequence[Any]) -> tuple[()]:
     iterator, dataset = op.attrs["iterator"], op.attrs["dataset"]
     key = ("iterator", iterator)
     old = ctx.resources.pop(key, None)
@@ -356,7 +357,7 @@ def _make_iterator(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
     return ()
 
 
-def _prefetcher(op: Operation, ctx: Any, count: int = 1) -> Prefetcher:
+def _prefetcher(op: Operation, ctx: HostContext, count: int = 1) -> Prefetcher:
     iterator = op.attrs["iterator"]
     key = ("iterator", iterator)
     state = ctx.resources.get(key)
@@ -379,7 +380,7 @@ def _prefetcher(op: Operation, ctx: Any, count: int = 1) -> Prefetcher:
     return state
 
 
-def take_elements(op: Operation, ctx: Any, count: int) -> tuple[list[Any], int]:
+def take_elements(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any], int]:
     """Up to ``count`` elements of an IteratorGetNext op, stacked (multi-step runs).
 
     Raises:
@@ -389,7 +390,9 @@ def take_elements(op: Operation, ctx: Any, count: int) -> tuple[list[Any], int]:
     return _prefetcher(op, ctx, count).take(op, count)
 
 
-def _get_next(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]:
+def _get_next(
+    op: Operation, ctx: HostContext, inputs: Sequence[Any]
+) -> tuple[Any, ...]:
     return tuple(_prefetcher(op, ctx).next(op))
 
 
@@ -401,5 +404,11 @@ def close_resources(resources: dict[Any, Any]) -> None:
     resources.clear()
 
 
-HOST_OPS["MakeIterator"] = _make_iterator
-HOST_OPS["IteratorGetNext"] = _get_next
+def register_host_ops() -> None:
+    """Registers the iterator ops' host functions in ``HOST_OPS``.
+
+    Planning calls it (``engine.plan.make_plan``) before it sorts ops into
+    host and device ops, so no import order decides where an iterator runs.
+    """
+    HOST_OPS["MakeIterator"] = _make_iterator
+    HOST_OPS["IteratorGetNext"] = _get_next

@@ -10,27 +10,43 @@ Fetches asked for at every step (``stacked``, what hooks such as
 NanTensorHook request) are also returned as the loop's per-step outputs,
 stacked on a leading K axis; only those pay for K values.
 
-The host side (``host_values``) pulls K elements from each iterator at once
-and checks that fed values carry the K axis.
+The host side (``host_values``) pulls K elements from each iterator at once;
+``engine/feeds.py`` checks that fed values carry the K axis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxsession.engine import infeed
+from jaxsession.engine.context import HostContext
 from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.rules import HOST_OPS
-from jaxsession.graph.shapes import TensorShape
 
 StepFn = Callable[[tuple, tuple, tuple, Any], tuple]
+
+
+class StepValues(NamedTuple):
+    """What ``Session.run(..., every_step=...)`` returns.
+
+    Attributes:
+        values: The fetches' values, those of the last step.
+        every_step: ``every_step``'s values, each stacked on a leading axis
+            of the steps made.
+        steps: The steps the run made: ``steps_per_run``, or fewer when the
+            data ran out.
+    """
+
+    values: Any
+    every_step: Any
+    steps: int
 
 
 def repeat_steps(
@@ -96,31 +112,8 @@ def _like(values: tuple, avals: tuple) -> tuple:
 # -- the host side ---------------------------------------------------------------
 
 
-def step_feed_error(tensor: Tensor, shape: tuple[int, ...], steps: int) -> ValueError:
-    """The error for a fed value whose shape lacks the leading K axis."""
-    want = TensorShape([steps]).concatenate(tensor.shape)
-    return ValueError(
-        f"Cannot feed value of shape {TensorShape(shape)} for Tensor {tensor.name!r} "
-        f"in a run of steps_per_run={steps}: a fed value needs a leading axis of "
-        f"{steps} steps, so the expected shape is {want} (the tensor has shape "
-        f"{tensor.shape})."
-    )
-
-
-def check_step_feed(tensor: Tensor, shape: tuple[int, ...], steps: int) -> None:
-    """Checks that a value fed to a K-step run has shape ``(K, *tensor.shape)``.
-
-    Raises:
-        ValueError: it does not, naming the tensor, expected and given shapes.
-    """
-    if not shape or shape[0] != steps:
-        raise step_feed_error(tensor, shape, steps)
-    if not tensor.shape.is_compatible_with(TensorShape(shape[1:])):
-        raise step_feed_error(tensor, shape, steps)
-
-
 def host_values(
-    plan: Plan, ctx: Any, feeds: dict[Tensor, Any], steps: int
+    plan: Plan, ctx: HostContext, feeds: dict[Tensor, Any], steps: int
 ) -> tuple[dict[Tensor, Any], int]:
     """Feeds and the plan's host-op outputs for a K-step run, with its length.
 

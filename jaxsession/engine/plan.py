@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from jaxsession import errors
+from jaxsession.engine.infeed import register_host_ops
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.rules import HOST_OPS, constant_value, host_post_function
@@ -64,11 +67,85 @@ class Plan:
         """Every variable the run writes: ``rw_vars + wo_vars``."""
         return self.rw_vars + self.wo_vars
 
+    def effect_on(self, var: Any, steps: int = 1) -> StepEffect | None:
+        """What a run of ``steps`` steps does to ``var`` (the global step), as the host can know it.
+
+        Derived from the plan's writes of ``var``: each write's new value is
+        its op's rule (``STEP_WRITE_RULES``) applied to the op's first input,
+        when that input is a constant, or fed directly (an assign).
+
+        Returns:
+            None when the run does not write ``var``; else a ``StepEffect``.
+        """
+        writers = [op for op in self.ops if any(v is var for v, _ in op.writes)]
+        if not writers:
+            return None
+        feeds = set(self.feeds)
+        effects = [_write_effect(op, feeds) for op in writers]
+        if all(e.kind == "add" for e in effects):
+            # A K-step run adds K times; the fetched step (served from the
+            # host) is its value at the start of the run, as TF1 hooks expect.
+            return StepEffect("add", steps * sum(e.value for e in effects))
+        if steps != 1 or len(effects) != 1:
+            return UNKNOWN_EFFECT
+        return effects[0]
+
     def as_text(self) -> str:
         """One op per line in execution order, feeds and state first."""
         from jaxsession.graph.printing import plan_as_text
 
         return plan_as_text(self)
+
+
+class StepEffect(NamedTuple):
+    """A run's effect on an integer variable that the host mirrors (the global step).
+
+    ``kind`` is ``"add"`` (``value`` added), ``"set"`` (set to ``value``),
+    ``"feed"`` (set to the fed tensor ``value``) or ``"unknown"``.
+    """
+
+    kind: str
+    value: Any = None
+
+
+UNKNOWN_EFFECT = StepEffect("unknown")
+
+# The ops whose write of a variable the host can follow: the sign of the
+# written input for an update, or None for an assign of it.
+STEP_WRITE_RULES: dict[str, int | None] = {
+    "AssignAdd": 1,
+    "AssignSub": -1,
+    "Assign": None,
+}
+
+
+def _write_effect(op: Operation, feeds: set[Tensor]) -> StepEffect:
+    """What one op writing a mirrored variable does to it."""
+    if len(op.writes) != 1 or not op.inputs or op.type not in STEP_WRITE_RULES:
+        return UNKNOWN_EFFECT
+    sign, given = STEP_WRITE_RULES[op.type], op.inputs[0]
+    value = None if _fed_above(given, feeds) else constant_value(given)
+    if value is not None:
+        if np.size(value) != 1:
+            return UNKNOWN_EFFECT
+        n = int(np.asarray(value).item())
+        return StepEffect("set", n) if sign is None else StepEffect("add", sign * n)
+    if sign is None and given in feeds:
+        return StepEffect("feed", given)
+    return UNKNOWN_EFFECT
+
+
+def _fed_above(tensor: Tensor, feeds: set[Tensor]) -> bool:
+    """Whether ``tensor`` or a tensor it is computed from is fed."""
+    stack, seen = [tensor], set()
+    while stack:
+        t = stack.pop()
+        if t in feeds:
+            return True
+        if t.op not in seen:
+            seen.add(t.op)
+            stack.extend(t.op.inputs)
+    return False
 
 
 def _needed_ops(
@@ -167,6 +244,7 @@ def make_plan(
         errors.InvalidArgumentError: a needed placeholder is not fed.
         errors.UnimplementedError: a device op needs a string tensor.
     """
+    register_host_ops()
     fed_set = set(fed)
     memo: dict[Operation, bool] = {}
     constants = {t: None for t in fetches if _pure_constant(t, fed_set, memo)}

@@ -270,6 +270,14 @@ class RunMetadata(_Message):
         return bytes(out)
 
 
+def wants_metadata(options: Any) -> bool:
+    """Whether run ``options`` ask for a trace or the partition graphs."""
+    return options is not None and bool(
+        getattr(options, "trace_level", 0)
+        or getattr(options, "output_partition_graphs", False)
+    )
+
+
 def clear_run_metadata(run_metadata: Any) -> None:
     """Empties ``run_metadata`` (a RunMetadata, or TF's proto) as a run overwrites it."""
     clear = getattr(run_metadata, "Clear", None)
@@ -278,7 +286,7 @@ def clear_run_metadata(run_metadata: Any) -> None:
 
 
 def _step_stats() -> Any:
-    from jaxsession.session.tracing import StepStats
+    from jaxsession.session.step_stats import StepStats
 
     return StepStats()
 

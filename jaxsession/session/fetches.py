@@ -1,4 +1,4 @@
-"""Nested fetches <-> flat unique graph elements, and feed resolution.
+"""Nested fetches <-> flat unique graph elements (feeds: ``engine/feeds.py``).
 
 Fetches may be Tensors, Operations, Variables, names, or nested
 lists/tuples/dicts/namedtuples of them; results mirror the structure, with
@@ -7,15 +7,17 @@ lists/tuples/dicts/namedtuples of them; results mirror the structure, with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 import jax
-import numpy as np
 
-from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.engine.runner import Runner, build_runner
+from jaxsession.engine.state import VariableStore
 from jaxsession.graph.core import Graph, Operation, Tensor
-from jaxsession.graph.shapes import TensorShape
+
+# Fetches of these types are their own cache key (no structure to walk).
+LEAF_TYPES = frozenset({Operation, Tensor, str})
 
 
 def is_leaf(x: Any) -> bool:
@@ -107,128 +109,53 @@ def _element(graph: Graph, leaf: Any) -> Tensor | Operation:
         ) from None
 
 
-def feed_tensor(graph: Graph, key: Any) -> Tensor:
-    """The Tensor a feed_dict key names.
+class Prepared:
+    """A fetch structure resolved once: its mapper and a session's runners for it.
 
-    Raises:
-        TypeError: the key cannot be interpreted as a Tensor.
+    ``runners`` maps a feed key (``Session.run``, ``make_callable``) to the
+    ``engine.runner.Runner`` of that signature. ``direct`` is the whole run
+    without feeds, fetch structure included, once its runner has a fast path
+    and made a first full run (``Runner.fast_with``).
     """
-    try:
-        element = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
-    except (TypeError, KeyError, ValueError) as e:
-        raise TypeError(
-            f"Cannot interpret feed_dict key as Tensor: {key!r} ({e})"
-        ) from None
-    return element
+
+    __slots__ = ("direct", "mapper", "runners")
+
+    def __init__(self, graph: Graph, fetches: Any):
+        self.mapper = FetchMapper(graph, fetches)
+        self.runners: dict[tuple, Runner] = {}
+        self.direct: Callable[[VariableStore], Any] | None = None
+
+    def runner(
+        self,
+        store: VariableStore,
+        feeds: dict[Tensor, Any],
+        key: tuple,
+        steps: int = 1,
+        stacked: tuple = (),
+        host_ops: bool = True,
+    ) -> Runner:
+        """The runner for ``feeds`` (keyed ``key``), built on first use.
+
+        The rest of the arguments are ``engine.runner.build_runner``'s.
+        """
+        runner = self.runners.get(key)
+        if runner is None:
+            m = self.mapper
+            runner = self.runners[key] = build_runner(
+                store, m.tensors, m.targets, feeds, steps, stacked, host_ops
+            )
+        return runner
 
 
-def check_feed(tensor: Tensor, value: Any) -> Any:
-    """Converts a fed value to the tensor's dtype after checking its shape.
+def prepare(cache: dict[Any, Prepared], graph: Graph, fetches: Any) -> Prepared:
+    """The ``Prepared`` of ``fetches`` from ``cache``, made and kept on a miss.
 
-    Returns:
-        A NumPy array (or the same jax.Array when fed one of the right dtype).
-
-    Raises:
-        ValueError: the shape cannot fit the tensor's static shape.
-        TypeError: the value cannot be converted to the tensor's dtype.
+    A structure without a hashable key (``fetch_key``) is prepared anew.
     """
-    value = convert_feed(tensor, value)
-    check_feed_shape(tensor, value.shape)
-    return value
-
-
-def convert_feed(tensor: Tensor, value: Any) -> Any:
-    """A fed value in the tensor's dtype, its shape not yet checked.
-
-    Raises:
-        TypeError: the value cannot be converted to the tensor's dtype.
-    """
-    dtype = tensor.dtype
-    if isinstance(value, jax.Array):
-        if value.dtype != dtype.jax_dtype:
-            value = value.astype(dtype.jax_dtype)
-        return value
-    if dtype is dtypes_lib.string:
-        return np.asarray(value, dtype=object)
-    if type(value) is np.ndarray and value.dtype == dtype.jax_dtype:
-        return value
-    return _to_numpy(tensor, value, dtype)
-
-
-def check_feed_shape(tensor: Tensor, shape: tuple[int, ...]) -> None:
-    """Checks that a fed value of ``shape`` fits the tensor's static shape.
-
-    Raises:
-        ValueError: it does not, naming the tensor and the first mismatch.
-    """
-    if not tensor.shape.is_compatible_with(TensorShape(shape)):
-        raise ValueError(
-            f"Cannot feed value of shape {TensorShape(shape)} for Tensor "
-            f"{tensor.name!r}, which has shape {tensor.shape}"
-            + _first_mismatch(tensor.shape, shape)
-        )
-
-
-def _to_numpy(tensor: Tensor, value: Any, dtype: dtypes_lib.DType) -> np.ndarray:
-    if dtype is dtypes_lib.string:
-        return np.asarray(value, dtype=object)
-    arr = np.asarray(value)
-    if arr.dtype.kind in "OSU":
-        raise TypeError(
-            f"Cannot feed value {value!r} of dtype {arr.dtype} for Tensor "
-            f"{tensor.name!r} of dtype {dtype.name}"
-        )
-    if dtype.is_integer and arr.dtype.kind == "f":
-        raise TypeError(
-            f"Cannot feed value of dtype {arr.dtype} for Tensor {tensor.name!r} of "
-            f"dtype {dtype.name}: converting floats to integers would lose data"
-        )
-    return arr.astype(dtype.jax_dtype, copy=False)
-
-
-def _first_mismatch(want: TensorShape, shape: tuple[int, ...]) -> str:
-    if want.ndims is not None and want.ndims != len(shape):
-        return f": rank must be {want.ndims}, got {len(shape)}."
-    for i, (w, g) in enumerate(zip(want.as_list(), shape)):
-        if w is not None and w != g:
-            return f": dimension {i} must be {w}, got {g}."
-    return "."
-
-
-def resolve_feeds(
-    graph: Graph, feed_dict: Mapping[Any, Any] | None
-) -> dict[Tensor, Any]:
-    """Tensors and checked values of a feed_dict (nested tuple keys allowed)."""
-    out: dict[Tensor, Any] = {}
-    if not feed_dict:
-        return out
-    for key, value in feed_dict.items():
-        if isinstance(key, tuple) and not isinstance(key, Tensor):
-            for k, v in zip(key, value):
-                tensor = feed_tensor(graph, k)
-                out[tensor] = check_feed(tensor, v)
-            continue
-        tensor = feed_tensor(graph, key)
-        out[tensor] = check_feed(tensor, value)
-    return out
-
-
-def to_host(tensor: Tensor, value: Any) -> Any:
-    """A fetched value as TF1 returns it: NumPy, in the tensor's declared dtype."""
-    if tensor.dtype is dtypes_lib.string:
-        arr = _as_bytes(np.asarray(value, dtype=object))
-        return arr[()] if arr.ndim == 0 else arr
-    arr = np.asarray(value)
-    np_dtype = tensor.dtype.np_dtype
-    if arr.dtype != np_dtype:
-        arr = arr.astype(np_dtype)
-    return arr[()] if arr.ndim == 0 else arr
-
-
-def _as_bytes(arr: np.ndarray) -> np.ndarray:
-    """String values as TF1 fetches them: ``bytes``, Python strings UTF-8 encoded."""
-    if not any(isinstance(x, str) for x in arr.flat):
-        return arr
-    out = np.empty(arr.shape, dtype=object)
-    out.flat[:] = [x.encode() if isinstance(x, str) else x for x in arr.flat]
-    return out
+    key = fetches if type(fetches) in LEAF_TYPES else fetch_key(fetches)
+    prepared = cache.get(key) if key is not None else None
+    if prepared is None:
+        prepared = Prepared(graph, fetches)
+        if key is not None:
+            cache[key] = prepared
+    return prepared

@@ -11,6 +11,7 @@ from tensorboard.backend.event_processing import event_accumulator as ea
 from tensorboard.compat.proto.config_pb2 import RunMetadata as TBRunMetadata
 
 import jaxsession as tf
+from jaxsession.engine import executable as executable_lib
 from jaxsession.session import tracing
 from jaxsession.session.hooks import SessionRunArgs, SessionRunHook
 from jaxsession.session.summary_writer import FileWriterCache
@@ -170,7 +171,7 @@ def test_traced_run_neither_retraces_nor_leaves_the_fast_path_timed():
         md = tf.RunMetadata()
         assert sess.run(inc, options=FULL, run_metadata=md) == 3.0
         assert sess.run(inc) == 4.0
-        executables = list(tf.get_default_graph()._executables.values())
+        executables = list(executable_lib.executables(tf.get_default_graph()).values())
         assert [e.trace_count for e in executables] == [1, 1]
         md2 = tf.RunMetadata()
         with _backend_compiles() as compiles:

@@ -1,16 +1,19 @@
 import collections
+import gc
 import logging
 import re
+import weakref
 
 import numpy as np
 import pytest
 
 import jaxsession as tf
+from jaxsession.engine import executable as executable_lib
 
 
 def _executables(graph):
     """The graph's compiled runs, in the order they were first needed."""
-    return list(graph.__dict__.get("_executables", {}).values())
+    return list(executable_lib.executables(graph).values())
 
 
 @pytest.fixture
@@ -54,6 +57,23 @@ def test_a_new_session_reuses_the_graphs_executables(graph):
     assert exe.trace_count == 1
 
 
+def test_a_dropped_graph_frees_its_executables():
+    # The caches belong to the graph: a module-level weak-keyed dict would
+    # keep every graph alive through its executables' plans.
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.zeros(3, np.float32), name="v")
+        step = v.assign_add(np.ones(3, np.float32)).op
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            sess.run(step)
+    assert len(_executables(g)) == 2
+    dead = weakref.ref(g)
+    del g, v, step, sess
+    gc.collect()
+    assert dead() is None
+
+
 def test_debug_env_logs_each_cache_miss_with_its_signature(graph, monkeypatch, caplog):
     x, y = graph
     monkeypatch.setenv("JAXSESSION_DEBUG", "1")
@@ -84,8 +104,8 @@ def test_written_buffers_are_donated_and_read_only_ones_are_not():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         before = sess.variable_values()
-        [pack] = [b for k, b in sess._state.items() if k < 0]
-        loose = dict(sess._state)
+        [pack] = [b for k, b in sess._store.buffers.items() if k.kind == "pack"]
+        loose = {k.index: b for k, b in sess._store.buffers.items()}
         sess.run(step)
         assert loose[id(v)].is_deleted() and not loose[id(w)].is_deleted()
         assert pack.is_deleted()
@@ -196,7 +216,7 @@ def test_executable_call_takes_flat_state_and_donates_the_written_buffers():
         [exe] = [e for e in _executables(tf.get_default_graph()) if e.plan.feeds]
         # v and w share one pack: one buffer in (donated), one out.
         assert (exe.state.packs_rw, exe.state.packs_ro) == ((0,), ())
-        [pack] = [b for k, b in sess._state.items() if k < 0]
+        [pack] = [b for k, b in sess._store.buffers.items() if k.kind == "pack"]
         feeds = (np.full(3, 1.0, np.float32),)
         text = exe.as_text((pack,), (), feeds)
         # Flat arguments: the pack (donated, aliased to the written pack, the

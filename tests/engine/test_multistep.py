@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
+from jaxsession.engine.executable import executables
 from jaxsession.session.hooks import SessionRunArgs, SessionRunHook
 from jaxsession.session.monitored_session import ChiefSessionCreator, MonitoredSession
 from jaxsession.session.scaffold import Scaffold
@@ -146,10 +147,10 @@ def test_steps_are_part_of_the_cache_key():
         sess.run(inc, steps_per_run=4)
         sess.run(inc)
         assert sess.run(v) == 10.0
-    steps = sorted(sig.steps for sig in tf.get_default_graph()._executables)
+    steps = sorted(sig.steps for sig in executables(tf.get_default_graph()))
     assert steps.count(4) == 1 and steps.count(1) >= 2
     exe4 = next(
-        e for s, e in tf.get_default_graph()._executables.items() if s.steps == 4
+        e for s, e in executables(tf.get_default_graph()).items() if s.steps == 4
     )
     assert exe4.trace_count == 1
 

@@ -9,6 +9,7 @@ import pytest
 import jaxsession as tf
 from jaxsession.engine import executable as executable_lib
 from jaxsession.engine.packing import PACK_MAX_ELEMENTS
+from jaxsession.engine.state import StateKey
 
 
 def _runner(sess, fetches):
@@ -18,7 +19,7 @@ def _runner(sess, fetches):
 
 
 def _packs(sess):
-    return {k: b for k, b in sess._state.items() if k < 0}
+    return {k: b for k, b in sess._store.buffers.items() if k.kind == "pack"}
 
 
 def test_many_variables_travel_as_one_buffer_per_dtype():
@@ -38,7 +39,7 @@ def test_many_variables_travel_as_one_buffer_per_dtype():
         runner = _runner(sess, step)
         # Two packs in, the same two out: the call's size does not grow with
         # the number of variables.
-        assert len(runner.rw) == 2 and runner.ro == () and len(runner.out) == 2
+        assert runner.keys == runner.out and len(runner.out) == 2
         assert len(_packs(sess)) == 2
         values = sess.variable_values()
         for i, v in enumerate(floats):
@@ -103,7 +104,7 @@ def test_large_variables_stay_loose_and_small_ones_share_a_pack():
     assert layout.slot(small).size == 4
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        assert set(sess._state) == {id(big), -1}
+        assert set(sess._store.buffers) == {StateKey.loose(big), StateKey.pack(0)}
 
 
 def test_ops_and_variables_added_after_a_run_are_usable_in_the_next_run():
@@ -113,7 +114,7 @@ def test_ops_and_variables_added_after_a_run_are_usable_in_the_next_run():
     with tf.Session() as sess:
         sess.run(v.initializer)
         sess.run(double)
-        compiled = list(g._executables.values())
+        compiled = list(executable_lib.executables(g).values())
         # The graph grows while the session is open.
         w = tf.Variable(np.array([5.0, 6.0], np.float32), name="w")
         both = tf.convert_to_tensor(v) + tf.reduce_sum(tf.convert_to_tensor(w))

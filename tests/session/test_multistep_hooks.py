@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
+from jaxsession.engine.executable import executables
 from jaxsession.session import basic_hooks as hooks_lib
 from jaxsession.session._global_step import increment_global_step
 from jaxsession.session.hooks import (
@@ -98,7 +99,7 @@ def test_every_step_values_are_stacked_and_the_rest_is_the_last_step():
     assert [int(r["gs"]) for r in recorder.results] == [0, 3, 6]
     # Only the requested tensors are stacked, in the compiled run's key.
     stacked = {
-        sig.stacked for sig in tf.get_default_graph()._executables if sig.steps > 1
+        sig.stacked for sig in executables(tf.get_default_graph()) if sig.steps > 1
     }
     assert stacked == {((x.op.id, 0), (gs._snapshot.op.id, 0))}
 

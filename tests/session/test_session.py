@@ -211,7 +211,7 @@ def test_graph_grows_after_session_started():
 
 def _step_counts(sess):
     """(fetches served from the host mirror, device reads) of the global step."""
-    return sess._step_mirror_hits, sess._step_device_reads
+    return sess._store.step_mirror_hits, sess._store.step_device_reads
 
 
 def test_global_step_fetch_is_served_from_the_host_without_a_device_read():

@@ -1,0 +1,226 @@
+"""THE feed check: resolve feed_dict keys, convert values, check their shapes.
+
+Every run path checks feeds here: ``Session.run``, callables, K-step runs
+(each value with a leading axis of K steps) and traced runs. A value is
+converted to its tensor's dtype first, then its shape is checked against
+the tensor's static shape. When several feeds are bad the error lists all
+of them (capped at ``errors.MAX_LISTED``, then "and N more"); a single bad
+feed raises its own message alone, as TF1 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from jaxsession import errors
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.core import Graph, Tensor
+from jaxsession.graph.shapes import TensorShape
+
+
+def feed_tensor(graph: Graph, key: Any) -> Tensor:
+    """The Tensor a feed_dict key names.
+
+    Raises:
+        TypeError: the key cannot be interpreted as a Tensor.
+    """
+    try:
+        element = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+    except (TypeError, KeyError, ValueError) as e:
+        raise TypeError(
+            f"Cannot interpret feed_dict key as Tensor: {key!r} ({e})"
+        ) from None
+    return element
+
+
+def convert_feed(tensor: Tensor, value: Any) -> Any:
+    """A fed value in the tensor's dtype, its shape not yet checked.
+
+    Raises:
+        TypeError: the value cannot be converted to the tensor's dtype.
+    """
+    dtype = tensor.dtype
+    if isinstance(value, jax.Array):
+        if value.dtype != dtype.jax_dtype:
+            value = value.astype(dtype.jax_dtype)
+        return value
+    if dtype is dtypes_lib.string:
+        return np.asarray(value, dtype=object)
+    if type(value) is np.ndarray and value.dtype == dtype.jax_dtype:
+        return value
+    return _to_numpy(tensor, value, dtype)
+
+
+def _to_numpy(tensor: Tensor, value: Any, dtype: dtypes_lib.DType) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype.kind in "OSU":
+        raise TypeError(
+            f"Cannot feed value {value!r} of dtype {arr.dtype} for Tensor "
+            f"{tensor.name!r} of dtype {dtype.name}"
+        )
+    if dtype.is_integer and arr.dtype.kind == "f":
+        raise TypeError(
+            f"Cannot feed value of dtype {arr.dtype} for Tensor {tensor.name!r} of "
+            f"dtype {dtype.name}: converting floats to integers would lose data"
+        )
+    return arr.astype(dtype.jax_dtype, copy=False)
+
+
+def shape_error(tensor: Tensor, shape: tuple[int, ...]) -> ValueError | None:
+    """The error for a value of ``shape`` fed to ``tensor``, or None if it fits."""
+    if tensor.shape.is_compatible_with(TensorShape(shape)):
+        return None
+    return ValueError(
+        f"Cannot feed value of shape {TensorShape(shape)} for Tensor "
+        f"{tensor.name!r}, which has shape {tensor.shape}"
+        + _first_mismatch(tensor.shape, shape)
+    )
+
+
+def step_shape_error(
+    tensor: Tensor, shape: tuple[int, ...], steps: int
+) -> ValueError | None:
+    """The error for a value of ``shape`` fed to a K-step run, or None if it fits.
+
+    A value fed to a run of ``steps`` steps needs the shape
+    ``(steps, *tensor.shape)``.
+    """
+    if (
+        shape
+        and shape[0] == steps
+        and tensor.shape.is_compatible_with(TensorShape(shape[1:]))
+    ):
+        return None
+    want = TensorShape([steps]).concatenate(tensor.shape)
+    return ValueError(
+        f"Cannot feed value of shape {TensorShape(shape)} for Tensor {tensor.name!r} "
+        f"in a run of steps_per_run={steps}: a fed value needs a leading axis of "
+        f"{steps} steps, so the expected shape is {want} (the tensor has shape "
+        f"{tensor.shape})."
+    )
+
+
+def _shape_problem(tensor: Tensor, shape: tuple, steps: int) -> ValueError | None:
+    if steps == 1:
+        if tensor.shape.is_compatible_with(TensorShape(shape)):
+            return None  # the common case, without a second call
+        return shape_error(tensor, shape)
+    return step_shape_error(tensor, shape, steps)
+
+
+def _first_mismatch(want: TensorShape, shape: tuple[int, ...]) -> str:
+    if want.ndims is not None and want.ndims != len(shape):
+        return f": rank must be {want.ndims}, got {len(shape)}."
+    for i, (w, g) in enumerate(zip(want.as_list(), shape)):
+        if w is not None and w != g:
+            return f": dimension {i} must be {w}, got {g}."
+    return "."
+
+
+def feed_error(problems: Sequence[Exception]) -> Exception:
+    """One error for every bad feed: a single one alone, several listed.
+
+    The type is the first problem's (ValueError for a shape, TypeError for a
+    dtype or key), so a run with one bad feed raises exactly what TF1 does.
+    """
+    if len(problems) == 1:
+        return problems[0]
+    shown = [f"  {p}" for p in problems[: errors.MAX_LISTED]]
+    if len(problems) > errors.MAX_LISTED:
+        shown.append(f"  and {len(problems) - errors.MAX_LISTED} more.")
+    lines = [f"{len(problems)} fed values do not fit their tensors:", *shown]
+    return type(problems[0])("\n".join(lines))
+
+
+def resolve_feeds(
+    graph: Graph, feed_dict: Mapping[Any, Any] | None, steps: int = 1
+) -> dict[Tensor, Any]:
+    """Tensors and checked values of a feed_dict (nested tuple keys allowed).
+
+    Args:
+        graph: The graph the keys name tensors of.
+        feed_dict: Maps tensors (or names, or tuples of them) to values.
+        steps: The run's steps; with K > 1 each value needs a leading K axis.
+
+    Returns:
+        Each fed tensor's value, converted to its dtype.
+
+    Raises:
+        TypeError: a key names no tensor, or a value has the wrong dtype.
+        ValueError: a value's shape cannot fit its tensor. Every bad feed
+            is named (see ``feed_error``).
+    """
+    out: dict[Tensor, Any] = {}
+    if not feed_dict:
+        return out
+    problems: list[Exception] = []
+    for key, value in feed_dict.items():
+        if isinstance(key, tuple) and not isinstance(key, Tensor):
+            for k, v in zip(key, value):
+                _resolve(graph, k, v, steps, out, problems)
+        else:
+            _resolve(graph, key, value, steps, out, problems)
+    if problems:
+        raise feed_error(problems) from None
+    return out
+
+
+def _resolve(
+    graph: Graph,
+    key: Any,
+    value: Any,
+    steps: int,
+    out: dict[Tensor, Any],
+    problems: list[Exception],
+) -> None:
+    """Adds one fed value to ``out``, or what is wrong with it to ``problems``."""
+    try:
+        tensor = feed_tensor(graph, key)
+        value = convert_feed(tensor, value)
+    except TypeError as e:
+        problems.append(e)
+        return
+    bad = _shape_problem(tensor, value.shape, steps)
+    if bad is not None:
+        problems.append(bad)
+    out[tensor] = value
+
+
+def convert_feeds(tensors: Sequence[Tensor], values: Sequence[Any]) -> dict:
+    """``values`` converted for ``tensors`` (a callable's positional feeds).
+
+    Shapes are not checked here: see ``check_shapes``.
+
+    Raises:
+        TypeError: some values cannot take their tensor's dtype, all named.
+    """
+    try:
+        return {t: convert_feed(t, v) for t, v in zip(tensors, values)}
+    except TypeError:
+        pass
+    problems: list[Exception] = []
+    for t, v in zip(tensors, values):
+        try:
+            convert_feed(t, v)
+        except TypeError as e:
+            problems.append(e)
+    raise feed_error(problems)
+
+
+def check_shapes(feeds: Mapping[Tensor, Any], steps: int = 1) -> None:
+    """Checks converted feeds' shapes against their tensors, for ``steps`` steps.
+
+    Raises:
+        ValueError: some shapes do not fit, all named.
+    """
+    problems = []
+    for t, v in feeds.items():
+        bad = _shape_problem(t, tuple(np.shape(v)), steps)
+        if bad is not None:
+            problems.append(bad)
+    if problems:
+        raise feed_error(problems)

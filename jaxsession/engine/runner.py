@@ -1,0 +1,484 @@
+"""THE run path: one immutable Runner per run signature.
+
+``build_runner`` plans, lowers and compiles a signature once (through the
+graph's executable cache) and works out everything a repeated run needs:
+which buffers of the ``VariableStore`` go in and come out, which feeds go to
+the device, whether fetched values need host work after the call, and what
+the run does to the global step. ``Runner.run(store, feeds, observer=None)``
+then makes one run; an observer (``session/tracing.py``) sees its phases and
+may wrap the compiled call, without changing the Runner.
+
+A run without feeds, host ops, post ops or a mesh has a fast path:
+``Runner.fast`` (and ``fast_with``, which also builds the fetch structure),
+closures with everything that does not change between runs looked up once.
+
+The compiled call donates the written buffers; ``_swapper`` builds the only
+code that calls it and stores the written buffers back, directly after the
+call, before anything else can fail, so the store never holds a deleted
+buffer. (KeyboardInterrupt can still land between the two: making that
+atomic needs the signal deferred around them, two system calls per run,
+which costs more than a tiny run's dispatch; the swap is in one place so
+that it can be added there.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from jaxsession.engine import mesh as mesh_lib, multistep
+from jaxsession.engine.executable import Executable, get_executable
+from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
+from jaxsession.engine.plan import Plan, StepEffect, make_plan
+from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
+from jaxsession.engine.state import StateKey, VariableStore
+from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph.core import Operation, Tensor
+
+Swap = Callable[[VariableStore, tuple], Any]
+
+
+class RunObserver(Protocol):
+    """What sees a run's phases (a traced run, ``session/tracing.py``)."""
+
+    def phase(self, name: str) -> contextlib.AbstractContextManager[Any]:
+        """A context manager around the phase ``name``."""
+
+    def host_ops(self, plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any]:
+        """``values`` with the plan's constants and host ops evaluated."""
+
+    def wrap(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        """The compiled call to use for this run instead of ``call``."""
+
+
+def _swapper(call: Callable[..., Any], r: Runner) -> Swap:
+    """``swap(store, args)``: runs ``call`` on the store's buffers and stores the written ones.
+
+    The only place where donated buffers are swapped for the new ones.
+    Returns the fetched values (None when the run fetches nothing).
+    """
+    keys, out = r.keys, r.out
+    if len(out) == 1 and keys == out and not (r.random or r.feeds or r.plan.fetches):
+        # One buffer in and out, nothing fetched: a training step on one pack.
+        (k,) = out
+
+        def one_buffer(store: VariableStore, args: tuple = ()) -> None:
+            buffers = store.buffers
+            buffers[k] = call(buffers[k])[1][0]
+
+        return one_buffer
+    if r.random:
+
+        def swap_random(store: VariableStore, args: tuple = ()) -> Any:
+            buffers = store.buffers
+            fetched, written, store.rng = call(
+                *map(buffers.__getitem__, keys), *args, store.rng
+            )
+            buffers.update(zip(out, written))
+            return fetched
+
+        return swap_random
+
+    def swap(store: VariableStore, args: tuple = ()) -> Any:
+        buffers = store.buffers
+        fetched, written = call(*map(buffers.__getitem__, keys), *args)
+        buffers.update(zip(out, written))
+        return fetched
+
+    return swap
+
+
+class Runner:
+    """An executable with everything a repeated run needs worked out once.
+
+    Immutable once built; what a run changes lives in the ``VariableStore``.
+
+    Attributes:
+        plan: The run's plan.
+        call: The compiled call (``Executable.call``).
+        steps: Steps per call (K > 1: ``engine/multistep.py``).
+        stacked: Tensors a K-step run also returns for every step.
+        effect: What a run does to the global step (``Plan.effect_on``).
+        fast: ``fast(store) -> values`` for runs that need no host work, or
+            None; use it only once a full run made the store ready
+            (``store.marked``).
+    """
+
+    __slots__ = (
+        "call",
+        "effect",
+        "fast",
+        "feeds",
+        "fetch_from_host",
+        "host",
+        "keys",
+        "mesh",
+        "out",
+        "packs_rw",
+        "plan",
+        "random",
+        "reads",
+        "simple",
+        "stacked",
+        "steps",
+        "swap",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        exe: Executable,
+        effect: StepEffect | None,
+        stacked: tuple = (),
+        host_ops: bool = True,
+    ):
+        plan, state = exe.plan, exe.state
+        self.plan, self.call, self.steps, self.mesh = (
+            plan,
+            exe.call,
+            exe.steps,
+            exe.mesh,
+        )
+        self.random = plan.random
+        self.effect = effect
+        self.stacked = stacked
+        # Keys into ``store.buffers``, in the order of the call's ``rw``,
+        # ``ro`` and ``written`` tuples.
+        packs = tuple(map(StateKey.pack, state.packs_rw))
+        self.packs_rw = state.packs_rw
+        self.keys = (
+            packs
+            + tuple(map(StateKey.loose, state.loose_rw))
+            + tuple(map(StateKey.pack, state.packs_ro))
+            + tuple(map(StateKey.loose, state.loose_ro))
+        )
+        self.out = packs + tuple(map(StateKey.loose, state.loose_out))
+        self.reads = plan.rw_vars + plan.ro_vars
+        self.writes = plan.written_vars
+        # Without ``host_ops`` (a K-step run) the host values come with the
+        # feeds (``multistep.host_values``).
+        self.host = host_ops and bool(
+            plan.host_ops or plan.constants or plan.host_fetches
+        )
+        # String feeds stay on the host: the device call gets None for them.
+        self.feeds = tuple((t, t.dtype is not dtypes_lib.string) for t in plan.feeds)
+        fed = set(plan.feeds)
+        if exe.steps != 1:
+            # Fetched feeds of a K-step run come from the device: the last step's.
+            fed = {t for t in fed if t.dtype is dtypes_lib.string}
+        self.fetch_from_host = tuple(t in fed for t in plan.fetches)
+        self.simple = (
+            not plan.host_post_ops
+            and plan.fetches == plan.requested
+            and not any(self.fetch_from_host)
+        )
+        self.swap = _swapper(self.call, self)
+        fast = (
+            self.simple
+            and not self.feeds
+            and not self.host
+            and not stacked
+            and self.mesh is None
+            and (effect is None or effect.kind == "add")
+        )
+        self.fast = self.fast_with() if fast else None
+
+    def run(
+        self,
+        store: VariableStore,
+        feeds: Mapping[Tensor, Any],
+        observer: RunObserver | None = None,
+    ) -> list[Any]:
+        """One run against ``store``: host ops, the compiled call, fetched values.
+
+        Args:
+            store: The session's variables.
+            feeds: The checked fed values (a K-step run's host values too).
+            observer: None, or what sees the run's phases (a traced run):
+                it evaluates the host ops, may wrap the compiled call, and
+                times the call and fetches as ``_fetch_and_post_ops``.
+
+        Returns:
+            The values of ``plan.requested`` as NumPy, followed in a K-step
+            run by the per-step values of ``stacked``.
+
+        Raises:
+            errors.FailedPreconditionError: an uninitialized variable is read.
+            errors.OutOfRangeError: an iterator has no element left.
+        """
+        ready = self in store.marked
+        if not ready and self not in store.checked:
+            store.check(self)
+        if observer is not None:
+            return self._observed(store, feeds, observer)
+        if ready and self.fast is not None:
+            return self.fast(store)
+        host = run_host_ops(self.plan, store, feeds) if self.host else feeds
+        if self.plan.host_fetches:
+            host = self._serve_step(store, host)
+        return self._call(store, self.swap, host, ready)
+
+    def _observed(
+        self, store: VariableStore, feeds: Mapping[Tensor, Any], observer: RunObserver
+    ) -> list[Any]:
+        """``run`` with its host ops and compiled call seen by ``observer``."""
+        host = observer.host_ops(self.plan, dict(feeds)) if self.host else feeds
+        if self.plan.host_fetches:
+            host = self._serve_step(store, host)
+        swap = _swapper(observer.wrap(self.call), self)
+        with observer.phase("_fetch_and_post_ops"):
+            return self._call(store, swap, host, self in store.marked)
+
+    def _serve_step(self, store: VariableStore, host: Mapping) -> dict:
+        host = dict(host)
+        store.serve_step(self.plan.host_fetches, host)
+        return host
+
+    def _call(
+        self, store: VariableStore, swap: Swap, host: Mapping[Tensor, Any], ready: bool
+    ) -> list[Any]:
+        args = tuple([host[t] if dev else None for t, dev in self.feeds])
+        if self.mesh is not None:
+            args = self._mesh_args(args)
+        fetched = swap(store, args) or ()
+        if not ready:
+            store.mark_written(self)
+        if self.effect is not None:
+            store.apply_step_effect(self.effect, host)
+        if self.mesh is not None:
+            fetched = [mesh_lib.to_host(v) for v in fetched]
+        fetches = self.plan.fetches
+        if self.simple:
+            values = list(map(to_host, fetches, fetched)) if fetches else []
+        else:
+            values = _finish(self, fetched[: len(fetches)], host)
+        if self.stacked:
+            values += fetched[len(fetches) :]
+        return values
+
+    def _mesh_args(self, args: tuple) -> tuple:
+        """A data-parallel run's device feeds as global arrays.
+
+        A batch is split along ``'data'``: its dimension 0, or 1 after the
+        steps of a K-step run.
+        """
+        axis = 0 if self.steps == 1 else 1
+        return tuple(
+            _mesh_feed(self.mesh, t, v, axis) for (t, _), v in zip(self.feeds, args)
+        )
+
+    def fast_with(self, build: Callable[[list], Any] | None = None) -> Callable:
+        """A run needing no host work, with the fewest Python steps around the call.
+
+        Only for a runner with a ``fast`` path. Everything that does not
+        change from run to run is looked up here, once.
+
+        Args:
+            build: If given, the function returns ``build(values)`` (the
+                fetch structure); else the list of fetched values.
+
+        Returns:
+            ``fn(store)`` making one run against the store.
+        """
+        swap, fetches = self.swap, self.plan.fetches
+        add = self.effect.value if self.effect is not None else None
+        # Operations only: the result is always None.
+        none = build is not None and not fetches and build([]) is None
+        if none and add is None and swap.__name__ == "one_buffer":
+            return swap
+
+        def step(store: VariableStore) -> Any:
+            fetched = swap(store)
+            if add is not None and store.step_host is not None:
+                store.step_host += add
+            if none:
+                return None
+            values = list(map(to_host, fetches, fetched)) if fetched else []
+            return values if build is None else build(values)
+
+        return step
+
+
+def build_runner(
+    store: VariableStore,
+    tensors: list[Tensor],
+    targets: list[Operation],
+    feeds: Mapping[Tensor, Any],
+    steps: int = 1,
+    stacked: tuple = (),
+    host_ops: bool = True,
+) -> Runner:
+    """The Runner of one run signature, compiling it on a cache miss.
+
+    Args:
+        store: The session's variables (its graph, mesh and global step).
+        tensors: The fetched tensors.
+        targets: The operations to run.
+        feeds: Fed tensors with example values (their shapes and dtypes).
+        steps: Steps per call.
+        stacked: Keys (``tensor_key``) of fetches a K-step run returns for
+            every step.
+        host_ops: Whether the runner evaluates the plan's host ops; without,
+            the caller passes their values with the feeds.
+    """
+    specs = tuple(
+        FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
+        for t, v in feeds.items()
+    )
+    signature = RunSignature(
+        tuple(map(tensor_key, tensors)),
+        tuple(op.id for op in targets),
+        specs,
+        steps,
+        stacked=stacked,
+    )
+    graph, mesh = store.graph, store.mesh
+    exe = get_executable(
+        graph, signature, lambda: make_plan(tensors, targets, list(feeds)), mesh=mesh
+    )
+    step = store.global_step()
+    effect = exe.plan.effect_on(step, steps) if step is not None else None
+    read = step._snapshot if step is not None else None
+    if (
+        (effect is None or effect.kind != "unknown")
+        and read in exe.plan.fetches
+        and (read.op.id, step) not in exe.plan.current_reads
+    ):
+        # The fetched global step is the value at the start of the run,
+        # which the host knows: serve it from there, with no device sync.
+        signature = dataclasses.replace(signature, host_fetches=(tensor_key(read),))
+        exe = get_executable(
+            graph,
+            signature,
+            lambda: make_plan(tensors, targets, list(feeds), [read]),
+            mesh=mesh,
+        )
+    keys = set(stacked)
+    per_step = tuple(t for t in exe.plan.fetches if tensor_key(t) in keys)
+    return Runner(exe, effect, per_step if steps > 1 else (), host_ops and steps == 1)
+
+
+def _finish(r: Runner, fetched: Any, host: Mapping[Tensor, Any]) -> list[Any]:
+    """Fetched values when some come from the host or pass through post ops."""
+    plan = r.plan
+    values = {
+        t: host[t] if on_host else v
+        for t, v, on_host in zip(plan.fetches, fetched, r.fetch_from_host)
+    }
+    values.update((t, host[t]) for t in plan.constants)
+    values.update((t, host[t]) for t in plan.host_fetches)
+    if plan.host_post_ops:
+        values = {t: to_host(t, v) for t, v in values.items()}
+        for t in {t for op in plan.host_post_ops for t in op.inputs}:
+            if t not in values and t in host:
+                values[t] = to_host(t, host[t])
+        run_host_post_ops(plan, values)
+    return [to_host(t, values[t]) for t in plan.requested]
+
+
+def _mesh_feed(mesh: Any, tensor: Tensor, value: Any, axis: int = 0) -> Any:
+    """A device feed as a global array (engine/mesh.py), its batch on ``axis``."""
+    # Values already on the mesh (prefetched batches) pass through.
+    if value is None or mesh_lib.on_mesh(mesh, value):
+        return value
+    batch = mesh_lib.is_batch_feed(tensor)
+    return mesh_lib.feed_value(mesh, value, batch, tensor.name, axis)
+
+
+def run_steps(
+    store: VariableStore,
+    runner_for: Callable[[dict[Tensor, Any], int], Runner],
+    feeds: dict[Tensor, Any],
+    steps: int,
+    every_step: list[Tensor] | None = None,
+) -> tuple[list[Any], list[Any] | None, int]:
+    """A run of ``steps`` steps in one call, shortened to the data left.
+
+    On a mesh, a fed value (or iterator output) whose tensor is a batch has
+    its batch, dimension 1 after the steps, split along ``'data'``.
+
+    Args:
+        store: The session's variables.
+        runner_for: ``(feeds, k)`` -> the runner of ``k`` steps with these
+            feeds, its host values given with the feeds (``host_ops=False``).
+        feeds: Checked fed values, each with a leading axis of ``steps``.
+        steps: Steps to run (K >= 1).
+        every_step: Tensors whose values come back for every step, or None.
+
+    Returns:
+        ``(values, per_step, made)``: the requested tensors' values at the
+        last step, ``every_step``'s stacked over the steps made (None
+        without it) and the steps made.
+
+    Raises:
+        ValueError: an ``every_step`` tensor is computed on the host.
+        errors.OutOfRangeError: an iterator has no element left.
+    """
+    runner = runner_for(feeds, steps)
+    if every_step is not None:
+        check_every_step(runner.plan, every_step)
+    host, made = multistep.host_values(runner.plan, store, feeds, steps)
+    if made != steps:
+        # The data ran out: run the steps it still has.
+        if made == 1:
+            fed = set(runner.plan.feeds)
+            host = {t: v[0] if t in fed else v for t, v in host.items()}
+        runner = runner_for({t: host[t] for t in feeds}, made)
+    values = runner.run(store, host)
+    n = len(runner.plan.requested)
+    if every_step is None:
+        return values[:n], None, made
+    last = dict(zip(runner.plan.requested, values[:n]))
+    return values[:n], per_step_values(runner, every_step, last, values[n:], made), made
+
+
+def check_every_step(plan: Plan, tensors: list[Tensor]) -> None:
+    """Checks that per-step fetches are computed on the device (or constant).
+
+    Raises:
+        ValueError: one is computed on the host, naming it.
+    """
+    device = {t for t in plan.fetches if t.dtype is not dtypes_lib.string}
+    host = set(plan.constants) | set(plan.host_fetches)
+    for t in tensors:
+        if t not in device and t not in host:
+            raise ValueError(
+                f"Cannot fetch {t.name!r} at every step of a multi-step run: it is "
+                "computed on the host (a summary, a string or a host-served value); "
+                "fetch it for the last step instead."
+            )
+
+
+def per_step_values(
+    r: Runner,
+    tensors: list[Tensor],
+    last: Mapping[Tensor, Any],
+    stacked: list[Any],
+    count: int,
+) -> list[Any]:
+    """``tensors``' values over the ``count`` steps just run by ``r``, stacked.
+
+    Args:
+        r: The runner that made the run.
+        tensors: The tensors asked for at every step.
+        last: The last step's values of the run's requested tensors.
+        stacked: The per-step values ``r.run`` returned after those.
+        count: The steps made.
+    """
+    by_tensor = {t: to_host(t, v) for t, v in zip(r.stacked, stacked)}
+    for t in r.plan.host_fetches:
+        # The global step served from the host: its start value, plus
+        # what each step adds (the step effect is a constant add).
+        adds = r.effect is not None and r.effect.kind == "add"
+        add = r.effect.value // count if adds else 0
+        start = np.asarray(last[t]).item()
+        by_tensor[t] = to_host(t, start + add * np.arange(count))
+    # One step's values, and constants, repeated on the step axis.
+    return [
+        by_tensor[t] if t in by_tensor else np.stack([np.asarray(last[t])] * count)
+        for t in tensors
+    ]
