@@ -27,7 +27,7 @@ def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:
         raise errors.UnimplementedError(
             None,
             op,
-            f"{op!r} (created at {op.source}) runs on the host before the device and "
+            f"{errors.op_site(op)} runs on the host before the device and "
             f"needs {t.name} to be fed or constant.",
         )
     return known

@@ -15,18 +15,7 @@ import jax
 
 from jaxsession import errors
 from jaxsession.engine.plan import Plan
-from jaxsession.graph.core import Operation
 from jaxsession.graph.make_op import apply_op
-
-
-def lowering_error(op: Operation, err: Exception) -> errors.InvalidArgumentError:
-    """The error raised when an op's lowering fails, naming op and creation site."""
-    first = str(err).split("\n")[0]
-    return errors.InvalidArgumentError(
-        None,
-        op,
-        f"while lowering {op!r} created at {op.source}: {type(err).__name__}: {first}",
-    )
 
 
 def lower_plan(
@@ -55,7 +44,7 @@ def lower_plan(
             except errors.OpError:
                 raise
             except Exception as e:
-                raise lowering_error(op, e) from e
+                raise errors.lowering_error(op, e) from e
             env.update(zip(op.outputs, outs))
             for v, index in op.writes:
                 current[v] = jax.numpy.asarray(outs[index], v.dtype.jax_dtype)

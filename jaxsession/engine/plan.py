@@ -202,11 +202,7 @@ def _pure_constant(
 
 def _unfed_placeholder_error(op: Operation) -> errors.InvalidArgumentError:
     aval = op.out_avals[0]
-    shape = (
-        "<unknown>"
-        if aval.shape is None
-        else ("[" + ",".join("?" if d is None else str(d) for d in aval.shape) + "]")
-    )
+    shape = "<unknown>" if aval.shape is None else errors.format_dims(aval.shape)
     return errors.InvalidArgumentError(
         None,
         op,
@@ -219,7 +215,7 @@ def _string_on_device_error(op: Operation, tensor: Tensor) -> errors.Unimplement
     return errors.UnimplementedError(
         None,
         op,
-        f"{op!r} (created at {op.source}) needs the string tensor {tensor.name} on "
+        f"{errors.op_site(op)} needs the string tensor {tensor.name} on "
         "the device; string values can only be fed, fetched, passed through "
         "tf.identity and given to summaries.",
     )

@@ -292,9 +292,7 @@ def uninitialized_error(
     """The error for a run reading ``missing`` variables, naming them and a reader."""
     names = [v.op.name for v in missing]
     readers = [op for op in plan.ops if any(v in missing for v in op.reads)]
-    where = (
-        f" (read by {readers[0]!r} created at {readers[0].source})" if readers else ""
-    )
+    where = f" (read by {errors.op_site(readers[0])})" if readers else ""
     return errors.FailedPreconditionError(
         None,
         readers[0] if readers else None,

@@ -73,7 +73,7 @@ def test_a_device_op_on_strings_raises_unimplemented_naming_it():
         with pytest.raises(
             errors.UnimplementedError,
             match=re.escape(
-                "<tf.Operation 'flat' type=Reshape> (created at test_strings.py:"
+                "<tf.Operation 'flat' type=Reshape> created at test_strings.py:"
             ),
         ) as info:
             sess.run(r, {p: ["a"]})
