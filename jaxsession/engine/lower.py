@@ -23,6 +23,7 @@ def lower_plan(
 ) -> Callable[..., Any]:
     """The pure function computing one run of ``plan``."""
     state_in = plan.rw_vars + plan.ro_vars
+    final = plan.final
 
     def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
         if on_trace is not None:
@@ -48,7 +49,10 @@ def lower_plan(
             env.update(zip(op.outputs, outs))
             for v, index in op.writes:
                 current[v] = jax.numpy.asarray(outs[index], v.dtype.jax_dtype)
-        fetched = tuple(env[t] for t in plan.fetches)
+        # A Variable fetched as such gives its value at the end of the run.
+        fetched = tuple(
+            current[t.op.reads[0]] if t in final else env[t] for t in plan.fetches
+        )
         return fetched, tuple(current[v] for v in plan.written_vars), rng
 
     return run

@@ -46,6 +46,9 @@ class Plan:
         wo_vars: Variables written without reading their start value.
         current_reads: ``(op id, variable)`` pairs that read the latest value.
         random: Whether a PRNG key is needed.
+        final: Fetched variable reads that return the variable's value at the
+            end of the run (a Variable fetched as such, as TF1's ref
+            variables), not at their place in the order.
     """
 
     ops: tuple[Operation, ...]
@@ -61,6 +64,7 @@ class Plan:
     wo_vars: tuple[Any, ...]
     current_reads: frozenset[tuple[int, Any]]
     random: bool
+    final: frozenset[Tensor] = frozenset()
 
     @property
     def written_vars(self) -> tuple[Any, ...]:
@@ -226,6 +230,7 @@ def make_plan(
     targets: Sequence[Operation],
     fed: Sequence[Tensor],
     host_fetches: Sequence[Tensor] = (),
+    final: Sequence[Tensor] = (),
 ) -> Plan:
     """Builds the Plan for one run signature.
 
@@ -235,6 +240,7 @@ def make_plan(
         fed: Tensors whose values are fed.
         host_fetches: Requested tensors whose values the caller supplies on
             the host: neither computed for the fetch nor returned.
+        final: Requested variable reads to return at their end-of-run value.
 
     Raises:
         errors.InvalidArgumentError: a needed placeholder is not fed.
@@ -293,6 +299,7 @@ def make_plan(
         wo_vars=tuple(v for v in written if v not in initial),
         current_reads=frozenset(current),
         random=any(op.random for op in ops),
+        final=frozenset(t for t in final if t in device_fetches and t not in fed_set),
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -311,6 +311,7 @@ def build_runner(
     steps: int = 1,
     stacked: tuple = (),
     host_ops: bool = True,
+    final: Collection[Tensor] = (),
 ) -> Runner:
     """The Runner of one run signature, compiling it on a cache miss.
 
@@ -324,6 +325,8 @@ def build_runner(
             every step.
         host_ops: Whether the runner evaluates the plan's host ops; without,
             the caller passes their values with the feeds.
+        final: Fetched variable reads whose value is the variable's at the
+            end of the run (Variables fetched as such).
     """
     specs = tuple(
         FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
@@ -335,10 +338,15 @@ def build_runner(
         specs,
         steps,
         stacked=stacked,
+        final=tuple(tensor_key(t) for t in tensors if t in final),
     )
+    final = [t for t in tensors if t in final]
     graph, mesh = store.graph, store.mesh
     exe = get_executable(
-        graph, signature, lambda: make_plan(tensors, targets, list(feeds)), mesh=mesh
+        graph,
+        signature,
+        lambda: make_plan(tensors, targets, list(feeds), final=final),
+        mesh=mesh,
     )
     step = store.global_step()
     effect = exe.plan.effect_on(step, steps) if step is not None else None
@@ -346,6 +354,7 @@ def build_runner(
     if (
         (effect is None or effect.kind != "unknown")
         and read in exe.plan.fetches
+        and read not in exe.plan.final
         and (read.op.id, step) not in exe.plan.current_reads
     ):
         # The fetched global step is the value at the start of the run,
@@ -354,7 +363,7 @@ def build_runner(
         exe = get_executable(
             graph,
             signature,
-            lambda: make_plan(tensors, targets, list(feeds), [read]),
+            lambda: make_plan(tensors, targets, list(feeds), [read], final=final),
             mesh=mesh,
         )
     keys = set(stacked)

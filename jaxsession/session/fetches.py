@@ -2,7 +2,12 @@
 
 Fetches may be Tensors, Operations, Variables, names, or nested
 lists/tuples/dicts/namedtuples of them; results mirror the structure, with
-``None`` for operations. Duplicate fetches are computed once.
+``None`` for operations. Duplicate fetches are computed once. A Variable
+fetched as such gives its value at the end of the run, as TF1's ref
+variables do (``sess.run([train_op, global_step])`` gives the new step);
+its read tensor (``v.value()``) gives the value at the start of the run
+unless ordered after a write. Differs from TF1: there, fetching
+``v.value()`` beside a write races; here it is always the start value.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import jax
 from jaxsession.engine.runner import Runner, build_runner
 from jaxsession.engine.state import VariableStore
 from jaxsession.graph.core import Graph, Operation, Tensor
+from jaxsession.graph.variables import Variable
 
 # Fetches of these types are their own cache key (no structure to walk).
 LEAF_TYPES = frozenset({Operation, Tensor, str})
@@ -47,6 +53,8 @@ class FetchMapper:
         self._single = len(leaves) == 1 and jax.tree_util.treedef_is_leaf(self._treedef)
         self.tensors: list[Tensor] = []
         self.targets: list[Operation] = []
+        # Reads of Variables fetched as Variables: their end-of-run value.
+        self.final: set[Tensor] = set()
         self._slots: list[int | None] = []
         index: dict[Tensor, int] = {}
         for leaf in leaves:
@@ -59,6 +67,8 @@ class FetchMapper:
                 if element not in index:
                     index[element] = len(self.tensors)
                     self.tensors.append(element)
+                if isinstance(leaf, Variable):
+                    self.final.add(element)
                 self._slots.append(index[element])
 
     def build(self, values: list[Any]) -> Any:
@@ -142,7 +152,7 @@ class Prepared:
         if runner is None:
             m = self.mapper
             runner = self.runners[key] = build_runner(
-                store, m.tensors, m.targets, feeds, steps, stacked, host_ops
+                store, m.tensors, m.targets, feeds, steps, stacked, host_ops, m.final
             )
         return runner
 

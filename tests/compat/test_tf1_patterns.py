@@ -6,6 +6,8 @@ Expected values and names were recorded from TensorFlow 2.21
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,46 @@ def test_get_variable_takes_the_dtype_of_a_value_initializer():
     ]
     np.testing.assert_array_equal(values[0], [1, 2])
     assert values[0].dtype == np.int32
+
+
+def test_a_variable_fetched_with_the_train_op_is_its_new_value():
+    with tf.Graph().as_default():
+        global_step = tf.train.get_or_create_global_step()
+        w = tf.Variable(1.0, name="w")
+        loss = tf.square(w)
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(
+            loss, global_step=global_step
+        )
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            runs = [sess.run([train_op, global_step, w, loss]) for _ in range(3)]
+            # A read op (w.value()) is still the value the run started from.
+            _, read = sess.run([train_op, w.value()])
+    # TF 2.21: steps 1, 2, 3; w after each step; loss from the step's input.
+    assert [int(r[1]) for r in runs] == [1, 2, 3]
+    np.testing.assert_allclose([r[2] for r in runs], [0.8, 0.64, 0.512], rtol=1e-6)
+    np.testing.assert_allclose([r[3] for r in runs], [1.0, 0.64, 0.4096], rtol=1e-6)
+    np.testing.assert_allclose(read, 0.512, rtol=1e-6)
+
+
+def test_logging_hook_logs_the_step_after_the_run(caplog):
+    with tf.Graph().as_default():
+        global_step = tf.train.get_or_create_global_step()
+        x = tf.data.Dataset.from_tensor_slices(np.arange(7, dtype=np.float32))
+        x = x.make_one_shot_iterator().get_next()
+        total = tf.Variable(0.0, name="total")
+        with tf.control_dependencies([total.assign_add(x)]):
+            train_op = tf.assign_add(global_step, 1)
+        hook = tf.train.LoggingTensorHook({"step": global_step, "x": x}, 3)
+        with caplog.at_level(logging.INFO, logger="jaxsession"):
+            with tf.train.MonitoredSession(hooks=[hook]) as sess:
+                while not sess.should_stop():
+                    sess.run(train_op)
+    lines = [
+        r.getMessage().split(" (")[0]
+        for r in caplog.records
+        if "step =" in r.getMessage()
+    ]
+    # TF 2.21 logs "step = 1, x = 0.0", "step = 4, x = 1.5"... for the same
+    # program over arange(12) * 0.5: the step after the run that read x.
+    assert lines == ["step = 1, x = 0.0", "step = 4, x = 3.0", "step = 7, x = 6.0"]

@@ -211,9 +211,10 @@ def test_monitored_session_runs_k_steps_per_run_until_end_of_data():
         assert hook.steps_per_run == K
         while not sess.should_stop():
             fetched.append(int(sess.run([train, last])[1]))
-    # Hooks see one run per K steps; the global step fetched with the train
-    # op is the value at the start of the run; end() sees all 2K steps.
-    assert hook.steps == [0, K, 2 * K]
+    # Hooks see one run per K steps; the global step Variable fetched with
+    # the train op is its value at the end of the run (TF1's ref variables);
+    # end() sees all 2K steps.
+    assert hook.steps == [K, 2 * K, 2 * K]
     # The caller's fetches are the last step's.
     assert fetched == [K - 1, 2 * K - 1]
 

@@ -132,7 +132,8 @@ def test_recording_hook_logs_the_protocol_in_order():
         ("b", "end"),
     ]
     a_runs = [c for c in calls if c[:2] == ("a", "after_run")]
-    assert [int(c[3].results) for c in a_runs] == [0, 1]
+    # The global step Variable fetched beside the train op: its end value.
+    assert [int(c[3].results) for c in a_runs] == [1, 2]
     assert all(c[3].results is None for c in calls if c[:2] == ("b", "after_run"))
     assert b.names == ["begin", "after_create_session"] + [
         "before_run",

@@ -715,8 +715,8 @@ def test_callback_order_with_recording_hooks_through_recovery(counter):
         ("a", "end"),
         ("b", "end"),
     ]
-    # The recovered session was re-initialized: b saw step 0 on both runs.
-    assert [int(c[3].results) for c in calls if c[:2] == ("b", "after_run")] == [0, 0]
+    # The recovered session was re-initialized: b saw step 1 after both runs.
+    assert [int(c[3].results) for c in calls if c[:2] == ("b", "after_run")] == [1, 1]
     # Each run shares one context across hooks; contexts hold the raw session.
     contexts = [c[2] for c in calls if c[1] == "before_run"]
     assert contexts[0] is contexts[1]

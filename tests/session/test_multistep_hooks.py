@@ -92,11 +92,12 @@ def test_every_step_values_are_stacked_and_the_rest_is_the_last_step():
     np.testing.assert_array_equal(each[0][0], [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(each[1][0], [3.0, 4.0, 5.0])
     np.testing.assert_array_equal(each[2][0], [6.0, 7.0])
-    # The global step read in each step: its value before that step.
-    assert [list(e[1]) for e in each] == [[0, 1, 2], [3, 4, 5], [6, 7]]
+    # The global step Variable in each step: its value after that step, as a
+    # TF1 ref variable fetched beside the train op.
+    assert [list(e[1]) for e in each] == [[1, 2, 3], [4, 5, 6], [7, 8]]
     assert [float(r["last"]) for r in recorder.results] == [2.0, 5.0, 7.0]
-    # Fetched with the train op, the plain global step is the run's start.
-    assert [int(r["gs"]) for r in recorder.results] == [0, 3, 6]
+    # Fetched with the train op, the plain global step is the run's end.
+    assert [int(r["gs"]) for r in recorder.results] == [3, 6, 8]
     # Only the requested tensors are stacked, in the compiled run's key.
     stacked = {
         sig.stacked for sig in executables(tf.get_default_graph()) if sig.steps > 1
@@ -206,8 +207,10 @@ def test_logging_hook_logs_the_steps_single_runs_would(
     multi = _logged(caplog, steps_per_run, every_n_iter)
     assert multi == single
     logged = range(0, 12, every_n_iter)
+    # TF 2.21 logs "step = 1, x = 0.0", "step = 4, x = 1.5", ...: the step
+    # Variable after the run that read x.
     assert single == [
-        f"step = {i}, x = {i * 0.5}" + " (0.000 sec)" * (i > 0) for i in logged
+        f"step = {i + 1}, x = {i * 0.5}" + " (0.000 sec)" * (i > 0) for i in logged
     ]
 
 
@@ -220,7 +223,7 @@ def test_logging_hook_counts_steps_of_runs_it_does_not_log(caplog):
         with _monitored([hook, recorder], steps_per_run=4) as sess:
             while not sess.should_stop():
                 sess.run(train)
-    assert _logs(caplog) == ["gs = 0", "gs = 10 (0.000 sec)"]
+    assert _logs(caplog) == ["gs = 1", "gs = 11 (0.000 sec)"]
     assert recorder.steps == [4, 4, 4]
 
 

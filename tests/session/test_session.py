@@ -348,12 +348,12 @@ def test_fast_runs_with_random_ops_draw_new_values_each_run():
                 sess.run(draw)
                 out.append(sess.run(v))
             # A fetch structure with a value goes through the fast path too;
-            # the fetched v is its value at the start of the run.
+            # the fetched Variable is its value at the end of the run.
             before = out[-1]
             for i in range(3):
                 none, got = sess.run(both)
                 assert none is None
-                np.testing.assert_allclose(got, before + i, rtol=1e-6)
+                np.testing.assert_allclose(got, before + i + 1, rtol=1e-6)
             assert sess._prepare(draw).direct is not None
             assert sess._prepare(both).direct is not None
             return out
