@@ -159,11 +159,11 @@ class BaseSession:
             steps_per_run: Run the graph K times in one compiled call
                 (TPUEstimator's iterations_per_loop): each iterator gives K
                 elements, each fed value needs a leading axis of K, and the
-                fetched values are those of the last step (except a global
-                step that the run increments by a constant: fetched with the
-                train op, it is its value at the start of the run, as TF1's
-                hooks expect). Near the end of the data the run is shortened
-                to the elements left.
+                fetched values are those of the last step (except the
+                global step's read tensor, which hooks fetch: with the train
+                op it is its value at the start of the run, as TF1's hooks
+                expect). Near the end of the data the run is shortened to
+                the elements left.
             every_step: A fetch structure whose values the run also returns
                 for every step, each stacked on a leading axis of the steps
                 made (how hooks' ``EveryStep`` requests are served). Not in
