@@ -35,3 +35,11 @@ bench-quick: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Rewrites tests/goldens/tf_goldens.json with TensorFlow itself (compat.v1).
+# TF_PYTHON must have the `bench` extra (tensorflow-cpu, tf-keras), e.g. a
+# venv made with `python3.11 -m venv .venv-tf && .venv-tf/bin/pip install -e '.[bench]'`.
+TF_PYTHON ?= .venv-tf/bin/python
+.PHONY: goldens
+goldens:
+	$(TF_PYTHON) tests/goldens/generate.py
