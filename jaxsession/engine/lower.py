@@ -14,6 +14,7 @@ from typing import Any
 import jax
 
 from jaxsession import errors
+from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.make_op import apply_op
 
@@ -24,6 +25,11 @@ def lower_plan(
     """The pure function computing one run of ``plan``."""
     state_in = plan.rw_vars + plan.ro_vars
     final = plan.final
+    # Requested constants are served on the host and cut from the plan; an
+    # op of the plan that consumes one (a total loss over a constant loss)
+    # takes the known value.
+    consumed = {t for op in plan.ops for t in op.inputs}
+    known = {t: constant_on_host(t) for t in plan.constants if t in consumed}
 
     def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
         if on_trace is not None:
@@ -31,6 +37,7 @@ def lower_plan(
         initial = dict(zip(state_in, rw + ro))
         current = dict(initial)
         env = dict(zip(plan.feeds, feeds))
+        env.update(known)
         run_key = None
         if plan.random:
             run_key, rng = jax.random.split(rng)

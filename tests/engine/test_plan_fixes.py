@@ -97,3 +97,23 @@ def test_summary_of_a_known_value_is_made_on_the_host():
         assert values == [4.0, 10.0]
         plan = _plan(sess, [known, fed], [x])
         assert [t.op.type for t in plan.fetches] == ["Mul"]
+
+
+def test_a_constant_fetched_beside_an_op_that_consumes_it():
+    # A loss of constants and the total loss over it and a regularizer, as
+    # tf.losses.get_total_loss builds it: the constant is served on the host
+    # and still reaches the op that adds it.
+    with tf.Graph().as_default():
+        const_loss = tf.losses.mean_squared_error(
+            tf.constant([1.0, 2.0]), tf.constant([0.0, 2.5])
+        )
+        tf.get_variable(
+            "w",
+            initializer=tf.constant([1.0, -2.0]),
+            regularizer=lambda v: 0.5 * tf.reduce_sum(tf.square(v)),
+        )
+        total = tf.losses.get_total_loss()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got = sess.run([const_loss, total])
+    np.testing.assert_allclose(got, [0.625, 3.125], rtol=1e-6)

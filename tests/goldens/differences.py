@@ -115,7 +115,6 @@ KNOWN_BUGS = {
     "one_hot/dtype": "one_hot(int64 indices, dtype=int32) gives int64: the dtype argument is ignored",
     "nn.sparse_softmax_cross_entropy_with_logits/float_labels_error": "float labels are accepted; TF raises TypeError (labels must be int32/int64)",
     "losses.compute_weighted_loss/NONE": "Reduction.NONE loses the static shape broadcast with weights ([None, 3], TF [4, 3])",
-    "losses.collection": "Session.run raises KeyError when fetching a constant-only tensor together with a tensor that depends on it and a variable",
     "train.ExponentialMovingAverage": "ema.apply op is named ExponentialMovingAverage/update, TF names the group ExponentialMovingAverage",
     "train.ExponentialMovingAverage/num_updates": "ema.apply op is named ExponentialMovingAverage/update, TF names the group ExponentialMovingAverage",
     "matmul/bool_error": "bool matmul is accepted; TF raises TypeError (MatMul has no bool kernel)",
