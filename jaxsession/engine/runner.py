@@ -15,10 +15,8 @@ closures with everything that does not change between runs looked up once.
 The compiled call donates the written buffers; ``_swapper`` builds the only
 code that calls it and stores the written buffers back, directly after the
 call, before anything else can fail, so the store never holds a deleted
-buffer. (KeyboardInterrupt can still land between the two: making that
-atomic needs the signal deferred around them, two system calls per run,
-which costs more than a tiny run's dispatch; the swap is in one place so
-that it can be added there.)
+buffer; a Ctrl-C that lands between the call and the run's bookkeeping is
+raised once they are done (``_commit``, ``engine/interrupts.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +31,7 @@ import numpy as np
 from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
+from jaxsession.engine.interrupts import guarded
 from jaxsession.engine.plan import Plan, StepEffect, make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
@@ -244,11 +243,7 @@ class Runner:
         args = tuple([host[t] if dev else None for t, dev in self.feeds])
         if self.mesh is not None:
             args = self._mesh_args(args)
-        fetched = swap(store, args) or ()
-        if not ready:
-            store.mark_written(self)
-        if self.effect is not None:
-            store.apply_step_effect(self.effect, host)
+        fetched = _commit(self, store, swap, args, host, ready) or ()
         if self.mesh is not None:
             fetched = [mesh_lib.to_host(v) for v in fetched]
         fetches = self.plan.fetches
@@ -289,18 +284,46 @@ class Runner:
         # Operations only: the result is always None.
         none = build is not None and not fetches and build([]) is None
         if none and add is None and swap.__name__ == "one_buffer":
-            return swap
+            return guarded(swap)
 
-        def step(store: VariableStore) -> Any:
+        @guarded
+        def commit(store: VariableStore) -> Any:
             fetched = swap(store)
             if add is not None and store.step_host is not None:
                 store.step_host += add
+            return fetched
+
+        def step(store: VariableStore) -> Any:
+            fetched = commit(store)
             if none:
                 return None
             values = list(map(to_host, fetches, fetched)) if fetched else []
             return values if build is None else build(values)
 
         return step
+
+
+@guarded
+def _commit(
+    r: Runner,
+    store: VariableStore,
+    swap: Swap,
+    args: tuple,
+    host: Mapping[Tensor, Any],
+    ready: bool,
+) -> Any:
+    """The compiled call, the store of its buffers and the run's bookkeeping.
+
+    One step for Ctrl-C (``engine/interrupts.py``): an interrupt that lands
+    in it is raised once the store, the initialized set and the global-step
+    mirror all agree with the device.
+    """
+    fetched = swap(store, args)
+    if not ready:
+        store.mark_written(r)
+    if r.effect is not None:
+        store.apply_step_effect(r.effect, host)
+    return fetched
 
 
 def build_runner(
