@@ -182,8 +182,21 @@ def executables(graph: Any) -> dict[Any, Executable]:
 
 
 COMPILATION_CACHE_ENV = "JAXSESSION_COMPILATION_CACHE_DIR"
-# MonitoredTrainingSession's default cache: this folder of its checkpoint_dir.
 COMPILATION_CACHE_SUBDIR = "jax_compilation_cache"
+
+
+def default_compilation_cache_dir() -> Path:
+    """MonitoredTrainingSession's cache: per user, never in a data directory.
+
+    ``$XDG_CACHE_HOME/jaxsession/jax_compilation_cache`` (``~/.cache`` when
+    unset). Compiled code is loaded and run as is, so it lives where only
+    this user writes, not in a checkpoint directory that several hosts (or
+    other people) share.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base, "jaxsession", COMPILATION_CACHE_SUBDIR)
+
+
 # The directory this module last gave JAX, to tell it from a user's own.
 _cache_dir_set: str | None = None
 

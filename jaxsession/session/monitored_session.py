@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from jaxsession import errors
@@ -20,7 +19,7 @@ from jaxsession.distributed import process
 from jaxsession.distributed.process import ClusterConfig
 from jaxsession.distributed.tf1_cluster import start_for_session
 from jaxsession.engine.executable import (
-    COMPILATION_CACHE_SUBDIR,
+    default_compilation_cache_dir,
     enable_compilation_cache,
     release_compilation_cache,
 )
@@ -491,7 +490,7 @@ def MonitoredTrainingSession(
     scaffold = scaffold or Scaffold()
     # A restarted job finds its programs compiled (see enable_compilation_cache).
     cache_dir = enable_compilation_cache(
-        Path(checkpoint_dir, COMPILATION_CACHE_SUBDIR) if checkpoint_dir else None
+        default_compilation_cache_dir() if checkpoint_dir else None
     )
     if not is_chief:
         creator = WorkerSessionCreator(

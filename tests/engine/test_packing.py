@@ -168,19 +168,24 @@ def _train_op():
     return tf.group(x.assign(tf.convert_to_tensor(x) * 1.5).op, step.assign_add(1).op)
 
 
-def test_monitored_training_session_keeps_compiled_programs_in_checkpoint_dir(
-    tmp_path, compile_cache_config
+def test_monitored_training_session_keeps_compiled_programs_per_user(
+    tmp_path, compile_cache_config, monkeypatch
 ):
+    # Never in the checkpoint directory: a file planted in a shared one
+    # would be loaded and run as compiled code.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user_cache"))
+    checkpoint_dir = tmp_path / "run"
     train_op = _train_op()
     with tf.train.MonitoredTrainingSession(
-        checkpoint_dir=str(tmp_path),
+        checkpoint_dir=str(checkpoint_dir),
         save_checkpoint_secs=None,
         save_summaries_steps=None,
         log_step_count_steps=None,
     ) as sess:
         sess.run(train_op)
-        cache = tmp_path / executable_lib.COMPILATION_CACHE_SUBDIR
+        cache = tmp_path / "user_cache" / "jaxsession" / "jax_compilation_cache"
         assert jax.config.jax_compilation_cache_dir == str(cache)
+    assert not (checkpoint_dir / executable_lib.COMPILATION_CACHE_SUBDIR).exists()
     # Closed: the (possibly temporary) directory no longer receives programs.
     assert jax.config.jax_compilation_cache_dir is None
     entries = [p.name for p in cache.iterdir()]
