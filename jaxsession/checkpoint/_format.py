@@ -296,10 +296,13 @@ def _write_manifest(directory: str, values: Mapping[str, Any]) -> None:
 
 def _replace(partial: str, path: str) -> None:
     # Re-saving an existing prefix: move the old one aside first, because a
-    # rename cannot replace a non-empty directory.
+    # rename cannot replace a non-empty directory. A crash between the two
+    # renames leaves the old checkpoint whole beside its name, and
+    # ``recover`` puts it back before anything reads or writes that prefix.
+    recover(path)
     old = None
     if os.path.lexists(path):
-        old = f"{path}{PARTIAL_SUFFIX}-old"
+        old = _aside(path)
         shutil.rmtree(old, ignore_errors=True)
         os.rename(path, old)
     os.rename(partial, path)
@@ -324,15 +327,42 @@ def _crc32(file: Path) -> int:
     return crc
 
 
+def _aside(path: str) -> str:
+    return f"{path}{PARTIAL_SUFFIX}-old"
+
+
+def recover(path: str) -> bool:
+    """Puts back a committed checkpoint that a crashed re-save moved aside.
+
+    Returns:
+        Whether one was put back at ``path``.
+    """
+    old = _aside(path)
+    if os.path.lexists(path) or not Path(old).is_dir() or not is_complete(old):
+        return False
+    os.rename(old, path)
+    _fsync_dir(str(Path(path).parent))
+    logger.warning(
+        "jaxsession: restored checkpoint %s, moved aside by a re-save that did "
+        "not finish",
+        path,
+    )
+    return True
+
+
 # -- reading --------------------------------------------------------------------
 
 
 def read_manifest(path: str) -> Manifest | None:
     """The manifest of the checkpoint at ``path``; None if there is none.
 
+    A checkpoint that a crashed re-save moved aside is put back first.
+
     Raises:
         errors.DataLossError: the manifest exists but cannot be parsed.
     """
+    if not path.endswith(PARTIAL_SUFFIX + "-old"):
+        recover(path)
     file = Path(path) / MANIFEST
     if not file.is_file():
         return None

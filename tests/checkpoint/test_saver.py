@@ -473,3 +473,27 @@ def test_reading_the_state_waits_for_a_save_in_flight(tmp_path, monkeypatch):
     threading.Timer(0.2, release.set).start()
     assert latest_checkpoint(str(tmp_path)) == first
     np.testing.assert_array_equal(load_variable(first, "w"), W0)
+
+
+def test_a_resave_that_crashed_midway_loses_no_checkpoint(tmp_path):
+    # Re-saving step 7 (a restart's first save) moves the committed
+    # model.ckpt-7 aside before renaming the new one in; a crash between
+    # the two renames must not lose step 7.
+    w, b, gs = _model()
+    saver = Saver(max_to_keep=1)
+    sess = _session({w: W0, b: np.ones(4, np.float32), gs: 7})
+    path = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=gs)
+    saver.wait_until_finished()
+    Path(path).rename(path + _format.PARTIAL_SUFFIX + "-old")  # the crash
+    assert latest_checkpoint(str(tmp_path)) == path
+    assert Path(path).is_dir()
+    restored = tf.Session()
+    saver.restore(restored, path)
+    np.testing.assert_array_equal(restored.run(w), W0)
+    assert int(restored.run(gs)) == 7
+    # And the re-save itself, done again, leaves one committed step 7.
+    again = saver.save(restored, str(tmp_path / "model.ckpt"), global_step=gs)
+    saver.wait_until_finished()
+    assert again == path
+    assert _format.is_complete(path)
+    assert not Path(path + _format.PARTIAL_SUFFIX + "-old").exists()
