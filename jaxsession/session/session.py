@@ -334,7 +334,9 @@ class BaseSession:
 
         Args:
             fetches: As for ``run``.
-            feed_list: Tensors (or names) that the callable's arguments feed.
+            feed_list: Tensors (or names, or nested tuples of them) that the
+                callable's arguments feed; a nested entry takes a value of
+                its structure.
             accept_options: Accept ``options``/``run_metadata`` keywords.
 
         Returns:
@@ -342,8 +344,8 @@ class BaseSession:
         """
         self._check_open()
         prepared = fetches_lib.Prepared(self.graph, fetches)
-        tensors = [feeds_lib.feed_tensor(self.graph, k) for k in feed_list or ()]
-        n, lock, store = len(tensors), self._lock, self._store
+        tensors, flatten = feeds_lib.callable_feeds(self.graph, feed_list or ())
+        n, lock, store = len(feed_list or ()), self._lock, self._store
         convert = feeds_lib.convert_feeds
 
         if not n:
@@ -366,6 +368,8 @@ class BaseSession:
         def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
             if len(args) != n:
                 raise TypeError(f"expected {n} feed values, got {len(args)}")
+            if flatten is not None:
+                args = flatten(args)
             if run_metadata is not None:
                 return self.run(
                     fetches, dict(zip(tensors, args)), options, run_metadata
