@@ -31,7 +31,11 @@ from jaxsession.graph.core import (
     default_session,
     get_default_graph,
 )
-from jaxsession.session import config as config_lib, fetches as fetches_lib
+from jaxsession.session import (
+    chief_sync,
+    config as config_lib,
+    fetches as fetches_lib,
+)
 
 _LEAF_TYPES = fetches_lib.LEAF_TYPES
 
@@ -43,6 +47,8 @@ class BaseSession:
         self, target: str = "", graph: Graph | None = None, config: Any = None
     ):
         config_lib.apply_config(config)
+        # Unseeded random ops of a multi-process job use the chief's seed.
+        chief_sync.share_process_seed()
         self.graph = graph if graph is not None else get_default_graph()
         self.sess_str = target
         self._config = config
