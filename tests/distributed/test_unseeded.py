@@ -8,6 +8,7 @@ program and draw the same replicated values.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +17,11 @@ from pathlib import Path
 from tests.distributed.launch import launch
 
 ROOT = Path(__file__).resolve().parents[2]
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "XLA_FLAGS"},
+    "PYTHONPATH": str(ROOT),
+    "JAX_PLATFORMS": "cpu",
+}
 SEED_WORKER = Path(__file__).with_name("_seed_worker.py")
 
 SCRIPT = """
@@ -56,7 +62,7 @@ def run_script(tmp_path, preamble=""):
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu", "PATH": "/usr/bin:/bin"},
+        env=ENV,
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -99,11 +105,8 @@ def test_an_op_seed_without_a_graph_seed_is_tf1s_fixed_rule(tmp_path):
             capture_output=True,
             text=True,
             timeout=120,
-            env={
-                "PYTHONPATH": str(ROOT),
-                "JAX_PLATFORMS": "cpu",
-                "PATH": "/usr/bin:/bin",
-            },
+            env=ENV,
+            cwd=ROOT,
         )
         assert result.returncode == 0, result.stderr
         assert "no graph seed set" not in result.stderr
