@@ -3,13 +3,15 @@
 A TF1 program: only ``import jaxsession as tf`` differs. Start one process
 per task (``--job_name=ps|worker --task_index=N --ps_hosts=... --worker_hosts=...``)
 or all three on localhost with ``--local``. Workers print ``worker I step S loss L``
-and ``worker I done step S``; the ps task prints ``ps joined``.
+and ``worker I done``. The ps task blocks in ``server.join()`` as in TF1; the
+``--local`` launcher stops it with SIGTERM once both workers are done.
 """
 
 # Written as TF1 programs were (%-formatting, os.path), which lint rules would modernize.
 # ruff: noqa: UP031, PTH100
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -61,7 +63,8 @@ def launch_local():
         for job, index in tasks
     ]
     code = 0
-    for (job, index), proc in zip(tasks, procs):
+    # The workers end on their own; the ps task blocks in join() until signalled.
+    for (job, index), proc in list(zip(tasks, procs))[1:]:
         try:
             out, _ = proc.communicate(timeout=FLAGS.timeout)
         except subprocess.TimeoutExpired:
@@ -72,7 +75,18 @@ def launch_local():
         sys.stdout.write(out)
         print("%s %d exit %s" % (job, index, proc.returncode))
         code = code or (proc.returncode != 0)
-    return code
+    ps = procs[0]
+    if ps.poll() is None:
+        print("ps 0 still running after the workers")
+        ps.send_signal(signal.SIGTERM)
+    try:
+        out, _ = ps.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        ps.kill()
+        out, _ = ps.communicate()
+    sys.stdout.write(out)
+    print("ps 0 exit %s" % ps.returncode)
+    return code or (ps.returncode != -signal.SIGTERM)
 
 
 def main(_):
@@ -85,9 +99,7 @@ def main(_):
         cluster, job_name=FLAGS.job_name, task_index=FLAGS.task_index
     )
     if FLAGS.job_name == "ps":
-        server.join()
-        print("ps joined")
-        return
+        server.join()  # Never returns: SIGTERM ends the process.
 
     rng = np.random.RandomState(FLAGS.task_index)
     with tf.device(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -193,8 +194,8 @@ class Server:
     ``target`` is the coordinator address, usable as ``master``.
 
     Differs from TF1: no in-process gRPC server runs. A "ps" task starts
-    nothing (variables live on the training processes' devices) and its
-    ``join()`` logs why and returns.
+    nothing (variables live on the training processes' devices); its
+    ``join()`` blocks, as TF1's does, until the process is signalled.
 
     Args:
         server_or_cluster_def: A ClusterSpec or a dict for one.
@@ -263,19 +264,27 @@ class Server:
             initialize(self.config)
 
     def join(self) -> None:
-        """On a ps task: logs that there is nothing to serve and returns.
+        """On a ps task: blocks until the process is signalled, as TF1's does.
+
+        A ps task serves nothing here (the variables live on the training
+        processes' devices), but a TF1 script relies on ``join()`` never
+        returning: the ps branch would otherwise fall through into the
+        training code. SIGTERM ends the process with the signal's default
+        action (unless the program installed a handler); SIGINT raises
+        ``KeyboardInterrupt`` as usual.
 
         Raises:
             errors.UnimplementedError: on a training task (it would never return).
         """
         if self.config is None:
             logger.info(
-                "Server.join() on ps task %d returns at once: jaxsession keeps the "
-                "variables on the training processes' devices (synchronous SPMD), "
-                "so a ps task has nothing to serve.",
+                "Server.join() on ps task %d: blocking until this process is "
+                "signalled; jaxsession keeps the variables on the training "
+                "processes' devices (synchronous SPMD), so a ps task serves nothing.",
                 self.task_index,
             )
-            return
+            while True:  # time.sleep wakes for signal handlers and resumes.
+                time.sleep(3600)
         raise errors.UnimplementedError(
             None,
             None,

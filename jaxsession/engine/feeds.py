@@ -6,6 +6,11 @@ converted to its tensor's dtype first, then its shape is checked against
 the tensor's static shape. When several feeds are bad the error lists all
 of them (capped at ``errors.MAX_LISTED``, then "and N more"); a single bad
 feed raises its own message alone, as TF1 does.
+
+A key may be a nested structure of tensors (tuples, namedtuples such as an
+RNN's ``LSTMStateTuple``, lists in a callable's ``feed_list``), fed from a
+value of the same structure: key and value are flattened together (TF1's
+``nest.flatten_dict_items``) and each pair goes through the same check.
 """
 
 from __future__ import annotations
@@ -136,6 +141,84 @@ def feed_error(problems: Sequence[Exception]) -> Exception:
     return type(problems[0])("\n".join(lines))
 
 
+def _is_nested(x: Any) -> bool:
+    """Whether ``x`` is a structure (tuple, namedtuple, list), not a leaf."""
+    return isinstance(x, (tuple, list)) and not isinstance(x, Tensor)
+
+
+def structure(x: Any) -> str:
+    """``x``'s nesting, each leaf a ``*``: ``(S(c=*, h=*), *)``."""
+    if not _is_nested(x):
+        return "*"
+    fields = getattr(x, "_fields", None)
+    if isinstance(x, tuple) and fields is not None:
+        inner = ", ".join(f"{f}={structure(v)}" for f, v in zip(fields, x))
+        return f"{type(x).__name__}({inner})"
+    inner = ", ".join(structure(v) for v in x)
+    if isinstance(x, list):
+        return f"[{inner}]"
+    return f"({inner},)" if len(x) == 1 else f"({inner})"
+
+
+def key_leaves(key: Any) -> list[Any]:
+    """The tensors (or names) of a feed key, flattened in order."""
+    if not _is_nested(key):
+        return [key]
+    return [leaf for k in key for leaf in key_leaves(k)]
+
+
+def flatten_feed(key: Any, value: Any) -> list[tuple[Any, Any]]:
+    """(leaf key, leaf value) pairs of a feed whose key may be nested.
+
+    The value must have the key's nesting (a namedtuple and a plain tuple or
+    list of the same length match, as in TF1); its leaves may be anything
+    ``convert_feed`` takes, including lists.
+
+    Raises:
+        ValueError: the value's structure differs from the key's.
+    """
+    if not _is_nested(key):
+        return [(key, value)]
+    pairs: list[tuple[Any, Any]] = []
+    if _flatten_into(key, value, pairs):
+        return pairs
+    raise ValueError(
+        f"Cannot feed a value of structure {structure(value)} for feed_dict key "
+        f"{key!r}, which has structure {structure(key)}: a nested key needs a "
+        "value of the same nesting"
+    )
+
+
+def _flatten_into(key: Any, value: Any, pairs: list[tuple[Any, Any]]) -> bool:
+    if not _is_nested(key):
+        pairs.append((key, value))
+        return True
+    if not isinstance(value, (tuple, list)) or len(value) != len(key):
+        return False
+    return all(_flatten_into(k, v, pairs) for k, v in zip(key, value))
+
+
+def callable_feeds(graph: Graph, feed_list: Sequence[Any]) -> tuple[list[Tensor], Any]:
+    """A callable's fed tensors, and how to flatten its arguments to them.
+
+    Returns:
+        The tensors of every entry's leaves in order, and None when no entry
+        is nested (the arguments are the values) or else a function from the
+        callable's arguments to one value per tensor.
+
+    Raises:
+        TypeError: an entry names no tensor.
+    """
+    tensors = [feed_tensor(graph, k) for key in feed_list for k in key_leaves(key)]
+    if not any(_is_nested(key) for key in feed_list):
+        return tensors, None
+
+    def flatten(args: Sequence[Any]) -> list[Any]:
+        return [v for key, a in zip(feed_list, args) for _, v in flatten_feed(key, a)]
+
+    return tensors, flatten
+
+
 def resolve_feeds(
     graph: Graph, feed_dict: Mapping[Any, Any] | None, steps: int = 1
 ) -> dict[Tensor, Any]:
@@ -143,7 +226,7 @@ def resolve_feeds(
 
     Args:
         graph: The graph the keys name tensors of.
-        feed_dict: Maps tensors (or names, or tuples of them) to values.
+        feed_dict: Maps tensors (or names, or nested tuples of them) to values.
         steps: The run's steps; with K > 1 each value needs a leading K axis.
 
     Returns:
@@ -151,16 +234,22 @@ def resolve_feeds(
 
     Raises:
         TypeError: a key names no tensor, or a value has the wrong dtype.
-        ValueError: a value's shape cannot fit its tensor. Every bad feed
-            is named (see ``feed_error``).
+        ValueError: a value's shape cannot fit its tensor, or a nested key's
+            value has another structure. Every bad feed is named (see
+            ``feed_error``).
     """
     out: dict[Tensor, Any] = {}
     if not feed_dict:
         return out
     problems: list[Exception] = []
     for key, value in feed_dict.items():
-        if isinstance(key, tuple) and not isinstance(key, Tensor):
-            for k, v in zip(key, value):
+        if _is_nested(key):
+            try:
+                pairs = flatten_feed(key, value)
+            except ValueError as e:
+                problems.append(e)
+                continue
+            for k, v in pairs:
                 _resolve(graph, k, v, steps, out, problems)
         else:
             _resolve(graph, key, value, steps, out, problems)

@@ -348,15 +348,17 @@ class Dataset(_ElementStructure):
     ) -> Dataset:
         """Shuffles with a buffer of ``buffer_size`` elements, as TF1 does.
 
-        With a graph or op seed the order is reproducible across program runs.
+        With a graph or op seed the order is reproducible across program runs;
+        with neither it follows the process's seed (``graph/random.py``).
         """
         graph_seed, op_seed = random_lib.get_seed(seed)
+        resolve = random_lib.resolve_graph_seed
         producer = self._producer
         epochs = itertools.count()
 
         def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
             epoch = next(epochs) if reshuffle_each_iteration else 0
-            rng = np.random.default_rng([graph_seed, op_seed, epoch])
+            rng = np.random.default_rng([resolve(graph_seed), op_seed, epoch])
             buffer: list[Any] = []
             for element in producer(values):
                 if len(buffer) < buffer_size:
@@ -379,7 +381,7 @@ class Dataset(_ElementStructure):
                 # Shares the epoch counter and seeds with ``produce``: both
                 # paths give the same order for the same iteration.
                 epoch = next(epochs) if reshuffle_each_iteration else 0
-                rng = np.random.default_rng([graph_seed, op_seed, epoch])
+                rng = np.random.default_rng([resolve(graph_seed), op_seed, epoch])
                 yield from _shuffle_runs(source.runs, int(buffer_size), rng)
 
             return _Slices(source.arrays, source.treedef, runs())

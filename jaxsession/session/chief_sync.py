@@ -19,12 +19,44 @@ from jax.experimental import multihost_utils
 from jaxsession import errors
 from jaxsession.checkpoint.saver import Saver, restored_from
 from jaxsession.checkpoint.session_like import SessionLike
-from jaxsession.distributed import kv
+from jaxsession.distributed import kv, process
 from jaxsession.distributed.process import log_prefix
+from jaxsession.graph import random as random_lib
 
 logger = logging.getLogger("jaxsession")
 
 _handshakes = {"count": 0}
+
+_SEED_KEY = "process_seed"
+# Seconds a worker waits for the chief's seed (when it first needs it).
+SEED_WAIT_SECS = 600.0
+_seed_shared = {"done": False}
+
+
+def share_process_seed() -> None:
+    """Makes every process of a job draw unseeded randomness from the chief's seed.
+
+    Ops with neither a graph nor an op seed take the process's seed when
+    they are lowered (``graph/random.py``); the processes of one job must
+    agree, or they would compile different programs and initialize
+    replicated variables differently. The chief publishes its seed on the
+    key-value store at its first session; a worker takes it from there when
+    it first needs it. Nothing happens outside a multi-process job.
+    """
+    if _seed_shared["done"] or not process.is_initialized():
+        return
+    if process.job_size() < 2:
+        return
+    _seed_shared["done"] = True
+    if process.is_chief():
+        kv.key_set(_SEED_KEY, str(random_lib.process_seed(use=False)))
+        return
+
+    def chief_seed() -> int:
+        what = "the chief's seed for random ops without one (its first session)"
+        return int(kv.key_wait(_SEED_KEY, SEED_WAIT_SECS, what))
+
+    random_lib.set_process_seed_provider(chief_seed, "took the chief's")
 
 
 def _next_key() -> str:

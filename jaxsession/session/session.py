@@ -31,7 +31,11 @@ from jaxsession.graph.core import (
     default_session,
     get_default_graph,
 )
-from jaxsession.session import config as config_lib, fetches as fetches_lib
+from jaxsession.session import (
+    chief_sync,
+    config as config_lib,
+    fetches as fetches_lib,
+)
 
 _LEAF_TYPES = fetches_lib.LEAF_TYPES
 
@@ -43,6 +47,8 @@ class BaseSession:
         self, target: str = "", graph: Graph | None = None, config: Any = None
     ):
         config_lib.apply_config(config)
+        # Unseeded random ops of a multi-process job use the chief's seed.
+        chief_sync.share_process_seed()
         self.graph = graph if graph is not None else get_default_graph()
         self.sess_str = target
         self._config = config
@@ -334,7 +340,9 @@ class BaseSession:
 
         Args:
             fetches: As for ``run``.
-            feed_list: Tensors (or names) that the callable's arguments feed.
+            feed_list: Tensors (or names, or nested tuples of them) that the
+                callable's arguments feed; a nested entry takes a value of
+                its structure.
             accept_options: Accept ``options``/``run_metadata`` keywords.
 
         Returns:
@@ -342,8 +350,8 @@ class BaseSession:
         """
         self._check_open()
         prepared = fetches_lib.Prepared(self.graph, fetches)
-        tensors = [feeds_lib.feed_tensor(self.graph, k) for k in feed_list or ()]
-        n, lock, store = len(tensors), self._lock, self._store
+        tensors, flatten = feeds_lib.callable_feeds(self.graph, feed_list or ())
+        n, lock, store = len(feed_list or ()), self._lock, self._store
         convert = feeds_lib.convert_feeds
 
         if not n:
@@ -366,6 +374,8 @@ class BaseSession:
         def call(*args: Any, options: Any = None, run_metadata: Any = None) -> Any:
             if len(args) != n:
                 raise TypeError(f"expected {n} feed values, got {len(args)}")
+            if flatten is not None:
+                args = flatten(args)
             if run_metadata is not None:
                 return self.run(
                     fetches, dict(zip(tensors, args)), options, run_metadata
