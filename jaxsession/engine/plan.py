@@ -46,9 +46,8 @@ class Plan:
         wo_vars: Variables written without reading their start value.
         current_reads: ``(op id, variable)`` pairs that read the latest value.
         random: Whether a PRNG key is needed.
-        final: Fetched variable reads that return the variable's value at the
-            end of the run (a Variable fetched as such, as TF1's ref
-            variables), not at their place in the order.
+        final: The ``EndOfRun`` fetches: Variables fetched as such, whose
+            value is the variable's at the end of the run.
     """
 
     ops: tuple[Operation, ...]
@@ -64,7 +63,7 @@ class Plan:
     wo_vars: tuple[Any, ...]
     current_reads: frozenset[tuple[int, Any]]
     random: bool
-    final: frozenset[Tensor] = frozenset()
+    final: frozenset[EndOfRun] = frozenset()
 
     @property
     def written_vars(self) -> tuple[Any, ...]:
@@ -225,12 +224,30 @@ def _string_on_device_error(op: Operation, tensor: Tensor) -> errors.Unimplement
     )
 
 
+class EndOfRun(Tensor):
+    """A Variable fetched as such: its read tensor, valued at the end of the run.
+
+    TF1's ref variables give a fetched Variable its value after the run's
+    writes (``sess.run([train_op, global_step])`` gives the new step), while
+    a read op fetched beside them (the hooks' global-step read) keeps the
+    value the run started from. A distinct Tensor object for the same output,
+    so one run can fetch both.
+    """
+
+    __slots__ = ()
+    end_of_run = True  # engine.signature.tensor_key tells it from its read
+
+    @property
+    def base(self) -> Tensor:
+        """The read tensor this stands for."""
+        return self.op.outputs[self.value_index]
+
+
 def make_plan(
     fetches: Sequence[Tensor],
     targets: Sequence[Operation],
     fed: Sequence[Tensor],
     host_fetches: Sequence[Tensor] = (),
-    final: Sequence[Tensor] = (),
 ) -> Plan:
     """Builds the Plan for one run signature.
 
@@ -240,7 +257,6 @@ def make_plan(
         fed: Tensors whose values are fed.
         host_fetches: Requested tensors whose values the caller supplies on
             the host: neither computed for the fetch nor returned.
-        final: Requested variable reads to return at their end-of-run value.
 
     Raises:
         errors.InvalidArgumentError: a needed placeholder is not fed.
@@ -248,6 +264,10 @@ def make_plan(
     """
     register_host_ops()
     fed_set = set(fed)
+    # A fed variable fetched as such gives the fed value, as its read does.
+    fetches = [
+        t.base if isinstance(t, EndOfRun) and t.base in fed_set else t for t in fetches
+    ]
     memo: dict[Operation, bool] = {}
     constants = {t: None for t in fetches if _pure_constant(t, fed_set, memo)}
     host_set = set(host_fetches)
@@ -299,7 +319,7 @@ def make_plan(
         wo_vars=tuple(v for v in written if v not in initial),
         current_reads=frozenset(current),
         random=any(op.random for op in ops),
-        final=frozenset(t for t in final if t in device_fetches and t not in fed_set),
+        final=frozenset(t for t in device_fetches if isinstance(t, EndOfRun)),
     )
 
 

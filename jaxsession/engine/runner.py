@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -32,7 +32,7 @@ from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.interrupts import guarded
-from jaxsession.engine.plan import Plan, StepEffect, make_plan
+from jaxsession.engine.plan import EndOfRun, Plan, StepEffect, make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
 from jaxsession.graph import dtypes as dtypes_lib
@@ -334,7 +334,6 @@ def build_runner(
     steps: int = 1,
     stacked: tuple = (),
     host_ops: bool = True,
-    final: Collection[Tensor] = (),
 ) -> Runner:
     """The Runner of one run signature, compiling it on a cache miss.
 
@@ -348,8 +347,6 @@ def build_runner(
             every step.
         host_ops: Whether the runner evaluates the plan's host ops; without,
             the caller passes their values with the feeds.
-        final: Fetched variable reads whose value is the variable's at the
-            end of the run (Variables fetched as such).
     """
     specs = tuple(
         FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
@@ -361,15 +358,11 @@ def build_runner(
         specs,
         steps,
         stacked=stacked,
-        final=tuple(tensor_key(t) for t in tensors if t in final),
+        final=tuple(i for i, t in enumerate(tensors) if isinstance(t, EndOfRun)),
     )
-    final = [t for t in tensors if t in final]
     graph, mesh = store.graph, store.mesh
     exe = get_executable(
-        graph,
-        signature,
-        lambda: make_plan(tensors, targets, list(feeds), final=final),
-        mesh=mesh,
+        graph, signature, lambda: make_plan(tensors, targets, list(feeds)), mesh=mesh
     )
     step = store.global_step()
     effect = exe.plan.effect_on(step, steps) if step is not None else None
@@ -377,7 +370,6 @@ def build_runner(
     if (
         (effect is None or effect.kind != "unknown")
         and read in exe.plan.fetches
-        and read not in exe.plan.final
         and (read.op.id, step) not in exe.plan.current_reads
     ):
         # The fetched global step is the value at the start of the run,
@@ -386,7 +378,7 @@ def build_runner(
         exe = get_executable(
             graph,
             signature,
-            lambda: make_plan(tensors, targets, list(feeds), [read], final=final),
+            lambda: make_plan(tensors, targets, list(feeds), [read]),
             mesh=mesh,
         )
     keys = set(stacked)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # A tensor is keyed by (op id, output index): stable for the graph's life.
-TensorKey = tuple[int, int]
+TensorKey = tuple  # (op id, output index), plus "end" for a fetched Variable
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class RunSignature:
     steps: int = 1
     host_fetches: tuple[TensorKey, ...] = ()
     stacked: tuple[TensorKey, ...] = ()
-    final: tuple[TensorKey, ...] = ()
+    final: tuple[int, ...] = ()
 
     def describe(self, graph: Any) -> str:
         """A readable form naming the tensors, for cache-miss logs."""
@@ -70,5 +70,6 @@ class RunSignature:
 
 
 def tensor_key(tensor: Any) -> TensorKey:
-    """The key of a Tensor within its graph."""
-    return (tensor.op.id, tensor.value_index)
+    """The key of a Tensor within its graph (a fetched Variable's differs)."""
+    key = (tensor.op.id, tensor.value_index)
+    return (*key, "end") if getattr(tensor, "end_of_run", False) else key

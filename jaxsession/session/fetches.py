@@ -5,18 +5,21 @@ lists/tuples/dicts/namedtuples of them; results mirror the structure, with
 ``None`` for operations. Duplicate fetches are computed once. A Variable
 fetched as such gives its value at the end of the run, as TF1's ref
 variables do (``sess.run([train_op, global_step])`` gives the new step);
-its read tensor (``v.value()``) gives the value at the start of the run
-unless ordered after a write. Differs from TF1: there, fetching
-``v.value()`` beside a write races; here it is always the start value.
+its read tensor (``v.value()``, the hooks' global-step read) gives the value
+at the start of the run unless ordered after a write; one run may fetch
+both. Differs from TF1: there, fetching ``v.value()`` beside a write races;
+here it is always the start value.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import jax
 
+from jaxsession.engine.plan import EndOfRun
 from jaxsession.engine.runner import Runner, build_runner
 from jaxsession.engine.state import VariableStore
 from jaxsession.graph.core import Graph, Operation, Tensor
@@ -53,8 +56,6 @@ class FetchMapper:
         self._single = len(leaves) == 1 and jax.tree_util.treedef_is_leaf(self._treedef)
         self.tensors: list[Tensor] = []
         self.targets: list[Operation] = []
-        # Reads of Variables fetched as Variables: their end-of-run value.
-        self.final: set[Tensor] = set()
         self._slots: list[int | None] = []
         index: dict[Tensor, int] = {}
         for leaf in leaves:
@@ -64,11 +65,11 @@ class FetchMapper:
                     self.targets.append(element)
                 self._slots.append(None)
             else:
+                if isinstance(leaf, Variable):
+                    element = _end_of_run(leaf, element)
                 if element not in index:
                     index[element] = len(self.tensors)
                     self.tensors.append(element)
-                if isinstance(leaf, Variable):
-                    self.final.add(element)
                 self._slots.append(index[element])
 
     def build(self, values: list[Any]) -> Any:
@@ -100,6 +101,17 @@ def _key(x: Any) -> Any:
     if isinstance(x, dict):
         return (type(x), *((k, _key(v)) for k, v in x.items()))
     return x
+
+
+# One EndOfRun per Variable, so equal fetches key equal signatures.
+_END_OF_RUN: weakref.WeakKeyDictionary[Variable, EndOfRun] = weakref.WeakKeyDictionary()
+
+
+def _end_of_run(variable: Variable, read: Tensor) -> EndOfRun:
+    alias = _END_OF_RUN.get(variable)
+    if alias is None:
+        alias = _END_OF_RUN[variable] = EndOfRun(read.op, read.value_index)
+    return alias
 
 
 def _element(graph: Graph, leaf: Any) -> Tensor | Operation:
@@ -152,7 +164,7 @@ class Prepared:
         if runner is None:
             m = self.mapper
             runner = self.runners[key] = build_runner(
-                store, m.tensors, m.targets, feeds, steps, stacked, host_ops, m.final
+                store, m.tensors, m.targets, feeds, steps, stacked, host_ops
             )
         return runner
 

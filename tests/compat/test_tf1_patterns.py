@@ -202,3 +202,28 @@ def test_logging_hook_logs_the_step_after_the_run(caplog):
     # TF 2.21 logs "step = 1, x = 0.0", "step = 4, x = 1.5"... for the same
     # program over arange(12) * 0.5: the step after the run that read x.
     assert lines == ["step = 1, x = 0.0", "step = 4, x = 3.0", "step = 7, x = 6.0"]
+
+
+def test_a_hook_may_read_the_step_that_another_fetches_as_a_variable():
+    # Hooks' requests share one run: the summary hook's global-step read
+    # keeps the start value while a logging hook's Variable gets the new one.
+    class StepHook(tf.train.SessionRunHook):
+        def __init__(self, fetch):
+            self.fetch, self.seen = fetch, []
+
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(self.fetch)
+
+        def after_run(self, run_context, run_values):
+            self.seen.append(int(run_values.results))
+
+    with tf.Graph().as_default():
+        global_step = tf.train.get_or_create_global_step()
+        train_op = tf.assign_add(global_step, 1)
+        as_variable = StepHook(global_step)
+        as_read = StepHook(global_step.value())
+        with tf.train.MonitoredSession(hooks=[as_variable, as_read]) as sess:
+            for _ in range(3):
+                sess.run(train_op)
+    assert as_variable.seen == [1, 2, 3]
+    assert as_read.seen == [0, 1, 2]

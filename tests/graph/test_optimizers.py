@@ -138,11 +138,12 @@ def test_updates_match_tf1_formulas(case):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         for t in range(1, STEPS + 1):
-            got_w, got_b, _ = sess.run([w, b, train])  # values before the step
-            np.testing.assert_allclose(got_w, params[0], rtol=1e-5, atol=1e-6)
-            np.testing.assert_allclose(got_b, params[1], rtol=1e-5, atol=1e-6)
+            # Variables fetched with the train op: their values after the step.
+            got_w, got_b, _ = sess.run([w, b, train])
             grads = _np_grads(*params)
             params = [step(p, g, s, t) for p, g, s in zip(params, grads, slots)]
+            np.testing.assert_allclose(got_w, params[0], rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got_b, params[1], rtol=1e-5, atol=1e-6)
         got = sess.run([w, b])
     np.testing.assert_allclose(got[0], params[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got[1], params[1], rtol=1e-5, atol=1e-6)
@@ -163,7 +164,7 @@ def test_minimize_matches_a_raw_jax_loop_with_a_decaying_rate():
         sess.run(init)
         for k in range(STEPS):
             got_loss, got_step, _ = sess.run([loss, step, train])
-            assert got_step == k
+            assert got_step == k + 1  # the step Variable after the run
             np.testing.assert_allclose(got_loss, _loss_fn(params), rtol=1e-5)
             grads = jax.grad(_loss_fn)(params)
             params = jax.tree.map(lambda p, g, k=k: p - 0.2 * 0.5**k * g, params, grads)

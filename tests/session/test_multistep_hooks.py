@@ -102,7 +102,8 @@ def test_every_step_values_are_stacked_and_the_rest_is_the_last_step():
     stacked = {
         sig.stacked for sig in executables(tf.get_default_graph()) if sig.steps > 1
     }
-    assert stacked == {((x.op.id, 0), (gs._snapshot.op.id, 0))}
+    # gs is fetched as a Variable: its key is its read's, marked "end".
+    assert stacked == {((x.op.id, 0), (gs._snapshot.op.id, 0, "end"))}
 
 
 def test_every_step_in_a_one_step_run_has_a_step_axis_of_one():
