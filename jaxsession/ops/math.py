@@ -22,7 +22,7 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
-from jaxsession.graph.rules import constant_value
+from jaxsession.graph.rules import NOT_DIFFERENTIABLE, constant_value
 from jaxsession.graph.variables import Variable
 from jaxsession.ops.array._common import _static
 from jaxsession.ops.array.indexing import where_v2
@@ -453,6 +453,9 @@ digamma = _unary_op("digamma", "Digamma", jax.scipy.special.digamma, "digamma", 
 is_nan = _unary_op("is_nan", "IsNan", jnp.isnan, "test for NaN", _REAL)
 is_inf = _unary_op("is_inf", "IsInf", jnp.isinf, "test for +-inf", _REAL)
 is_finite = _unary_op("is_finite", "IsFinite", jnp.isfinite, "test for finite", _REAL)
+
+# No gradient in TF: Floor, Ceil, Round, Rint, FloorDiv and TruncateDiv return None.
+NOT_DIFFERENTIABLE.update(("Ceil", "Floor", "FloorDiv", "Rint", "Round", "TruncateDiv"))
 
 
 # -- comparison and logic -------------------------------------------------------

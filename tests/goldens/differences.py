@@ -93,15 +93,8 @@ _NONE_GRAD = (
 _CLIP_NAME = "clip_by_global_norm's norm is named clip_by_global_norm/global_norm:0, TF global_norm/global_norm:0 (once fixed, the fused clipped list's names, .../clip_by_global_norm:i vs TF .../_i:0, belong in DIFFERENCES)"
 
 KNOWN_BUGS = {
-    "ceil/f32": _NONE_GRAD + ": Ceil",
-    "floor/f32": _NONE_GRAD + ": Floor",
-    "rint/f32": _NONE_GRAD + ": Rint",
-    "round/f32": _NONE_GRAD + ": Round",
-    "floordiv/f32": _NONE_GRAD + ": FloorDiv",
-    "zeros_like/f32": _NONE_GRAD
-    + " (ZerosLike); and the op is named ZerosLike, TF's zeros_like",
-    "ones_like/f32": _NONE_GRAD
-    + " (OnesLike); and the op is named OnesLike, TF's ones_like",
+    "zeros_like/f32": "the op is named ZerosLike, TF's zeros_like",
+    "ones_like/f32": "the op is named OnesLike, TF's ones_like",
     "nn.fused_batch_norm/inference": _NONE_GRAD
     + ": mean and variance of an inference fused_batch_norm",
     "nn.softmax_cross_entropy_with_logits": "gradient w.r.t. labels is zeros, TF returns None (labels are stop_gradient'ed)",
@@ -121,8 +114,6 @@ KNOWN_BUGS = {
     "matmul/bool_error": "bool matmul is accepted; TF raises TypeError (MatMul has no bool kernel)",
     "nn.softmax/i32_error": "int32 logits are accepted; TF raises TypeError (softmax needs floats)",
     "constant/big_int": "tf.constant(2**40) gets dtype int32 (value 0); TF infers int64 for ints outside the int32 range",
-    "round/half_even": _NONE_GRAD + ": Round",
-    "rint/half_even": _NONE_GRAD + ": Rint",
     "maximum/ties": "gradient at ties is split 0.5/0.5 (JAX); TF gives it all to x (x >= y)",
     "minimum/ties": "gradient at ties is split 0.5/0.5 (JAX); TF gives it all to x (x <= y)",
     "clip_by_value/boundaries": "gradient at the clip bounds is 0.5 (JAX min/max ties); TF passes 1 for x in [min, max]",
@@ -131,8 +122,6 @@ KNOWN_BUGS = {
     "nn.conv2d/unknown_rank": "conv2d of an input of unknown rank raises ValueError at build; TF infers [None, None, None, 2]",
     "train.AdamOptimizer/clip_apply": _CLIP_NAME,
     "train.MomentumOptimizer/clip_apply": _CLIP_NAME,
-    "reshape/shape_of_other": _NONE_GRAD + ": a tensor used only through tf.shape",
-    "Tensor.__floordiv__/f32": _NONE_GRAD + ": FloorDiv",
     "random_uniform/shape_of_other": "random_uniform(tf.shape(x)) loses the known dims of x ([None, None]); TF infers [None, 3]",
     "random_normal/shape_of_other": "random_normal(tf.shape(x)) loses the known dims of x ([None, None]); TF infers [None, 3]",
     # TF1 API missing from jaxsession.

@@ -215,3 +215,59 @@ def test_read_inside_a_branch_under_control_dependencies_gets_its_gradient():
     y = tf.cond(tf.constant(True), true_fn, lambda: tf.constant(0.0))
     (g,) = tf.gradients(y, v)
     np.testing.assert_allclose(_run(g), [4.0, 8.0])
+
+
+# -- where TF1 has no gradient, and TF1's gradients at ties (values from TF 2.21)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        tf.floor,
+        tf.ceil,
+        tf.round,
+        tf.rint,
+        lambda x: tf.floordiv(x, 2.0),
+        lambda x: x // 2.0,
+        tf.zeros_like,
+        tf.ones_like,
+        lambda x: tf.cast(tf.cast(x, tf.int32), tf.float32),
+        lambda x: tf.one_hot([0, 2], 3, on_value=x[0]),
+        tf.random_shuffle,
+    ],
+    ids=[
+        "floor",
+        "ceil",
+        "round",
+        "rint",
+        "floordiv",
+        "operator_floordiv",
+        "zeros_like",
+        "ones_like",
+        "through_int",
+        "one_hot",
+        "random_shuffle",
+    ],
+)
+def test_ops_without_a_tf_gradient_give_none(op):
+    x = tf.placeholder(tf.float32, [3], name="x")
+    assert tf.gradients(tf.reduce_sum(op(x)), x) == [None]
+    assert tf.hessians(tf.reduce_sum(op(x)), x) == [None]
+
+
+def test_a_path_without_gradient_adds_nothing_beside_a_differentiable_one():
+    x = tf.placeholder(tf.float32, [3], name="x")
+    y = tf.floor(x) + tf.zeros_like(x) + 3.0 * tf.floor(x) * x + x // 2.0
+    (g,) = tf.gradients(y, x)
+    got = _run(g, {x: np.array([1.5, -2.5, 0.5], np.float32)})
+    np.testing.assert_allclose(got, [3.0, -9.0, 0.0])
+
+
+def test_a_tensor_used_only_through_its_shape_gets_none():
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    other = tf.placeholder(tf.float32, [None, 3], name="other")
+    y = tf.reshape(x, tf.shape(other)) * tf.cast(tf.size(other), tf.float32)
+    gx, gother = tf.gradients(y, [x, other])
+    assert gother is None
+    feed = {x: X, other: np.zeros_like(X)}
+    np.testing.assert_allclose(_run(gx, feed), np.full_like(X, 6.0))
