@@ -18,8 +18,9 @@ from jax import lax
 from jaxsession import errors
 from jaxsession.graph import random as random_lib, shapes
 from jaxsession.graph.avals import Aval
-from jaxsession.graph.core import Tensor
+from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import NO_GRADIENT_INPUTS
 
 __all__ = [
     "bias_add",
@@ -414,6 +415,14 @@ def _softmax_xent_op(
         attrs={"axis": axis, "stop_labels": stop_labels},
         out_avals=[Aval(out, logits.dtype)],
     ).outputs[0]
+
+
+def _softmax_xent_no_gradient(op: Operation) -> tuple[int, ...]:
+    return (0,) if op.get_attr("stop_labels") else ()
+
+
+# TF1's softmax_cross_entropy_with_logits passes labels through stop_gradient.
+NO_GRADIENT_INPUTS["SoftmaxCrossEntropyWithLogits"] = _softmax_xent_no_gradient
 
 
 def softmax_cross_entropy_with_logits(

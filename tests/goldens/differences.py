@@ -86,21 +86,11 @@ DIFFERENCES = {
     "nn.softmax_cross_entropy_with_logits_v2/unnormalised": "grad: for labels that do not sum to 1, TF's fused kernel returns softmax - labels; jaxsession differentiates the formula (sum(labels) * softmax - labels)",
 }
 
-_NONE_GRAD = (
-    "tf.gradients returns zeros where TF returns None (op without a gradient in TF)"
-)
-
 _CLIP_NAME = "clip_by_global_norm's norm is named clip_by_global_norm/global_norm:0, TF global_norm/global_norm:0 (once fixed, the fused clipped list's names, .../clip_by_global_norm:i vs TF .../_i:0, belong in DIFFERENCES)"
 
 KNOWN_BUGS = {
     "zeros_like/f32": "the op is named ZerosLike, TF's zeros_like",
     "ones_like/f32": "the op is named OnesLike, TF's ones_like",
-    "nn.fused_batch_norm/inference": _NONE_GRAD
-    + ": mean and variance of an inference fused_batch_norm",
-    "nn.softmax_cross_entropy_with_logits": "gradient w.r.t. labels is zeros, TF returns None (labels are stop_gradient'ed)",
-    "losses.softmax_cross_entropy": "gradient w.r.t. onehot_labels is zeros, TF returns None (labels are stop_gradient'ed)",
-    "losses.softmax_cross_entropy/smoothing": "gradient w.r.t. onehot_labels is zeros, TF returns None",
-    "losses.softmax_cross_entropy/weights": "gradient w.r.t. onehot_labels is zeros, TF returns None",
     "div_no_nan/f32": "op named DivNoNan:0, TF's default name is div_no_nan:0",
     "truncatediv/f32": "truncatediv rejects float inputs (TypeError); TF's TruncateDiv accepts floats",
     "transpose/unknown": "static shape is unknown rank although perm=[1, 0] fixes the rank ([None, None] in TF)",

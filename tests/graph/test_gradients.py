@@ -271,3 +271,53 @@ def test_a_tensor_used_only_through_its_shape_gets_none():
     assert gother is None
     feed = {x: X, other: np.zeros_like(X)}
     np.testing.assert_allclose(_run(gx, feed), np.full_like(X, 6.0))
+
+
+def test_fused_batch_norm_inference_gives_mean_and_variance_no_gradient():
+    x = tf.constant(np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3) / 4)
+    scale = tf.constant([1.0, 2.0, 0.5])
+    offset = tf.constant([0.0, 1.0, -1.0])
+    mean = tf.constant([0.5, 1.0, 1.5])
+    var = tf.constant([1.0, 4.0, 0.25])
+    y, m, v = tf.nn.fused_batch_norm(
+        x, scale, offset, mean=mean, variance=var, is_training=False
+    )
+    grads = tf.gradients([y, m, v], [x, scale, offset, mean, var])
+    assert grads[3:] == [None, None]
+    gx, gscale, goffset = _run(grads[:3])
+    np.testing.assert_allclose(
+        gx[0, 0, 0], [0.9995004, 0.99987507, 0.99800605], rtol=1e-5
+    )
+    np.testing.assert_allclose(gscale, [2.498751, 0.7499063, 0.998006], rtol=1e-5)
+    np.testing.assert_allclose(goffset, [4.0, 4.0, 4.0])
+
+
+def test_fused_batch_norm_inference_variance_adds_nothing_to_a_shared_variable():
+    v = tf.Variable([1.0, 4.0, 0.25])
+    y, _, _ = tf.nn.fused_batch_norm(
+        tf.ones([1, 1, 1, 3]),
+        v,
+        tf.zeros([3]),
+        mean=tf.zeros([3]),
+        variance=v,
+        is_training=False,
+    )
+    (g,) = tf.gradients(y, [v])  # only through scale, as in TF
+    np.testing.assert_allclose(_run(g), [0.9995004, 0.49993753, 1.996012], rtol=1e-5)
+
+
+def test_softmax_cross_entropy_labels_get_no_gradient_except_in_v2():
+    labels = tf.constant([[0.2, 0.8, 0.0]])
+    logits = tf.constant([[1.0, 2.0, -1.0]])
+    v1 = tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    v2 = tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    loss = tf.losses.softmax_cross_entropy(labels, logits, label_smoothing=0.1)
+    assert tf.gradients(v1, labels) == [None]
+    assert tf.gradients(loss, labels) == [None]
+    (g2,) = tf.gradients(v2, labels)
+    (glogits,) = tf.gradients(loss, logits)
+    got2, got_logits = _run([g2, glogits])
+    np.testing.assert_allclose(got2, [[1.3490121, 0.34901217, 3.349012]], rtol=1e-5)
+    np.testing.assert_allclose(
+        got_logits, [[0.04616316, -0.04794878, 0.00178569]], rtol=1e-4, atol=1e-6
+    )
