@@ -67,6 +67,9 @@ def relu(features: Any, name: str | None = None) -> Tensor:
 
 
 def _relu6(x: Any) -> Any:
+    # jax.nn.relu6's gradient is TF's Relu6Grad: 0 at x = 0 and x = 6.
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return jax.nn.relu6(x)
     return jnp.clip(x, 0, 6)
 
 

@@ -321,3 +321,62 @@ def test_softmax_cross_entropy_labels_get_no_gradient_except_in_v2():
     np.testing.assert_allclose(
         got_logits, [[0.04616316, -0.04794878, 0.00178569]], rtol=1e-4, atol=1e-6
     )
+
+
+def test_maximum_and_minimum_give_a_tie_to_x():
+    x = tf.constant([1.0, 1.0, -2.0, 0.0])
+    y = tf.constant([1.0, 0.5, -2.0, 0.0])
+    grads = tf.gradients(tf.maximum(x, y), [x, y])
+    grads += tf.gradients(tf.minimum(x, y), [x, y])
+    want = [[1, 1, 1, 1], [0, 0, 0, 0], [1, 0, 1, 1], [0, 1, 0, 0]]
+    for got, w in zip(_run(grads), want):
+        np.testing.assert_array_equal(got, w)
+
+
+def test_maximum_and_minimum_ties_with_broadcasting():
+    x = tf.constant([[-1.0, 0.0], [2.0, 0.0]])
+    y = tf.constant(0.0)
+    grads = tf.gradients(tf.maximum(x, y), [x, y])
+    grads += tf.gradients(tf.minimum(x, y), [x, y])
+    out = tf.maximum(x, y)
+    assert out.dtype == tf.float32
+    *got, value = _run([*grads, out])
+    np.testing.assert_array_equal(got[0], [[0, 1], [1, 1]])
+    assert got[1] == 1.0
+    np.testing.assert_array_equal(got[2], [[1, 1], [0, 1]])
+    assert got[3] == 1.0
+    np.testing.assert_array_equal(value, [[0, 0], [2, 0]])
+
+
+def test_maximum_tie_second_derivative():
+    x = tf.constant([-1.0, 0.0, 2.0])
+    (h,) = tf.hessians(tf.reduce_sum(tf.square(tf.maximum(x, 0.0))), x)
+    np.testing.assert_array_equal(_run(h), np.diag([0.0, 2.0, 2.0]))
+
+
+def test_clip_by_value_passes_the_gradient_at_its_bounds():
+    x = tf.constant([-1.0, -0.5, 0.0, 0.5, 1.0])
+    lo = tf.constant(-0.5)
+    hi = tf.constant(0.5)
+    gx, glo, ghi = _run(tf.gradients(tf.clip_by_value(x, lo, hi), [x, lo, hi]))
+    np.testing.assert_array_equal(gx, [0, 1, 1, 1, 0])
+    assert glo == 1.0 and ghi == 1.0
+
+
+def test_relu6_gradient_is_zero_at_0_and_6():
+    x = tf.constant([0.0, 3.0, 6.0, 7.0, -1.0])
+    y = tf.nn.relu6(x)
+    (g,) = tf.gradients(y, x)
+    got, value = _run([g, y])
+    np.testing.assert_array_equal(got, [0, 1, 0, 0, 0])
+    np.testing.assert_array_equal(value, [0, 3, 6, 6, 0])
+
+
+def test_abs_gradient_is_sign():
+    x = tf.constant([-1.5, 0.0, 2.0])
+    (g,) = tf.gradients(tf.abs(x), x)
+    (h,) = tf.hessians(tf.abs(x), x)
+    got, hess, value = _run([g, h, tf.abs(tf.constant([-2, 0, 3]))])
+    np.testing.assert_array_equal(got, [-1, 0, 1])
+    np.testing.assert_array_equal(hess, np.zeros((3, 3)))
+    np.testing.assert_array_equal(value, [2, 0, 3])
