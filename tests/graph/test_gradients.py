@@ -380,3 +380,25 @@ def test_abs_gradient_is_sign():
     np.testing.assert_array_equal(got, [-1, 0, 1])
     np.testing.assert_array_equal(hess, np.zeros((3, 3)))
     np.testing.assert_array_equal(value, [2, 0, 3])
+
+
+def test_losses_at_their_kinks_have_tf_gradients():
+    x = tf.constant([0.0, 1.0, -1.0, 2.0])
+    z = tf.constant([0.3, 1.0, 0.0, 0.5])
+    losses = [
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x),
+        tf.nn.weighted_cross_entropy_with_logits(labels=z, logits=x, pos_weight=2.0),
+        tf.losses.absolute_difference(tf.constant([1.0, 0.0, -1.0, 2.0]), x),
+        tf.losses.hinge_loss(tf.constant([1.0, 1.0, 0.0, 0.0]), x),
+        tf.nn.selu(x),
+    ]
+    grads = [tf.gradients(tf.reduce_sum(loss), x)[0] for loss in losses]
+    want = [
+        [0.2, -0.26894, 0.26894, 0.3808],
+        [0.7, -0.53788, 0.26894, 0.3212],
+        [-0.25, 0.25, 0.0, 0.0],
+        [-0.25, 0.0, 0.0, 0.25],
+        [1.0507, 1.0507, 0.64677, 1.0507],
+    ]
+    for got, w in zip(_run(grads), want):
+        np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-5)
