@@ -11,6 +11,10 @@ A Variable in ``xs`` stands for every op that reads it (its ``v:0`` snapshot,
 ``v/read`` ops made under control dependencies, and ``cond``/``while_loop``
 ops whose regions read it): each read is an argument of the region and the
 variable's gradient is the sum over its reads.
+
+An x gets None, as in TF1, unless some path from it to a y is differentiable:
+no op on it is in ``rules.NOT_DIFFERENTIABLE``, no edge enters an input in
+``rules.NO_GRADIENT_INPUTS``, and every tensor on it is floating or complex.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from jaxsession.graph import initializers, subgraph
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import NO_GRADIENT_INPUTS, NOT_DIFFERENTIABLE
 from jaxsession.graph.variables import Variable
 
 __all__ = ["AggregationMethod", "UnconnectedGradients", "gradients", "hessians"]
@@ -126,7 +131,8 @@ def _build_path(
     kept_stops = [t for t in stops if t in used]
     sub = dataclasses.replace(sub, args=(*diff, *state, *kept_stops))
     diff += state
-    connected = sorted({i for t in diff for i in owners[t]})
+    reached = _reached(sub, diff, ys)
+    connected = sorted({i for k, t in enumerate(diff) if reached[k] for i in owners[t]})
     return _Path(
         sub,
         len(diff),
@@ -134,6 +140,31 @@ def _build_path(
         tuple(tuple(owners[t]) for t in diff),
         tuple(connected),
     )
+
+
+def _reached(sub: subgraph.Subgraph, diff: list[Any], ys: list[Tensor]) -> list[bool]:
+    """Whether each differentiated argument reaches a y by a differentiable path."""
+    masks: dict[Any, int] = {a: 1 << k for k, a in enumerate(diff)}
+    for op in sub.ops:
+        if op.type in NOT_DIFFERENTIABLE:
+            continue
+        rule = NO_GRADIENT_INPUTS.get(op.type)
+        skip = rule(op) if rule is not None else ()
+        mask = 0
+        for j, t in enumerate(op.inputs):
+            if j not in skip and _differentiable(t.dtype):
+                mask |= masks.get(t, 0)
+        for v in op.reads:
+            mask |= masks.get(v, 0)
+        if mask:
+            for t in op.outputs:
+                if _differentiable(t.dtype):
+                    masks[t] = masks.get(t, 0) | mask
+    total = 0
+    for y in ys:
+        if _differentiable(y.dtype):
+            total |= masks.get(y, 0)
+    return [bool(total >> k & 1) for k in range(len(diff))]
 
 
 def _tensor_args(sub: subgraph.Subgraph) -> list[Tensor]:

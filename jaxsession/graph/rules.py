@@ -37,6 +37,13 @@ HOST_POST_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
 # Ops that TF1 runs on any dtype and that run here as post ops when an input
 # is a string, since strings never reach the device: op type -> as above.
 HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
+# Gradients (TF1's ``ops.NotDifferentiable`` and gradient functions that return
+# None). ``tf.gradients`` gives None for an x whose every path to the ys goes
+# through one of these; the lowerings' JAX derivatives are zero along them.
+# Op types with no gradient into any input.
+NOT_DIFFERENTIABLE: set[str] = set()
+# Op type -> fn(op) -> the indices of the inputs that get no gradient.
+NO_GRADIENT_INPUTS: dict[str, Callable[[Operation], tuple[int, ...]]] = {}
 
 
 def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:

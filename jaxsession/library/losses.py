@@ -14,6 +14,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from jaxsession.graph import dtypes as dtypes_lib
@@ -28,7 +29,7 @@ from jaxsession.graph.core import (
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.ops import nn as nn_ops
 from jaxsession.ops.array.creation import constant
-from jaxsession.ops.math import cast
+from jaxsession.ops.math import _abs, cast
 
 __all__ = [
     "Reduction",
@@ -266,7 +267,7 @@ def mean_squared_error(
 
 
 def _absolute(labels: Any, predictions: Any) -> Any:
-    return jnp.abs(predictions - labels)
+    return _abs(predictions - labels)  # gradient sign(x), as TF's Abs
 
 
 def absolute_difference(
@@ -361,7 +362,7 @@ def log_loss(
 
 
 def _hinge(labels: Any, logits: Any) -> Any:
-    return jnp.maximum(1 - (2 * labels - 1) * logits, 0)
+    return jax.nn.relu(1 - (2 * labels - 1) * logits)  # TF's relu: 0 at the hinge
 
 
 def hinge_loss(
@@ -603,7 +604,7 @@ def _l2(w: Any) -> Any:
 
 
 def _l1(w: Any) -> Any:
-    return jnp.sum(jnp.abs(w))
+    return jnp.sum(_abs(w))
 
 
 def l2_regularizer(scale: float, scope: str | None = None) -> Callable[[Any], Any]:

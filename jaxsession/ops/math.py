@@ -22,7 +22,7 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
-from jaxsession.graph.rules import constant_value
+from jaxsession.graph.rules import NOT_DIFFERENTIABLE, constant_value
 from jaxsession.graph.variables import Variable
 from jaxsession.ops.array._common import _static
 from jaxsession.ops.array.indexing import where_v2
@@ -377,8 +377,47 @@ truncatemod = _binary_op(
 div_no_nan = _binary_op(
     "div_no_nan", "DivNoNan", _div_no_nan, "``x / y``, 0 where ``y`` is 0", _FLOAT
 )
-maximum = _binary_op("maximum", "Maximum", jnp.maximum, "max(x, y)", _ORDERED)
-minimum = _binary_op("minimum", "Minimum", jnp.minimum, "min(x, y)", _ORDERED)
+
+
+# TF's gradients of Maximum and Minimum give a tie wholly to x (JAX splits it).
+# The rules return the primal through the function itself, so that higher
+# derivatives follow them too.
+@jax.custom_jvp
+def _tf_maximum(x: Any, y: Any) -> Any:
+    return jnp.maximum(x, y)
+
+
+@_tf_maximum.defjvp
+def _tf_maximum_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
+    (x, y), (tx, ty) = primals, tangents
+    return _tf_maximum(x, y), jnp.where(x >= y, tx, ty)
+
+
+@jax.custom_jvp
+def _tf_minimum(x: Any, y: Any) -> Any:
+    return jnp.minimum(x, y)
+
+
+@_tf_minimum.defjvp
+def _tf_minimum_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
+    (x, y), (tx, ty) = primals, tangents
+    return _tf_minimum(x, y), jnp.where(x <= y, tx, ty)
+
+
+def _maximum(x: Any, y: Any) -> Any:
+    if jnp.issubdtype(jnp.result_type(x, y), jnp.floating):
+        return _tf_maximum(x, y)
+    return jnp.maximum(x, y)
+
+
+def _minimum(x: Any, y: Any) -> Any:
+    if jnp.issubdtype(jnp.result_type(x, y), jnp.floating):
+        return _tf_minimum(x, y)
+    return jnp.minimum(x, y)
+
+
+maximum = _binary_op("maximum", "Maximum", _maximum, "max(x, y)", _ORDERED)
+minimum = _binary_op("minimum", "Minimum", _minimum, "min(x, y)", _ORDERED)
 squared_difference = _binary_op(
     "squared_difference",
     "SquaredDifference",
@@ -408,6 +447,22 @@ def _rint(x: Any) -> Any:
     return jnp.round(x) if jnp.issubdtype(x.dtype, jnp.inexact) else x
 
 
+# TF's gradient of Abs is sign(x): 0 at 0 (JAX's is 1).
+@jax.custom_jvp
+def _tf_abs(x: Any) -> Any:
+    return jnp.abs(x)
+
+
+@_tf_abs.defjvp
+def _tf_abs_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
+    (x,), (t,) = primals, tangents
+    return _tf_abs(x), jnp.sign(x) * t
+
+
+def _abs(x: Any) -> Any:
+    return _tf_abs(x) if jnp.issubdtype(x.dtype, jnp.floating) else jnp.abs(x)
+
+
 def _reciprocal(x: Any) -> Any:
     if jnp.issubdtype(x.dtype, jnp.integer):
         return lax.div(jnp.ones_like(x), x)
@@ -415,7 +470,7 @@ def _reciprocal(x: Any) -> Any:
 
 
 negative = _unary_op("negative", "Neg", jnp.negative, "``-x``", _NUMBER)
-abs = _unary_op("abs", "Abs", jnp.abs, "``|x|``", _NUMBER)
+abs = _unary_op("abs", "Abs", _abs, "``|x|``", _NUMBER)
 sign = _unary_op("sign", "Sign", jnp.sign, "sign (-1, 0 or 1)", _NUMBER)
 square = _unary_op("square", "Square", jnp.square, "``x * x``", _NUMBER)
 reciprocal = _unary_op("reciprocal", "Reciprocal", _reciprocal, "``1 / x``", _NUMBER)
@@ -453,6 +508,9 @@ digamma = _unary_op("digamma", "Digamma", jax.scipy.special.digamma, "digamma", 
 is_nan = _unary_op("is_nan", "IsNan", jnp.isnan, "test for NaN", _REAL)
 is_inf = _unary_op("is_inf", "IsInf", jnp.isinf, "test for +-inf", _REAL)
 is_finite = _unary_op("is_finite", "IsFinite", jnp.isfinite, "test for finite", _REAL)
+
+# No gradient in TF: Floor, Ceil, Round, Rint, FloorDiv and TruncateDiv return None.
+NOT_DIFFERENTIABLE.update(("Ceil", "Floor", "FloorDiv", "Rint", "Round", "TruncateDiv"))
 
 
 # -- comparison and logic -------------------------------------------------------

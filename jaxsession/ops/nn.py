@@ -18,8 +18,10 @@ from jax import lax
 from jaxsession import errors
 from jaxsession.graph import random as random_lib, shapes
 from jaxsession.graph.avals import Aval
-from jaxsession.graph.core import Tensor
+from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import NO_GRADIENT_INPUTS
+from jaxsession.ops.math import _abs
 
 __all__ = [
     "bias_add",
@@ -66,6 +68,9 @@ def relu(features: Any, name: str | None = None) -> Tensor:
 
 
 def _relu6(x: Any) -> Any:
+    # jax.nn.relu6's gradient is TF's Relu6Grad: 0 at x = 0 and x = 6.
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        return jax.nn.relu6(x)
     return jnp.clip(x, 0, 6)
 
 
@@ -79,9 +84,16 @@ def elu(features: Any, name: str | None = None) -> Tensor:
     return _unary("Elu", jax.nn.elu, features, name)
 
 
+def _selu(x: Any) -> Any:
+    # TF's SeluGrad takes the linear branch at 0 (jax.nn.selu the exponential).
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    safe = jnp.where(x >= 0, jnp.zeros_like(x), x)
+    return scale * jnp.where(x >= 0, x, alpha * jnp.expm1(safe))
+
+
 def selu(features: Any, name: str | None = None) -> Tensor:
     """Scaled exponential linear (Klambauer et al., 2017)."""
-    return _unary("Selu", jax.nn.selu, features, name)
+    return _unary("Selu", _selu, features, name)
 
 
 def _leaky_relu(x: Any, *, alpha: float) -> Any:
@@ -416,6 +428,14 @@ def _softmax_xent_op(
     ).outputs[0]
 
 
+def _softmax_xent_no_gradient(op: Operation) -> tuple[int, ...]:
+    return (0,) if op.get_attr("stop_labels") else ()
+
+
+# TF1's softmax_cross_entropy_with_logits passes labels through stop_gradient.
+NO_GRADIENT_INPUTS["SoftmaxCrossEntropyWithLogits"] = _softmax_xent_no_gradient
+
+
 def softmax_cross_entropy_with_logits(
     _sentinel: Any = None,
     labels: Any = None,
@@ -461,10 +481,12 @@ def softmax_cross_entropy_with_logits_v2(
 
 
 def _sigmoid_xent(labels: Any, logits: Any) -> Any:
-    # max(x, 0) - x * z + log(1 + exp(-|x|)): TF1's overflow-free form.
-    return (
-        jnp.maximum(logits, 0) - logits * labels + jnp.log1p(jnp.exp(-jnp.abs(logits)))
-    )
+    # max(x, 0) - x * z + log(1 + exp(-|x|)): TF1's overflow-free form, written
+    # with TF's selects so that the gradient at x = 0 is TF's, sigmoid(0) - z.
+    positive = logits >= 0
+    relu_logits = jnp.where(positive, logits, jnp.zeros_like(logits))
+    neg_abs_logits = jnp.where(positive, -logits, logits)
+    return relu_logits - logits * labels + jnp.log1p(jnp.exp(neg_abs_logits))
 
 
 def _same_shape_op(
@@ -519,7 +541,7 @@ def sigmoid_cross_entropy_with_logits(
 def _weighted_xent(labels: Any, logits: Any, pos_weight: Any) -> Any:
     log_weight = 1 + (pos_weight - 1) * labels
     return (1 - labels) * logits + log_weight * (
-        jnp.log1p(jnp.exp(-jnp.abs(logits))) + jnp.maximum(-logits, 0)
+        jnp.log1p(jnp.exp(-_abs(logits))) + jax.nn.relu(-logits)
     )
 
 

@@ -12,8 +12,9 @@ import numpy as np
 from jax import lax
 
 from jaxsession import errors
-from jaxsession.graph.core import Tensor
+from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import NO_GRADIENT_INPUTS
 from jaxsession.ops.nn import _unary
 
 __all__ = [
@@ -168,7 +169,8 @@ def _fused_batch_norm(
         # The returned variance is unbiased (it feeds moving averages), as in TF1.
         out_var = var * (n / max(n - 1, 1))
     else:
-        mean, var = stats
+        # TF's FusedBatchNorm gradient gives the given statistics none.
+        mean, var = (lax.stop_gradient(s) for s in stats)
         out_var = var
     inv = lax.rsqrt(var + epsilon) * scale
     y = (x - mean.reshape(shape)) * inv.reshape(shape) + offset.reshape(shape)
@@ -219,6 +221,12 @@ def fused_batch_norm(
     )
     return op.outputs[0], op.outputs[1], op.outputs[2]
 
+
+def _fused_batch_norm_no_gradient(op: Operation) -> tuple[int, ...]:
+    return () if op.get_attr("training") else (3, 4)
+
+
+NO_GRADIENT_INPUTS["FusedBatchNorm"] = _fused_batch_norm_no_gradient
 
 # -- local response normalization -----------------------------------------------
 

@@ -23,7 +23,7 @@ from jaxsession.graph import dtypes as dtypes_lib, random as random_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import constant_value
+from jaxsession.graph.rules import NOT_DIFFERENTIABLE, constant_value
 
 __all__ = [
     "multinomial",
@@ -284,6 +284,10 @@ def random_shuffle(
         random=True,
         attrs={"seed": random_lib.get_seed(seed)},
     ).outputs[0]
+
+
+# TF registers RandomShuffle as not differentiable.
+NOT_DIFFERENTIABLE.add("RandomShuffle")
 
 
 def _multinomial(

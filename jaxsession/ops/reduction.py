@@ -33,6 +33,8 @@ from jaxsession.ops.math import (
     _broadcast_shape,
     _check_dtype,
     _elementwise,
+    _maximum,
+    _minimum,
     _same_dtype,
 )
 
@@ -358,7 +360,8 @@ def cumprod(
 
 
 def _clip_by_value(t: Any, lo: Any, hi: Any) -> Any:
-    return jnp.maximum(jnp.minimum(t, hi), lo)
+    # TF's Minimum and Maximum gradients: 1 for t in [lo, hi], bounds included.
+    return _maximum(_minimum(t, hi), lo)
 
 
 def clip_by_value(

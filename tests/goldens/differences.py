@@ -86,28 +86,11 @@ DIFFERENCES = {
     "nn.softmax_cross_entropy_with_logits_v2/unnormalised": "grad: for labels that do not sum to 1, TF's fused kernel returns softmax - labels; jaxsession differentiates the formula (sum(labels) * softmax - labels)",
 }
 
-_NONE_GRAD = (
-    "tf.gradients returns zeros where TF returns None (op without a gradient in TF)"
-)
-
 _CLIP_NAME = "clip_by_global_norm's norm is named clip_by_global_norm/global_norm:0, TF global_norm/global_norm:0 (once fixed, the fused clipped list's names, .../clip_by_global_norm:i vs TF .../_i:0, belong in DIFFERENCES)"
 
 KNOWN_BUGS = {
-    "ceil/f32": _NONE_GRAD + ": Ceil",
-    "floor/f32": _NONE_GRAD + ": Floor",
-    "rint/f32": _NONE_GRAD + ": Rint",
-    "round/f32": _NONE_GRAD + ": Round",
-    "floordiv/f32": _NONE_GRAD + ": FloorDiv",
-    "zeros_like/f32": _NONE_GRAD
-    + " (ZerosLike); and the op is named ZerosLike, TF's zeros_like",
-    "ones_like/f32": _NONE_GRAD
-    + " (OnesLike); and the op is named OnesLike, TF's ones_like",
-    "nn.fused_batch_norm/inference": _NONE_GRAD
-    + ": mean and variance of an inference fused_batch_norm",
-    "nn.softmax_cross_entropy_with_logits": "gradient w.r.t. labels is zeros, TF returns None (labels are stop_gradient'ed)",
-    "losses.softmax_cross_entropy": "gradient w.r.t. onehot_labels is zeros, TF returns None (labels are stop_gradient'ed)",
-    "losses.softmax_cross_entropy/smoothing": "gradient w.r.t. onehot_labels is zeros, TF returns None",
-    "losses.softmax_cross_entropy/weights": "gradient w.r.t. onehot_labels is zeros, TF returns None",
+    "zeros_like/f32": "the op is named ZerosLike, TF's zeros_like",
+    "ones_like/f32": "the op is named OnesLike, TF's ones_like",
     "div_no_nan/f32": "op named DivNoNan:0, TF's default name is div_no_nan:0",
     "truncatediv/f32": "truncatediv rejects float inputs (TypeError); TF's TruncateDiv accepts floats",
     "transpose/unknown": "static shape is unknown rank although perm=[1, 0] fixes the rank ([None, None] in TF)",
@@ -120,18 +103,9 @@ KNOWN_BUGS = {
     "matmul/bool_error": "bool matmul is accepted; TF raises TypeError (MatMul has no bool kernel)",
     "nn.softmax/i32_error": "int32 logits are accepted; TF raises TypeError (softmax needs floats)",
     "constant/big_int": "tf.constant(2**40) gets dtype int32 (value 0); TF infers int64 for ints outside the int32 range",
-    "round/half_even": _NONE_GRAD + ": Round",
-    "rint/half_even": _NONE_GRAD + ": Rint",
-    "maximum/ties": "gradient at ties is split 0.5/0.5 (JAX); TF gives it all to x (x >= y)",
-    "minimum/ties": "gradient at ties is split 0.5/0.5 (JAX); TF gives it all to x (x <= y)",
-    "clip_by_value/boundaries": "gradient at the clip bounds is 0.5 (JAX min/max ties); TF passes 1 for x in [min, max]",
-    "nn.relu6/boundaries": "gradient at x=0 and x=6 is 0.5; TF gives 0 (Relu6Grad: 0 < x < 6)",
-    "abs/zero": "gradient of abs at 0 is 1; TF gives sign(0) = 0",
     "nn.conv2d/unknown_rank": "conv2d of an input of unknown rank raises ValueError at build; TF infers [None, None, None, 2]",
     "train.AdamOptimizer/clip_apply": _CLIP_NAME,
     "train.MomentumOptimizer/clip_apply": _CLIP_NAME,
-    "reshape/shape_of_other": _NONE_GRAD + ": a tensor used only through tf.shape",
-    "Tensor.__floordiv__/f32": _NONE_GRAD + ": FloorDiv",
     "random_uniform/shape_of_other": "random_uniform(tf.shape(x)) loses the known dims of x ([None, None]); TF infers [None, 3]",
     "random_normal/shape_of_other": "random_normal(tf.shape(x)) loses the known dims of x ([None, None]); TF infers [None, 3]",
     # TF1 API missing from jaxsession.

@@ -215,3 +215,190 @@ def test_read_inside_a_branch_under_control_dependencies_gets_its_gradient():
     y = tf.cond(tf.constant(True), true_fn, lambda: tf.constant(0.0))
     (g,) = tf.gradients(y, v)
     np.testing.assert_allclose(_run(g), [4.0, 8.0])
+
+
+# -- where TF1 has no gradient, and TF1's gradients at ties (values from TF 2.21)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        tf.floor,
+        tf.ceil,
+        tf.round,
+        tf.rint,
+        lambda x: tf.floordiv(x, 2.0),
+        lambda x: x // 2.0,
+        tf.zeros_like,
+        tf.ones_like,
+        lambda x: tf.cast(tf.cast(x, tf.int32), tf.float32),
+        lambda x: tf.one_hot([0, 2], 3, on_value=x[0]),
+        tf.random_shuffle,
+    ],
+    ids=[
+        "floor",
+        "ceil",
+        "round",
+        "rint",
+        "floordiv",
+        "operator_floordiv",
+        "zeros_like",
+        "ones_like",
+        "through_int",
+        "one_hot",
+        "random_shuffle",
+    ],
+)
+def test_ops_without_a_tf_gradient_give_none(op):
+    x = tf.placeholder(tf.float32, [3], name="x")
+    assert tf.gradients(tf.reduce_sum(op(x)), x) == [None]
+    assert tf.hessians(tf.reduce_sum(op(x)), x) == [None]
+
+
+def test_a_path_without_gradient_adds_nothing_beside_a_differentiable_one():
+    x = tf.placeholder(tf.float32, [3], name="x")
+    y = tf.floor(x) + tf.zeros_like(x) + 3.0 * tf.floor(x) * x + x // 2.0
+    (g,) = tf.gradients(y, x)
+    got = _run(g, {x: np.array([1.5, -2.5, 0.5], np.float32)})
+    np.testing.assert_allclose(got, [3.0, -9.0, 0.0])
+
+
+def test_a_tensor_used_only_through_its_shape_gets_none():
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    other = tf.placeholder(tf.float32, [None, 3], name="other")
+    y = tf.reshape(x, tf.shape(other)) * tf.cast(tf.size(other), tf.float32)
+    gx, gother = tf.gradients(y, [x, other])
+    assert gother is None
+    feed = {x: X, other: np.zeros_like(X)}
+    np.testing.assert_allclose(_run(gx, feed), np.full_like(X, 6.0))
+
+
+def test_fused_batch_norm_inference_gives_mean_and_variance_no_gradient():
+    x = tf.constant(np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3) / 4)
+    scale = tf.constant([1.0, 2.0, 0.5])
+    offset = tf.constant([0.0, 1.0, -1.0])
+    mean = tf.constant([0.5, 1.0, 1.5])
+    var = tf.constant([1.0, 4.0, 0.25])
+    y, m, v = tf.nn.fused_batch_norm(
+        x, scale, offset, mean=mean, variance=var, is_training=False
+    )
+    grads = tf.gradients([y, m, v], [x, scale, offset, mean, var])
+    assert grads[3:] == [None, None]
+    gx, gscale, goffset = _run(grads[:3])
+    np.testing.assert_allclose(
+        gx[0, 0, 0], [0.9995004, 0.99987507, 0.99800605], rtol=1e-5
+    )
+    np.testing.assert_allclose(gscale, [2.498751, 0.7499063, 0.998006], rtol=1e-5)
+    np.testing.assert_allclose(goffset, [4.0, 4.0, 4.0])
+
+
+def test_fused_batch_norm_inference_variance_adds_nothing_to_a_shared_variable():
+    v = tf.Variable([1.0, 4.0, 0.25])
+    y, _, _ = tf.nn.fused_batch_norm(
+        tf.ones([1, 1, 1, 3]),
+        v,
+        tf.zeros([3]),
+        mean=tf.zeros([3]),
+        variance=v,
+        is_training=False,
+    )
+    (g,) = tf.gradients(y, [v])  # only through scale, as in TF
+    np.testing.assert_allclose(_run(g), [0.9995004, 0.49993753, 1.996012], rtol=1e-5)
+
+
+def test_softmax_cross_entropy_labels_get_no_gradient_except_in_v2():
+    labels = tf.constant([[0.2, 0.8, 0.0]])
+    logits = tf.constant([[1.0, 2.0, -1.0]])
+    v1 = tf.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    v2 = tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    loss = tf.losses.softmax_cross_entropy(labels, logits, label_smoothing=0.1)
+    assert tf.gradients(v1, labels) == [None]
+    assert tf.gradients(loss, labels) == [None]
+    (g2,) = tf.gradients(v2, labels)
+    (glogits,) = tf.gradients(loss, logits)
+    got2, got_logits = _run([g2, glogits])
+    np.testing.assert_allclose(got2, [[1.3490121, 0.34901217, 3.349012]], rtol=1e-5)
+    np.testing.assert_allclose(
+        got_logits, [[0.04616316, -0.04794878, 0.00178569]], rtol=1e-4, atol=1e-6
+    )
+
+
+def test_maximum_and_minimum_give_a_tie_to_x():
+    x = tf.constant([1.0, 1.0, -2.0, 0.0])
+    y = tf.constant([1.0, 0.5, -2.0, 0.0])
+    grads = tf.gradients(tf.maximum(x, y), [x, y])
+    grads += tf.gradients(tf.minimum(x, y), [x, y])
+    want = [[1, 1, 1, 1], [0, 0, 0, 0], [1, 0, 1, 1], [0, 1, 0, 0]]
+    for got, w in zip(_run(grads), want):
+        np.testing.assert_array_equal(got, w)
+
+
+def test_maximum_and_minimum_ties_with_broadcasting():
+    x = tf.constant([[-1.0, 0.0], [2.0, 0.0]])
+    y = tf.constant(0.0)
+    grads = tf.gradients(tf.maximum(x, y), [x, y])
+    grads += tf.gradients(tf.minimum(x, y), [x, y])
+    out = tf.maximum(x, y)
+    assert out.dtype == tf.float32
+    *got, value = _run([*grads, out])
+    np.testing.assert_array_equal(got[0], [[0, 1], [1, 1]])
+    assert got[1] == 1.0
+    np.testing.assert_array_equal(got[2], [[1, 1], [0, 1]])
+    assert got[3] == 1.0
+    np.testing.assert_array_equal(value, [[0, 0], [2, 0]])
+
+
+def test_maximum_tie_second_derivative():
+    x = tf.constant([-1.0, 0.0, 2.0])
+    (h,) = tf.hessians(tf.reduce_sum(tf.square(tf.maximum(x, 0.0))), x)
+    np.testing.assert_array_equal(_run(h), np.diag([0.0, 2.0, 2.0]))
+
+
+def test_clip_by_value_passes_the_gradient_at_its_bounds():
+    x = tf.constant([-1.0, -0.5, 0.0, 0.5, 1.0])
+    lo = tf.constant(-0.5)
+    hi = tf.constant(0.5)
+    gx, glo, ghi = _run(tf.gradients(tf.clip_by_value(x, lo, hi), [x, lo, hi]))
+    np.testing.assert_array_equal(gx, [0, 1, 1, 1, 0])
+    assert glo == 1.0 and ghi == 1.0
+
+
+def test_relu6_gradient_is_zero_at_0_and_6():
+    x = tf.constant([0.0, 3.0, 6.0, 7.0, -1.0])
+    y = tf.nn.relu6(x)
+    (g,) = tf.gradients(y, x)
+    got, value = _run([g, y])
+    np.testing.assert_array_equal(got, [0, 1, 0, 0, 0])
+    np.testing.assert_array_equal(value, [0, 3, 6, 6, 0])
+
+
+def test_abs_gradient_is_sign():
+    x = tf.constant([-1.5, 0.0, 2.0])
+    (g,) = tf.gradients(tf.abs(x), x)
+    (h,) = tf.hessians(tf.abs(x), x)
+    got, hess, value = _run([g, h, tf.abs(tf.constant([-2, 0, 3]))])
+    np.testing.assert_array_equal(got, [-1, 0, 1])
+    np.testing.assert_array_equal(hess, np.zeros((3, 3)))
+    np.testing.assert_array_equal(value, [2, 0, 3])
+
+
+def test_losses_at_their_kinks_have_tf_gradients():
+    x = tf.constant([0.0, 1.0, -1.0, 2.0])
+    z = tf.constant([0.3, 1.0, 0.0, 0.5])
+    losses = [
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x),
+        tf.nn.weighted_cross_entropy_with_logits(labels=z, logits=x, pos_weight=2.0),
+        tf.losses.absolute_difference(tf.constant([1.0, 0.0, -1.0, 2.0]), x),
+        tf.losses.hinge_loss(tf.constant([1.0, 1.0, 0.0, 0.0]), x),
+        tf.nn.selu(x),
+    ]
+    grads = [tf.gradients(tf.reduce_sum(loss), x)[0] for loss in losses]
+    want = [
+        [0.2, -0.26894, 0.26894, 0.3808],
+        [0.7, -0.53788, 0.26894, 0.3212],
+        [-0.25, 0.25, 0.0, 0.0],
+        [-0.25, 0.0, 0.0, 0.25],
+        [1.0507, 1.0507, 0.64677, 1.0507],
+    ]
+    for got, w in zip(_run(grads), want):
+        np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-5)

@@ -17,6 +17,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import NOT_DIFFERENTIABLE
 from jaxsession.ops.array._common import (
     _int_tensor,
     _ints,
@@ -114,6 +115,10 @@ def _like(
         attrs={"dtype": dtype, "fill_value": value},
         out_dtypes=[dtype],
     ).outputs[0]
+
+
+# TF registers ZerosLike and OnesLike (and Range) as not differentiable.
+NOT_DIFFERENTIABLE.update(("OnesLike", "Range", "ZerosLike"))
 
 
 def zeros_like(

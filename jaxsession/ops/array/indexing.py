@@ -19,7 +19,7 @@ from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
-from jaxsession.graph.rules import constant_value
+from jaxsession.graph.rules import NOT_DIFFERENTIABLE, constant_value
 from jaxsession.graph.variables import Variable
 from jaxsession.ops.array._common import (
     _int_tensor,
@@ -252,6 +252,10 @@ def one_hot(
             attrs={"axis": axis},
             fallback=_unknown(out, dtype),
         ).outputs[0]
+
+
+# TF registers OneHot as not differentiable (on_value and off_value get None).
+NOT_DIFFERENTIABLE.add("OneHot")
 
 
 # -- data-dependent output sizes ------------------------------------------------

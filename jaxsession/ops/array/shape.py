@@ -19,7 +19,12 @@ from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_STRING_OPS, constant_value, set_constant
+from jaxsession.graph.rules import (
+    HOST_STRING_OPS,
+    NOT_DIFFERENTIABLE,
+    constant_value,
+    set_constant,
+)
 from jaxsession.ops.array._common import (
     _int_tensor,
     _ints,
@@ -413,6 +418,10 @@ def _shape_op(
         if v is not None:
             set_constant(t, v)
     return op
+
+
+# No gradient flows through a tensor's shape, as TF registers them.
+NOT_DIFFERENTIABLE.update(("Rank", "Shape", "ShapeN", "Size", "StopGradient"))
 
 
 def shape(
