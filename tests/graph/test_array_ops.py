@@ -707,3 +707,22 @@ def test_chained_array_ops_match_numpy():
 
     x_val = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
     assert_run_matches(build, lambda x: x.T.reshape(-1)[1:] * x[0, 0], x_val)
+
+
+# -- TF1 static shapes, dtypes, errors and names (TF 2.21 oracle) --------------
+
+
+def test_transpose_of_unknown_rank_takes_its_rank_from_perm():
+    x = tf.placeholder(tf.float32)
+    y = tf.transpose(x, perm=[1, 0])
+    assert y.shape.as_list() == [None, None]
+    assert tf.transpose(x).shape.ndims is None
+    assert tf.transpose(tf.placeholder(tf.float32), perm=[2, 0, 1]).shape.ndims == 3
+    got = _run(y, {x: np.arange(6, dtype=np.float32).reshape(2, 3)})
+    np.testing.assert_array_equal(got, np.arange(6).reshape(2, 3).T)
+
+
+def test_shape_of_other_tensor_keeps_its_known_dims():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.zeros(tf.shape(x)).shape.as_list() == [None, 3]
+    assert tf.fill(tf.shape(x), 1.0).shape.as_list() == [None, 3]

@@ -19,7 +19,12 @@ from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_STRING_OPS, constant_value, set_constant
+from jaxsession.graph.rules import (
+    HOST_STRING_OPS,
+    SHAPE_RULES,
+    constant_value,
+    set_constant,
+)
 from jaxsession.ops.array._common import (
     _int_tensor,
     _ints,
@@ -210,6 +215,19 @@ def transpose(
             perm = tuple(p % rank for p in perm)
     attrs = {"perm": perm, "conjugate": conjugate}
     return make_op("Transpose", _transpose, [x], name=name, attrs=attrs).outputs[0]
+
+
+def _transpose_shape(
+    in_shapes: list[tuple[int | None, ...] | None], attrs: dict[str, Any]
+) -> list[tuple[int | None, ...] | None] | None:
+    # TF1's Transpose shape function: a perm of length n fixes the rank.
+    perm = attrs.get("perm")
+    if in_shapes[0] is not None or perm is None:
+        return None
+    return [(None,) * len(perm)]
+
+
+SHAPE_RULES["Transpose"] = _transpose_shape
 
 
 def _swap_last(x: Any, *, conjugate: bool) -> Any:
