@@ -320,6 +320,26 @@ def convert_n_to_tensor(values: Sequence[Any], dtype: Any = None) -> list[Tensor
     return [convert_to_tensor(v, dtype=dtype) for v in values]
 
 
+def check_input_dtype(
+    tensor: Tensor, param: str, allowed: Sequence[Any], op_type: str
+) -> None:
+    """Raises TF1's build-time TypeError if ``tensor``'s dtype is not allowed.
+
+    ``allowed`` lists dtypes (or names) in the order TF's op definition does;
+    the message is TF's, naming the op type as well.
+
+    Raises:
+        TypeError: ``tensor.dtype`` is not in ``allowed``.
+    """
+    names = [dtypes_lib.as_dtype(d).name for d in allowed]
+    if tensor.dtype.name not in names:
+        raise TypeError(
+            f"Value passed to parameter '{param}' has DataType {tensor.dtype.name} "
+            f"not in list of allowed values: {', '.join(names)} (op {op_type}: "
+            f"{tensor!r})"
+        )
+
+
 def _tensor_like(x: Any) -> bool:
     return isinstance(x, Tensor) or hasattr(x, "_as_tensor")
 

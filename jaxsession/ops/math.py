@@ -21,7 +21,12 @@ from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
-from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
+from jaxsession.graph.make_op import (
+    binary_inputs,
+    check_input_dtype,
+    convert_to_tensor,
+    make_op,
+)
 from jaxsession.graph.rules import constant_value
 from jaxsession.graph.variables import Variable
 from jaxsession.ops.array._common import _static
@@ -601,6 +606,23 @@ def _matmul_shape(
     return (*batch, m, n)
 
 
+# TF's MatMul/BatchMatMulV2 op definitions, in their order.
+_MATMUL_TYPES = (
+    "bfloat16",
+    "float16",
+    "float32",
+    "float64",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "complex64",
+    "complex128",
+)
+
+
 def matmul(
     a: Any,
     b: Any,
@@ -624,6 +646,7 @@ def matmul(
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     ranks = (a.shape.ndims, b.shape.ndims)
     op_type = "MatMul" if ranks == (2, 2) else "BatchMatMulV2"
+    check_input_dtype(a, "a", _MATMUL_TYPES, op_type)
     name = name or "MatMul"
     shape = _matmul_shape(a, b, ta, tb, op_type, name)
     known = a.shape.is_fully_defined() and b.shape.is_fully_defined()

@@ -722,6 +722,21 @@ def test_transpose_of_unknown_rank_takes_its_rank_from_perm():
     np.testing.assert_array_equal(got, np.arange(6).reshape(2, 3).T)
 
 
+def test_concat_and_stack_of_mixed_dtypes_raise_type_error():
+    x = tf.placeholder(tf.float32, [None, 3])
+    i = tf.placeholder(tf.int32, [None, 3])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Tensors in list passed to 'values' of 'ConcatV2' Op have types "
+            "[float32, int32] that don't all match."
+        ),
+    ):
+        tf.concat([x, i], 0)
+    with pytest.raises(TypeError, match="'Pack' Op have types \\[float32, int32\\]"):
+        tf.stack([x, i])
+
+
 def test_shape_of_other_tensor_keeps_its_known_dims():
     x = tf.placeholder(tf.float32, [None, 3])
     assert tf.zeros(tf.shape(x)).shape.as_list() == [None, 3]

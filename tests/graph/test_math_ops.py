@@ -803,3 +803,20 @@ def test_tf_math_namespace_exports_every_math_op():
     assert set(math_ops.__all__) | set(reduction_ops.__all__) <= set(dir(tf))
     assert tfm.reduce_sum is tf.reduce_sum and tfm.floormod is tf.mod
     assert tf.reduce_sum.__doc__.startswith("The sum of elements along ``axis``")
+
+
+# -- TF1 dtypes, errors and names (TF 2.21 oracle) -----------------------------
+
+
+def test_matmul_of_bools_raises_type_error_at_build():
+    b = tf.placeholder(tf.bool, [2, 2])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Value passed to parameter 'a' has DataType bool not in list of allowed "
+            "values: bfloat16, float16, float32, float64, int32, int64"
+        ),
+    ):
+        tf.matmul(b, b)
+    with pytest.raises(TypeError, match="DataType int8 not in list"):
+        tf.matmul(tf.ones([2, 2], tf.int8), tf.ones([2, 2], tf.int8))

@@ -528,6 +528,38 @@ def test_in_top_k_counts_ties_as_tf_and_top_k():
 # -- TF1 dtypes, errors and shapes (TF 2.21 oracle) ----------------------------
 
 
+def test_softmax_of_ints_raises_type_error_at_build():
+    logits = tf.placeholder(tf.int32, [2, 3])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Value passed to parameter 'logits' has DataType int32 not in list of "
+            "allowed values: float16, bfloat16, float32, float64"
+        ),
+    ):
+        tf.nn.softmax(logits)
+    with pytest.raises(TypeError, match="parameter 'logits' has DataType int32"):
+        tf.nn.log_softmax(logits)
+
+
+def test_sparse_softmax_cross_entropy_rejects_float_labels():
+    logits = tf.placeholder(tf.float32, [2, 4])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Value passed to parameter 'labels' has DataType float32 not in list of "
+            "allowed values: int32, int64"
+        ),
+    ):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.placeholder(tf.float32, [2]), logits=logits
+        )
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.placeholder(tf.int64, [2]), logits=logits
+    )
+    assert loss.shape.as_list() == [2]
+
+
 def test_conv2d_of_unknown_rank_input_keeps_the_output_channels():
     x = tf.placeholder(tf.float32)
     w = tf.constant(np.ones([2, 2, 1, 2], np.float32))
