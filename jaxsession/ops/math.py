@@ -297,7 +297,10 @@ def _realdiv(x: Any, y: Any, *, dtype: dtypes_lib.DType | None) -> Any:
 
 
 def _truncate_div(x: Any, y: Any) -> Any:
-    return lax.div(*jnp.broadcast_arrays(x, y))
+    x, y = jnp.broadcast_arrays(x, y)
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.trunc(jnp.true_divide(x, y))  # TF's TruncateDiv on floats
+    return lax.div(x, y)
 
 
 def _truncate_mod(x: Any, y: Any) -> Any:
@@ -374,7 +377,7 @@ truncatediv = _binary_op(
     "TruncateDiv",
     _truncate_div,
     "``x / y`` rounded toward zero",
-    ("int",),
+    _ORDERED,
 )
 truncatemod = _binary_op(
     "truncatemod", "TruncateMod", _truncate_mod, "C's ``fmod(x, y)``", _ORDERED

@@ -737,6 +737,23 @@ def test_concat_and_stack_of_mixed_dtypes_raise_type_error():
         tf.stack([x, i])
 
 
+def test_one_hot_honours_dtype_with_int64_indices():
+    idx = tf.placeholder(tf.int64, [2])
+    hot = tf.one_hot(idx, 3, dtype=tf.int32)
+    assert hot.dtype == tf.int32 and hot.shape.as_list() == [2, 3]
+    assert tf.one_hot(idx, 3, dtype=tf.float64).dtype == tf.float64
+    got = _run(hot, {idx: np.array([2, 0], np.int64)})
+    np.testing.assert_array_equal(got, [[0, 0, 1], [1, 0, 0]])
+
+
+def test_constant_infers_int64_for_ints_beyond_int32():
+    assert tf.constant(2**40).dtype == tf.int64
+    assert tf.constant(-(2**40)).dtype == tf.int64
+    assert tf.constant([1, 2**31]).dtype == tf.int64
+    assert tf.constant(5).dtype == tf.int32
+    assert constant_value(tf.constant(2**40)) == 2**40
+
+
 def test_shape_of_other_tensor_keeps_its_known_dims():
     x = tf.placeholder(tf.float32, [None, 3])
     assert tf.zeros(tf.shape(x)).shape.as_list() == [None, 3]

@@ -820,3 +820,16 @@ def test_matmul_of_bools_raises_type_error_at_build():
         tf.matmul(b, b)
     with pytest.raises(TypeError, match="DataType int8 not in list"):
         tf.matmul(tf.ones([2, 2], tf.int8), tf.ones([2, 2], tf.int8))
+
+
+def test_truncatediv_accepts_floats_and_rounds_toward_zero():
+    x = tf.constant([7.5, -7.5, 1.0])
+    y = tf.constant([2.0, 2.0, -0.3])
+    q = tf.truncatediv(x, y)
+    assert q.name == "TruncateDiv:0" and q.dtype == tf.float32
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(q), [3.0, -3.0, -3.0])
+        np.testing.assert_array_equal(
+            sess.run(tf.truncatediv(tf.constant([-7, 7]), tf.constant([2, 2]))),
+            [-3, 3],
+        )
