@@ -249,8 +249,10 @@ def _binary_op(
     what: str,
     families: Sequence[str] = _NUMBER,
     out_dtype: dtypes_lib.DType | None = None,
+    default_name: str | None = None,
 ) -> Callable[..., Tensor]:
     def op(x: Any, y: Any, name: str | None = None) -> Tensor:
+        name = name or default_name
         return _binary(op_type, fn, x, y, name, families, out_dtype)
 
     op.__name__ = op.__qualname__ = tf_name
@@ -382,8 +384,14 @@ truncatediv = _binary_op(
 truncatemod = _binary_op(
     "truncatemod", "TruncateMod", _truncate_mod, "C's ``fmod(x, y)``", _ORDERED
 )
+# TF1's div_no_nan is a Python wrapper that names its op div_no_nan.
 div_no_nan = _binary_op(
-    "div_no_nan", "DivNoNan", _div_no_nan, "``x / y``, 0 where ``y`` is 0", _FLOAT
+    "div_no_nan",
+    "DivNoNan",
+    _div_no_nan,
+    "``x / y``, 0 where ``y`` is 0",
+    _FLOAT,
+    default_name="div_no_nan",
 )
 maximum = _binary_op("maximum", "Maximum", jnp.maximum, "max(x, y)", _ORDERED)
 minimum = _binary_op("minimum", "Minimum", jnp.minimum, "min(x, y)", _ORDERED)

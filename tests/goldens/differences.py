@@ -18,6 +18,8 @@ _DATA_DEP = "an output whose size depends on values is not expressible with XLA'
 
 _X64 = "64-bit dtypes are computed in 32 bits on the device unless jax_enable_x64 is on (README); values beyond 2**31 wrap"
 
+_CLIP_FUSED = "names: clip_by_global_norm's clipped list is one fused op here, its outputs .../clip_by_global_norm:i where TF names them .../clip_by_global_norm/_i:0; the norm's name agrees (global_norm/global_norm:0)"
+
 _NO_CHECK = "XLA programs do not raise on bad values at run time; the result is XLA's"
 
 DIFFERENCES = {
@@ -81,6 +83,8 @@ DIFFERENCES = {
     + " (TF: InvalidArgumentError, label out of range)",
     "reduce_sum/axis_tensor": "error: a reduction axis must be known when the graph is built (TypeError); TF accepts a fed axis",
     "dynamic_shapes/from_tf_shape": "shape: sharper: reshape to [tf.shape(x)[0], -1] and to reversed tf.shape(x) keep the static dims jaxsession can prove ([None, 3], [3, None]); TF infers [None, None]",
+    "train.AdamOptimizer/clip_apply": _CLIP_FUSED,
+    "train.MomentumOptimizer/clip_apply": _CLIP_FUSED,
     # Numerics.
     "cumprod/zero": "grad: TF's Cumprod gradient divides by x and is wrong at zeros (0 instead of 11 here); jaxsession's is exact",
     "nn.softmax_cross_entropy_with_logits_v2/unnormalised": "grad: for labels that do not sum to 1, TF's fused kernel returns softmax - labels; jaxsession differentiates the formula (sum(labels) * softmax - labels)",
@@ -90,29 +94,22 @@ _NONE_GRAD = (
     "tf.gradients returns zeros where TF returns None (op without a gradient in TF)"
 )
 
-_CLIP_NAME = "clip_by_global_norm's norm is named clip_by_global_norm/global_norm:0, TF global_norm/global_norm:0 (once fixed, the fused clipped list's names, .../clip_by_global_norm:i vs TF .../_i:0, belong in DIFFERENCES)"
-
 KNOWN_BUGS = {
     "ceil/f32": _NONE_GRAD + ": Ceil",
     "floor/f32": _NONE_GRAD + ": Floor",
     "rint/f32": _NONE_GRAD + ": Rint",
     "round/f32": _NONE_GRAD + ": Round",
     "floordiv/f32": _NONE_GRAD + ": FloorDiv",
-    "zeros_like/f32": _NONE_GRAD
-    + " (ZerosLike); and the op is named ZerosLike, TF's zeros_like",
-    "ones_like/f32": _NONE_GRAD
-    + " (OnesLike); and the op is named OnesLike, TF's ones_like",
+    "zeros_like/f32": _NONE_GRAD + " (ZerosLike)",
+    "ones_like/f32": _NONE_GRAD + " (OnesLike)",
     "nn.fused_batch_norm/inference": _NONE_GRAD
     + ": mean and variance of an inference fused_batch_norm",
     "nn.softmax_cross_entropy_with_logits": "gradient w.r.t. labels is zeros, TF returns None (labels are stop_gradient'ed)",
     "losses.softmax_cross_entropy": "gradient w.r.t. onehot_labels is zeros, TF returns None (labels are stop_gradient'ed)",
     "losses.softmax_cross_entropy/smoothing": "gradient w.r.t. onehot_labels is zeros, TF returns None",
     "losses.softmax_cross_entropy/weights": "gradient w.r.t. onehot_labels is zeros, TF returns None",
-    "div_no_nan/f32": "op named DivNoNan:0, TF's default name is div_no_nan:0",
     "truncatediv/f32": _NONE_GRAD + ": TruncateDiv",
     "losses.collection": "Session.run raises KeyError when fetching a constant-only tensor together with a tensor that depends on it and a variable",
-    "train.ExponentialMovingAverage": "ema.apply op is named ExponentialMovingAverage/update, TF names the group ExponentialMovingAverage",
-    "train.ExponentialMovingAverage/num_updates": "ema.apply op is named ExponentialMovingAverage/update, TF names the group ExponentialMovingAverage",
     "round/half_even": _NONE_GRAD + ": Round",
     "rint/half_even": _NONE_GRAD + ": Rint",
     "maximum/ties": "gradient at ties is split 0.5/0.5 (JAX); TF gives it all to x (x >= y)",
@@ -120,8 +117,6 @@ KNOWN_BUGS = {
     "clip_by_value/boundaries": "gradient at the clip bounds is 0.5 (JAX min/max ties); TF passes 1 for x in [min, max]",
     "nn.relu6/boundaries": "gradient at x=0 and x=6 is 0.5; TF gives 0 (Relu6Grad: 0 < x < 6)",
     "abs/zero": "gradient of abs at 0 is 1; TF gives sign(0) = 0",
-    "train.AdamOptimizer/clip_apply": _CLIP_NAME,
-    "train.MomentumOptimizer/clip_apply": _CLIP_NAME,
     "reshape/shape_of_other": _NONE_GRAD + ": a tensor used only through tf.shape",
     "Tensor.__floordiv__/f32": _NONE_GRAD + ": FloorDiv",
     # TF1 API missing from jaxsession.

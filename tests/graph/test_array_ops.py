@@ -754,6 +754,14 @@ def test_constant_infers_int64_for_ints_beyond_int32():
     assert constant_value(tf.constant(2**40)) == 2**40
 
 
+def test_zeros_like_and_ones_like_default_names():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.zeros_like(x).name == "zeros_like:0"
+    assert tf.ones_like(x).name == "ones_like:0"
+    assert tf.zeros_like(x, dtype=tf.int32).name == "zeros_like_1:0"
+    assert tf.ones_like(x).op.type == "OnesLike"
+
+
 def test_shape_of_other_tensor_keeps_its_known_dims():
     x = tf.placeholder(tf.float32, [None, 3])
     assert tf.zeros(tf.shape(x)).shape.as_list() == [None, 3]

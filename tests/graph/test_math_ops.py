@@ -833,3 +833,18 @@ def test_truncatediv_accepts_floats_and_rounds_toward_zero():
             sess.run(tf.truncatediv(tf.constant([-7, 7]), tf.constant([2, 2]))),
             [-3, 3],
         )
+
+
+def test_div_no_nan_default_name():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.div_no_nan(x, x).name == "div_no_nan:0"
+    assert tf.div_no_nan(x, x, name="d").name == "d:0"
+    assert tf.div_no_nan(x, x).op.type == "DivNoNan"
+
+
+def test_global_norm_names_as_tf1():
+    a, b = tf.ones([2, 3]), tf.ones([4])
+    assert tf.global_norm([a, b]).name == "global_norm/global_norm:0"
+    assert tf.global_norm([a], name="gn").name == "gn/global_norm:0"
+    _, norm = tf.clip_by_global_norm([a, b], 1.0)
+    assert norm.name == "global_norm_1/global_norm:0"
