@@ -632,6 +632,7 @@ _MATMUL_TYPES = (
     "complex64",
     "complex128",
 )
+_BATCH_MATMUL_TYPES = (*_MATMUL_TYPES[:4], "int16", *_MATMUL_TYPES[4:])
 
 
 def matmul(
@@ -657,7 +658,10 @@ def matmul(
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     ranks = (a.shape.ndims, b.shape.ndims)
     op_type = "MatMul" if ranks == (2, 2) else "BatchMatMulV2"
-    check_input_dtype(a, "a", _MATMUL_TYPES, op_type)
+    if op_type == "MatMul":
+        check_input_dtype(a, "a", _MATMUL_TYPES, op_type)
+    else:
+        check_input_dtype(a, "x", _BATCH_MATMUL_TYPES, op_type)
     name = name or "MatMul"
     shape = _matmul_shape(a, b, ta, tb, op_type, name)
     known = a.shape.is_fully_defined() and b.shape.is_fully_defined()

@@ -820,6 +820,12 @@ def test_matmul_of_bools_raises_type_error_at_build():
         tf.matmul(b, b)
     with pytest.raises(TypeError, match="DataType int8 not in list"):
         tf.matmul(tf.ones([2, 2], tf.int8), tf.ones([2, 2], tf.int8))
+    # BatchMatMulV2 names its input x and also accepts int16.
+    with pytest.raises(TypeError, match="parameter 'x' has DataType bool"):
+        tf.matmul(tf.ones([1, 2, 2], tf.bool), tf.ones([1, 2, 2], tf.bool))
+    assert tf.matmul(
+        tf.ones([1, 2, 2], tf.int16), tf.ones([2, 2], tf.int16)
+    ).op.type == ("BatchMatMulV2")
 
 
 def test_truncatediv_accepts_floats_and_rounds_toward_zero():
