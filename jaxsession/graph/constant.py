@@ -12,9 +12,21 @@ from jaxsession.graph.core import Tensor, get_default_graph
 from jaxsession.graph.rules import set_constant
 
 
+def _inferred_dtype(value: Any) -> dtypes_lib.DType:
+    """TF1's inferred dtype: Python ints beyond int32 are int64 (then uint64)."""
+    dtype = dtypes_lib.infer_dtype(value)
+    if dtype is dtypes_lib.int32 and not isinstance(value, np.ndarray | np.generic):
+        raw = np.asarray(value)
+        if raw.size and raw.dtype.kind in "iu":
+            info = np.iinfo(np.int32)
+            if raw.min() < info.min or raw.max() > info.max:
+                return dtypes_lib.as_dtype(raw.dtype)  # int64, or uint64 past it
+    return dtype
+
+
 def _np_value(value: Any, dtype: dtypes_lib.DType | None) -> np.ndarray:
     if dtype is None:
-        dtype = dtypes_lib.infer_dtype(value)
+        dtype = _inferred_dtype(value)
     if dtype is dtypes_lib.string:
         return np.asarray(value, dtype=object)
     raw = np.asarray(value)

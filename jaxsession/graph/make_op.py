@@ -31,6 +31,7 @@ from jaxsession.graph.core import Graph, Operation, Tensor, get_default_graph
 from jaxsession.graph.rules import (
     HOST_OPS,
     HOST_POST_OPS,
+    SHAPE_RULES,
     constant_value,
     set_constant,
 )
@@ -106,6 +107,7 @@ def make_op(
                 raise _shape_error(
                     op_type, _error_name(graph, name), [*tensors, *reads], e
                 ) from e
+            out_avals = _apply_shape_rule(op_type, tensors, attrs, out_avals)
         for var, index in writes:
             _check_write(var, out_avals[index], name)
         op = graph.create_op(
@@ -122,6 +124,31 @@ def make_op(
         )
     _maybe_fold(op)
     return op
+
+
+def _apply_shape_rule(
+    op_type: str, tensors: Sequence[Tensor], attrs: dict[str, Any], avals: list[Aval]
+) -> list[Aval]:
+    """``avals`` with the dims ``SHAPE_RULES[op_type]`` knows filled in.
+
+    Only unknown ranks and unknown dims are refined: what eval_shape proved
+    stays. A rule that disagrees with a known dim is ignored for that dim.
+    """
+    rule = SHAPE_RULES.get(op_type)
+    if rule is None:
+        return avals
+    ruled = rule([t.shape.as_tuple() for t in tensors], attrs)
+    if ruled is None or len(ruled) != len(avals):
+        return avals
+    out = []
+    for aval, shape in zip(avals, ruled):
+        if shape is not None and aval.shape is None:
+            aval = Aval(tuple(shape), aval.dtype)
+        elif shape is not None and len(shape) == len(aval.shape):
+            dims = tuple(r if d is None else d for d, r in zip(aval.shape, shape))
+            aval = Aval(dims, aval.dtype)
+        out.append(aval)
+    return out
 
 
 def _error_name(graph: Graph, name: str) -> str:
@@ -291,6 +318,26 @@ def _contains_tensor(value: Any) -> bool:
 def convert_n_to_tensor(values: Sequence[Any], dtype: Any = None) -> list[Tensor]:
     """Converts each of ``values`` with ``convert_to_tensor``."""
     return [convert_to_tensor(v, dtype=dtype) for v in values]
+
+
+def check_input_dtype(
+    tensor: Tensor, param: str, allowed: Sequence[Any], op_type: str
+) -> None:
+    """Raises TF1's build-time TypeError if ``tensor``'s dtype is not allowed.
+
+    ``allowed`` lists dtypes (or names) in the order TF's op definition does;
+    the message is TF's, naming the op type as well.
+
+    Raises:
+        TypeError: ``tensor.dtype`` is not in ``allowed``.
+    """
+    names = [dtypes_lib.as_dtype(d).name for d in allowed]
+    if tensor.dtype.name not in names:
+        raise TypeError(
+            f"Value passed to parameter '{param}' has DataType {tensor.dtype.name} "
+            f"not in list of allowed values: {', '.join(names)} (op {op_type}: "
+            f"{tensor!r})"
+        )
 
 
 def _tensor_like(x: Any) -> bool:

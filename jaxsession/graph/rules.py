@@ -46,6 +46,21 @@ NOT_DIFFERENTIABLE: set[str] = set()
 NO_GRADIENT_INPUTS: dict[str, Callable[[Operation], tuple[int, ...]]] = {}
 
 
+# -- static shape rules ----------------------------------------------------------
+
+# Static shapes where ``jax.eval_shape`` cannot decide (an input of unknown
+# rank), as TF1's per-op shape functions give them: op type ->
+# fn(input_shapes, attrs) -> one shape per output (a tuple with None for
+# unknown dims, or None for unknown rank), or None to keep the inferred ones.
+# ``make_op`` refines what eval_shape inferred with them; the op-family
+# modules fill the table at import.
+ShapeRule = Callable[
+    [list[tuple[int | None, ...] | None], dict[str, Any]],
+    list[tuple[int | None, ...] | None] | None,
+]
+SHAPE_RULES: dict[str, ShapeRule] = {}
+
+
 def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:
     """The host function of ``op`` if it runs after the device call, else None."""
     fn = HOST_POST_OPS.get(op.type)

@@ -17,7 +17,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from jaxsession.graph import dtypes as dtypes_lib
+from jaxsession.graph import dtypes as dtypes_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import (
     GraphKeys,
@@ -127,6 +127,14 @@ def _check_broadcastable(weights: Tensor, losses: Tensor) -> None:
             )
 
 
+def _none_shape(losses: Tensor, weights: Tensor) -> tuple[int | None, ...] | None:
+    # TF1 multiplies losses by weights: the static broadcast of both shapes.
+    try:
+        return shapes.broadcast_static_shape(losses.shape, weights.shape).as_tuple()
+    except ValueError:
+        return losses.shape.as_tuple()
+
+
 def _weighted_loss(
     losses: Any, weights: Any, *, reduction: str, weights_nonzero: bool
 ) -> Any:
@@ -181,7 +189,7 @@ def compute_weighted_loss(
         weights_nonzero = isinstance(weights, float | int) and weights != 0
         weights = convert_to_tensor(weights, dtype=dtypes_lib.float32)
         _check_broadcastable(weights, losses)
-        shape = losses.shape.as_tuple() if reduction == Reduction.NONE else ()
+        shape = _none_shape(losses, weights) if reduction == Reduction.NONE else ()
         loss = make_op(
             "WeightedLoss",
             _weighted_loss,

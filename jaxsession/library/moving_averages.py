@@ -141,7 +141,7 @@ class ExponentialMovingAverage:
                 shadow = _shadow(self.average_name(var), init, var.dtype)
             self._averages[id(var)] = shadow
             pairs.append((var, shadow))
-        with graph.name_scope(self._name):
+        with graph.name_scope(self._name) as scope:
             decay = self._decay_tensor()
             updates = [
                 assign_moving_average(
@@ -152,7 +152,8 @@ class ExponentialMovingAverage:
                 )
                 for var, shadow in pairs
             ]
-            return control_flow_ops.group(*updates, name="update")
+            # TF1 names the group after the scope itself: ExponentialMovingAverage.
+            return control_flow_ops.group(*updates, name=scope)
 
     def _decay_tensor(self) -> Tensor:
         decay = convert_to_tensor(self._decay, dtype=dtypes.float32, name="decay")

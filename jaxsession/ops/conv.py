@@ -13,6 +13,7 @@ from jax import lax
 from jaxsession import errors
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.rules import SHAPE_RULES
 
 __all__ = [
     "conv2d",
@@ -87,9 +88,29 @@ def _conv2d(
     )
 
 
+def _conv2d_shape(
+    in_shapes: list[tuple[int | None, ...] | None], attrs: dict[str, Any]
+) -> list[tuple[int | None, ...] | None] | None:
+    # TF1's Conv2D shape function: an input of unknown rank is a 4-D input of
+    # unknown dims; the output channels are the filter's.
+    x, w = in_shapes
+    if x is not None:
+        return None
+    out = w[3] if w is not None and len(w) == 4 else None
+    if attrs["data_format"].startswith("NC"):
+        return [(None, out, None, None)]
+    return [(None, None, None, out)]
+
+
+SHAPE_RULES["Conv2D"] = _conv2d_shape
+
+
 def _check_depth(x: Tensor, w: Tensor, data_format: str, name: str) -> None:
-    if x.shape.ndims != 4 or w.shape.ndims != 4:
-        raise errors.op_shape_error("Conv2D", name, [x, w], "Shape must be rank 4")
+    for t in (x, w):
+        if t.shape.ndims not in (None, 4):
+            raise errors.op_shape_error("Conv2D", name, [x, w], "Shape must be rank 4")
+    if x.shape.ndims is None or w.shape.ndims is None:
+        return
     depth = x.shape[1 if data_format.startswith("NC") else 3].value
     filter_depth = w.shape[2].value
     if None not in (depth, filter_depth) and depth % filter_depth:

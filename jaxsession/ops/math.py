@@ -21,7 +21,12 @@ from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
-from jaxsession.graph.make_op import binary_inputs, convert_to_tensor, make_op
+from jaxsession.graph.make_op import (
+    binary_inputs,
+    check_input_dtype,
+    convert_to_tensor,
+    make_op,
+)
 from jaxsession.graph.rules import NOT_DIFFERENTIABLE, constant_value
 from jaxsession.graph.variables import Variable
 from jaxsession.ops.array._common import _static
@@ -244,8 +249,10 @@ def _binary_op(
     what: str,
     families: Sequence[str] = _NUMBER,
     out_dtype: dtypes_lib.DType | None = None,
+    default_name: str | None = None,
 ) -> Callable[..., Tensor]:
     def op(x: Any, y: Any, name: str | None = None) -> Tensor:
+        name = name or default_name
         return _binary(op_type, fn, x, y, name, families, out_dtype)
 
     op.__name__ = op.__qualname__ = tf_name
@@ -292,7 +299,10 @@ def _realdiv(x: Any, y: Any, *, dtype: dtypes_lib.DType | None) -> Any:
 
 
 def _truncate_div(x: Any, y: Any) -> Any:
-    return lax.div(*jnp.broadcast_arrays(x, y))
+    x, y = jnp.broadcast_arrays(x, y)
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.trunc(jnp.true_divide(x, y))  # TF's TruncateDiv on floats
+    return lax.div(x, y)
 
 
 def _truncate_mod(x: Any, y: Any) -> Any:
@@ -369,13 +379,19 @@ truncatediv = _binary_op(
     "TruncateDiv",
     _truncate_div,
     "``x / y`` rounded toward zero",
-    ("int",),
+    _ORDERED,
 )
 truncatemod = _binary_op(
     "truncatemod", "TruncateMod", _truncate_mod, "C's ``fmod(x, y)``", _ORDERED
 )
+# TF1's div_no_nan is a Python wrapper that names its op div_no_nan.
 div_no_nan = _binary_op(
-    "div_no_nan", "DivNoNan", _div_no_nan, "``x / y``, 0 where ``y`` is 0", _FLOAT
+    "div_no_nan",
+    "DivNoNan",
+    _div_no_nan,
+    "``x / y``, 0 where ``y`` is 0",
+    _FLOAT,
+    default_name="div_no_nan",
 )
 
 
@@ -659,6 +675,24 @@ def _matmul_shape(
     return (*batch, m, n)
 
 
+# TF's MatMul/BatchMatMulV2 op definitions, in their order.
+_MATMUL_TYPES = (
+    "bfloat16",
+    "float16",
+    "float32",
+    "float64",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "complex64",
+    "complex128",
+)
+_BATCH_MATMUL_TYPES = (*_MATMUL_TYPES[:4], "int16", *_MATMUL_TYPES[4:])
+
+
 def matmul(
     a: Any,
     b: Any,
@@ -682,6 +716,10 @@ def matmul(
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     ranks = (a.shape.ndims, b.shape.ndims)
     op_type = "MatMul" if ranks == (2, 2) else "BatchMatMulV2"
+    if op_type == "MatMul":
+        check_input_dtype(a, "a", _MATMUL_TYPES, op_type)
+    else:
+        check_input_dtype(a, "x", _BATCH_MATMUL_TYPES, op_type)
     name = name or "MatMul"
     shape = _matmul_shape(a, b, ta, tb, op_type, name)
     known = a.shape.is_fully_defined() and b.shape.is_fully_defined()

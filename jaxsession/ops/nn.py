@@ -19,7 +19,7 @@ from jaxsession import errors
 from jaxsession.graph import random as random_lib, shapes
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.make_op import convert_to_tensor, make_op
+from jaxsession.graph.make_op import check_input_dtype, convert_to_tensor, make_op
 from jaxsession.graph.rules import NO_GRADIENT_INPUTS
 from jaxsession.ops.math import _abs
 
@@ -127,6 +127,10 @@ def _log_softmax(x: Any, *, axis: int) -> Any:
     return jax.nn.log_softmax(x, axis=axis)
 
 
+# TF's Softmax/LogSoftmax op definitions, in their order.
+_SOFTMAX_TYPES = ("float16", "bfloat16", "float32", "float64")
+
+
 def softmax(
     logits: Any,
     axis: int | None = None,
@@ -138,6 +142,8 @@ def softmax(
     Raises:
         ValueError: both ``axis`` and ``dim`` are given.
     """
+    logits = convert_to_tensor(logits)
+    check_input_dtype(logits, "logits", _SOFTMAX_TYPES, "Softmax")
     return _unary("Softmax", _softmax, logits, name, axis=_axis(axis, dim))
 
 
@@ -152,6 +158,8 @@ def log_softmax(
     Raises:
         ValueError: both ``axis`` and ``dim`` are given.
     """
+    logits = convert_to_tensor(logits)
+    check_input_dtype(logits, "logits", _SOFTMAX_TYPES, "LogSoftmax")
     return _unary("LogSoftmax", _log_softmax, logits, name, axis=_axis(axis, dim))
 
 
@@ -362,12 +370,16 @@ def sparse_softmax_cross_entropy_with_logits(
     Raises:
         ValueError: positional arguments, a missing argument, or ranks that do
             not differ by one.
+        TypeError: ``labels`` are not int32 or int64.
     """
     _ensure_xent_args(
         "sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits
     )
     logits = convert_to_tensor(logits, name="logits")
     labels = convert_to_tensor(labels, name="labels")
+    check_input_dtype(
+        labels, "labels", ("int32", "int64"), "SparseSoftmaxCrossEntropyWithLogits"
+    )
     if None not in (labels.shape.ndims, logits.shape.ndims) and (
         labels.shape.ndims != logits.shape.ndims - 1
     ):

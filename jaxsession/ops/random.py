@@ -7,7 +7,8 @@ with the same graph seed gives the same sequence of numbers.
 A shape that is a Tensor with no build-time value (e.g. from ``tf.shape`` of
 a placeholder) becomes an input of the op; its value must then be known when
 the run is traced (shape ops yield NumPy there), and the output's static
-shape has unknown dims.
+shape keeps the dims that are known while building (``tf.shape(x)`` keeps
+``x``'s known dims, as TF1's constant folding of partial shapes does).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import NOT_DIFFERENTIABLE, constant_value
+from jaxsession.ops.array._common import partial_shape_value
 
 __all__ = [
     "multinomial",
@@ -71,11 +73,9 @@ def _shape_arg(shape: Any) -> tuple[tuple[int, ...] | None, Tensor | None]:
     return tuple(int(d) for d in arr), None
 
 
-def _unknown_shape(tensor: Tensor) -> tuple[None, ...] | None:
-    n = tensor.shape.as_tuple()
-    if n is None or n[0] is None:
-        return None
-    return (None,) * n[0]
+def _unknown_shape(tensor: Tensor) -> tuple[int | None, ...] | None:
+    # As TF1's constant_value_as_shape: tf.shape(x) keeps x's known dims.
+    return partial_shape_value(tensor)
 
 
 def _concrete_shape(value: Any, op_type: str) -> tuple[int, ...]:

@@ -437,9 +437,10 @@ def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
     if not ts:
         raise ValueError("global_norm needs at least one tensor; t_list has only None")
     _same_dtype(ts, "GlobalNorm")
-    return make_op("GlobalNorm", _global_norm, ts, name=name or "global_norm").outputs[
-        0
-    ]
+    # TF1 names the norm global_norm inside a name scope (global_norm/global_norm).
+    with _op_scope(name, "global_norm"):
+        op = make_op("GlobalNorm", _global_norm, ts, name="global_norm")
+    return op.outputs[0]
 
 
 def _clip_by_global_norm(norm: Any, clip: Any, *xs: Any) -> tuple[Any, ...]:
@@ -467,8 +468,9 @@ def clip_by_global_norm(
         TypeError: ``t_list`` is not a sequence.
     """
     ts = _tensor_list(t_list)
+    # TF1 computes the norm before entering the clip scope: global_norm/global_norm.
+    norm = global_norm(ts, name) if use_norm is None else convert_to_tensor(use_norm)
     with _op_scope(name, "clip_by_global_norm"):
-        norm = global_norm(ts) if use_norm is None else convert_to_tensor(use_norm)
         clip = convert_to_tensor(clip_norm, dtype=norm.dtype)
         present = [t for t in ts if t is not None]
         op = make_op(

@@ -118,3 +118,12 @@ def test_shadows_are_saved_and_restored_into_the_model(tmp_path):
         np.testing.assert_allclose(sess.run(w2), want["w_avg"])
         np.testing.assert_allclose(sess.run(b2), want["b_avg"])
     assert want["w"] != want["w_avg"]
+
+
+def test_apply_returns_a_group_named_after_the_average():
+    w = tf.Variable([1.0, 2.0])
+    assert tf.train.ExponentialMovingAverage(0.9).apply([w]).name == (
+        "ExponentialMovingAverage"
+    )
+    v = tf.Variable(1.0)
+    assert tf.train.ExponentialMovingAverage(0.9, name="avg").apply([v]).name == "avg"

@@ -18,6 +18,8 @@ _DATA_DEP = "an output whose size depends on values is not expressible with XLA'
 
 _X64 = "64-bit dtypes are computed in 32 bits on the device unless jax_enable_x64 is on (README); values beyond 2**31 wrap"
 
+_CLIP_FUSED = "names: clip_by_global_norm's clipped list is one fused op here, its outputs .../clip_by_global_norm:i where TF names them .../clip_by_global_norm/_i:0; the norm's name agrees (global_norm/global_norm:0)"
+
 _NO_CHECK = "XLA programs do not raise on bad values at run time; the result is XLA's"
 
 DIFFERENCES = {
@@ -81,33 +83,15 @@ DIFFERENCES = {
     + " (TF: InvalidArgumentError, label out of range)",
     "reduce_sum/axis_tensor": "error: a reduction axis must be known when the graph is built (TypeError); TF accepts a fed axis",
     "dynamic_shapes/from_tf_shape": "shape: sharper: reshape to [tf.shape(x)[0], -1] and to reversed tf.shape(x) keep the static dims jaxsession can prove ([None, 3], [3, None]); TF infers [None, None]",
+    "train.AdamOptimizer/clip_apply": _CLIP_FUSED,
+    "train.MomentumOptimizer/clip_apply": _CLIP_FUSED,
     # Numerics.
     "cumprod/zero": "grad: TF's Cumprod gradient divides by x and is wrong at zeros (0 instead of 11 here); jaxsession's is exact",
     "nn.softmax_cross_entropy_with_logits_v2/unnormalised": "grad: for labels that do not sum to 1, TF's fused kernel returns softmax - labels; jaxsession differentiates the formula (sum(labels) * softmax - labels)",
 }
 
-_CLIP_NAME = "clip_by_global_norm's norm is named clip_by_global_norm/global_norm:0, TF global_norm/global_norm:0 (once fixed, the fused clipped list's names, .../clip_by_global_norm:i vs TF .../_i:0, belong in DIFFERENCES)"
 
 KNOWN_BUGS = {
-    "zeros_like/f32": "the op is named ZerosLike, TF's zeros_like",
-    "ones_like/f32": "the op is named OnesLike, TF's ones_like",
-    "div_no_nan/f32": "op named DivNoNan:0, TF's default name is div_no_nan:0",
-    "truncatediv/f32": "truncatediv rejects float inputs (TypeError); TF's TruncateDiv accepts floats",
-    "transpose/unknown": "static shape is unknown rank although perm=[1, 0] fixes the rank ([None, None] in TF)",
-    "concat/dtype_error": "concat of float32 and int32 raises ValueError, TF raises TypeError",
-    "one_hot/dtype": "one_hot(int64 indices, dtype=int32) gives int64: the dtype argument is ignored",
-    "nn.sparse_softmax_cross_entropy_with_logits/float_labels_error": "float labels are accepted; TF raises TypeError (labels must be int32/int64)",
-    "losses.compute_weighted_loss/NONE": "Reduction.NONE loses the static shape broadcast with weights ([None, 3], TF [4, 3])",
-    "train.ExponentialMovingAverage": "ema.apply op is named ExponentialMovingAverage/update, TF names the group ExponentialMovingAverage",
-    "train.ExponentialMovingAverage/num_updates": "ema.apply op is named ExponentialMovingAverage/update, TF names the group ExponentialMovingAverage",
-    "matmul/bool_error": "bool matmul is accepted; TF raises TypeError (MatMul has no bool kernel)",
-    "nn.softmax/i32_error": "int32 logits are accepted; TF raises TypeError (softmax needs floats)",
-    "constant/big_int": "tf.constant(2**40) gets dtype int32 (value 0); TF infers int64 for ints outside the int32 range",
-    "nn.conv2d/unknown_rank": "conv2d of an input of unknown rank raises ValueError at build; TF infers [None, None, None, 2]",
-    "train.AdamOptimizer/clip_apply": _CLIP_NAME,
-    "train.MomentumOptimizer/clip_apply": _CLIP_NAME,
-    "random_uniform/shape_of_other": "random_uniform(tf.shape(x)) loses the known dims of x ([None, None]); TF infers [None, 3]",
-    "random_normal/shape_of_other": "random_normal(tf.shape(x)) loses the known dims of x ([None, None]); TF infers [None, 3]",
     # TF1 API missing from jaxsession.
     "layers.Dense/class": "missing: tf.layers.Dense (the class behind tf.layers.dense)",
     "layers.conv2d_transpose": "missing: tf.layers.conv2d_transpose",

@@ -707,3 +707,62 @@ def test_chained_array_ops_match_numpy():
 
     x_val = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
     assert_run_matches(build, lambda x: x.T.reshape(-1)[1:] * x[0, 0], x_val)
+
+
+# -- TF1 static shapes, dtypes, errors and names (TF 2.21 oracle) --------------
+
+
+def test_transpose_of_unknown_rank_takes_its_rank_from_perm():
+    x = tf.placeholder(tf.float32)
+    y = tf.transpose(x, perm=[1, 0])
+    assert y.shape.as_list() == [None, None]
+    assert tf.transpose(x).shape.ndims is None
+    assert tf.transpose(tf.placeholder(tf.float32), perm=[2, 0, 1]).shape.ndims == 3
+    got = _run(y, {x: np.arange(6, dtype=np.float32).reshape(2, 3)})
+    np.testing.assert_array_equal(got, np.arange(6).reshape(2, 3).T)
+
+
+def test_concat_and_stack_of_mixed_dtypes_raise_type_error():
+    x = tf.placeholder(tf.float32, [None, 3])
+    i = tf.placeholder(tf.int32, [None, 3])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Tensors in list passed to 'values' of 'ConcatV2' Op have types "
+            "[float32, int32] that don't all match."
+        ),
+    ):
+        tf.concat([x, i], 0)
+    with pytest.raises(TypeError, match="'Pack' Op have types \\[float32, int32\\]"):
+        tf.stack([x, i])
+
+
+def test_one_hot_honours_dtype_with_int64_indices():
+    idx = tf.placeholder(tf.int64, [2])
+    hot = tf.one_hot(idx, 3, dtype=tf.int32)
+    assert hot.dtype == tf.int32 and hot.shape.as_list() == [2, 3]
+    assert tf.one_hot(idx, 3, dtype=tf.float64).dtype == tf.float64
+    got = _run(hot, {idx: np.array([2, 0], np.int64)})
+    np.testing.assert_array_equal(got, [[0, 0, 1], [1, 0, 0]])
+
+
+def test_constant_infers_int64_for_ints_beyond_int32():
+    assert tf.constant(2**40).dtype == tf.int64
+    assert tf.constant(-(2**40)).dtype == tf.int64
+    assert tf.constant([1, 2**31]).dtype == tf.int64
+    assert tf.constant(5).dtype == tf.int32
+    assert constant_value(tf.constant(2**40)) == 2**40
+
+
+def test_zeros_like_and_ones_like_default_names():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.zeros_like(x).name == "zeros_like:0"
+    assert tf.ones_like(x).name == "ones_like:0"
+    assert tf.zeros_like(x, dtype=tf.int32).name == "zeros_like_1:0"
+    assert tf.ones_like(x).op.type == "OnesLike"
+
+
+def test_shape_of_other_tensor_keeps_its_known_dims():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.zeros(tf.shape(x)).shape.as_list() == [None, 3]
+    assert tf.fill(tf.shape(x), 1.0).shape.as_list() == [None, 3]

@@ -45,7 +45,8 @@ def test_compute_weighted_loss_reductions():
     fetches["default_scalar"] = cwl(losses)
     fetches["zero_scalar"] = cwl(losses, 0.0)
     fetches["zero_mean"] = cwl(losses, np.zeros((4, 1), np.float32), reduction=R.MEAN)
-    assert fetches[R.NONE].shape.as_list() == [None, 3]
+    # TF1 multiplies by the weights: their [4, 1] pins the batch dim.
+    assert fetches[R.NONE].shape.as_list() == [4, 3]
     assert fetches[R.SUM].shape.as_list() == []
     got = _run(fetches, {losses: losses_val})
     weighted = losses_val * w_val
@@ -244,3 +245,16 @@ def test_empty_collections_and_regularizer_errors():
     ):
         tf.losses.l1_regularizer(-0.5)
     assert tf.losses.l2_regularizer(0.0)(tf.constant([1.0])) is None
+
+
+def test_reduction_none_broadcasts_the_static_shape_with_weights():
+    losses = tf.placeholder(tf.float32, [None, 3])
+    weights = tf.placeholder(tf.float32, [4, 3])
+    out = tf.losses.compute_weighted_loss(
+        losses, weights, reduction=tf.losses.Reduction.NONE
+    )
+    assert out.shape.as_list() == [4, 3]
+    unweighted = tf.losses.compute_weighted_loss(
+        losses, reduction=tf.losses.Reduction.NONE
+    )
+    assert unweighted.shape.as_list() == [None, 3]

@@ -803,3 +803,54 @@ def test_tf_math_namespace_exports_every_math_op():
     assert set(math_ops.__all__) | set(reduction_ops.__all__) <= set(dir(tf))
     assert tfm.reduce_sum is tf.reduce_sum and tfm.floormod is tf.mod
     assert tf.reduce_sum.__doc__.startswith("The sum of elements along ``axis``")
+
+
+# -- TF1 dtypes, errors and names (TF 2.21 oracle) -----------------------------
+
+
+def test_matmul_of_bools_raises_type_error_at_build():
+    b = tf.placeholder(tf.bool, [2, 2])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Value passed to parameter 'a' has DataType bool not in list of allowed "
+            "values: bfloat16, float16, float32, float64, int32, int64"
+        ),
+    ):
+        tf.matmul(b, b)
+    with pytest.raises(TypeError, match="DataType int8 not in list"):
+        tf.matmul(tf.ones([2, 2], tf.int8), tf.ones([2, 2], tf.int8))
+    # BatchMatMulV2 names its input x and also accepts int16.
+    with pytest.raises(TypeError, match="parameter 'x' has DataType bool"):
+        tf.matmul(tf.ones([1, 2, 2], tf.bool), tf.ones([1, 2, 2], tf.bool))
+    assert tf.matmul(
+        tf.ones([1, 2, 2], tf.int16), tf.ones([2, 2], tf.int16)
+    ).op.type == ("BatchMatMulV2")
+
+
+def test_truncatediv_accepts_floats_and_rounds_toward_zero():
+    x = tf.constant([7.5, -7.5, 1.0])
+    y = tf.constant([2.0, 2.0, -0.3])
+    q = tf.truncatediv(x, y)
+    assert q.name == "TruncateDiv:0" and q.dtype == tf.float32
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(q), [3.0, -3.0, -3.0])
+        np.testing.assert_array_equal(
+            sess.run(tf.truncatediv(tf.constant([-7, 7]), tf.constant([2, 2]))),
+            [-3, 3],
+        )
+
+
+def test_div_no_nan_default_name():
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.div_no_nan(x, x).name == "div_no_nan:0"
+    assert tf.div_no_nan(x, x, name="d").name == "d:0"
+    assert tf.div_no_nan(x, x).op.type == "DivNoNan"
+
+
+def test_global_norm_names_as_tf1():
+    a, b = tf.ones([2, 3]), tf.ones([4])
+    assert tf.global_norm([a, b]).name == "global_norm/global_norm:0"
+    assert tf.global_norm([a], name="gn").name == "gn/global_norm:0"
+    _, norm = tf.clip_by_global_norm([a, b], 1.0)
+    assert norm.name == "global_norm_1/global_norm:0"

@@ -523,3 +523,52 @@ def test_in_top_k_counts_ties_as_tf_and_top_k():
     np.testing.assert_array_equal(got[2][4], [3.0, 2.0])
     np.testing.assert_array_equal(got[3][4], [3, 2])
     np.testing.assert_array_equal(got[3][0], [1, 2])
+
+
+# -- TF1 dtypes, errors and shapes (TF 2.21 oracle) ----------------------------
+
+
+def test_softmax_of_ints_raises_type_error_at_build():
+    logits = tf.placeholder(tf.int32, [2, 3])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Value passed to parameter 'logits' has DataType int32 not in list of "
+            "allowed values: float16, bfloat16, float32, float64"
+        ),
+    ):
+        tf.nn.softmax(logits)
+    with pytest.raises(TypeError, match="parameter 'logits' has DataType int32"):
+        tf.nn.log_softmax(logits)
+
+
+def test_sparse_softmax_cross_entropy_rejects_float_labels():
+    logits = tf.placeholder(tf.float32, [2, 4])
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            "Value passed to parameter 'labels' has DataType float32 not in list of "
+            "allowed values: int32, int64"
+        ),
+    ):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.placeholder(tf.float32, [2]), logits=logits
+        )
+    loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.placeholder(tf.int64, [2]), logits=logits
+    )
+    assert loss.shape.as_list() == [2]
+
+
+def test_conv2d_of_unknown_rank_input_keeps_the_output_channels():
+    x = tf.placeholder(tf.float32)
+    w = tf.constant(np.ones([2, 2, 1, 2], np.float32))
+    y = tf.nn.conv2d(x, w, strides=[1, 1, 1, 1], padding="SAME")
+    assert y.shape.as_list() == [None, None, None, 2]
+    nchw = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME", data_format="NCHW")
+    assert nchw.shape.as_list() == [None, 2, None, None]
+    with tf.Session() as sess:
+        got = sess.run(y, {x: np.ones([1, 3, 3, 1], np.float32)})
+    assert got.shape == (1, 3, 3, 2)
+    with pytest.raises(ValueError, match="Shape must be rank 4"):
+        tf.nn.conv2d(tf.placeholder(tf.float32, [3, 3]), w, [1, 1, 1, 1], "SAME")

@@ -87,8 +87,8 @@ def test_shape_from_tensor_known_at_build_or_only_at_trace_time():
     dynamic = tf.random_uniform(shape_of(x), seed=1)
     gamma = tf.random_gamma(shape_of(x), [1.0, 2.0], seed=2)
     assert known.shape.as_list() == [2, 5]
-    assert dynamic.shape.as_list() == [None, None]
-    assert gamma.shape.as_list() == [None, None, 2]
+    assert dynamic.shape.as_list() == [None, 3]  # tf.shape(x) keeps x's 3, as TF1
+    assert gamma.shape.as_list() == [None, 3, 2]
     with tf.Session() as sess:
         k, d, g = sess.run([known, dynamic, gamma], {x: np.zeros((4, 3), np.float32)})
     assert k.shape == (2, 5) and d.shape == (4, 3) and g.shape == (4, 3, 2)
@@ -152,3 +152,17 @@ def test_random_gamma_mean_is_alpha_over_beta():
         v = sess.run(g)
     np.testing.assert_allclose(v.mean(axis=0), [2.0, 3.0], rtol=0.05)
     assert v.min() > 0
+
+
+def test_shape_given_as_tf_shape_keeps_the_known_dims():
+    # TF1 folds the partially known value of tf.shape(x) into the static shape.
+    x = tf.placeholder(tf.float32, [None, 3])
+    assert tf.random_uniform(tf.shape(x)).shape.as_list() == [None, 3]
+    assert tf.random_normal(tf.shape(x)).shape.as_list() == [None, 3]
+    assert tf.truncated_normal(tf.shape(x)).shape.as_list() == [None, 3]
+    packed = tf.random_normal(tf.stack([tf.shape(x)[1], 5]))
+    assert packed.shape.as_list() == [3, 5]
+    u = tf.random_uniform(tf.shape(x))
+    with tf.Session() as sess:
+        got = sess.run(u, {x: np.zeros((4, 3), np.float32)})
+    assert got.shape == (4, 3)

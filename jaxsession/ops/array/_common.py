@@ -181,6 +181,27 @@ def _sentinel_value(t: Tensor, sentinel: int, memo: dict[Tensor, Any]) -> Any:
     return out
 
 
+def partial_shape_value(t: Tensor) -> tuple[int | None, ...] | None:
+    """The shape that the 1-D int tensor ``t`` holds, as far as it is known.
+
+    TF1's ``constant_value_as_shape``: a shape computed from ``tf.shape(x)``
+    (and packs, slices or arithmetic of it) keeps the known dims of ``x``.
+    ``t`` is evaluated with every unknown dim of the graph at each stand-in
+    size; entries that agree between the two runs are known. None when the
+    length of ``t`` is unknown.
+    """
+    n = _length(t) if t.shape.ndims == 1 else None
+    if n is None:
+        return None
+    runs = [_sentinel_value(t, s, {}) for s in _SENTINELS]
+    if builtins.any(r is None for r in runs):
+        return (None,) * n
+    a, b = (np.asarray(r).reshape(-1) for r in runs)
+    return tuple(
+        int(x) if x == y and x >= 0 else None for x, y in zip(a.tolist(), b.tolist())
+    )
+
+
 def _sentinel_avals(
     fn: Callable[..., Any],
     tensors: Sequence[Tensor],

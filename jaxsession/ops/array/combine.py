@@ -51,9 +51,16 @@ __all__ = [
 # -- concat, stack, split -------------------------------------------------------
 
 
-def _common_tensors(values: Sequence[Any]) -> list[Tensor]:
-    typed = [v for v in values if isinstance(v, Tensor | Variable)]
-    dtype = convert_to_tensor(typed[0]).dtype if typed else None
+def _common_tensors(values: Sequence[Any], op_type: str = "Pack") -> list[Tensor]:
+    typed = [convert_to_tensor(v) for v in values if isinstance(v, Tensor | Variable)]
+    dtypes_ = [t.dtype.name for t in typed]
+    if len(set(dtypes_)) > 1:
+        # TF1's op_def_library check of a list input with one type attr.
+        raise TypeError(
+            f"Tensors in list passed to 'values' of '{op_type}' Op have types "
+            f"[{', '.join(dtypes_)}] that don't all match."
+        )
+    dtype = typed[0].dtype if typed else None
     return [convert_to_tensor(v, dtype=dtype) for v in values]
 
 
@@ -104,7 +111,7 @@ def concat(values: Sequence[Any], axis: Any, name: str = "concat") -> Tensor:
     """
     if not isinstance(values, list | tuple):
         values = [values]
-    xs = _common_tensors(values)
+    xs = _common_tensors(values, "ConcatV2")
     axis = _static_int(axis, "axis")
     if len(xs) == 1:
         return identity(xs[0], name=name)

@@ -111,7 +111,7 @@ def _like(
         op_type,
         _full_like,
         [x],
-        name=name or op_type,
+        name=name or ("zeros_like" if value == 0 else "ones_like"),
         attrs={"dtype": dtype, "fill_value": value},
         out_dtypes=[dtype],
     ).outputs[0]

@@ -251,6 +251,7 @@ def one_hot(
             name=scope,
             attrs={"axis": axis},
             fallback=_unknown(out, dtype),
+            out_dtypes=[dtype],
         ).outputs[0]
 
 

@@ -22,6 +22,7 @@ from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import (
     HOST_STRING_OPS,
     NOT_DIFFERENTIABLE,
+    SHAPE_RULES,
     constant_value,
     set_constant,
 )
@@ -215,6 +216,19 @@ def transpose(
             perm = tuple(p % rank for p in perm)
     attrs = {"perm": perm, "conjugate": conjugate}
     return make_op("Transpose", _transpose, [x], name=name, attrs=attrs).outputs[0]
+
+
+def _transpose_shape(
+    in_shapes: list[tuple[int | None, ...] | None], attrs: dict[str, Any]
+) -> list[tuple[int | None, ...] | None] | None:
+    # TF1's Transpose shape function: a perm of length n fixes the rank.
+    perm = attrs.get("perm")
+    if in_shapes[0] is not None or perm is None:
+        return None
+    return [(None,) * len(perm)]
+
+
+SHAPE_RULES["Transpose"] = _transpose_shape
 
 
 def _swap_last(x: Any, *, conjugate: bool) -> Any:
