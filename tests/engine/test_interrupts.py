@@ -33,10 +33,12 @@ inc = v.assign_add(tf.matmul(ones, ones) * 0.0 + 1.0).op
 sess = tf.Session()
 sess.run(v.initializer)
 stop_file = sys.argv[1]
-done, caught, broken = 0, 0, 0
+sess.run(inc)  # compiled before the interrupts start
+done, caught, broken, stop = 1, 0, 0, False
 print("ready", flush=True)
-while not os.path.exists(stop_file):
+while not stop:
     try:
+        stop = os.path.exists(stop_file)
         for _ in range(20):
             sess.run(inc)
             done += 1
