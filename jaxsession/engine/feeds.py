@@ -46,33 +46,91 @@ def convert_feed(tensor: Tensor, value: Any) -> Any:
     """A fed value in the tensor's dtype, its shape not yet checked.
 
     Raises:
-        TypeError: the value cannot be converted to the tensor's dtype.
+        TypeError: the value cannot be converted to the tensor's dtype without
+            changing it (a float to an int, an int out of the dtype's range, a
+            non-string to a string), naming the tensor.
     """
     dtype = tensor.dtype
     if isinstance(value, jax.Array):
         if value.dtype != dtype.jax_dtype:
+            if dtype.is_integer and jax.numpy.issubdtype(value.dtype, np.floating):
+                raise _float_to_int_error(tensor, value.dtype)
             value = value.astype(dtype.jax_dtype)
         return value
     if dtype is dtypes_lib.string:
-        return np.asarray(value, dtype=object)
+        return _strings(tensor, value)
     if type(value) is np.ndarray and value.dtype == dtype.jax_dtype:
         return value
     return _to_numpy(tensor, value, dtype)
 
 
 def _to_numpy(tensor: Tensor, value: Any, dtype: dtypes_lib.DType) -> np.ndarray:
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except OverflowError:  # a Python int beyond int64
+        raise _range_error(tensor, value, np.dtype(dtype.np_dtype)) from None
+    if arr.dtype.kind == "O" and dtype.is_integer and _all_ints(arr):
+        raise _range_error(tensor, value, np.dtype(dtype.jax_dtype))
     if arr.dtype.kind in "OSU":
         raise TypeError(
             f"Cannot feed value {value!r} of dtype {arr.dtype} for Tensor "
             f"{tensor.name!r} of dtype {dtype.name}"
         )
     if dtype.is_integer and arr.dtype.kind == "f":
-        raise TypeError(
-            f"Cannot feed value of dtype {arr.dtype} for Tensor {tensor.name!r} of "
-            f"dtype {dtype.name}: converting floats to integers would lose data"
-        )
+        raise _float_to_int_error(tensor, arr.dtype)
+    if dtype.is_integer and arr.dtype.kind in "iub":
+        _check_int_range(tensor, value, arr, np.dtype(dtype.jax_dtype))
     return arr.astype(dtype.jax_dtype, copy=False)
+
+
+def _all_ints(arr: np.ndarray) -> bool:
+    return all(isinstance(x, int) for x in arr.flat)
+
+
+def _float_to_int_error(tensor: Tensor, given: Any) -> TypeError:
+    return TypeError(
+        f"Cannot feed value of dtype {np.dtype(given)} for Tensor {tensor.name!r} "
+        f"of dtype {tensor.dtype.name}: converting floats to integers would lose data"
+    )
+
+
+def _check_int_range(tensor: Tensor, value: Any, arr: np.ndarray, to: Any) -> None:
+    """Refuses integers that the device dtype ``to`` cannot hold (TF1 does)."""
+    if arr.size == 0 or np.can_cast(arr.dtype, to, "safe"):
+        return
+    info = np.iinfo(to)
+    if arr.min() < info.min or arr.max() > info.max:
+        raise _range_error(tensor, value, to)
+
+
+def _range_error(tensor: Tensor, value: Any, to: Any) -> TypeError:
+    shown = value if np.ndim(value) == 0 else "an array"
+    declared = np.dtype(tensor.dtype.np_dtype)
+    if to != declared:  # int64 computed in 32 bits
+        hint = (
+            f"{tensor.dtype.name} is computed as {to} on the device; turn on "
+            "jax_enable_x64 (jax.config.update('jax_enable_x64', True)) for "
+            "64-bit integers"
+        )
+    else:
+        hint = "try a larger type for the tensor (e.g. int64)"
+    return TypeError(
+        f"Type of feed value {shown} is not compatible with Tensor "
+        f"{tensor.name!r} of dtype {tensor.dtype.name}: it is out of the range "
+        f"of {to}; {hint}."
+    )
+
+
+def _strings(tensor: Tensor, value: Any) -> np.ndarray:
+    """A string feed as an object array; anything but str/bytes is refused."""
+    arr = np.asarray(value, dtype=object)
+    for item in arr.flat:
+        if not isinstance(item, str | bytes):
+            raise TypeError(
+                f"Cannot feed {item!r} of type {type(item).__name__} in the value "
+                f"for Tensor {tensor.name!r} of dtype string: expected str or bytes"
+            )
+    return arr
 
 
 def shape_error(tensor: Tensor, shape: tuple[int, ...]) -> ValueError | None:

@@ -51,7 +51,13 @@ class FetchMapper:
     """
 
     def __init__(self, graph: Graph, fetches: Any):
-        leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
+        try:
+            leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
+        except ValueError:
+            # A dict whose keys do not sort (TF1 allows {"a": x, 1: y}).
+            fetches = _sortable(fetches)
+            leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
+            self._restore = True
         # An empty list is a treedef "leaf" too, with no leaf to return.
         self._single = len(leaves) == 1 and jax.tree_util.treedef_is_leaf(self._treedef)
         self.tensors: list[Tensor] = []
@@ -72,13 +78,55 @@ class FetchMapper:
                     self.tensors.append(element)
                 self._slots.append(index[element])
 
+    _restore = False
+
     def build(self, values: list[Any]) -> Any:
         """The fetch structure with each tensor replaced by its value."""
         if self._single:
             slot = self._slots[0]
             return None if slot is None else values[slot]
         leaves = [None if s is None else values[s] for s in self._slots]
-        return jax.tree_util.tree_unflatten(self._treedef, leaves)
+        built = jax.tree_util.tree_unflatten(self._treedef, leaves)
+        return _unsortable(built) if self._restore else built
+
+
+class _Keyed(dict):
+    """A dict whose keys do not sort, flattened in insertion order."""
+
+    def __init__(self, items: Any, original: type = dict):
+        super().__init__(items)
+        self.original = original
+
+
+jax.tree_util.register_pytree_node(
+    _Keyed,
+    lambda d: (list(d.values()), (d.original, tuple(d.keys()))),
+    lambda aux, values: _Keyed(zip(aux[1], values), aux[0]),
+)
+
+
+def _sortable(x: Any) -> Any:
+    """``x`` with every dict replaced by a pytree that needs no key order."""
+    if is_leaf(x):
+        return x
+    if isinstance(x, dict):
+        return _Keyed(((k, _sortable(v)) for k, v in x.items()), type(x))
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_sortable(v) for v in x))
+    if isinstance(x, list | tuple):
+        return type(x)(_sortable(v) for v in x)
+    return x
+
+
+def _unsortable(x: Any) -> Any:
+    """Undoes ``_sortable``: each ``_Keyed`` back to a dict of its type."""
+    if isinstance(x, _Keyed):
+        return x.original((k, _unsortable(v)) for k, v in x.items())
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_unsortable(v) for v in x))
+    if isinstance(x, list | tuple):
+        return type(x)(_unsortable(v) for v in x)
+    return x
 
 
 def fetch_key(fetches: Any) -> Any:

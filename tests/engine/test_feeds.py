@@ -2,6 +2,7 @@
 
 import re
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -139,3 +140,78 @@ def test_traced_runs_check_feeds_the_same_way(feeds):
     with tf.Session() as sess:
         with pytest.raises(ValueError, match=f"^{re.escape(want)}$"):
             sess.run(total, feed, options=options, run_metadata=tf.RunMetadata())
+
+
+# -- values that must not change on the way in ------------------------------------
+
+
+def test_an_int_out_of_the_placeholders_range_is_refused_not_wrapped():
+    with tf.Graph().as_default():
+        count = tf.placeholder(tf.int32, [], name="count")
+        with tf.Session() as sess:
+            # TF 2.21 raises TypeError too ("Type of feed value 4294967303 ...").
+            with pytest.raises(
+                TypeError,
+                match=re.escape(
+                    "Type of feed value 4294967303 is not compatible with Tensor "
+                    "'count:0' of dtype int32: it is out of the range of int32; "
+                    "try a larger type for the tensor (e.g. int64)."
+                ),
+            ):
+                sess.run(count + 0, {count: 2**32 + 7})
+            with pytest.raises(TypeError, match="'count:0'"):
+                sess.run(count + 0, {count: np.array(2**40, np.int64)})
+            assert sess.run(count + 0, {count: np.int64(-5)}) == -5
+
+
+def test_an_int64_beyond_32_bits_names_the_x64_switch():
+    # Differs from TF1 on purpose: without jax_enable_x64 int64 is computed
+    # in 32 bits, so such a value would silently become another number.
+    with tf.Graph().as_default():
+        big = tf.placeholder(tf.int64, [], name="big")
+        with tf.Session() as sess:
+            with pytest.raises(TypeError, match="jax_enable_x64") as info:
+                sess.run(big + 0, {big: 2**40})
+            assert "'big:0' of dtype int64" in str(info.value)
+            assert sess.run(big + 0, {big: 2**31 - 1}) == 2**31 - 1
+
+
+def test_a_float_jax_array_is_refused_by_an_int_placeholder_as_numpy_is():
+    with tf.Graph().as_default():
+        ids = tf.placeholder(tf.int32, [2], name="ids")
+        with tf.Session() as sess:
+            message = (
+                "Cannot feed value of dtype float32 for Tensor 'ids:0' of dtype "
+                "int32: converting floats to integers would lose data"
+            )
+            for value in (np.array([1.5, 2.0], np.float32), jnp.array([1.5, 2.0])):
+                with pytest.raises(TypeError, match=re.escape(message)):
+                    sess.run(ids + 0, {ids: value})
+
+
+def test_a_string_placeholder_takes_only_strings():
+    with tf.Graph().as_default():
+        words = tf.placeholder(tf.string, [None], name="words")
+        with tf.Session() as sess:
+            with pytest.raises(
+                TypeError,
+                match=re.escape(
+                    "Cannot feed 1 of type int in the value for Tensor 'words:0' of "
+                    "dtype string: expected str or bytes"
+                ),
+            ):
+                sess.run(tf.identity(words), {words: [1, None, 2.5]})
+            got = sess.run(tf.identity(words), {words: ["a", b"b"]})
+    assert list(got) == [b"a", b"b"]
+
+
+def test_a_dict_fetch_may_mix_key_types():
+    with tf.Graph().as_default():
+        a, b = tf.constant(1), tf.constant(2.0)
+        with tf.Session() as sess:
+            got = sess.run({"a": a, 1: b, (2, 3): [a, b]})
+            again = sess.run({"a": a, 1: b, (2, 3): [a, b]})
+    # As TF 2.21 returns it: the same keys, in the same order.
+    assert list(got) == ["a", 1, (2, 3)]
+    assert got["a"] == 1 and got[1] == 2.0 and list(got[(2, 3)]) == [1, 2.0]
+    assert again == got
