@@ -36,7 +36,7 @@ class _State:
     __slots__ = ("active", "pending", "previous")
 
     def __init__(self):
-        self.active = False
+        self.active = 0  # guarded regions entered and not left (they nest)
         self.pending: tuple[int, Any] | None = None
         self.previous: Any = signal.default_int_handler
 
@@ -45,7 +45,7 @@ _state = _State()
 
 
 def _deferring_handler(signum: int, frame: Any) -> None:
-    if _state.active:
+    if _state.active > 0:
         _state.pending = (signum, frame)
         return
     _forward(signum, frame)
@@ -70,6 +70,25 @@ def _install() -> bool:
         return False
     _state.previous = current
     return True
+
+
+def armed() -> bool:
+    """Whether a run in this thread can defer SIGINT (installs the handler).
+
+    For the run paths that inline ``guarded`` (``engine/runner.py``): when
+    true, add 1 to ``STATE.active`` around the swap and take it off after,
+    then ``raise_pending()``.
+    """
+    return _getsignal(_SIGINT) is _deferring_handler or _install()
+
+
+def raise_pending() -> None:
+    """Raises the interrupt deferred during the last swap, once none is open."""
+    if _state.pending is not None and not _state.active:
+        _raise_pending()
+
+
+STATE = _state
 
 
 def _raise_pending() -> None:
@@ -98,12 +117,12 @@ def guarded(swap: Callable[..., Any]) -> Callable[..., Any]:
         if _getsignal(_SIGINT) is not _deferring_handler and not _install():
             return swap(*args)
         state = _state
-        state.active = True
+        state.active += 1
         try:
             result = swap(*args)
         finally:
-            state.active = False
-        if state.pending is not None:
+            state.active -= 1
+        if state.pending is not None and not state.active:
             _raise_pending()
         return result
 

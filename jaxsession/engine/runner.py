@@ -31,7 +31,7 @@ import numpy as np
 from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
-from jaxsession.engine.interrupts import guarded
+from jaxsession.engine.interrupts import STATE, armed, guarded, raise_pending
 from jaxsession.engine.plan import EndOfRun, Plan, StepEffect, make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
@@ -67,7 +67,17 @@ def _swapper(call: Callable[..., Any], r: Runner) -> Swap:
 
         def one_buffer(store: VariableStore, args: tuple = ()) -> None:
             buffers = store.buffers
-            buffers[k] = call(buffers[k])[1][0]
+            # engine/interrupts.py's guard, inlined: this is the cheapest run.
+            if not armed():
+                buffers[k] = call(buffers[k])[1][0]
+                return
+            STATE.active += 1
+            try:
+                buffers[k] = call(buffers[k])[1][0]
+            finally:
+                STATE.active -= 1
+            if STATE.pending is not None:
+                raise_pending()
 
         return one_buffer
     if r.random:
@@ -284,17 +294,23 @@ class Runner:
         # Operations only: the result is always None.
         none = build is not None and not fetches and build([]) is None
         if none and add is None and swap.__name__ == "one_buffer":
-            return guarded(swap)
-
-        @guarded
-        def commit(store: VariableStore) -> Any:
-            fetched = swap(store)
-            if add is not None and store.step_host is not None:
-                store.step_host += add
-            return fetched
+            return swap  # guarded within
 
         def step(store: VariableStore) -> Any:
-            fetched = commit(store)
+            # engine/interrupts.py's guard, inlined around the swap and the
+            # global-step mirror.
+            deferring = armed()
+            if deferring:
+                STATE.active += 1
+            try:
+                fetched = swap(store)
+                if add is not None and store.step_host is not None:
+                    store.step_host += add
+            finally:
+                if deferring:
+                    STATE.active -= 1
+            if STATE.pending is not None:
+                raise_pending()
             if none:
                 return None
             values = list(map(to_host, fetches, fetched)) if fetched else []
