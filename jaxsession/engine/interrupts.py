@@ -72,16 +72,6 @@ def _install() -> bool:
     return True
 
 
-def armed() -> bool:
-    """Whether a run in this thread can defer SIGINT (installs the handler).
-
-    For the run paths that inline ``guarded`` (``engine/runner.py``): when
-    true, add 1 to ``STATE.active`` around the swap and take it off after,
-    then ``raise_pending()``.
-    """
-    return _getsignal(_SIGINT) is _deferring_handler or _install()
-
-
 def raise_pending() -> None:
     """Raises the interrupt deferred during the last swap, once none is open."""
     if _state.pending is not None and not _state.active:
@@ -89,6 +79,15 @@ def raise_pending() -> None:
 
 
 STATE = _state
+# For the guards inlined in engine/runner.py's cheapest runs: when
+# ``getsignal(SIGINT) is HANDLER or install()``, add 1 to ``STATE.active``
+# around the swap, take it off after, then ``raise_pending()``.
+getsignal, SIGINT = _getsignal, _SIGINT
+
+
+def install() -> bool:
+    """Puts the deferring handler in front of SIGINT's; False off the main thread."""
+    return _install()
 
 
 def _raise_pending() -> None:
@@ -128,3 +127,6 @@ def guarded(swap: Callable[..., Any]) -> Callable[..., Any]:
 
     run.__name__ = swap.__name__
     return run
+
+
+HANDLER = _deferring_handler

@@ -31,7 +31,15 @@ import numpy as np
 from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
-from jaxsession.engine.interrupts import STATE, armed, guarded, raise_pending
+from jaxsession.engine.interrupts import (
+    HANDLER,
+    SIGINT,
+    STATE,
+    getsignal,
+    guarded,
+    install,
+    raise_pending,
+)
 from jaxsession.engine.plan import EndOfRun, Plan, StepEffect, make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
@@ -68,7 +76,7 @@ def _swapper(call: Callable[..., Any], r: Runner) -> Swap:
         def one_buffer(store: VariableStore, args: tuple = ()) -> None:
             buffers = store.buffers
             # engine/interrupts.py's guard, inlined: this is the cheapest run.
-            if not armed():
+            if getsignal(SIGINT) is not HANDLER and not install():
                 buffers[k] = call(buffers[k])[1][0]
                 return
             STATE.active += 1
@@ -299,7 +307,7 @@ class Runner:
         def step(store: VariableStore) -> Any:
             # engine/interrupts.py's guard, inlined around the swap and the
             # global-step mirror.
-            deferring = armed()
+            deferring = getsignal(SIGINT) is HANDLER or install()
             if deferring:
                 STATE.active += 1
             try:
