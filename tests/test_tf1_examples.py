@@ -309,3 +309,44 @@ def test_cluster_ps_runs_ps_and_two_workers_as_real_processes(tmp_path):
     assert [s for s, _ in by_worker[0]] == [s for s, _ in by_worker[1]]
     assert tf.train.latest_checkpoint(str(tmp_path)) == str(tmp_path / "model.ckpt-20")
     assert tf.train.load_variable(str(tmp_path / "model.ckpt-20"), "global_step") == 20
+
+
+# -- patterns.py ------------------------------------------------------------------
+
+# What TensorFlow 2.21 prints for patterns.py (compat.v1), line by line, except
+# the losses and the accuracy, which depend on the random initial weights.
+PATTERNS_TF = {
+    "hidden_shape": "(?, 32)",
+    "logits_shape": "(?, 4)",
+    "variables": "model/dense/kernel model/dense/bias model/w_out",
+    "lr_summary": "learning_rate",
+    "counts_dtype": "int32",
+    "state": "3.0 8.0",
+}
+
+
+def parse_patterns(output):
+    fields = dict(re.findall(r"^(\w+) (.+)$", output, re.M))
+    steps = [
+        (int(s), float(v))
+        for s, v in re.findall(r"^step (\d+) loss (\S+)$", output, re.M)
+    ]
+    return fields, steps
+
+
+def test_patterns_program_behaves_as_tensorflow_does():
+    fields, steps = parse_patterns(run("patterns.py", "--steps", "30"))
+    assert {k: fields[k] for k in PATTERNS_TF} == PATTERNS_TF
+    # The global step fetched with the train op: 1..30, as TF prints it.
+    assert [s for s, _ in steps] == list(range(1, 31))
+    assert steps[-1][1] < 0.5 * steps[0][1]
+    assert float(fields["accuracy"]) >= 0.85  # TF 2.21: 0.93
+
+
+def test_patterns_program_agrees_with_tensorflow_where_installed():
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("tensorflow is not installed (the `bench` extra); no TF comparison")
+    ours, _ = parse_patterns(run("patterns.py", "--steps", "30"))
+    theirs, _ = parse_patterns(run("patterns.py", "--steps", "30", tensorflow=True))
+    assert {k: ours[k] for k in PATTERNS_TF} == {k: theirs[k] for k in PATTERNS_TF}
+    assert abs(float(ours["accuracy"]) - float(theirs["accuracy"])) < 0.05
