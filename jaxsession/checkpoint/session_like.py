@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from jaxsession.graph import core
 
-class SessionLike(Protocol):
+
+class SessionLike(core.SessionLike, Protocol):
     """The part of a ``Session`` a Saver saves from and restores into.
+
+    ``run`` comes from the graph's ``SessionLike`` (what ``Tensor.eval``
+    needs); this adds the variable state.
 
     ``variable_sharding`` is optional: a session without it restores every
     variable whole.
@@ -15,10 +20,6 @@ class SessionLike(Protocol):
     @property
     def graph(self) -> Any:
         """The graph whose variables the session holds."""
-        ...
-
-    def run(self, fetches: Any, feed_dict: Any = None) -> Any:
-        """Runs ``fetches`` (a global step tensor, initializers)."""
         ...
 
     def is_initialized(self, variable: Any) -> bool:

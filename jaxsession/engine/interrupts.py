@@ -6,14 +6,19 @@ delivers a SIGINT that arrived during the call as soon as the call returns,
 before its value is stored, and a KeyboardInterrupt there loses every
 variable the run writes ("Array has been deleted" on every later run).
 
-``guarded`` runs the call, the store and the run's bookkeeping with SIGINT's Python handler
-deferring instead of raising, and raises the deferred interrupt right after,
-once the store is whole. Python runs signal handlers in the main thread
-only: a signal deferred during another thread's swap is sent again. The
-deferring handler is put
-in place lazily, from a run in the main thread, in front of whatever handler
-it finds (a notebook kernel puts its own back around every cell, so the
-next run wraps that one again); it forwards every signal it does not defer.
+A guarded region (``guarded``, or the same steps inlined on the cheapest run
+paths of ``engine/runner.py``) runs the call, the store and the run's
+bookkeeping with SIGINT's Python handler deferring instead of raising, and
+raises the deferred interrupt right after, once the store is whole. Python
+runs signal handlers in the main thread only: a signal deferred during
+another thread's swap is sent again. The deferring handler is put in place
+lazily, from a run in the main thread, in front of whatever handler it finds
+(a notebook kernel puts its own back around every cell, so the next run
+wraps that one again); it forwards every signal it does not defer.
+
+An inlined region: when ``getsignal(SIGINT) is handler or install()``, add 1
+to ``STATE.active`` around the swap, take it off after, then
+``raise_pending()``.
 """
 
 from __future__ import annotations
@@ -25,11 +30,10 @@ from collections.abc import Callable
 from typing import Any
 
 _MAIN = threading.main_thread().ident
-_get_ident = threading.get_ident
 # The C function: ``signal.getsignal`` wraps it in an enum conversion that
 # costs two microseconds, half a small run.
-_getsignal = _signal.getsignal
-_SIGINT = int(signal.SIGINT)
+getsignal = _signal.getsignal
+SIGINT = int(signal.SIGINT)
 
 
 class _State:
@@ -41,63 +45,49 @@ class _State:
         self.previous: Any = signal.default_int_handler
 
 
-_state = _State()
+STATE = _State()
 
 
-def _deferring_handler(signum: int, frame: Any) -> None:
-    if _state.active > 0:
-        _state.pending = (signum, frame)
+def handler(signum: int, frame: Any) -> None:
+    """SIGINT's handler while a guard is armed: defers inside a region."""
+    if STATE.active > 0:
+        STATE.pending = (signum, frame)
         return
     _forward(signum, frame)
 
 
 def _forward(signum: int, frame: Any) -> None:
-    previous = _state.previous
+    previous = STATE.previous
     if callable(previous):
         previous(signum, frame)
     elif previous != signal.SIG_IGN:
         signal.default_int_handler(signum, frame)
 
 
-def _install() -> bool:
-    """Puts the deferring handler in front of SIGINT's current one."""
-    current = _getsignal(_SIGINT)
+def install() -> bool:
+    """Puts ``handler`` in front of SIGINT's current one; False if it cannot."""
+    current = getsignal(SIGINT)
     if current is None:  # set from C: leave it alone
         return False
     try:
-        signal.signal(_SIGINT, _deferring_handler)
+        signal.signal(SIGINT, handler)
     except ValueError:  # not the main interpreter's main thread
         return False
-    _state.previous = current
+    STATE.previous = current
     return True
 
 
 def raise_pending() -> None:
-    """Raises the interrupt deferred during the last swap, once none is open."""
-    if _state.pending is not None and not _state.active:
-        _raise_pending()
-
-
-STATE = _state
-# For the guards inlined in engine/runner.py's cheapest runs: when
-# ``getsignal(SIGINT) is HANDLER or install()``, add 1 to ``STATE.active``
-# around the swap, take it off after, then ``raise_pending()``.
-getsignal, SIGINT = _getsignal, _SIGINT
-
-
-def install() -> bool:
-    """Puts the deferring handler in front of SIGINT's; False off the main thread."""
-    return _install()
-
-
-def _raise_pending() -> None:
-    pending, _state.pending = _state.pending, None
-    if _get_ident() == _MAIN:
+    """Raises the interrupt deferred in a region, once no region is open."""
+    if STATE.pending is None or STATE.active:
+        return
+    pending, STATE.pending = STATE.pending, None
+    if threading.get_ident() == _MAIN:
         _forward(*pending)
     else:
         # Deferred while another thread swapped: deliver it to the main
         # thread again, which is where Python raises it.
-        signal.raise_signal(_SIGINT)
+        signal.raise_signal(SIGINT)
 
 
 def guarded(swap: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,21 +102,16 @@ def guarded(swap: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def run(*args: Any) -> Any:
-        # Outside the main thread _install fails and the run goes unguarded.
-        if _getsignal(_SIGINT) is not _deferring_handler and not _install():
+        # Outside the main thread install() fails and the run goes unguarded.
+        if getsignal(SIGINT) is not handler and not install():
             return swap(*args)
-        state = _state
-        state.active += 1
+        STATE.active += 1
         try:
             result = swap(*args)
         finally:
-            state.active -= 1
-        if state.pending is not None and not state.active:
-            _raise_pending()
+            STATE.active -= 1
+        raise_pending()
         return result
 
     run.__name__ = swap.__name__
     return run
-
-
-HANDLER = _deferring_handler

@@ -32,15 +32,15 @@ from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.interrupts import (
-    HANDLER,
     SIGINT,
     STATE,
     getsignal,
     guarded,
+    handler,
     install,
     raise_pending,
 )
-from jaxsession.engine.plan import EndOfRun, Plan, StepEffect, make_plan
+from jaxsession.engine.plan import Plan, StepEffect, make_plan
 from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
 from jaxsession.graph import dtypes as dtypes_lib
@@ -76,7 +76,7 @@ def _swapper(call: Callable[..., Any], r: Runner) -> Swap:
         def one_buffer(store: VariableStore, args: tuple = ()) -> None:
             buffers = store.buffers
             # engine/interrupts.py's guard, inlined: this is the cheapest run.
-            if getsignal(SIGINT) is not HANDLER and not install():
+            if getsignal(SIGINT) is not handler and not install():
                 buffers[k] = call(buffers[k])[1][0]
                 return
             STATE.active += 1
@@ -307,7 +307,7 @@ class Runner:
         def step(store: VariableStore) -> Any:
             # engine/interrupts.py's guard, inlined around the swap and the
             # global-step mirror.
-            deferring = getsignal(SIGINT) is HANDLER or install()
+            deferring = getsignal(SIGINT) is handler or install()
             if deferring:
                 STATE.active += 1
             try:
@@ -382,7 +382,6 @@ def build_runner(
         specs,
         steps,
         stacked=stacked,
-        final=tuple(i for i, t in enumerate(tensors) if isinstance(t, EndOfRun)),
     )
     graph, mesh = store.graph, store.mesh
     exe = get_executable(

@@ -25,8 +25,8 @@ class RunSignature:
     ``host_fetches`` are requested tensors whose values the caller supplies
     on the host (the Session's global-step mirror); the call does not return
     them. ``stacked`` are fetches a K-step run also returns for every step
-    (``engine.multistep``). ``final`` are fetched variable reads that return
-    the variable's value at the end of the run.
+    (``engine.multistep``). A Variable fetched as such
+    (``engine.plan.EndOfRun``) has a fetch key of its own (``tensor_key``).
 
     The graph is not part of the key: each graph keeps its own cache, and
     because ops are immutable and only ever added, ops created after a run
@@ -40,7 +40,6 @@ class RunSignature:
     steps: int = 1
     host_fetches: tuple[TensorKey, ...] = ()
     stacked: tuple[TensorKey, ...] = ()
-    final: tuple[int, ...] = ()
 
     def describe(self, graph: Any) -> str:
         """A readable form naming the tensors, for cache-miss logs."""

@@ -21,10 +21,6 @@ import numpy as np
 
 from jaxsession import errors
 from jaxsession.engine import mesh as mesh_lib
-from jaxsession.engine.context import (
-    HostContext as HostContext,
-    VariableSource as VariableSource,
-)
 from jaxsession.engine.executable import state_layout
 from jaxsession.engine.packing import StateLayout
 from jaxsession.engine.plan import Plan, StepEffect

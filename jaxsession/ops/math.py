@@ -395,29 +395,28 @@ div_no_nan = _binary_op(
 )
 
 
-# TF's gradients of Maximum and Minimum give a tie wholly to x (JAX splits it).
-# The rules return the primal through the function itself, so that higher
-# derivatives follow them too.
-@jax.custom_jvp
-def _tf_maximum(x: Any, y: Any) -> Any:
-    return jnp.maximum(x, y)
+def _ties_to_x(fn: Callable[..., Any], x_wins: Callable[..., Any]) -> Any:
+    """``fn`` whose gradient goes wholly to x where ``x_wins(x, y)``.
+
+    TF's gradients of Maximum and Minimum give a tie to x (JAX splits it).
+    The rule returns the primal through the function itself, so that higher
+    derivatives follow it too.
+    """
+
+    @jax.custom_jvp
+    def tied(x: Any, y: Any) -> Any:
+        return fn(x, y)
+
+    @tied.defjvp
+    def _jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
+        (x, y), (tx, ty) = primals, tangents
+        return tied(x, y), jnp.where(x_wins(x, y), tx, ty)
+
+    return tied
 
 
-@_tf_maximum.defjvp
-def _tf_maximum_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
-    (x, y), (tx, ty) = primals, tangents
-    return _tf_maximum(x, y), jnp.where(x >= y, tx, ty)
-
-
-@jax.custom_jvp
-def _tf_minimum(x: Any, y: Any) -> Any:
-    return jnp.minimum(x, y)
-
-
-@_tf_minimum.defjvp
-def _tf_minimum_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
-    (x, y), (tx, ty) = primals, tangents
-    return _tf_minimum(x, y), jnp.where(x <= y, tx, ty)
+_tf_maximum = _ties_to_x(jnp.maximum, jnp.greater_equal)
+_tf_minimum = _ties_to_x(jnp.minimum, jnp.less_equal)
 
 
 def _maximum(x: Any, y: Any) -> Any:
