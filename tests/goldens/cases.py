@@ -108,12 +108,20 @@ def VAR(values, dtype="float32"):
 CASES = []
 
 
-def case(id, fn, *args, kw=None, rec=REC, kind="op", **extra):
-    """Adds one case to the grid."""
-    c = {"id": id, "fn": fn, "kind": kind, "args": list(args), "kw": kw or {}}
-    c["rec"] = rec
-    c.update(extra)
-    CASES.append(c)
+def case_adder(cases):
+    """A ``case`` function that appends to ``cases`` (for ``cases_<area>.py``)."""
+
+    def case(id, fn, *args, kw=None, rec=REC, kind="op", **extra):
+        """Adds one case to the grid."""
+        c = {"id": id, "fn": fn, "kind": kind, "args": list(args), "kw": kw or {}}
+        c["rec"] = rec
+        c.update(extra)
+        cases.append(c)
+
+    return case
+
+
+case = case_adder(CASES)
 
 
 def feed_value(case_id, path, spec):

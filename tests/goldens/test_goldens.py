@@ -1,6 +1,6 @@
-"""jaxsession against goldens written by TensorFlow (tests/goldens/tf_goldens.json).
+"""jaxsession against goldens written by TensorFlow (tests/goldens/tf_goldens*.json).
 
-Every case of ``cases.py`` is built with ``jaxsession`` by the same harness that
+Every case of every suite (``cases.py``, ``cases_<area>.py``; see ``catalog.py``) is built with ``jaxsession`` by the same harness that
 wrote the goldens with ``tensorflow.compat.v1`` and the two records are
 compared aspect by aspect: ``shape``/``dtype`` exactly, ``value`` and ``grad``
 within tolerance, ``names`` where the case records them, ``error`` by exception
@@ -8,20 +8,20 @@ family. ``differences.py`` documents aspects that differ on purpose (checked
 to still differ) and bugs (strict xfail). Regenerate with ``make goldens``.
 """
 
-import json
-import pathlib
-
 import numpy as np
 import pytest
 
 import jaxsession as tf
-from tests.goldens.cases import CASES
-from tests.goldens.differences import DIFFERENCES, KNOWN_BUGS, UNCOVERED
+from tests.goldens import catalog, differences
 from tests.goldens.harness import run_case
 
-GOLDENS = json.loads(pathlib.Path(__file__).with_name("tf_goldens.json").read_text())[
-    "cases"
-]
+CASES = catalog.merged("CASES", [])
+GOLDENS = {
+    k: v for n in catalog.suite_names() for k, v in catalog.load_goldens(n).items()
+}
+DIFFERENCES = {**differences.DIFFERENCES, **catalog.merged("DIFFERENCES", {})}
+KNOWN_BUGS = {**differences.KNOWN_BUGS, **catalog.merged("KNOWN_BUGS", {})}
+UNCOVERED = {**differences.UNCOVERED, **catalog.merged("UNCOVERED", {})}
 BY_ID = {c["id"]: c for c in CASES}
 ASPECTS = ("shape", "dtype", "value", "grad", "names", "error")
 
@@ -203,6 +203,7 @@ def test_difference_entries_name_cases():
 # Coverage: every public op-like callable has a case or a reason.
 
 NAMESPACES = ["", "nn", "layers", "losses", "metrics", "train", "math", "random"]
+NAMESPACES += [n for n in catalog.merged("NAMESPACES", []) if n not in NAMESPACES]
 
 # The filter: modules, non-callables and classes are not ops, except
 # optimizer classes (``*Optimizer``, ``ExponentialMovingAverage``) and
@@ -289,7 +290,7 @@ UTILITIES = {
     "summary_iterator",
     "update_checkpoint_state",
     "write_graph",
-}
+} | catalog.merged("UTILITIES", set())
 
 
 def _is_op_like(name, obj):
