@@ -9,12 +9,14 @@ from jaxsession import (
     errors as errors,
     flags as flags,
     gfile as gfile,
+    io as io,
     layers as layers,
     logging as logging,
     losses as losses,
     math as math,
     metrics as metrics,
     nn as nn,
+    python_io as python_io,
     random as random,
     summary as summary,
     train as train,
@@ -96,6 +98,17 @@ from jaxsession.ops.array.indexing import *
 from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
 from jaxsession.ops.math import *
+from jaxsession.ops.parsing import (
+    FixedLenFeature as FixedLenFeature,
+    FixedLenSequenceFeature as FixedLenSequenceFeature,
+    VarLenFeature as VarLenFeature,
+    decode_base64 as decode_base64,
+    decode_raw as decode_raw,
+    encode_base64 as encode_base64,
+    parse_example as parse_example,
+    parse_single_example as parse_single_example,
+    read_file as read_file,
+)
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
 from jaxsession.ops.state import *

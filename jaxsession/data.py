@@ -1,6 +1,11 @@
 """``tf.data``: Dataset and Iterator."""
 
 from jaxsession.input.dataset import Dataset as Dataset
+from jaxsession.input.file_datasets import (
+    FixedLengthRecordDataset as FixedLengthRecordDataset,
+    TextLineDataset as TextLineDataset,
+    TFRecordDataset as TFRecordDataset,
+)
 from jaxsession.input.iterator import (
     Iterator as Iterator,
     get_output_classes as get_output_classes,

@@ -51,6 +51,17 @@ from jaxsession.library.moving_averages import (
 )
 from jaxsession.library.optimizers import *
 from jaxsession.library.schedules import *
+from jaxsession.ops.example_proto import (
+    BytesList as BytesList,
+    Example as Example,
+    Feature as Feature,
+    FeatureList as FeatureList,
+    FeatureLists as FeatureLists,
+    Features as Features,
+    FloatList as FloatList,
+    Int64List as Int64List,
+    SequenceExample as SequenceExample,
+)
 from jaxsession.session._global_step import global_step as global_step
 from jaxsession.session.basic_hooks import *
 from jaxsession.session.checkpoint_hooks import (

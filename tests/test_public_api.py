@@ -380,6 +380,43 @@ ERRORS = [
     "errors.DataLossError",
     "errors.UnauthenticatedError",
 ]
+RECORDS = [
+    "train.Example",
+    "train.Features",
+    "train.Feature",
+    "train.BytesList",
+    "train.Int64List",
+    "train.FloatList",
+    "train.SequenceExample",
+    "train.FeatureList",
+    "train.FeatureLists",
+    "python_io.TFRecordWriter",
+    "python_io.tf_record_iterator",
+    "python_io.TFRecordOptions",
+    "python_io.TFRecordCompressionType",
+    "io.TFRecordWriter",
+    "io.tf_record_iterator",
+    "io.TFRecordOptions",
+    "io.FixedLenFeature",
+    "io.VarLenFeature",
+    "io.parse_single_example",
+    "io.parse_example",
+    "io.decode_raw",
+    "io.read_file",
+    "io.decode_base64",
+    "io.encode_base64",
+    "FixedLenFeature",
+    "VarLenFeature",
+    "parse_single_example",
+    "parse_example",
+    "decode_raw",
+    "read_file",
+    "decode_base64",
+    "encode_base64",
+    "data.TFRecordDataset",
+    "data.TextLineDataset",
+    "data.FixedLengthRecordDataset",
+]
 
 ALL_NAMES = [
     *GRAPH,
@@ -397,6 +434,7 @@ ALL_NAMES = [
     *TRAINING,
     *SESSION,
     *ERRORS,
+    *RECORDS,
 ]
 
 

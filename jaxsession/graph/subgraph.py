@@ -99,7 +99,10 @@ def _collect(
 
 
 def from_region(
-    created: Sequence[Operation], args: Sequence[Tensor], outputs: Sequence[Tensor]
+    created: Sequence[Operation],
+    args: Sequence[Tensor],
+    outputs: Sequence[Tensor],
+    allow_host: bool = False,
 ) -> Subgraph:
     """The ops among ``created`` that ``outputs`` need (by data or control edge).
 
@@ -107,6 +110,8 @@ def from_region(
         created: Ops made while building a branch or loop body.
         args: Tensors standing for the region's arguments (loop variables).
         outputs: The region's results.
+        allow_host: Accept host ops (a region evaluated op by op on the
+            host, such as a ``Dataset.map`` function).
     """
     region = set(created)
     arg_set = set(args)
@@ -119,7 +124,8 @@ def from_region(
         needed.add(op)
         stack.extend(t.op for t in op.inputs if t not in arg_set)
         stack.extend(op.control_inputs)
-    _reject_host_ops(needed)
+    if not allow_host:
+        _reject_host_ops(needed)
     return _collect(list(needed), args, outputs)
 
 

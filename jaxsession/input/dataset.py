@@ -36,7 +36,7 @@ from jaxsession.graph import (
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor, get_default_graph
 from jaxsession.graph.make_op import make_op
-from jaxsession.graph.rules import constant_value
+from jaxsession.graph.rules import HOST_OPS, constant_value
 from jaxsession.input.iterator import (
     Iterator_,
     _ElementStructure,
@@ -664,7 +664,9 @@ class _GraphMapFn:
         self.out_def = out_def
         self.types = types
         self.shapes = shapes_
-        self._jitted = jax.jit(self._run)
+        # Host ops (parsing, decoding) cannot be traced: run op by op then.
+        host = any(op.type in HOST_OPS for op in sub.ops)
+        self._jitted = self._run if host else jax.jit(self._run)
 
     def _run(self, *args: Any) -> list[Any]:
         ext = [constant_value(t) for t in self.sub.externals]
@@ -689,7 +691,7 @@ class _GraphMapFn:
         out_leaves, out_def = _flatten(out)
         if not out_leaves or not all(isinstance(t, Tensor) for t in out_leaves):
             return None
-        sub = subgraph_lib.from_region(created, args, out_leaves)
+        sub = subgraph_lib.from_region(created, args, out_leaves, allow_host=True)
         if (
             sub.reads
             or sub.writes
