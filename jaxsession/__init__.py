@@ -83,11 +83,15 @@ from jaxsession.graph.variables import (
 )
 from jaxsession.input.queues import (
     FIFOQueue as FIFOQueue,
-    FixedLengthRecordReader as FixedLengthRecordReader,
-    IdentityReader as IdentityReader,
     PaddingFIFOQueue as PaddingFIFOQueue,
     PriorityQueue as PriorityQueue,
+    QueueBase as QueueBase,
     RandomShuffleQueue as RandomShuffleQueue,
+)
+from jaxsession.input.readers import (
+    FixedLengthRecordReader as FixedLengthRecordReader,
+    IdentityReader as IdentityReader,
+    ReaderBase as ReaderBase,
     TextLineReader as TextLineReader,
     TFRecordReader as TFRecordReader,
     WholeFileReader as WholeFileReader,

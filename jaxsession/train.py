@@ -30,9 +30,7 @@ from jaxsession.graph.variables import (
     get_global_step as get_global_step,
     get_or_create_global_step as get_or_create_global_step,
 )
-from jaxsession.input.queues import (
-    QueueRunner as QueueRunner,
-    add_queue_runner as add_queue_runner,
+from jaxsession.input.batching import (
     batch as batch,
     batch_join as batch_join,
     input_producer as input_producer,
@@ -43,8 +41,12 @@ from jaxsession.input.queues import (
     shuffle_batch as shuffle_batch,
     shuffle_batch_join as shuffle_batch_join,
     slice_input_producer as slice_input_producer,
-    start_queue_runners as start_queue_runners,
     string_input_producer as string_input_producer,
+)
+from jaxsession.input.queues import (
+    QueueRunner as QueueRunner,
+    add_queue_runner as add_queue_runner,
+    start_queue_runners as start_queue_runners,
 )
 from jaxsession.library.moving_averages import (
     ExponentialMovingAverage as ExponentialMovingAverage,

@@ -417,6 +417,30 @@ RECORDS = [
     "data.TextLineDataset",
     "data.FixedLengthRecordDataset",
 ]
+QUEUES = [
+    "FIFOQueue",
+    "RandomShuffleQueue",
+    "PaddingFIFOQueue",
+    "QueueBase",
+    "TFRecordReader",
+    "TextLineReader",
+    "WholeFileReader",
+    "FixedLengthRecordReader",
+    "ReaderBase",
+    "train.string_input_producer",
+    "train.input_producer",
+    "train.range_input_producer",
+    "train.slice_input_producer",
+    "train.limit_epochs",
+    "train.batch",
+    "train.shuffle_batch",
+    "train.batch_join",
+    "train.shuffle_batch_join",
+    "train.QueueRunner",
+    "train.add_queue_runner",
+    "train.start_queue_runners",
+    "train.Coordinator",
+]
 
 ALL_NAMES = [
     *GRAPH,
@@ -435,6 +459,7 @@ ALL_NAMES = [
     *SESSION,
     *ERRORS,
     *RECORDS,
+    *QUEUES,
 ]
 
 

@@ -397,9 +397,9 @@ def _get_next(
 
 
 def close_resources(resources: dict[Any, Any]) -> None:
-    """Stops every prefetch thread among a session's resources."""
+    """Stops every prefetch thread and cancels every queue among a session's resources."""
     for key, value in list(resources.items()):
-        if isinstance(key, tuple) and key[0] == "iterator":
+        if isinstance(key, tuple) and key[0] in ("iterator", "queue"):
             value.stop()
     resources.clear()
 

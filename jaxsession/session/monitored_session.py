@@ -23,7 +23,8 @@ from jaxsession.engine.executable import (
     enable_compilation_cache,
     release_compilation_cache,
 )
-from jaxsession.graph.core import get_default_graph
+from jaxsession.graph.core import GraphKeys, get_default_graph
+from jaxsession.input.queues import start_queue_runners
 from jaxsession.session import _wrappers, chief_sync, mirror_hooks
 from jaxsession.session.coordinator import Coordinator
 from jaxsession.session.scaffold import Scaffold
@@ -162,6 +163,8 @@ class _CoordinatedSessionCreator(SessionCreator):
     def create_session(self) -> Any:
         self.tf_sess_value = self._session_creator.create_session()
         self.coord = Coordinator(clean_stop_exception_types=[])
+        if self.tf_sess_value.graph.get_collection(GraphKeys.QUEUE_RUNNERS):
+            start_queue_runners(sess=self.tf_sess_value, coord=self.coord)
         for hook in self._hooks:
             hook.after_create_session(self.tf_sess_value, self.coord)
         return _wrappers._CoordinatedSession(

@@ -56,6 +56,8 @@ class BaseSession:
         self._store = VariableStore(self.graph, mesh_lib.active_mesh())
         self._closed = False
         self._lock = threading.RLock()
+        # Host ops that wait (a queue's dequeue) let go of it meanwhile.
+        self._store.run_lock = self._lock
         self._prepared: dict[Any, fetches_lib.Prepared] = {}
         self._default_stack: list[Any] = []
 
