@@ -107,6 +107,7 @@ from jaxsession.ops.parsing import (
     FixedLenSequenceFeature as FixedLenSequenceFeature,
     VarLenFeature as VarLenFeature,
     decode_base64 as decode_base64,
+    decode_csv as decode_csv,
     decode_raw as decode_raw,
     encode_base64 as encode_base64,
     parse_example as parse_example,

@@ -35,6 +35,7 @@ from jaxsession.input.batching import (
     batch_join as batch_join,
     input_producer as input_producer,
     limit_epochs as limit_epochs,
+    match_filenames_once as match_filenames_once,
     maybe_batch as maybe_batch,
     maybe_shuffle_batch as maybe_shuffle_batch,
     range_input_producer as range_input_producer,

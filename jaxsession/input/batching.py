@@ -14,6 +14,7 @@ an input producer's input must be constant or fed (it is shuffled on the host).
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from typing import Any
 
@@ -241,6 +242,27 @@ def slice_input_producer(
             ).outputs[0]
             for t in tensors
         ]
+
+
+def match_filenames_once(pattern: Any, name: str | None = None) -> Tensor:
+    """The sorted files matching the glob ``pattern`` (or patterns).
+
+    Differs from TF1: matched while building and given as a constant, not a
+    local variable filled by ``local_variables_initializer()``.
+    """
+    patterns = [pattern] if isinstance(pattern, str | bytes) else list(pattern)
+    found = sorted(
+        {
+            f
+            for p in patterns
+            for f in glob.glob(p.decode() if isinstance(p, bytes) else p)  # noqa: PTH207 - a pattern, not a folder
+        }
+    )
+    return constant(
+        np.asarray(found, dtype=object).reshape(len(found)),
+        dtypes_lib.string,
+        name=name or "matching_filenames",
+    )
 
 
 # -- batching ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ summaries; ``PriorityQueue``, ``IdentityReader``, ``maybe_batch`` and
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import logging
@@ -44,6 +45,20 @@ from jaxsession.graph.rules import HOST_OPS, HOST_POST_OPS, NOT_DIFFERENTIABLE
 logger = logging.getLogger("jaxsession")
 
 _POLL_SECS = 0.1
+# How long the interpreter's exit waits for runner threads to end.
+_EXIT_GRACE_SECS = 2.0
+# Live queue states and runner threads, to end them before the interpreter
+# exits: a daemon thread killed inside a compiled call aborts the process.
+_STATES: weakref.WeakSet[QueueState] = weakref.WeakSet()
+_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def _end_runner_threads() -> None:
+    for state in list(_STATES):
+        state.stop()
+    for thread in list(_THREADS):
+        thread.join(_EXIT_GRACE_SECS)
 
 
 def _host_only(*_: Any, **__: Any) -> Any:
@@ -89,6 +104,7 @@ class QueueState:
         self.closed = False
         self.dead = False  # the session closed: every op is cancelled
         self.rng = np.random.default_rng(seed)
+        _STATES.add(self)
 
     def stop(self) -> None:
         """Cancels the queue (the session is closing): waiting ops raise."""
@@ -190,8 +206,17 @@ def _queue_state(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any]:
     return (handle,)
 
 
-def _state(value: Any) -> QueueState:
-    return np.asarray(value, dtype=object)[()]
+def _state(op: Operation, inputs: Sequence[Any]) -> QueueState:
+    """The queue state behind ``op``'s handle input."""
+    if not inputs:
+        # A multi-step run evaluates host ops once, without their inputs.
+        raise errors.UnimplementedError(
+            None,
+            op,
+            f"{errors.op_site(op)} uses a queue, which cannot feed a multi-step "
+            "run (steps_per_run > 1); use a tf.data iterator there.",
+        )
+    return np.asarray(inputs[0], dtype=object)[()]
 
 
 def _as_rows(op: Operation, values: Sequence[Any], many: bool) -> list[tuple]:
@@ -212,7 +237,7 @@ def _as_rows(op: Operation, values: Sequence[Any], many: bool) -> list[tuple]:
 
 def _enqueue(op: Operation, values: list[Any]) -> Any:
     rows = _as_rows(op, values[1:], op.attrs["many"])
-    _state(values[0]).put(op, rows)
+    _state(op, values).put(op, rows)
     return np.zeros((), np.int32)
 
 
@@ -235,7 +260,7 @@ def _stack(queue: QueueBase, rows: list[tuple], i: int) -> np.ndarray:
 
 def _dequeue(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]:
     queue, n = op.attrs["queue"], op.attrs["n"]
-    rows = _state(inputs[0]).take(op, 1 if n is None else n, op.attrs["up_to"])
+    rows = _state(op, inputs).take(op, 1 if n is None else n, op.attrs["up_to"])
     if n is None:
         return rows[0]
     return tuple(_stack(queue, rows, i) for i in range(len(queue.dtypes)))
@@ -244,16 +269,16 @@ def _dequeue(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]:
 def _close(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[()]:
     # Pending enqueues wake up to a closed queue and raise CancelledError
     # whether or not cancel_pending_enqueues is set.
-    _state(inputs[0]).close()
+    _state(op, inputs).close()
     return ()
 
 
 def _size(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any]:
-    return (np.int32(len(_state(inputs[0]).items)),)
+    return (np.int32(len(_state(op, inputs).items)),)
 
 
 def _is_closed(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any]:
-    return (np.bool_(_state(inputs[0]).closed),)
+    return (np.bool_(_state(op, inputs).closed),)
 
 
 HOST_OPS.update(
@@ -644,6 +669,7 @@ class QueueRunner:
                 )
             )
         for t in threads:
+            _THREADS.add(t)
             if coord is not None:
                 coord.register_thread(t)
             if start:

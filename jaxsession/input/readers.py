@@ -69,7 +69,7 @@ def _next_record(op: Operation, state: _ReaderState, queue: Any) -> tuple[bytes,
 
 
 def _read(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any, ...]:
-    state, queue = _reader_state(op, ctx), _state(inputs[0])
+    state, queue = _reader_state(op, ctx), _state(op, inputs)
     if not state.lock.acquire(blocking=False):
         # Another thread reads (maybe waiting for a file): wait without the
         # run lock, which that thread needs to finish.

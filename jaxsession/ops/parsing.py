@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -25,7 +26,7 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE
+from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE, constant_value
 from jaxsession.ops.example_proto import Example
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "FixedLenSequenceFeature",
     "VarLenFeature",
     "decode_base64",
+    "decode_csv",
     "decode_raw",
     "encode_base64",
     "parse_example",
@@ -459,6 +461,125 @@ def read_file(filename: Any, name: str | None = None) -> Tensor:
     return _string_map_op("ReadFile", filename, name)
 
 
+_CSV_TYPES = ("float32", "float64", "int32", "int64", "string")
+
+
+def _csv_default(i: int, default: Any) -> tuple[str, Any]:
+    """The dtype name and default (None: required) of column ``i``."""
+    if isinstance(default, Tensor):
+        dtype, known = default.dtype, constant_value(default)
+        if known is None:
+            raise ValueError(
+                f"record_defaults[{i}] must be a constant, got {default.name}"
+            )
+        values = np.asarray(known).ravel().tolist()
+    else:
+        values = list(np.ravel(np.asarray(default, dtype=object)))
+        dtype = dtypes_lib.infer_dtype(values[0]) if values else dtypes_lib.float32
+    if dtype.name not in _CSV_TYPES:
+        raise ValueError(
+            f"record_defaults[{i}] has dtype {dtype.name}; expected one of {_CSV_TYPES}"
+        )
+    if len(values) > 1:
+        raise ValueError(f"record_defaults[{i}] must have at most one value")
+    return dtype.name, (
+        _as_bytes(values[0]) if dtype.name == "string" else values[0]
+    ) if values else None
+
+
+def _csv_field(op: Operation, text: str, column: int, row: int) -> Any:
+    dtype, default = op.attrs["columns"][column]
+    if text == op.attrs["na_value"] or text == "":
+        if default is None:
+            raise _invalid(
+                op, f"Field {column} is required but missing in record {row}!"
+            )
+        return default
+    if dtype == "string":
+        return text.encode()
+    try:
+        return (int if dtype.startswith("int") else float)(text)
+    except ValueError:
+        raise _invalid(
+            op, f"Field {column} in record {row} is not a valid {dtype}: {text}"
+        ) from None
+
+
+def _decode_csv_host(op: Operation, inputs: Sequence[Any]) -> tuple[Any, ...]:
+    records = _strings(inputs[0])
+    columns, select = op.attrs["columns"], op.attrs["select_cols"]
+    quoting = {} if op.attrs["quote"] else {"quoting": csv.QUOTE_NONE}
+    rows = []
+    for row, record in enumerate(records.ravel()):
+        text = _as_bytes(record).decode()
+        fields = next(csv.reader([text], delimiter=op.attrs["delim"], **quoting), [""])
+        if select is not None:
+            fields = [fields[c] if c < len(fields) else "" for c in select]
+        if len(fields) != len(columns):
+            raise _invalid(
+                op,
+                f"Expect {len(columns)} fields but have {len(fields)} in record {row}",
+            )
+        rows.append([_csv_field(op, f, c, row) for c, f in enumerate(fields)])
+    return tuple(
+        np.asarray([r[c] for r in rows], dtype=_np_dtype(columns[c][0])).reshape(
+            records.shape
+        )
+        for c in range(len(columns))
+    )
+
+
+def decode_csv(
+    records: Any,
+    record_defaults: Sequence[Any],
+    field_delim: str = ",",
+    use_quote_delim: bool = True,
+    name: str | None = None,
+    na_value: str = "",
+    select_cols: Sequence[int] | None = None,
+) -> list[Tensor]:
+    """Splits CSV records into columns (``tf.decode_csv``).
+
+    Args:
+        records: A string Tensor; each string is one CSV line.
+        record_defaults: Per column, ``[value]`` (its dtype and default for
+            an empty field) or ``[]``/an empty Tensor (a required column).
+        field_delim: The field separator.
+        use_quote_delim: Whether ``"`` quotes fields.
+        name: The op's name.
+        na_value: A field equal to it counts as empty.
+        select_cols: Only these columns (sorted), one default each.
+
+    Returns:
+        One Tensor per column, of ``records``' shape.
+
+    Raises:
+        ValueError: a bad default, or ``select_cols`` does not match them.
+        errors.InvalidArgumentError: (at run time) a record has the wrong
+            number of fields, misses a required one or has one that is no
+            number, naming the record and field.
+    """
+    if select_cols is not None and len(select_cols) != len(record_defaults):
+        raise ValueError("Length of select_cols and record_defaults do not match.")
+    columns = tuple(_csv_default(i, d) for i, d in enumerate(record_defaults))
+    t = _string_tensor(records, "records")
+    op = _host_op(
+        "DecodeCSV",
+        _HOST["DecodeCSV"],
+        [t],
+        [Aval(t.shape.as_tuple(), dtypes_lib.as_dtype(c[0])) for c in columns],
+        name or "DecodeCSV",
+        {
+            "columns": columns,
+            "delim": field_delim,
+            "quote": bool(use_quote_delim),
+            "na_value": na_value,
+            "select_cols": None if select_cols is None else tuple(select_cols),
+        },
+    )
+    return list(op.outputs)
+
+
 def _strings_by(fn: Any) -> Any:
     return lambda op, inputs: (_map_strings(op, inputs[0], fn),)
 
@@ -471,6 +592,7 @@ _HOST = {
     "EncodeBase64": _strings_by(_encode),
     "DecodeBase64": _strings_by(_decode),
     "ReadFile": _strings_by(_read),
+    "DecodeCSV": _decode_csv_host,
 }
 
 

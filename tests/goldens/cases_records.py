@@ -23,6 +23,7 @@ UTILITIES = {
     "TFRecordOptions",
     "TFRecordCompressionType",
     "tf_record_iterator",
+    "match_filenames_once",
 }
 
 _VAR_WIDTH = (
@@ -224,3 +225,40 @@ case(
 )
 case("decode_base64/padded", "io.decode_base64", L([[b"Zm8=", b"Zg=="]]), rec="sv")
 case("read_file/bytes", "read_file", kind="read_file", rec="sv", contents=b"\x00a\nb!")
+
+# -- CSV ------------------------------------------------------------------------------
+
+CSV = [b'1,2.5,"a,b"', b",,x", b"-3,1e3,"]
+DEFAULTS = [[7], [0.5], ["d"]]
+case("decode_csv/defaults", "decode_csv", L(CSV), L(DEFAULTS), rec="sv")
+case("decode_csv/matrix", "io.decode_csv", L([CSV[:2], CSV[1:]]), L(DEFAULTS), rec="sv")
+case("decode_csv/delim", "decode_csv", L(b"3|x"), L([[1], [""]]), L("|"), rec="sv")
+case(
+    "decode_csv/na_value",
+    "decode_csv",
+    L([b"NA,2"]),
+    L([[1.0], [2]]),
+    kw={"na_value": "NA"},
+    rec="sv",
+)
+case(
+    "decode_csv/select_cols",
+    "decode_csv",
+    L([b"1,2,3"]),
+    L([[1.0], [3]]),
+    kw={"select_cols": [0, 2]},
+    rec="sv",
+)
+case(
+    "decode_csv/too_few_fields", "decode_csv", L([b"1,2"]), L([[1], [1], [1]]), rec="sv"
+)
+case("decode_csv/not_a_number", "decode_csv", L([b"a,1"]), L([[1], [1]]), rec="sv")
+case(
+    "decode_csv/unquoted",
+    "decode_csv",
+    L([b'"a,b']),
+    L([[""], [""]]),
+    L(","),
+    L(False),
+    rec="sv",
+)

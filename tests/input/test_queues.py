@@ -308,3 +308,42 @@ def test_batch_checks_shapes_and_unwraps_single_tensors():
         )
         coord.request_stop()
         coord.join(threads)
+
+
+def test_csv_files_through_text_line_reader_and_decode_csv(tmp_path):
+    for shard in range(2):
+        rows = [f"{shard * 3 + i},{i * 0.5},{'ab'[i % 2]}" for i in range(3)]
+        (tmp_path / f"part-{shard}.csv").write_text(
+            "id,x,tag\n" + "\n".join(rows) + "\n"
+        )
+    files = tf.train.match_filenames_once(str(tmp_path / "part-*.csv"))
+    filename_queue = tf.train.string_input_producer(files, num_epochs=1, shuffle=False)
+    _, line = tf.TextLineReader(skip_header_lines=1).read(filename_queue)
+    ident, x, tag = tf.decode_csv(line, record_defaults=[[0], [0.0], [""]])
+    batch = tf.train.batch([ident, x * 2.0, tag], batch_size=6)
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        coord = tf.train.Coordinator()
+        threads = tf.train.start_queue_runners(sess, coord)
+        ids, xs, tags = sess.run(batch)
+        coord.request_stop()
+        coord.join(threads)
+    assert ids.tolist() == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_allclose(xs, [0.0, 1.0, 2.0] * 2)
+    assert tags.tolist() == [b"a", b"b", b"a"] * 2
+
+
+def test_decode_csv_errors_name_record_and_field():
+    line = tf.placeholder(tf.string, [None])
+    columns = tf.decode_csv(line, [[0], tf.constant([], tf.float32)])
+    with tf.Session() as sess:
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=re.escape("Field 1 is required but missing in record 1!"),
+        ):
+            sess.run(columns, {line: ["1,2", "3,"]})
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=re.escape("Field 0 in record 0 is not a valid int32: x"),
+        ):
+            sess.run(columns, {line: ["x,2"]})
