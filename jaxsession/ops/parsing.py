@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -59,7 +60,11 @@ class FixedLenFeature(NamedTuple):
 
 
 class FixedLenSequenceFeature(NamedTuple):
-    """Unsupported here beyond its declaration (``tf.io.FixedLenSequenceFeature``)."""
+    """A feature of any number of elements of ``shape`` (``tf.io.FixedLenSequenceFeature``).
+
+    Parsed to ``[n, *shape]`` (``[batch, longest, *shape]`` by ``parse_example``,
+    padded with ``default_value`` or 0); ``allow_missing`` must be True.
+    """
 
     shape: Any
     dtype: Any
@@ -88,6 +93,7 @@ class _Spec(NamedTuple):
     dtype: str
     shape: tuple[int, ...] | None  # None: a VarLenFeature
     default: tuple[Any, ...] | None
+    sequence: bool = False  # a FixedLenSequenceFeature: default is the padding
 
 
 def _specs(features: dict[str, Any]) -> tuple[_Spec, ...]:
@@ -107,10 +113,20 @@ def _specs(features: dict[str, Any]) -> tuple[_Spec, ...]:
         elif isinstance(spec, FixedLenFeature):
             shape = tuple(int(d) for d in np.atleast_1d(spec.shape or ()))
             out.append(_Spec(key, dtype.name, shape, _default(key, spec, shape, dtype)))
+        elif isinstance(spec, FixedLenSequenceFeature):
+            if not spec.allow_missing:
+                raise ValueError(
+                    "Unsupported: FixedLenSequenceFeature requires allow_missing to be True."
+                )
+            shape = tuple(int(d) for d in np.atleast_1d(spec.shape or ()))
+            pad = spec.default_value
+            if pad is None:
+                pad = b"" if dtype.name == "string" else 0
+            out.append(_Spec(key, dtype.name, shape, (pad,), sequence=True))
         else:
             raise ValueError(
                 f"Unsupported feature spec for {key!r}: {type(spec).__name__} "
-                "(FixedLenFeature or VarLenFeature)"
+                "(FixedLenFeature, FixedLenSequenceFeature or VarLenFeature)"
             )
     return tuple(out)
 
@@ -174,7 +190,8 @@ def _values(op: Operation, spec: _Spec, features: Any) -> list[Any] | None:
     return list(getattr(feature, kind).value)
 
 
-def _fixed(op: Operation, spec: _Spec, values: list[Any] | None, index: int) -> Any:
+def _fixed(op: Operation, spec: _Spec, values: list[Any] | None, index: int) -> list:
+    """A FixedLenFeature's values in one example (its default when missing)."""
     assert spec.shape is not None
     if values is None:
         if spec.default is None:
@@ -183,24 +200,34 @@ def _fixed(op: Operation, spec: _Spec, values: list[Any] | None, index: int) -> 
                 f"Feature: {spec.key} (data type: {spec.dtype}) is required but "
                 "could not be found.",
             )
-        values = list(spec.default)
-    size = int(np.prod(spec.shape))
+        return list(spec.default)
+    size = math.prod(spec.shape)
     if len(values) != size:
         raise _invalid(
             op,
             f"Key: {spec.key}, Index: {index}.  Number of values != expected.  "
             f"values size: {len(values)} but output shape: {list(spec.shape)}",
         )
-    return np.asarray(values, dtype=_np_dtype(spec.dtype)).reshape(spec.shape)
+    return values
 
 
-def _padded(spec: _Spec, rows: list[list[Any] | None]) -> np.ndarray:
+def _padded(op: Operation, spec: _Spec, rows: list[list[Any] | None]) -> np.ndarray:
+    """A Var/FixedLenSequenceFeature's rows, padded to the longest."""
+    item = spec.shape if spec.sequence else ()
+    size = math.prod(item or ())
     rows = [r or [] for r in rows]
-    width = max((len(r) for r in rows), default=0)
-    fill = b"" if spec.dtype == "string" else 0
-    out = np.full((len(rows), width), fill, dtype=_np_dtype(spec.dtype))
     for i, r in enumerate(rows):
-        out[i, : len(r)] = r
+        if len(r) % size:
+            raise _invalid(
+                op,
+                f"Key: {spec.key}, Index: {i}.  Number of values is not a multiple "
+                f"of the elements' size {size} (shape {list(item)})",
+            )
+    width = max((len(r) // size for r in rows), default=0)
+    fill = spec.default[0] if spec.sequence else b"" if spec.dtype == "string" else 0
+    out = np.full((len(rows), width, *item), fill, dtype=_np_dtype(spec.dtype))
+    for i, r in enumerate(rows):
+        out[i, : len(r) // size] = np.asarray(r, dtype=out.dtype).reshape(-1, *item)
     return out
 
 
@@ -209,14 +236,12 @@ def _parse_batch(op: Operation, serialized: Any, specs: tuple[_Spec, ...]) -> li
     out = []
     for spec in specs:
         rows = [_values(op, spec, p.features.feature) for p in protos]
-        if spec.shape is None:
-            out.append(_padded(spec, rows))
+        if spec.shape is None or spec.sequence:
+            out.append(_padded(op, spec, rows))
         else:
-            fixed = [_fixed(op, spec, r, i) for i, r in enumerate(rows)]
-            dtype = _np_dtype(spec.dtype)
-            out.append(
-                np.stack(fixed) if fixed else np.zeros((0, *spec.shape), dtype=dtype)
-            )
+            flat = [v for i, r in enumerate(rows) for v in _fixed(op, spec, r, i)]
+            column = np.asarray(flat, dtype=_np_dtype(spec.dtype))
+            out.append(column.reshape((len(rows), *spec.shape)))
     return out
 
 
@@ -266,6 +291,12 @@ def _string_tensor(value: Any, what: str) -> Tensor:
     return t
 
 
+def _item_shape(spec: _Spec) -> tuple[int | None, ...]:
+    if spec.shape is None:
+        return (None,)
+    return (None, *spec.shape) if spec.sequence else spec.shape
+
+
 def _parse(
     op_type: str, serialized: Any, features: dict[str, Any], name: str | None
 ) -> dict[str, Tensor]:
@@ -276,7 +307,7 @@ def _parse(
         batch = t.shape.as_tuple()[:1] if t.shape.ndims else (None,)
     avals = [
         Aval(
-            (*batch, *(s.shape if s.shape is not None else (None,))),
+            (*batch, *_item_shape(s)),
             dtypes_lib.as_dtype(s.dtype),
         )
         for s in specs

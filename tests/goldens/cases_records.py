@@ -54,7 +54,8 @@ EX_C = {
     "tags": ("int64", [9]),
 }
 
-# Feature specs as data: key -> ("fixed", shape, dtype[, default]) or ("var", dtype).
+# Feature specs as data: key -> ("fixed", shape, dtype[, default]),
+# ("seq", shape, dtype, padding) or ("var", dtype).
 SPECS = {
     "label": ("fixed", [], "int64"),
     "weights": ("fixed", [2], "float32"),
@@ -81,6 +82,10 @@ def _features(tf, specs):
         dtype = getattr(tf, spec[-1] if spec[0] == "var" else spec[2])
         if spec[0] == "var":
             out[key] = tf.VarLenFeature(dtype)
+        elif spec[0] == "seq":
+            out[key] = tf.io.FixedLenSequenceFeature(
+                spec[1], dtype, allow_missing=True, default_value=spec[3]
+            )
         else:
             default = spec[3] if len(spec) > 3 else None
             out[key] = tf.FixedLenFeature(spec[1], dtype, default_value=default)
@@ -262,3 +267,15 @@ case(
     L(False),
     rec="sv",
 )
+
+SEQ = {"s": ("float", [1.0, 2.0, 3.0, 4.0])}
+for batched in (False, True):
+    case(
+        f"parse/fixed_len_sequence{'/batched' if batched else ''}",
+        "io.parse_example" if batched else "io.parse_single_example",
+        kind="parse",
+        rec="sv",
+        examples=[SEQ, {"s": ("float", [5.0, 6.0])}, {}] if batched else [SEQ],
+        specs={"s": ("seq", [2], "float32", -1.0)},
+        batched=batched,
+    )
