@@ -112,6 +112,7 @@ from jaxsession.ops.parsing import (
     encode_base64 as encode_base64,
     parse_example as parse_example,
     parse_single_example as parse_single_example,
+    parse_single_sequence_example as parse_single_sequence_example,
     read_file as read_file,
 )
 from jaxsession.ops.random import *

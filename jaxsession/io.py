@@ -16,5 +16,6 @@ from jaxsession.ops.parsing import (
     encode_base64 as encode_base64,
     parse_example as parse_example,
     parse_single_example as parse_single_example,
+    parse_single_sequence_example as parse_single_sequence_example,
     read_file as read_file,
 )

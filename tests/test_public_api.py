@@ -411,6 +411,8 @@ RECORDS = [
     "VarLenFeature",
     "parse_single_example",
     "parse_example",
+    "parse_single_sequence_example",
+    "io.parse_single_sequence_example",
     "decode_raw",
     "read_file",
     "decode_base64",

@@ -28,7 +28,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE, constant_value
-from jaxsession.ops.example_proto import Example
+from jaxsession.ops.example_proto import Example, SequenceExample
 
 __all__ = [
     "FixedLenFeature",
@@ -40,6 +40,7 @@ __all__ = [
     "encode_base64",
     "parse_example",
     "parse_single_example",
+    "parse_single_sequence_example",
     "read_file",
 ]
 
@@ -166,9 +167,9 @@ def _invalid(op: Operation, message: str) -> errors.OpError:
     return errors.InvalidArgumentError(None, op, f"{message} (op {op.name!r})")
 
 
-def _parse_proto(op: Operation, serialized: Any) -> Any:
+def _parse_proto(op: Operation, serialized: Any, message: Any = Example) -> Any:
     try:
-        return Example.FromString(_as_bytes(serialized))
+        return message.FromString(_as_bytes(serialized))
     except (DecodeError, TypeError):
         shown = _as_bytes(serialized)[:40]
         raise _invalid(op, f"Could not parse example input, value: {shown!r}") from None
@@ -233,9 +234,16 @@ def _padded(op: Operation, spec: _Spec, rows: list[list[Any] | None]) -> np.ndar
 
 def _parse_batch(op: Operation, serialized: Any, specs: tuple[_Spec, ...]) -> list[Any]:
     protos = [_parse_proto(op, s) for s in _strings(serialized).ravel()]
+    return _columns(op, [p.features.feature for p in protos], specs)
+
+
+def _columns(
+    op: Operation, feature_maps: list[Any], specs: tuple[_Spec, ...]
+) -> list[np.ndarray]:
+    """Each spec's values over ``feature_maps`` (examples, or a sequence's steps)."""
     out = []
     for spec in specs:
-        rows = [_values(op, spec, p.features.feature) for p in protos]
+        rows = [_values(op, spec, features) for features in feature_maps]
         if spec.shape is None or spec.sequence:
             out.append(_padded(op, spec, rows))
         else:
@@ -362,6 +370,74 @@ def parse_example(
         errors.InvalidArgumentError: (at run time) as ``parse_single_example``.
     """
     return _parse("ParseExample", serialized, features, name)
+
+
+def _step_specs(features: dict[str, Any] | None) -> tuple[_Spec, ...]:
+    """Sequence features: a FixedLenSequenceFeature is one fixed value per step."""
+    out = []
+    for key, spec in sorted((features or {}).items()):
+        if isinstance(spec, FixedLenSequenceFeature):
+            spec = FixedLenFeature(spec.shape, spec.dtype)
+        out.extend(_specs({key: spec}))
+    return tuple(out)
+
+
+def _parse_sequence_host(op: Operation, inputs: Sequence[Any]) -> tuple[Any, ...]:
+    proto = _parse_proto(op, _strings(inputs[0])[()], SequenceExample)
+    context = [c[0] for c in _columns(op, [proto.context.feature], op.attrs["context"])]
+    lists = proto.feature_lists.feature_list
+    steps = []
+    for spec in op.attrs["steps"]:
+        features = lists[spec.key].feature if spec.key in lists else []
+        steps.extend(_columns(op, [{spec.key: f} for f in features], (spec,)))
+    return (*context, *steps)
+
+
+def parse_single_sequence_example(
+    serialized: Any,
+    context_features: dict[str, Any] | None = None,
+    sequence_features: dict[str, Any] | None = None,
+    example_name: Any = None,
+    name: str | None = None,
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """Parses one ``SequenceExample`` (``tf.parse_single_sequence_example``).
+
+    Args:
+        serialized: A scalar string Tensor.
+        context_features: Key -> ``FixedLenFeature``/``VarLenFeature`` of
+            the context, parsed as by ``parse_single_example``.
+        sequence_features: Key -> ``FixedLenSequenceFeature`` (``[steps,
+            *shape]``) or ``VarLenFeature`` (``[steps, longest]``, padded)
+            of the feature lists; a missing list gives zero steps.
+        example_name: Unused.
+        name: The op's name.
+
+    Returns:
+        ``(context, sequences)``: dicts of Tensors.
+
+    Raises:
+        errors.InvalidArgumentError: (at run time) as ``parse_single_example``,
+            for the context and for each step.
+    """
+    context = _specs(context_features) if context_features else ()
+    steps = _step_specs(sequence_features)
+    avals = [Aval(_item_shape(c), dtypes_lib.as_dtype(c.dtype)) for c in context]
+    avals += [
+        Aval((None, *_item_shape(c)), dtypes_lib.as_dtype(c.dtype)) for c in steps
+    ]
+    op = _host_op(
+        "ParseSingleSequenceExample",
+        _HOST["ParseSingleSequenceExample"],
+        [_string_tensor(serialized, "serialized")],
+        avals,
+        name or "ParseSingleSequenceExample",
+        {"context": context, "steps": steps},
+    )
+    outs = iter(op.outputs)
+    return (
+        {c.key: next(outs) for c in context},
+        {c.key: next(outs) for c in steps},
+    )
 
 
 def _decode_raw_host(op: Operation, inputs: Sequence[Any]) -> tuple[Any, ...]:
@@ -624,6 +700,7 @@ _HOST = {
     "DecodeBase64": _strings_by(_decode),
     "ReadFile": _strings_by(_read),
     "DecodeCSV": _decode_csv_host,
+    "ParseSingleSequenceExample": _parse_sequence_host,
 }
 
 

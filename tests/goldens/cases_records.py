@@ -34,6 +34,7 @@ DIFFERENCES = {
     "parse_single_example/fixed_and_var": _VAR_WIDTH,
     "parse_example/batch": _VAR_WIDTH,
     "parse_example/batch_of_var": _VAR_WIDTH,
+    "parse_single_sequence_example/steps": _VAR_WIDTH,
 }
 
 # Examples as data: feature key -> (list kind, values).
@@ -126,7 +127,29 @@ def build_read_file(tf, case, ctx):
     return outs, [(outs, ctx.feed)], outs
 
 
-BUILDERS = {"parse": build_parse, "read_file": build_read_file}
+def build_parse_sequence(tf, case, ctx):
+    """``parse_single_sequence_example`` of a SequenceExample described as data."""
+    example = tf.train.SequenceExample()
+    for key, (kind, values) in case["context"].items():
+        getattr(example.context.feature[key], f"{kind}_list").value.extend(values)
+    for key, (kind, steps) in case["lists"].items():
+        feature_list = example.feature_lists.feature_list[key]
+        for values in steps:
+            getattr(feature_list.feature.add(), f"{kind}_list").value.extend(values)
+    context, sequences = tf.parse_single_sequence_example(
+        example.SerializeToString(deterministic=True),
+        context_features=_features(tf, case["specs"]),
+        sequence_features=_features(tf, case["sequence_specs"]),
+    )
+    outs = list(_dense(tf, context).values()) + list(_dense(tf, sequences).values())
+    return outs, [(outs, ctx.feed)], outs
+
+
+BUILDERS = {
+    "parse": build_parse,
+    "parse_sequence": build_parse_sequence,
+    "read_file": build_read_file,
+}
 
 # -- Example parsing ---------------------------------------------------------------
 
@@ -279,3 +302,21 @@ for batched in (False, True):
         specs={"s": ("seq", [2], "float32", -1.0)},
         batched=batched,
     )
+
+case(
+    "parse_single_sequence_example/steps",
+    "parse_single_sequence_example",
+    kind="parse_sequence",
+    rec="sv",
+    context={"len": ("int64", [3])},
+    lists={
+        "tok": ("float", [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+        "ids": ("int64", [[1], [2, 3], []]),
+    },
+    specs={"len": ("fixed", [], "int64"), "miss": ("fixed", [], "float32", 1.5)},
+    sequence_specs={
+        "tok": ("seq", [2], "float32", None),
+        "ids": ("var", "int64"),
+        "none": ("seq", [], "int64", None),
+    },
+)
