@@ -2,8 +2,8 @@
 
 Each element is one record (a scalar string), read on the host as the
 iterator asks for it; several files are read one after the other. The
-filenames may be a string, a list of them, or a string Tensor (a constant,
-or a placeholder fed to the iterator's initializer).
+filenames may be a string, a list of them, a string Tensor (a constant, or
+a placeholder fed to the iterator's initializer) or a Dataset of them.
 """
 
 from __future__ import annotations
@@ -46,17 +46,27 @@ def _filenames(filenames: Any) -> tuple[Tensor | None, list[str]]:
 
 def _file_dataset(filenames: Any, read: Any) -> Dataset:
     """A dataset of the records ``read(path)`` yields, file after file."""
-    tensor, names = _filenames(filenames)
+    if isinstance(filenames, Dataset):
+        source, tensor, names, inputs = filenames, None, [], filenames._inputs
+    else:
+        source = None
+        tensor, names = _filenames(filenames)
+        inputs = () if tensor is None else (tensor,)
+
+    def paths(values: dict[Tensor, Any]) -> Iterator[str]:
+        if source is not None:
+            for name in source._producer(values):
+                yield from _filenames(name)[1]
+        elif tensor is not None:
+            yield from _filenames(np.asarray(values[tensor], dtype=object))[1]
+        else:
+            yield from names
 
     def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
-        paths = names
-        if tensor is not None:
-            paths = _filenames(np.asarray(values[tensor], dtype=object))[1]
-        for path in paths:
+        for path in paths(values):
             for record in read(path):
                 yield _scalar(record)
 
-    inputs = () if tensor is None else (tensor,)
     return Dataset(produce, dtypes_lib.string, shapes.TensorShape([]), inputs)
 
 

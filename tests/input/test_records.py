@@ -240,7 +240,9 @@ def _next(sess, tensor):
 def test_text_line_dataset_reads_lines_of_several_files(tmp_path):
     (tmp_path / "a.txt").write_bytes(b"x,1\ny,2\r\n")
     (tmp_path / "b.txt").write_bytes(b"z,3")
-    files = [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+    files = tf.data.Dataset.from_tensor_slices(
+        np.array([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")])
+    )
     line = tf.data.TextLineDataset(files).make_one_shot_iterator().get_next()
     with tf.Session() as sess:
         lines = [sess.run(line) for _ in range(3)]
