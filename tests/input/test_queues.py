@@ -347,3 +347,19 @@ def test_decode_csv_errors_name_record_and_field():
             match=re.escape("Field 0 in record 0 is not a valid int32: x"),
         ):
             sess.run(columns, {line: ["x,2"]})
+
+
+def test_read_up_to_parse_example_and_enqueue_many_in_a_monitored_session(tmp_path):
+    path = write_examples(tmp_path / "data.tfrecords", range(5))
+    queue = tf.train.string_input_producer([path], num_epochs=3, shuffle=False)
+    _, records = tf.TFRecordReader().read_up_to(queue, 4)
+    parsed = tf.parse_example(records, FEATURES)
+    batch = tf.train.batch(
+        parsed, batch_size=6, enqueue_many=True, allow_smaller_final_batch=True
+    )
+    assert batch["label"].shape.as_list() == [None]
+    labels = []
+    with tf.train.MonitoredSession() as sess:
+        while not sess.should_stop():
+            labels.append(sess.run(batch)["label"].tolist())
+    assert labels == [[0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 1], [2, 3, 4]]
