@@ -28,6 +28,7 @@ import collections
 import contextlib
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -45,6 +46,8 @@ from jaxsession.graph.rules import HOST_OPS, HOST_POST_OPS, NOT_DIFFERENTIABLE
 logger = logging.getLogger("jaxsession")
 
 _POLL_SECS = 0.1
+# A dequeue waiting longer than this logs a warning (once).
+_WARN_SECS = 10
 # How long the interpreter's exit waits for runner threads to end.
 _EXIT_GRACE_SECS = 2.0
 # Live queue states and runner threads, to end them before the interpreter
@@ -83,13 +86,15 @@ def released(lock: Any) -> Iterator[None]:
 
 
 def wait_for(
-    cond: threading.Condition, lock: Any, ready: Any, stop: Any = None
+    cond: threading.Condition, lock: Any, ready: Any, timeout: float | None = None
 ) -> None:
-    """Waits (``cond`` not held) until ``ready()``, the run lock released meanwhile."""
+    """Waits (``cond`` not held) until ``ready()`` or ``timeout`` seconds pass.
+
+    The session's run lock is released meanwhile.
+    """
+    end = None if timeout is None else time.monotonic() + timeout
     with released(lock), cond:
-        while not ready():
-            if stop is not None and stop():
-                return
+        while not ready() and (end is None or time.monotonic() < end):
             cond.wait(_POLL_SECS)
 
 
@@ -147,13 +152,28 @@ class QueueState:
 
     def take(self, op: Operation, n: int, up_to: bool) -> list[tuple[Any, ...]]:
         """``n`` rows (fewer for ``up_to`` once closed), waiting for them."""
+        start = time.monotonic()
         while True:
             with self.cond:
                 rows = self._try_take(op, n, up_to)
                 if rows is not None:
                     self.cond.notify_all()
                     return rows
-            wait_for(self.cond, self.lock, lambda: self.closed or self._ready(n))
+            wait_for(
+                self.cond, self.lock, lambda: self.closed or self._ready(n), _WARN_SECS
+            )
+            if start is not None and time.monotonic() - start > _WARN_SECS:
+                start = None  # warn once per dequeue
+                # TF1 hangs silently here; the usual cause is a missing call.
+                logger.warning(
+                    "%s has waited %g s for %d elements of %s (size %d): were its "
+                    "queue runners started (tf.train.start_queue_runners)?",
+                    op.name,
+                    _WARN_SECS,
+                    n,
+                    self.queue.name,
+                    len(self.items),
+                )
 
     def _ready(self, n: int) -> bool:
         return len(self.items) >= n + self.queue.min_after_dequeue

@@ -363,3 +363,25 @@ def test_read_up_to_parse_example_and_enqueue_many_in_a_monitored_session(tmp_pa
         while not sess.should_stop():
             labels.append(sess.run(batch)["label"].tolist())
     assert labels == [[0, 1, 2, 3, 4, 0], [1, 2, 3, 4, 0, 1], [2, 3, 4]]
+
+
+def test_a_long_wait_for_elements_warns_about_queue_runners(monkeypatch, caplog):
+    from jaxsession.input import queues
+
+    monkeypatch.setattr(queues, "_WARN_SECS", 0.3)
+    queue = tf.FIFOQueue(2, tf.int32, shapes=[[]], name="lonely")
+    dequeued = queue.dequeue()
+    got = []
+    with tf.Session() as sess:
+        consumer = threading.Thread(target=lambda: got.append(sess.run(dequeued)))
+        with caplog.at_level("WARNING", logger="jaxsession"):
+            consumer.start()
+            consumer.join(1.0)
+            assert consumer.is_alive()
+            sess.run(queue.enqueue(5))
+            consumer.join(5)
+    assert got == [5]
+    assert (
+        "lonely_Dequeue has waited 0.3 s for 1 elements of lonely (size 0): were its "
+        "queue runners started (tf.train.start_queue_runners)?"
+    ) in caplog.text
