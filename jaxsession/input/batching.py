@@ -26,7 +26,6 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.random import get_seed
 from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE
 from jaxsession.graph.variables import Variable
 from jaxsession.input.queues import (
@@ -38,6 +37,7 @@ from jaxsession.input.queues import (
     _host_only,
     _unimplemented,
     add_queue_runner,
+    host_seed,
 )
 
 # -- epochs --------------------------------------------------------------------------
@@ -80,13 +80,6 @@ HOST_OPS.update({"InputProducerEpoch": _epoch, "SliceAt": _slice_at})
 NOT_DIFFERENTIABLE.update(("InputProducerEpoch", "SliceAt"))
 
 
-def _seed(seed: int | None) -> int | None:
-    graph_seed, op_seed = get_seed(seed)
-    if graph_seed is None and seed is None:
-        return None
-    return hash((graph_seed, op_seed)) % 2**32
-
-
 def _epochs(
     tensor: Tensor, num_epochs: int | None, shuffle: bool, seed: int | None
 ) -> Tensor:
@@ -109,7 +102,7 @@ def _epochs(
             "epochs": var,
             "num_epochs": num_epochs,
             "shuffle": bool(shuffle),
-            "seed": _seed(seed),
+            "seed": host_seed(seed),
         },
         out_avals=[tensor.op.out_avals[tensor.value_index]],
     ).outputs[0]

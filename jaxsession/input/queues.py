@@ -64,6 +64,14 @@ def _end_runner_threads() -> None:
         thread.join(_EXIT_GRACE_SECS)
 
 
+def host_seed(seed: int | None) -> int | None:
+    """The NumPy seed of a host op's draws; None (fresh draws, as in TF1) unseeded."""
+    graph_seed, op_seed = get_seed(seed)
+    if graph_seed is None and seed is None:
+        return None
+    return hash((graph_seed, op_seed)) % 2**32
+
+
 def _host_only(*_: Any, **__: Any) -> Any:
     raise RuntimeError("queue ops are evaluated on the host by the session")
 
@@ -364,10 +372,7 @@ class QueueBase:
             )
         self.names = list(names) if names is not None else None
         self.min_after_dequeue = int(min_after_dequeue)
-        graph_seed, op_seed = get_seed(seed)
-        # Unseeded, the draws differ from run to run, as in TF1.
-        unseeded = graph_seed is None and seed is None
-        self.seed = None if unseeded else hash((graph_seed, op_seed)) % 2**32
+        self.seed = host_seed(seed)
         self._handle_op = make_op(
             "QueueHandle",
             _host_only,
