@@ -385,3 +385,20 @@ def test_a_long_wait_for_elements_warns_about_queue_runners(monkeypatch, caplog)
         "lonely_Dequeue has waited 0.3 s for 1 elements of lonely (size 0): were its "
         "queue runners started (tf.train.start_queue_runners)?"
     ) in caplog.text
+
+
+def test_batch_with_dynamic_pad_pads_var_len_features(tmp_path):
+    path = str(tmp_path / "seqs.tfrecords")
+    with tf.python_io.TFRecordWriter(path) as writer:
+        for n in (1, 3, 2):
+            example = tf.train.Example()
+            example.features.feature["ids"].int64_list.value.extend(range(1, n + 1))
+            writer.write(example.SerializeToString())
+    queue = tf.train.string_input_producer([path], num_epochs=1, shuffle=False)
+    _, record = tf.TFRecordReader().read(queue)
+    ids = tf.parse_single_example(record, {"ids": tf.VarLenFeature(tf.int64)})["ids"]
+    padded = tf.train.batch([ids], 3, dynamic_pad=True)
+    assert padded.shape.as_list() == [3, None]
+    with tf.train.MonitoredSession() as sess:
+        got = sess.run(padded)
+    np.testing.assert_array_equal(got, [[1, 0, 0], [1, 2, 3], [1, 2, 0]])
