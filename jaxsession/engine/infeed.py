@@ -39,7 +39,7 @@ from jaxsession.engine import mesh as mesh_lib
 from jaxsession.engine.context import HostContext
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
-from jaxsession.graph.rules import HOST_OPS
+from jaxsession.graph.rules import HOST_OPS, SESSION_CLOSED
 from jaxsession.input.dataset import Dataset
 from jaxsession.input.iterator import _flatten
 
@@ -402,6 +402,7 @@ def close_resources(resources: dict[Any, Any]) -> None:
         if isinstance(key, tuple) and key[0] in ("iterator", "queue"):
             value.stop()
     resources.clear()
+    resources[SESSION_CLOSED] = True
 
 
 def register_host_ops() -> None:

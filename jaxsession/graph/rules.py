@@ -30,6 +30,9 @@ PRINT_RULES: dict[str, Callable[[Operation], str]] = {}
 # ``is_initialized(variable)`` and a ``resources`` dict. Their inputs must be
 # fed or constant; their outputs enter the device call like feeds.
 HOST_OPS: dict[str, Callable[[Operation, Any, list[Any]], tuple[Any, ...]]] = {}
+# The key a closed session leaves in its resources, so host ops that would
+# make new state (a queue) in a run that raced the close refuse instead.
+SESSION_CLOSED = ("session", "closed")
 # Ops evaluated on the host after the device call (summaries): op type ->
 # fn(op, input_values) -> NumPy value. Their inputs are fetched from the
 # device (or are earlier host ops' outputs); they never run on the device.

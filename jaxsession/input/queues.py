@@ -41,7 +41,12 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.random import get_seed
-from jaxsession.graph.rules import HOST_OPS, HOST_POST_OPS, NOT_DIFFERENTIABLE
+from jaxsession.graph.rules import (
+    HOST_OPS,
+    HOST_POST_OPS,
+    NOT_DIFFERENTIABLE,
+    SESSION_CLOSED,
+)
 
 logger = logging.getLogger("jaxsession")
 
@@ -226,6 +231,10 @@ def _queue_state(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any]:
     key = ("queue", queue)
     state = ctx.resources.get(key)
     if state is None:
+        if SESSION_CLOSED in ctx.resources:
+            raise errors.CancelledError(
+                None, op, f"Session was closed: queue {queue.name!r} is gone"
+            )
         state = ctx.resources[key] = QueueState(
             queue, getattr(ctx, "run_lock", None), queue.seed
         )
