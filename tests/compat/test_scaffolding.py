@@ -260,8 +260,8 @@ def test_gfile_errors_are_tf1s(tmp_path):
     assert (tmp_path / "y").read_text() == "x"
     with pytest.raises(errors.AlreadyExistsError):
         gfile.MkDir(str(tmp_path))
-    with pytest.raises(errors.UnimplementedError, match="gs://bucket/f"):
-        gfile.Exists("gs://bucket/f")
+    with pytest.raises(errors.UnimplementedError, match="hdfs://bucket/f"):
+        gfile.Exists("hdfs://bucket/f")
 
 
 def test_tf_logging_prints_once_after_absl_configures_the_root_logger(tmp_path):
