@@ -340,7 +340,7 @@ def recover(path: str) -> bool:
     storage.rename(old, path, last=MANIFEST)
     storage.fsync_dir(os.path.dirname(path) or ".")
     logger.warning(
-        "jaxsession: restored checkpoint %s, moved aside by a re-save that did not finish",
+        "Restored checkpoint %s, moved aside by a re-save that did not finish",
         path,
     )
     return True
