@@ -130,20 +130,24 @@ class _EventFile:
         _OPEN_FILES.discard(self)
 
 
+_exit_flush = {"registered_late": False, "done": False}
+
+
 @atexit.register
 def _flush_open_files() -> None:
+    # Registered twice (see below); the first of the two at exit flushes.
+    if _exit_flush["done"]:
+        return
+    _exit_flush["done"] = True
     for events in list(_OPEN_FILES):
         events.flush()
-
-
-_late_flush = {"registered": False}
 
 
 def _flush_before_clients_close() -> None:
     # atexit runs last-registered first: registered after the bucket client
     # started (and registered its own shutdown), this flush uploads first.
-    if not _late_flush["registered"]:
-        _late_flush["registered"] = True
+    if not _exit_flush["registered_late"]:
+        _exit_flush["registered_late"] = True
         atexit.register(_flush_open_files)
 
 

@@ -1,5 +1,7 @@
 """Local stand-ins for the clouds: moto (S3) and gcp-storage-emulator (GCS).
 
+The GCS emulator runs with the one header it lacks (``gcs_emulator.py``).
+
 Both servers start once per test session, bound to 127.0.0.1 on free
 ports, and stop (by their pid) when the session ends. The variables a user
 sets for a real bucket point the clients at them.
@@ -11,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -71,8 +74,7 @@ def buckets():
         servers.append(
             _start(
                 [
-                    "-m",
-                    "gcp_storage_emulator",
+                    str(Path(__file__).with_name("gcs_emulator.py")),
                     "start",
                     "--host=127.0.0.1",
                     f"--port={gcs_port}",

@@ -1,7 +1,11 @@
 """Training against gs:// and s3:// buckets, served by local emulators."""
 
+import os
 import re
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -72,6 +76,10 @@ def test_gfile_on_a_bucket(bucket):
     assert not gfile.Exists(f"{bucket}/a") and gfile.Glob(f"{bucket}/a/*") == []
 
 
+# s3:// goes through a local staging directory: same steps, more copying.
+@pytest.mark.parametrize(
+    "bucket", ["gs", pytest.param("s3", marks=pytest.mark.slow)], indirect=True
+)
 def test_monitored_training_session_saves_to_a_bucket_and_resumes(bucket):
     ckpt = f"{bucket}/run"
     step, w, train = _model()
@@ -141,6 +149,34 @@ def test_file_writer_events_land_in_the_bucket_at_each_flush(bucket):
     writer.add_summary(summary, 8)
     writer.close()
     assert [e.step for e in tf.train.summary_iterator(path)][1:] == [7, 8]
+
+
+@pytest.mark.slow  # a fresh interpreter
+def test_events_left_unflushed_reach_the_bucket_at_exit(buckets, tmp_path):
+    logdir = f"{buckets['gs']}/exit-flush"
+    script = tmp_path / "prog.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import jaxsession as tf
+
+            writer = tf.summary.FileWriter({logdir!r})
+            value = tf.summary.Summary.Value(tag="x", simple_value=1.5)
+            writer.add_summary(tf.summary.Summary(value=[value]), 3)
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(tf.__file__).parents[1])},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    [path] = tf.gfile.Glob(f"{logdir}/events.out.tfevents.*")
+    assert [e.step for e in tf.train.summary_iterator(path)] == [0, 3]
 
 
 def test_write_graph_to_a_bucket(bucket):
