@@ -56,6 +56,9 @@ class Saver:
     state file, any ``restore`` and interpreter exit wait too), and no
     ``.meta`` file is written (``write_meta_graph`` is accepted and ignored).
 
+    ``save_path`` may be a ``gs://`` or ``s3://`` URL (``checkpoint/storage.py``);
+    a bucket has no directories, so its "parent directory" is not checked.
+
     Args:
         var_list: Variables to save, as a list or a dict name -> variable;
             default GLOBAL_VARIABLES + SAVEABLE_OBJECTS of the default graph.

@@ -1,5 +1,6 @@
 """Training against gs:// and s3:// buckets, served by local emulators."""
 
+import importlib
 import os
 import re
 import subprocess
@@ -188,8 +189,16 @@ def test_write_graph_to_a_bucket(bucket):
 
 def test_a_missing_client_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "s3fs", None)
-    monkeypatch.delitem(sys.modules["fsspec.registry"]._registry, "s3", raising=False)
+    registry = importlib.import_module("fsspec.registry")
+    monkeypatch.delitem(registry._registry, "s3", raising=False)
     with pytest.raises(
         errors.UnimplementedError, match=re.escape("pip install 'jaxsession[s3]'")
     ):
         tf.gfile.Exists("s3://bucket/x")
+
+
+def test_a_multi_process_save_to_s3_is_refused_before_writing():
+    from jaxsession.checkpoint import _format
+
+    with pytest.raises(errors.UnimplementedError, match="multi-process save to s3"):
+        _format.write_orbax("s3://bucket/m-1.partial", {"w": np.zeros(2)}, key="k1")
