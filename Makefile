@@ -3,7 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-quick clean
+.PHONY: demo test test-min bench bench-quick clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
+# The lowest versions pyproject.toml declares, in .venv-min, and a smoke subset.
+test-min:
+	PY=$(PY) .ci/test-min
+
 # The TF1 column of bench_mts needs `$(BIN)/pip install -e '.[bench]'` first.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run_all
@@ -34,7 +38,7 @@ bench-quick: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks.run_all --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-min build *.egg-info
 
 # Rewrites tests/goldens/tf_goldens.json with TensorFlow itself (compat.v1).
 # TF_PYTHON must have the `bench` extra (tensorflow-cpu, tf-keras), e.g. a

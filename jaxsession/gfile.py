@@ -1,36 +1,28 @@
-"""``tf.gfile``: TF1's file API on the local file system.
+"""``tf.gfile``: TF1's file API on local paths, ``gs://`` and ``s3://``.
 
 Errors are TF1's: a missing path raises ``errors.NotFoundError``, an existing
-target ``errors.AlreadyExistsError``, both naming the path.
+target ``errors.AlreadyExistsError``, both naming the path. Bucket URLs go
+through ``checkpoint/storage.py`` (the ``jaxsession[gcs]`` / ``[s3]`` extras).
 
-Differs from TF1: only local paths; a URL scheme (``gs://``, ``hdfs://``)
-raises ``errors.UnimplementedError``.
+Differs from TF1: other URL schemes (``hdfs://``) raise
+``errors.UnimplementedError``; in a bucket, directories exist only while they
+hold a file (``MakeDirs`` creates nothing) and files open only in ``r``/``w``
+modes.
 """
 
 from __future__ import annotations
 
-import glob as _glob
-import os as _os
-import shutil as _shutil
 from collections.abc import Iterator
-from pathlib import Path as _Path
 from typing import IO, Any, NamedTuple
 
 from jaxsession import errors as _errors
+from jaxsession.checkpoint import storage as _storage
 
 
 def _path(name: Any) -> str:
-    path = _os.fspath(name)
-    if isinstance(path, bytes):
-        path = path.decode()
-    if "://" in path and not path.startswith("file://"):
-        raise _errors.UnimplementedError(
-            None,
-            None,
-            f"File system scheme of {path!r} not implemented: "
-            "jaxsession's gfile reads local paths only",
-        )
-    return path.removeprefix("file://")
+    path = _storage.fspath(name)
+    _storage.is_remote(path)  # raises for a scheme it does not know
+    return path
 
 
 def _not_found(path: str, what: str = "No such file or directory") -> Exception:
@@ -105,10 +97,7 @@ class GFile:
     def _open(self) -> IO[Any]:
         if self._file is None:
             try:
-                if "b" in self.__mode:
-                    self._file = open(self.__name, self.__mode)
-                else:
-                    self._file = open(self.__name, self.__mode, encoding="utf-8")
+                self._file = _storage.open_file(self.__name, self.__mode)
             except OSError as e:
                 raise _translate(e, self.__name) from e
         return self._file
@@ -184,12 +173,12 @@ FastGFile = GFile
 
 def Exists(filename: Any) -> bool:
     """Whether ``filename`` (a file or directory) exists."""
-    return _Path(_path(filename)).exists()
+    return _storage.exists(_path(filename))
 
 
 def IsDirectory(dirname: Any) -> bool:
     """Whether ``dirname`` is an existing directory."""
-    return _Path(_path(dirname)).is_dir()
+    return _storage.isdir(_path(dirname))
 
 
 def MkDir(dirname: Any) -> None:
@@ -201,7 +190,7 @@ def MkDir(dirname: Any) -> None:
     """
     path = _path(dirname)
     try:
-        _Path(path).mkdir()
+        _storage.mkdir(path)
     except OSError as e:
         raise _translate(e, path) from e
 
@@ -210,7 +199,7 @@ def MakeDirs(dirname: Any) -> None:
     """Creates ``dirname`` and missing parents; an existing directory is fine."""
     path = _path(dirname)
     try:
-        _Path(path).mkdir(parents=True, exist_ok=True)
+        _storage.makedirs(path)
     except OSError as e:
         raise _translate(e, path) from e
 
@@ -223,7 +212,7 @@ def Remove(filename: Any) -> None:
     """
     path = _path(filename)
     try:
-        _Path(path).unlink()
+        _storage.remove(path)
     except OSError as e:
         raise _translate(e, path) from e
 
@@ -235,16 +224,16 @@ def DeleteRecursively(dirname: Any) -> None:
         errors.NotFoundError: ``dirname`` does not exist.
     """
     path = _path(dirname)
-    if not _Path(path).exists():
+    if not _storage.exists(path):
         raise _not_found(path)
-    if _Path(path).is_dir():
-        _shutil.rmtree(path)
+    if _storage.isdir(path):
+        _storage.rmtree(path)
     else:
-        _Path(path).unlink()
+        _storage.remove(path)
 
 
 def _check_target(path: str, overwrite: bool) -> None:
-    if not overwrite and _Path(path).exists():
+    if not overwrite and _storage.exists(path):
         raise _already_exists(path)
 
 
@@ -258,7 +247,7 @@ def Rename(oldname: Any, newname: Any, overwrite: bool = False) -> None:
     old, new = _path(oldname), _path(newname)
     _check_target(new, overwrite)
     try:
-        _Path(old).replace(new)
+        _storage.rename(old, new)
     except OSError as e:
         raise _translate(e, old) from e
 
@@ -273,14 +262,14 @@ def Copy(oldpath: Any, newpath: Any, overwrite: bool = False) -> None:
     old, new = _path(oldpath), _path(newpath)
     _check_target(new, overwrite)
     try:
-        _shutil.copyfile(old, new)
+        _storage.copy(old, new)
     except OSError as e:
         raise _translate(e, old) from e
 
 
 def Glob(filename: Any) -> list[str]:
     """The paths matching the pattern ``filename`` (``*``, ``?``, ``[...]``), sorted."""
-    return sorted(_glob.glob(_path(filename)))  # noqa: PTH207 - patterns may be absolute
+    return _storage.glob(_path(filename))
 
 
 def ListDirectory(dirname: Any) -> list[str]:
@@ -290,9 +279,9 @@ def ListDirectory(dirname: Any) -> list[str]:
         errors.NotFoundError: ``dirname`` is not an existing directory.
     """
     path = _path(dirname)
-    if not _Path(path).is_dir():
+    if not _storage.isdir(path):
         raise _not_found(path, "could not find directory")
-    return sorted(p.name for p in _Path(path).iterdir())
+    return _storage.listdir(path)
 
 
 def Stat(filename: Any) -> FileStatistics:
@@ -303,10 +292,10 @@ def Stat(filename: Any) -> FileStatistics:
     """
     path = _path(filename)
     try:
-        st = _Path(path).stat()
+        st = _storage.stat(path)
     except OSError as e:
         raise _translate(e, path) from e
-    return FileStatistics(st.st_size, st.st_mtime_ns, _Path(path).is_dir())
+    return FileStatistics(st.length, st.mtime_nsec, st.is_directory)
 
 
 def Walk(top: Any, in_order: bool = True) -> Iterator[tuple[str, list[str], list[str]]]:
@@ -315,4 +304,4 @@ def Walk(top: Any, in_order: bool = True) -> Iterator[tuple[str, list[str], list
     ``in_order`` yields a directory before its subdirectories; otherwise after.
     A missing ``top`` yields nothing, as in TF1.
     """
-    yield from _os.walk(_path(top), topdown=in_order)
+    yield from _storage.walk(_path(top), topdown=in_order)

@@ -5,12 +5,18 @@ nothing is configured), and the first call adds a stderr
 handler (format ``INFO:jaxsession:message``) when the root logger has none,
 so ``set_verbosity(INFO)`` makes ``info`` visible in a plain script.
 
+Orbax's own INFO lines (about twenty per checkpoint save, through absl's
+logger) follow this verbosity too: they are dropped unless it is DEBUG
+(``set_verbosity(DEBUG)``), whatever absl's or the root logger's level;
+Orbax's warnings and errors always pass.
+
 Differs from TF1: messages go to the ``jaxsession`` logger, not ``tensorflow``.
 """
 
 from __future__ import annotations
 
 import logging as _logging
+import os as _os
 import sys as _sys
 import threading as _threading
 from typing import Any
@@ -25,6 +31,29 @@ _LOGGER_NAME = "jaxsession"
 _lock = _threading.Lock()
 _handler: _logging.Handler | None = None
 _counts: dict[Any, int] = {}
+_ORBAX_DIR = f"{_os.sep}orbax{_os.sep}"
+
+
+class _OrbaxChatterFilter(_logging.Filter):
+    """Drops Orbax's records below WARNING unless tf.logging's verbosity is DEBUG."""
+
+    def filter(self, record: _logging.LogRecord) -> bool:
+        return (
+            record.levelno >= WARN
+            or _ORBAX_DIR not in record.pathname
+            or _logging.getLogger(_LOGGER_NAME).getEffectiveLevel() <= DEBUG
+        )
+
+
+def _quiet_orbax() -> None:
+    # Orbax logs through absl's logger, which propagates to the root logger:
+    # filtered here, on the logger itself, no handler of either prints it.
+    absl_logger = _logging.getLogger("absl")
+    if not any(isinstance(f, _OrbaxChatterFilter) for f in absl_logger.filters):
+        absl_logger.addFilter(_OrbaxChatterFilter())
+
+
+_quiet_orbax()
 
 
 def get_logger() -> _logging.Logger:

@@ -13,6 +13,7 @@ from jaxsession.checkpoint import (
     load_variable as load_variable,
     update_checkpoint_state as update_checkpoint_state,
 )
+from jaxsession.checkpoint.graph_io import write_graph as write_graph
 from jaxsession.distributed.process import ClusterConfig as ClusterConfig
 from jaxsession.distributed.tf1_cluster import (
     ClusterSpec as ClusterSpec,
@@ -22,7 +23,6 @@ from jaxsession.engine.mesh import (
     set_data_parallel as set_data_parallel,
     set_mesh_shape as set_mesh_shape,
 )
-from jaxsession.graph.graph_def import write_graph as write_graph
 from jaxsession.graph.placement import replica_device_setter as replica_device_setter
 from jaxsession.graph.variables import (
     assert_global_step as assert_global_step,

@@ -18,26 +18,25 @@ Nothing here unpickles: the manifest is JSON, and Orbax reads JSON metadata
 and TensorStore (OCDBT/zarr) array data.
 """
 
-# TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
-# normalize them ('./m' -> 'm'), so path strings go through os.path.
-# ruff: noqa: PTH100, PTH104
+# TF1 checkpoint paths are strings returned and compared verbatim, and may be
+# bucket URLs: every file operation goes through ``storage``.
+# ruff: noqa: PTH120
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import shutil
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.checkpoint import storage
 
 logger = logging.getLogger("jaxsession")
 
@@ -117,13 +116,21 @@ def write_orbax(
     """
     import orbax.checkpoint as ocp
 
+    if key is not None and directory.startswith("s3://"):
+        raise errors.UnimplementedError(
+            None,
+            None,
+            f"Checkpoint {directory}: a multi-process save to s3:// is not "
+            "supported (Orbax cannot write s3:// itself); use gs:// or a shared "
+            "file system",
+        )
     options = _this_process_only() if key is None else _all_processes(key)
     handler = ocp.StandardCheckpointHandler(multiprocessing_options=options)
-    with ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer:
-        # Orbax requires absolute paths.
-        checkpointer.save(
-            os.path.abspath(directory), args=ocp.args.StandardSave(dict(values))
-        )
+    with (
+        ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer,
+        storage.orbax_write_dir(directory) as target,
+    ):
+        checkpointer.save(target, args=ocp.args.StandardSave(dict(values)))
 
 
 def write(path: str, values: Mapping[str, np.ndarray]) -> None:
@@ -261,11 +268,8 @@ def _await_commit(path: str, key: str, timeout_secs: float) -> None:
 
 def remove_partials(path: str) -> None:
     """Deletes what an interrupted write of ``path`` left behind."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        return
-    for leftover in target.parent.glob(glob_escape(target.name + PARTIAL_SUFFIX) + "*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in storage.glob(glob_escape(path + PARTIAL_SUFFIX) + "*"):
+        storage.rmtree(leftover, ignore_errors=True)
 
 
 def glob_escape(name: str) -> str:
@@ -275,11 +279,14 @@ def glob_escape(name: str) -> str:
 
 def _write_manifest(directory: str, values: Mapping[str, Any]) -> None:
     """Writes the manifest; ``values`` are arrays or VarSpecs (shape and dtype)."""
-    root = Path(directory)
+    paths = sorted(
+        storage.join(top, name)
+        for top, _, names in storage.walk(directory)
+        for name in names
+    )
     files = {
-        str(f.relative_to(root)): [f.stat().st_size, _crc32(f)]
-        for f in sorted(root.rglob("*"))
-        if f.is_file()
+        os.path.relpath(f, directory): [storage.stat(f).length, _crc32(f)]
+        for f in paths
     }
     variables = {
         name: {"shape": list(np.shape(v)), "dtype": np.dtype(v.dtype).name}
@@ -288,10 +295,7 @@ def _write_manifest(directory: str, values: Mapping[str, Any]) -> None:
         for name, v in values.items()
     }
     text = json.dumps({"format": FORMAT, "variables": variables, "files": files})
-    with (root / MANIFEST).open("w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+    storage.write_atomic(storage.join(directory, MANIFEST), text)
 
 
 def _replace(partial: str, path: str) -> None:
@@ -301,27 +305,20 @@ def _replace(partial: str, path: str) -> None:
     # ``recover`` puts it back before anything reads or writes that prefix.
     recover(path)
     old = None
-    if os.path.lexists(path):
+    if storage.exists(path):
         old = _aside(path)
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(path, old)
-    os.rename(partial, path)
-    _fsync_dir(str(Path(path).parent))
+        storage.rmtree(old, ignore_errors=True)
+        storage.rename(path, old)
+    # In a bucket the rename copies; the manifest, copied last, commits it.
+    storage.rename(partial, path, last=MANIFEST)
+    storage.fsync_dir(os.path.dirname(path) or ".")
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        storage.rmtree(old, ignore_errors=True)
 
 
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _crc32(file: Path) -> int:
+def _crc32(file: str) -> int:
     crc = 0
-    with file.open("rb") as f:
+    with storage.open_file(file, "rb") as f:
         while chunk := f.read(_CRC_CHUNK):
             crc = zlib.crc32(chunk, crc)
     return crc
@@ -338,13 +335,12 @@ def recover(path: str) -> bool:
         Whether one was put back at ``path``.
     """
     old = _aside(path)
-    if os.path.lexists(path) or not Path(old).is_dir() or not is_complete(old):
+    if storage.exists(path) or not storage.isdir(old) or not is_complete(old):
         return False
-    os.rename(old, path)
-    _fsync_dir(str(Path(path).parent))
+    storage.rename(old, path, last=MANIFEST)
+    storage.fsync_dir(os.path.dirname(path) or ".")
     logger.warning(
-        "jaxsession: restored checkpoint %s, moved aside by a re-save that did "
-        "not finish",
+        "Restored checkpoint %s, moved aside by a re-save that did not finish",
         path,
     )
     return True
@@ -363,11 +359,11 @@ def read_manifest(path: str) -> Manifest | None:
     """
     if not path.endswith(PARTIAL_SUFFIX + "-old"):
         recover(path)
-    file = Path(path) / MANIFEST
-    if not file.is_file():
+    file = storage.join(path, MANIFEST)
+    if not storage.isfile(file):
         return None
     try:
-        raw = json.loads(file.read_text())
+        raw = json.loads(storage.read_text(file))
         if raw.get("format") != FORMAT:
             raise ValueError(f"unknown format {raw.get('format')!r}")
         variables = {
@@ -393,18 +389,18 @@ def verify(path: str, manifest: Manifest, checksums: bool = False) -> None:
     Raises:
         errors.DataLossError: naming the checkpoint and the bad files.
     """
-    bad = list(_bad_files(Path(path), manifest.files, checksums))
+    bad = list(_bad_files(path, manifest.files, checksums))
     if bad:
         raise _data_loss(path, errors.format_list(bad))
 
 
 def _bad_files(
-    root: Path, files: Mapping[str, tuple[int, int]], checksums: bool
+    root: str, files: Mapping[str, tuple[int, int]], checksums: bool
 ) -> Iterable[str]:
     for rel, (size, crc) in files.items():
-        file = root / rel
+        file = storage.join(root, rel)
         try:
-            found = file.stat().st_size
+            found = storage.stat(file).length
         except OSError:
             yield f"{rel} is missing"
             continue
@@ -462,8 +458,11 @@ def read(
     try:
         options = _this_process_only()
         handler = ocp.PyTreeCheckpointHandler(multiprocessing_options=options)
-        with ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer:
-            out = checkpointer.restore(os.path.abspath(path), args=args)
+        with (
+            ocp.Checkpointer(handler, multiprocessing_options=options) as checkpointer,
+            storage.orbax_read_dir(path) as source,
+        ):
+            out = checkpointer.restore(source, args=args)
     except Exception as e:
         raise _data_loss(path, f"reading failed ({type(e).__name__}: {e})") from e
     return {n: _checked(path, n, out.get(n), specs[n]) for n in specs}

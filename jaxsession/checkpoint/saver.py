@@ -10,13 +10,12 @@ after the commit, a failed save never becomes the latest checkpoint.
 
 # TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
 # normalize them ('./m' -> 'm'), so path strings go through os.path.
-# ruff: noqa: PTH112, PTH119, PTH120
+# ruff: noqa: PTH119, PTH120
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 import time
 import weakref
@@ -27,7 +26,7 @@ import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, pending, state as state_lib
+from jaxsession.checkpoint import _format, pending, state as state_lib, storage
 from jaxsession.checkpoint.policies import (
     AnyOf,
     CheckpointEntry,
@@ -56,6 +55,9 @@ class Saver:
     on the host; call ``wait_until_finished`` or ``close`` to wait; reading the
     state file, any ``restore`` and interpreter exit wait too), and no
     ``.meta`` file is written (``write_meta_graph`` is accepted and ignored).
+
+    ``save_path`` may be a ``gs://`` or ``s3://`` URL (``checkpoint/storage.py``);
+    a bucket has no directories, so its "parent directory" is not checked.
 
     Args:
         var_list: Variables to save, as a list or a dict name -> variable;
@@ -220,7 +222,8 @@ class Saver:
         if os.path.split(latest_filename)[0]:
             raise ValueError("'latest_filename' must not contain path components")
         parent = os.path.dirname(save_path)
-        if parent and not os.path.isdir(parent):
+        # A bucket has no directories to check.
+        if parent and not storage.is_remote(parent) and not storage.isdir(parent):
             raise ValueError(
                 f"Parent directory of {save_path} doesn't exist, can't save."
             )
@@ -688,6 +691,6 @@ def _lower_priority() -> None:
 def _delete(prefix: str) -> None:
     logger.info("Deleting old checkpoint %s", prefix)
     try:
-        shutil.rmtree(prefix)
+        storage.rmtree(prefix)
     except OSError as e:
         logger.warning("Ignoring: failed to delete %s: %s", prefix, e)

@@ -5,9 +5,10 @@ it keep working; it is rewritten atomically (temp file + rename) and only
 after the checkpoint it names has been committed.
 """
 
-# TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
-# normalize them ('./m' -> 'm'), so path strings go through os.path.
-# ruff: noqa: PTH100, PTH105, PTH112, PTH113, PTH117, PTH118, PTH204
+# TF1 checkpoint paths are strings returned and compared verbatim, and may be
+# bucket URLs: path strings go through os.path and ``storage``, files through
+# ``storage``.
+# ruff: noqa: PTH118
 
 from __future__ import annotations
 
@@ -15,15 +16,13 @@ import codecs
 import logging
 import os
 import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, pending
+from jaxsession.checkpoint import _format, pending, storage
 
 __all__ = [
     "CheckpointState",
@@ -129,7 +128,7 @@ def generate_checkpoint_state_proto(
     paths = list(all_model_checkpoint_paths or [])
     if not paths or paths[-1] != model_checkpoint_path:
         paths.append(model_checkpoint_path)
-    if not os.path.isabs(save_dir):
+    if not storage.isabs(save_dir):
         model_checkpoint_path = _relative(model_checkpoint_path, save_dir)
         paths = [_relative(p, save_dir) for p in paths]
     return CheckpointState(
@@ -141,11 +140,11 @@ def generate_checkpoint_state_proto(
 
 
 def _relative(path: str, save_dir: str) -> str:
-    return path if os.path.isabs(path) else os.path.relpath(path, save_dir)
+    return path if storage.isabs(path) else os.path.relpath(path, save_dir)
 
 
 def _relative_if_absolute(path: str, save_dir: str) -> str:
-    return os.path.relpath(path, save_dir) if os.path.isabs(path) else path
+    return os.path.relpath(path, save_dir) if storage.isabs(path) else path
 
 
 def update_checkpoint_state(
@@ -172,7 +171,7 @@ def update_checkpoint_state(
         RuntimeError: the state file path is the checkpoint path.
     """
     state_file = os.path.join(save_dir, latest_filename or "checkpoint")
-    if os.path.abspath(state_file) == os.path.abspath(model_checkpoint_path):
+    if storage.abspath(state_file) == storage.abspath(model_checkpoint_path):
         raise RuntimeError(
             f"Save path '{model_checkpoint_path}' conflicts with path used for "
             f"checkpoint state. Please use a different save path."
@@ -188,20 +187,7 @@ def update_checkpoint_state(
         all_model_checkpoint_timestamps,
         last_preserved_timestamp,
     )
-    _atomic_write(state_file, _to_text(state))
-
-
-def _atomic_write(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{secrets.token_hex(8)}"
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    storage.write_atomic(state_file, _to_text(state))
 
 
 # -- reading the state ------------------------------------------------------------
@@ -231,10 +217,10 @@ def get_checkpoint_state(
     """
     pending.wait_for_pending_saves()
     state_file = os.path.join(checkpoint_dir, latest_filename or "checkpoint")
-    if not os.path.isfile(state_file):
+    if not storage.isfile(state_file):
         return None
     try:
-        state = _parse(Path(state_file).read_text())
+        state = _parse(storage.read_text(state_file))
     except (OSError, ValueError, UnicodeDecodeError) as e:
         logger.warning("%s: %s", type(e).__name__, e)
         logger.warning("%s: Checkpoint ignored", state_file)
@@ -249,7 +235,7 @@ def get_checkpoint_state(
 
 
 def _join(directory: str, path: str) -> str:
-    return path if os.path.isabs(path) else os.path.join(directory, path)
+    return path if storage.isabs(path) else os.path.join(directory, path)
 
 
 def _prefer_complete(state: CheckpointState) -> CheckpointState:
@@ -306,7 +292,7 @@ def checkpoint_exists(checkpoint_prefix: str) -> bool:
 def get_checkpoint_mtimes(checkpoint_prefixes: Sequence[str]) -> list[float]:
     """Modification times of the complete checkpoints among the prefixes (others skipped)."""
     return [
-        os.path.getmtime(os.path.join(p, _format.MANIFEST))
+        storage.stat(os.path.join(p, _format.MANIFEST)).mtime_nsec / 1e9
         for p in checkpoint_prefixes
         if _format.is_complete(p)
     ]
@@ -325,7 +311,7 @@ def resolve(ckpt_dir_or_file: str) -> tuple[str, _format.Manifest]:
     """
     path = os.fspath(ckpt_dir_or_file)
     manifest = _format.read_manifest(path)
-    if manifest is None and os.path.isdir(path):
+    if manifest is None and storage.isdir(path):
         latest = latest_checkpoint(path)
         if latest is None:
             raise ValueError(

@@ -242,7 +242,7 @@ def enable_compilation_cache(directory: str | os.PathLike | None) -> str | None:
 
         compilation_cache.reset_cache()
     _cache_dir_set = directory
-    logger.info("jaxsession: persistent compilation cache in %s", directory)
+    logger.info("Persistent compilation cache in %s", directory)
     return directory
 
 

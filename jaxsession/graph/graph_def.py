@@ -15,7 +15,6 @@ functions) are left out.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tensorboardX.proto.attr_value_pb2 import AttrValue
@@ -144,34 +143,3 @@ def graph_to_graph_def(
     for op in graph.get_operations()[from_version or 0 :]:
         node_def(op, graph_def.node.add(), add_shapes)
     return graph_def
-
-
-def write_graph(
-    graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True
-) -> str:
-    """Writes a graph as a GraphDef file (``tf.train.write_graph``).
-
-    Differs from TF1: a Graph is written with ``_output_shapes`` (TF1 adds
-    them only for ``as_graph_def(add_shapes=True)``).
-
-    Args:
-        graph_or_graph_def: A Graph or a GraphDef proto.
-        logdir: Directory to write to (created if missing).
-        name: File name, e.g. ``"graph.pbtxt"``.
-        as_text: Text format (True) or binary proto.
-
-    Returns:
-        The path written.
-    """
-    from google.protobuf import text_format
-
-    proto = graph_or_graph_def
-    if not isinstance(proto, GraphDef):
-        proto = graph_to_graph_def(graph_or_graph_def)
-    path = Path(logdir) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if as_text:
-        path.write_text(text_format.MessageToString(proto))
-    else:
-        path.write_bytes(proto.SerializeToString())
-    return str(path)

@@ -6,13 +6,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
+from jaxsession.checkpoint import storage
+from jaxsession.checkpoint.graph_io import write_graph
 from jaxsession.checkpoint.preemption import PreemptionWatcher
 from jaxsession.distributed import process
 from jaxsession.graph.core import GraphKeys, get_default_graph
-from jaxsession.graph.graph_def import write_graph
 from jaxsession.session._global_step import (
     get_or_create_global_step_read,
     require_global_step_read,
@@ -110,7 +110,7 @@ class CheckpointSaverHook(SessionRunHook):
             raise ValueError("You cannot provide both saver and scaffold.")
         self._saver = saver
         self._checkpoint_dir = checkpoint_dir
-        self._save_path = str(Path(checkpoint_dir) / checkpoint_basename)
+        self._save_path = storage.join(checkpoint_dir, checkpoint_basename)
         self._scaffold = scaffold
         self._timer = SharedTimer(
             every_secs=save_secs,
@@ -134,7 +134,7 @@ class CheckpointSaverHook(SessionRunHook):
         if self._is_chief:
             self._summary_writer = FileWriterCache.get(self._checkpoint_dir)
         else:
-            Path(self._checkpoint_dir).mkdir(parents=True, exist_ok=True)
+            storage.makedirs(self._checkpoint_dir)
         self._global_step_tensor = require_global_step_read("CheckpointSaverHook")
         for listener in self._listeners:
             listener.begin()

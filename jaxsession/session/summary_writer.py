@@ -12,6 +12,10 @@ event is on disk.
 ``add_run_metadata`` writes a ``TaggedRunMetadata`` event with the serialized
 RunMetadata, whose step stats a traced run filled (``tracing.py``).
 
+``logdir`` may be a ``gs://`` or ``s3://`` URL: objects cannot be appended
+to, so the event file is written to a local temporary file and uploaded
+whole at each flush and at close (``checkpoint/storage.py``).
+
 Differs from TF1: ``add_meta_graph`` writes nothing. A writer opened in the
 same second as an existing event file of its directory adds ``.<n>`` to its
 file name instead of overwriting that file.
@@ -25,6 +29,7 @@ import os
 import queue
 import socket
 import struct
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +41,7 @@ from tensorboardX.proto.summary_pb2 import Summary
 from tensorboardX.record_writer import RecordWriter, masked_crc32c
 
 from jaxsession import errors
+from jaxsession.checkpoint import storage
 
 logger = logging.getLogger("jaxsession")
 
@@ -45,20 +51,26 @@ _OPEN_FILES: set[_EventFile] = set()
 
 def _event_file_path(logdir: str, suffix: str) -> str:
     base = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}"
-    path, n = Path(logdir) / f"{base}{suffix}", 0
-    while path.exists():
+    path, n = storage.join(logdir, f"{base}{suffix}"), 0
+    while storage.exists(path):
         n += 1
-        path = Path(logdir) / f"{base}.{n}{suffix}"
-    return str(path)
+        path = storage.join(logdir, f"{base}.{n}{suffix}")
+    return path
 
 
 class _EventFile:
     """One open event file, fed by a queue and written by a daemon thread."""
 
     def __init__(self, logdir: str, max_queue: int, flush_secs: float, suffix: str):
-        Path(logdir).mkdir(parents=True, exist_ok=True)
+        storage.makedirs(logdir)
         self.path = _event_file_path(logdir, suffix)
-        self._records = RecordWriter(self.path)
+        # A bucket object is uploaded whole, from this local copy, at each flush.
+        self._local: str | None = None
+        if storage.is_remote(self.path):
+            fd, self._local = tempfile.mkstemp(prefix="jaxsession-events-")
+            os.close(fd)
+            _flush_before_clients_close()
+        self._records = RecordWriter(self._local or self.path)
         self._lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue(max_queue)
         self._flush_secs = flush_secs
@@ -74,6 +86,8 @@ class _EventFile:
     def _flush_file(self) -> None:
         with self._lock:
             self._records.flush()
+            if self._local is not None:
+                storage.upload(self._local, self.path)
 
     def _loop(self) -> None:
         next_flush = time.monotonic() + self._flush_secs
@@ -111,13 +125,30 @@ class _EventFile:
         self._flush_file()
         with self._lock:
             self._records.close()
+            if self._local is not None:
+                Path(self._local).unlink()
         _OPEN_FILES.discard(self)
+
+
+_exit_flush = {"registered_late": False, "done": False}
 
 
 @atexit.register
 def _flush_open_files() -> None:
+    # Registered twice (see below); the first of the two at exit flushes.
+    if _exit_flush["done"]:
+        return
+    _exit_flush["done"] = True
     for events in list(_OPEN_FILES):
         events.flush()
+
+
+def _flush_before_clients_close() -> None:
+    # atexit runs last-registered first: registered after the bucket client
+    # started (and registered its own shutdown), this flush uploads first.
+    if not _exit_flush["registered_late"]:
+        _exit_flush["registered_late"] = True
+        atexit.register(_flush_open_files)
 
 
 class FileWriter:
@@ -325,7 +356,7 @@ def summary_iterator(path: str) -> Iterator[Event]:
     Raises:
         errors.DataLossError: a record is truncated or its checksum is wrong.
     """
-    data = Path(path).read_bytes()
+    data = storage.read_bytes(path)
     pos = 0
     while pos < len(data):
         if pos + 12 > len(data):

@@ -260,8 +260,8 @@ def test_gfile_errors_are_tf1s(tmp_path):
     assert (tmp_path / "y").read_text() == "x"
     with pytest.raises(errors.AlreadyExistsError):
         gfile.MkDir(str(tmp_path))
-    with pytest.raises(errors.UnimplementedError, match="gs://bucket/f"):
-        gfile.Exists("gs://bucket/f")
+    with pytest.raises(errors.UnimplementedError, match="hdfs://bucket/f"):
+        gfile.Exists("hdfs://bucket/f")
 
 
 def test_tf_logging_prints_once_after_absl_configures_the_root_logger(tmp_path):
@@ -283,3 +283,46 @@ def test_tf_logging_prints_once_after_absl_configures_the_root_logger(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "jaxsession:" in line]
     assert lines == ["INFO:jaxsession:before", "INFO:jaxsession:after"]
+
+
+_SAVE_AND_RESTORE = """
+import logging, sys
+sys.path.insert(0, ".")
+if sys.argv[1] == "root":
+    logging.basicConfig(level=logging.INFO)
+else:
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.INFO)
+    absl_logging.use_absl_handler()
+import jaxsession as tf
+
+tf.logging.set_verbosity(getattr(tf.logging, sys.argv[2]))
+v = tf.get_variable("v", [2], initializer=tf.zeros_initializer())
+saver = tf.train.Saver()
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    print("SAVE", file=sys.stderr, flush=True)
+    saver.save(sess, sys.argv[3] + "/m", global_step=1)
+    saver.wait_until_finished()
+    print("SAVED", file=sys.stderr, flush=True)
+    saver.restore(sess, sys.argv[3] + "/m-1")
+"""
+
+
+@pytest.mark.parametrize("configured", ["root", "absl"])
+def test_orbax_is_quiet_at_info_and_speaks_at_debug(tmp_path, configured):
+    quiet = _run_script(tmp_path, _SAVE_AND_RESTORE, configured, "INFO", tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    lines = quiet.stderr.splitlines()
+    during_save = lines[lines.index("SAVE") + 1 : lines.index("SAVED")]
+    assert during_save == []
+    restoring = [line for line in lines if "Restoring parameters" in line]
+    assert len(restoring) == 1
+    # One prefix: the logger's name in the root format, none in absl's.
+    assert restoring[0].count("jaxsession") == (configured == "root")
+    chatty = _run_script(tmp_path, _SAVE_AND_RESTORE, configured, "DEBUG", tmp_path)
+    assert chatty.returncode == 0, chatty.stderr
+    lines = chatty.stderr.splitlines()
+    during_save = lines[lines.index("SAVE") + 1 : lines.index("SAVED")]
+    assert any("orbax-checkpoint version" in line for line in during_save)
