@@ -13,6 +13,10 @@ from jaxsession.checkpoint import (
     load_variable as load_variable,
     update_checkpoint_state as update_checkpoint_state,
 )
+from jaxsession.checkpoint.reader import (
+    NewCheckpointReader as NewCheckpointReader,
+    load_checkpoint as load_checkpoint,
+)
 from jaxsession.distributed.process import ClusterConfig as ClusterConfig
 from jaxsession.distributed.tf1_cluster import (
     ClusterSpec as ClusterSpec,
