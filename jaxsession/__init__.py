@@ -14,9 +14,11 @@ from jaxsession import (
     losses as losses,
     math as math,
     metrics as metrics,
+    mixed_precision as mixed_precision,
     nn as nn,
     random as random,
     summary as summary,
+    tpu as tpu,
     train as train,
 )
 from jaxsession.engine import infeed as _infeed  # registers the iterator host ops

@@ -1,5 +1,6 @@
 """``tf.train``: optimizers, learning-rate schedules and the global step."""
 
+from jaxsession import mixed_precision as experimental
 from jaxsession.checkpoint import (
     CheckpointState as CheckpointState,
     Saver as Saver,
