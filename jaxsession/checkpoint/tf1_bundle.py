@@ -343,9 +343,12 @@ class BundleReader:
                     self.entries[key.decode()] = _entry(value)
         except (ValueError, UnicodeDecodeError, struct.error) as e:
             raise data_loss(prefix, f"{index}: {e}") from None
+        # A tensor of a dtype read nowhere here (a DT_VARIANT) is left out;
+        # reading it by name says why.
         self.variables = {
-            name: VarSpec(e.shape, self._dtype(name, e))
+            name: VarSpec(e.shape, np.dtype(_DTYPES[e.dtype]))
             for name, e in self.entries.items()
+            if e.dtype in _DTYPES
         }
 
     def _dtype(self, name: str, entry: Entry) -> np.dtype:
@@ -356,8 +359,7 @@ class BundleReader:
                 f"TF checkpoint {self.prefix}: tensor {name} has DataType enum "
                 f"{entry.dtype}, which cannot be read here",
             )
-        dtype = np.dtype(_DTYPES[entry.dtype])
-        return dtype.newbyteorder(">") if self._big_endian else dtype
+        return np.dtype(_DTYPES[entry.dtype])
 
     def _data_files(self) -> list[str]:
         return [
@@ -393,7 +395,7 @@ class BundleReader:
             raise errors.NotFoundError(
                 None, None, f"Key {name} not found in checkpoint {self.prefix}"
             )
-        dtype = self.variables[name].dtype
+        dtype = self._dtype(name, entry)
         if not entry.slices:
             return self._tensor(name, entry, dtype)
         out = np.zeros(entry.shape, dtype)
@@ -428,7 +430,8 @@ class BundleReader:
             if dtype.kind == "O":
                 value, crc = _strings(raw, int(np.prod(entry.shape)))
             else:
-                value, crc = np.frombuffer(raw, dtype), _mask(google_crc32c.value(raw))
+                stored = dtype.newbyteorder(">" if self._big_endian else "<")
+                value, crc = np.frombuffer(raw, stored), _mask(google_crc32c.value(raw))
             value = value.reshape(entry.shape)
         except ValueError:
             raise data_loss(
@@ -440,7 +443,7 @@ class BundleReader:
             raise data_loss(
                 self.prefix, f"tensor {name} in {file} fails its CRC32C checksum"
             )
-        return value.astype(dtype.newbyteorder("="))
+        return value.astype(dtype)
 
     def read_many(self, names: Mapping[str, VarSpec]) -> dict[str, np.ndarray]:
         """The values of ``names``, in the dtypes their specs ask for."""
