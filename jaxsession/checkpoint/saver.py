@@ -638,6 +638,10 @@ def _check_matches(
 ) -> None:
     stored = source.variables
     missing = [name for name in variables if name not in stored]
+    if len(missing) == 1:  # TF1's words
+        raise errors.NotFoundError(
+            None, None, f"Key {missing[0]} not found in checkpoint {path}"
+        )
     if missing:
         raise errors.NotFoundError(
             None,
