@@ -15,10 +15,12 @@ from jaxsession import (
     losses as losses,
     math as math,
     metrics as metrics,
+    mixed_precision as mixed_precision,
     nn as nn,
     python_io as python_io,
     random as random,
     summary as summary,
+    tpu as tpu,
     train as train,
 )
 from jaxsession.engine import infeed as _infeed  # registers the iterator host ops

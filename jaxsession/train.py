@@ -1,5 +1,6 @@
 """``tf.train``: optimizers, learning-rate schedules and the global step."""
 
+from jaxsession import mixed_precision as experimental
 from jaxsession.checkpoint import (
     CheckpointState as CheckpointState,
     Saver as Saver,
@@ -14,6 +15,10 @@ from jaxsession.checkpoint import (
     update_checkpoint_state as update_checkpoint_state,
 )
 from jaxsession.checkpoint.graph_io import write_graph as write_graph
+from jaxsession.checkpoint.reader import (
+    NewCheckpointReader as NewCheckpointReader,
+    load_checkpoint as load_checkpoint,
+)
 from jaxsession.distributed.process import ClusterConfig as ClusterConfig
 from jaxsession.distributed.tf1_cluster import (
     ClusterSpec as ClusterSpec,

@@ -21,6 +21,7 @@ BENCHES = run_all.bench_modules()
 
 def test_every_bench_module_is_found() -> None:
     assert {
+        "bench_bf16",
         "bench_checkpoint",
         "bench_compile_cache",
         "bench_dispatch",

@@ -12,6 +12,11 @@ from jaxsession.checkpoint.policies import (
     RetentionPolicy as RetentionPolicy,
 )
 from jaxsession.checkpoint.preemption import PreemptionWatcher as PreemptionWatcher
+from jaxsession.checkpoint.reader import (
+    CheckpointReader as CheckpointReader,
+    NewCheckpointReader as NewCheckpointReader,
+    load_checkpoint as load_checkpoint,
+)
 from jaxsession.checkpoint.saver import Saver as Saver
 from jaxsession.checkpoint.state import (
     CheckpointState as CheckpointState,

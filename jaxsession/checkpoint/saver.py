@@ -26,7 +26,7 @@ import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, pending, state as state_lib, storage
+from jaxsession.checkpoint import _format, pending, sources, state as state_lib, storage
 from jaxsession.checkpoint.policies import (
     AnyOf,
     CheckpointEntry,
@@ -375,7 +375,8 @@ class Saver:
         Args:
             sess: The Session to restore into.
             save_path: A checkpoint prefix, as returned by ``save`` or
-                ``latest_checkpoint``.
+                ``latest_checkpoint``; also a TensorFlow checkpoint prefix
+                or a plain Orbax checkpoint (see ``checkpoint/sources.py``).
 
         Raises:
             ValueError: ``save_path`` is None or holds no checkpoint.
@@ -391,21 +392,22 @@ class Saver:
         if not variables:
             return
         save_path = os.fspath(save_path)
-        manifest = _format.read_manifest(save_path)
-        if manifest is None:
+        source = sources.open_checkpoint(save_path)
+        if source is None:
             raise ValueError(
-                f"The passed save_path is not a valid checkpoint: {save_path}"
+                f"The passed save_path is not a valid checkpoint: {save_path} "
+                f"({sources.what_was_looked_for(save_path)})"
             )
         logger.info("Restoring parameters from %s", save_path)
-        _format.verify(save_path, manifest)
-        _check_matches(save_path, manifest, variables, self._reshape)
-        _format.verify(save_path, manifest, checksums=True)
-        specs = {name: manifest.variables[name] for name in variables}
+        source.verify()
+        _check_matches(save_path, source, variables, self._reshape)
+        source.verify(checksums=True)
+        specs = {name: source.variables[name] for name in variables}
         shardings = _split_shardings(sess, variables, specs)
         for name, var in variables.items():
             if name in shardings:
                 specs[name] = _format.VarSpec(specs[name].shape, _device_dtype(var))
-        values = _format.read(save_path, specs, shardings)
+        values = source.read(specs, shardings)
         sess.set_variable_values(
             {
                 var: values[name]
@@ -635,10 +637,14 @@ def _to_host(arrays: list[Any]) -> list[np.ndarray]:
 
 
 def _check_matches(
-    path: str, manifest: _format.Manifest, variables: Mapping[str, Any], reshape: bool
+    path: str, source: sources.Source, variables: Mapping[str, Any], reshape: bool
 ) -> None:
-    stored = manifest.variables
+    stored = source.variables
     missing = [name for name in variables if name not in stored]
+    if len(missing) == 1:  # TF1's words
+        raise errors.NotFoundError(
+            None, None, f"Key {missing[0]} not found in checkpoint {path}"
+        )
     if missing:
         raise errors.NotFoundError(
             None,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, pending, storage
+from jaxsession.checkpoint import pending, sources, storage
 
 __all__ = [
     "CheckpointState",
@@ -239,10 +239,10 @@ def _join(directory: str, path: str) -> str:
 
 
 def _prefer_complete(state: CheckpointState) -> CheckpointState:
-    if _format.is_complete(state.model_checkpoint_path):
+    if sources.is_complete(state.model_checkpoint_path):
         return state
     paths = state.all_model_checkpoint_paths
-    keep = [i for i, p in enumerate(paths) if _format.is_complete(p)]
+    keep = [i for i, p in enumerate(paths) if sources.is_complete(p)]
     if not keep:
         return state
     good = paths[keep[-1]]
@@ -278,7 +278,7 @@ def latest_checkpoint(
     state = get_checkpoint_state(checkpoint_dir, latest_filename)
     if state is None:
         return None
-    if _format.is_complete(state.model_checkpoint_path):
+    if sources.is_complete(state.model_checkpoint_path):
         return state.model_checkpoint_path
     logger.error("Couldn't match files for checkpoint %s", state.model_checkpoint_path)
     return None
@@ -286,44 +286,47 @@ def latest_checkpoint(
 
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
     """Whether a committed, complete checkpoint exists at ``checkpoint_prefix``."""
-    return _format.is_complete(os.fspath(checkpoint_prefix))
+    return sources.is_complete(os.fspath(checkpoint_prefix))
 
 
 def get_checkpoint_mtimes(checkpoint_prefixes: Sequence[str]) -> list[float]:
     """Modification times of the complete checkpoints among the prefixes (others skipped)."""
-    return [
-        storage.stat(os.path.join(p, _format.MANIFEST)).mtime_nsec / 1e9
-        for p in checkpoint_prefixes
-        if _format.is_complete(p)
-    ]
+    return [sources.mtime(p) for p in checkpoint_prefixes if sources.is_complete(p)]
 
 
 # -- reading variables ------------------------------------------------------------
 
 
-def resolve(ckpt_dir_or_file: str) -> tuple[str, _format.Manifest]:
-    """The checkpoint prefix (a directory resolves to its latest) and its manifest.
+def resolve(ckpt_dir_or_file: str) -> tuple[str, sources.Source]:
+    """The checkpoint (a directory resolves to its latest) opened for reading.
+
+    Any format ``sources.open_checkpoint`` reads: jaxsession's, TF's V2
+    checkpoints, plain Orbax ones.
 
     Raises:
         ValueError: a directory without checkpoints.
         errors.NotFoundError: no checkpoint at the path.
-        errors.DataLossError: the checkpoint is truncated or its manifest unreadable.
+        errors.DataLossError: the checkpoint is truncated or its metadata unreadable.
     """
     path = os.fspath(ckpt_dir_or_file)
-    manifest = _format.read_manifest(path)
-    if manifest is None and storage.isdir(path):
+    source = sources.open_checkpoint(path)
+    if source is None and storage.isdir(path):
         latest = latest_checkpoint(path)
         if latest is None:
             raise ValueError(
-                f"Couldn't find 'checkpoint' file or checkpoints in given directory {path}"
+                f"Couldn't find 'checkpoint' file or checkpoints in given directory "
+                f"{path} ({sources.what_was_looked_for(path)})"
             )
-        path, manifest = latest, _format.read_manifest(latest)
-    if manifest is None:
+        source = sources.open_checkpoint(latest)
+    if source is None:
         raise errors.NotFoundError(
-            None, None, f"Failed to find any matching files for {path}"
+            None,
+            None,
+            f"Failed to find any matching files for {path} "
+            f"({sources.what_was_looked_for(path)})",
         )
-    _format.verify(path, manifest)
-    return path, manifest
+    source.verify()
+    return source.path, source
 
 
 def list_variables(ckpt_dir_or_file: str) -> list[tuple[str, list[int]]]:
@@ -335,8 +338,8 @@ def list_variables(ckpt_dir_or_file: str) -> list[tuple[str, list[int]]]:
     Raises:
         ValueError / errors.NotFoundError / errors.DataLossError: see ``resolve``.
     """
-    _, manifest = resolve(ckpt_dir_or_file)
-    return [(n, list(s.shape)) for n, s in sorted(manifest.variables.items())]
+    _, source = resolve(ckpt_dir_or_file)
+    return [(n, list(s.shape)) for n, s in sorted(source.variables.items())]
 
 
 def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
@@ -350,10 +353,10 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
         errors.NotFoundError: no such variable (or no checkpoint).
         errors.DataLossError: the data cannot be read.
     """
-    path, manifest = resolve(ckpt_dir_or_file)
+    path, source = resolve(ckpt_dir_or_file)
     name = name.removesuffix(":0")
-    if name not in manifest.variables:
+    if name not in source.variables:
         raise errors.NotFoundError(
             None, None, f"Key {name} not found in checkpoint {path}"
         )
-    return _format.read(path, {name: manifest.variables[name]})[name]
+    return source.read({name: source.variables[name]})[name]

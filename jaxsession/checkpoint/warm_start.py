@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxsession.checkpoint import _format, state as state_lib
+from jaxsession.checkpoint import _format, sources, state as state_lib
 from jaxsession.graph import variable_ops, variables as variables_lib
 from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor
@@ -40,18 +40,16 @@ def init_from_checkpoint(
         ValueError: a mapped name is not in the checkpoint, shapes differ, or a
             scope maps to a non-scope.
     """
-    path, manifest = state_lib.resolve(ckpt_dir_or_file)
+    path, source = state_lib.resolve(ckpt_dir_or_file)
     store = _store_vars()
     pairs: list[tuple[Any, str]] = []
     for ckpt_name, current in sorted(assignment_map.items(), key=lambda kv: kv[0]):
         var = current if _is_variable(current) else store.get(current)
         if var is not None:
-            pairs.append(
-                (var, _checked_name(ckpt_name, var, manifest, ckpt_dir_or_file))
-            )
+            pairs.append((var, _checked_name(ckpt_name, var, source, ckpt_dir_or_file)))
         else:
-            pairs += _scope_pairs(ckpt_name, current, store, manifest, ckpt_dir_or_file)
-    values = _format.read(path, {name: manifest.variables[name] for _, name in pairs})
+            pairs += _scope_pairs(ckpt_name, current, store, source, ckpt_dir_or_file)
+    values = source.read({name: source.variables[name] for _, name in pairs})
     for var, name in pairs:
         _set_initializer(var, values[name])
         logger.debug(
@@ -69,10 +67,8 @@ def _store_vars() -> dict[str, Any]:
     return dict(state.vars) if state is not None else {}
 
 
-def _checked_name(
-    ckpt_name: str, var: Any, manifest: _format.Manifest, ckpt: str
-) -> str:
-    stored = manifest.variables
+def _checked_name(ckpt_name: str, var: Any, source: sources.Source, ckpt: str) -> str:
+    stored = source.variables
     if ckpt_name not in stored:
         raise ValueError(
             f"Tensor {ckpt_name} is not found in {ckpt} checkpoint {_shapes(stored)}"
@@ -94,7 +90,7 @@ def _scope_pairs(
     ckpt_name: str,
     current: str,
     store: Mapping[str, Any],
-    manifest: _format.Manifest,
+    source: sources.Source,
     ckpt: str,
 ) -> list[tuple[Any, str]]:
     scopes = current[: current.rindex("/")] if "/" in current else ""
@@ -113,13 +109,13 @@ def _scope_pairs(
         if ckpt_name != "/":
             full = ckpt_name + full
         full = full.removesuffix("/")
-        if full not in manifest.variables:
+        if full not in source.variables:
             raise ValueError(
                 f"Tensor {full} ({var_name[len(scopes) + 1 :]} in {ckpt_name}) is not "
                 f"found in {ckpt} checkpoint"
             )
         pairs.append(
-            (store[var_name], _checked_name(full, store[var_name], manifest, ckpt))
+            (store[var_name], _checked_name(full, store[var_name], source, ckpt))
         )
     return pairs
 

@@ -11,6 +11,7 @@ Differs from TF1: ``initialized_value()`` is the initial-value tensor, not a
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -314,9 +315,11 @@ class VariableScope:
         dtype: Any = dtypes_lib.float32,
         name_scope: str = "",
         sharding: Any = None,
+        custom_getter: Any = None,
     ):
         self.name = name
         self.sharding = sharding
+        self.custom_getter = custom_getter
         self.reuse = reuse
         self.initializer = initializer
         self.regularizer = regularizer
@@ -334,6 +337,10 @@ class VariableScope:
     def set_regularizer(self, regularizer: Any) -> None:
         """Sets the default regularizer."""
         self.regularizer = regularizer
+
+    def set_custom_getter(self, custom_getter: Any) -> None:
+        """Sets the custom getter ``get_variable`` calls in this scope."""
+        self.custom_getter = custom_getter
 
     def get_variable(self, name: str, *args: Any, **kwargs: Any) -> Variable:
         """``get_variable`` inside this scope."""
@@ -419,6 +426,7 @@ def variable_scope(
             dtype if dtype is not None else base.dtype,
             ns,
             sharding if sharding is not None else base.sharding,
+            _nest_getters(custom_getter, base.custom_getter),
         )
         scopes = _scope_stack()
         state.open_scope(full)
@@ -434,6 +442,17 @@ def variable_scope(
                 state.scope_counts = saved
             else:
                 state.close_subscopes(full)
+
+
+def _nest_getters(inner: Any, outer: Any) -> Any:
+    """``inner`` wrapping ``outer``: TF1 composes the custom getters of nested scopes."""
+    if inner is None or outer is None:
+        return inner if inner is not None else outer
+    if not callable(inner):
+        raise ValueError(f"custom_getter must be callable, got {inner!r}")
+    return lambda getter, *args, **kwargs: inner(
+        functools.partial(outer, getter), *args, **kwargs
+    )
 
 
 def get_variable(
@@ -458,6 +477,10 @@ def get_variable(
 
     ``sharding`` (not in TF1): a ``jax.sharding.PartitionSpec`` over mesh axes
     for the new variable (default: the variable scope's); see ``Variable``.
+    A custom getter (this call's, else the scope's) is called as TF1 calls
+    it: ``custom_getter(getter=..., name=<full name>, shape=..., dtype=...,
+    ...)``; what it returns (a variable, or a tensor made from one) is the
+    result.
 
     Raises:
         ValueError: the variable exists and reuse is off, does not exist and
@@ -465,9 +488,51 @@ def get_variable(
     """
     scope = get_variable_scope()
     full = f"{scope.name}/{name}" if scope.name else name
+    kwargs = {
+        "shape": shape,
+        "dtype": dtype,
+        "initializer": initializer,
+        "regularizer": regularizer,
+        "reuse": scope.reuse,
+        "trainable": trainable,
+        "collections": collections,
+        "caching_device": caching_device,
+        "partitioner": partitioner,
+        "validate_shape": validate_shape,
+        "use_resource": use_resource,
+        "constraint": constraint,
+        "synchronization": synchronization,
+        "aggregation": aggregation,
+        "sharding": sharding,
+    }
+    getter = custom_getter if custom_getter is not None else scope.custom_getter
+    if getter is None:
+        return _true_getter(full, **kwargs)
+    if dtype is None and (initializer is None or callable(initializer)):
+        kwargs["dtype"] = scope.dtype  # a getter sees the dtype TF1 resolves
+    return getter(getter=_true_getter, name=full, **kwargs)
+
+
+def _true_getter(
+    name: str,
+    shape: Any = None,
+    dtype: Any = None,
+    initializer: Any = None,
+    regularizer: Any = None,
+    reuse: Any = None,
+    trainable: bool | None = None,
+    collections: Sequence[str] | None = None,
+    validate_shape: bool = True,
+    constraint: Any = None,
+    sharding: Any = None,
+    **unused: Any,
+) -> Variable:
+    """Gets the variable of full name ``name`` or creates it (no custom getter)."""
+    scope = get_variable_scope()
+    full = name
     state = _store()
     if full in state.vars:
-        if scope.reuse is False:
+        if reuse is False:
             raise ValueError(
                 f"Variable {full} already exists, disallowed. Did you mean to set "
                 "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
@@ -475,7 +540,7 @@ def get_variable(
         var = state.vars[full]
         _check_shared(var, full, shape, dtype)
         return var
-    if scope.reuse is True:
+    if reuse is True:
         raise ValueError(
             f"Variable {full} does not exist, or was not created with tf.get_variable(). "
             "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"

@@ -62,7 +62,7 @@ def test_update_writes_atomically_and_get_reads_back(tmp_path):
 
 def test_save_relative_paths_are_joined_back_on_read(tmp_path, monkeypatch):
     d = str(tmp_path)
-    monkeypatch.setattr(state_lib._format, "is_complete", lambda p: True)
+    monkeypatch.setattr(state_lib.sources._format, "is_complete", lambda p: True)
     update_checkpoint_state(d, f"{d}/m-1", [f"{d}/m-1"], save_relative_paths=True)
     assert 'model_checkpoint_path: "m-1"' in (tmp_path / "checkpoint").read_text()
     state = get_checkpoint_state(d)
@@ -116,7 +116,7 @@ def test_latest_checkpoint_is_none_when_the_listed_checkpoint_is_gone(tmp_path, 
 
 
 def test_custom_latest_filename(tmp_path, monkeypatch):
-    monkeypatch.setattr(state_lib._format, "is_complete", lambda p: True)
+    monkeypatch.setattr(state_lib.sources._format, "is_complete", lambda p: True)
     update_checkpoint_state(
         str(tmp_path), str(tmp_path / "m-3"), latest_filename="latest"
     )
