@@ -18,11 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxsession.graph import random as random_lib
+from jaxsession.graph import dtypes as dtypes_lib, random as random_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.ops.array._common import _static, partial_shape_value
+from jaxsession.ops.array._common import _ints, _static, partial_shape_value
 
 __all__ = [
     "ResizeMethod",
@@ -127,12 +127,15 @@ def _sources(
 
 def _resize(
     x: Any,
+    sizes: Any = None,
     *,
-    size: tuple[int, int],
+    size: tuple[int, int] | None,
     nearest: bool,
     align_corners: bool,
     half_pixel_centers: bool,
 ) -> Any:
+    if size is None:  # a size tensor, from static shapes when traced
+        size = _ints(sizes, "size")
     squeeze = x.ndim == 3
     if squeeze:
         x = x[None]
@@ -152,14 +155,20 @@ def _resize(
     return x[0] if squeeze else x
 
 
-def _size(size: Any) -> tuple[int, int]:
+def _size(size: Any) -> tuple[int, int] | Tensor:
+    """The new size: 2 ints, or a 1-D tensor whose value only the run knows.
+
+    A tensor computed from ``tf.shape`` (``tf.shape(skip)[1:3]``) gets its
+    value when the run is traced, as shape arithmetic stays static there.
+    """
     if isinstance(size, Tensor):
         known = partial_shape_value(size) if size.shape.ndims == 1 else None
-        if known is None or None in known:
+        if known is None or len(known) != 2:
             raise ValueError(
-                f"'size' {size!r} must be known when the graph is built (a list of "
-                "2 ints or a constant)"
+                f"'size' must be a 1-D int32 Tensor of 2 elements: {size!r}"
             )
+        if None in known:
+            return size
         size = known
     size = _static(size, "size")
     if not isinstance(size, tuple) or len(size) != 2:
@@ -181,16 +190,29 @@ def _resize_op(
     x = _image(images, "images")
     if align_corners and half_pixel_centers:
         raise ValueError("If half_pixel_centers is True, align_corners must be False.")
-    return _op(
+    size = _size(size)
+    attrs = {
+        "nearest": nearest,
+        "align_corners": bool(align_corners),
+        "half_pixel_centers": bool(half_pixel_centers),
+    }
+    if isinstance(size, tuple):
+        return _op(op_type, _resize, [x], name or op_type, size=size, **attrs)
+    hw = partial_shape_value(size)
+    shape = (
+        None
+        if x.shape.ndims is None
+        else (*x.shape.as_tuple()[:-3], *hw, x.shape[-1].value)
+    )
+    avals = [Aval(shape, x.dtype if nearest else dtypes_lib.float32)]
+    return make_op(
         op_type,
         _resize,
-        [x],
-        name or op_type,
-        size=_size(size),
-        nearest=nearest,
-        align_corners=bool(align_corners),
-        half_pixel_centers=bool(half_pixel_centers),
-    )
+        [x, size],
+        name=name or op_type,
+        attrs={"size": None, **attrs},
+        out_avals=avals,
+    ).outputs[0]
 
 
 def resize_bilinear(
@@ -400,7 +422,7 @@ def rot90(image: Any, k: int = 1, name: str | None = None) -> Tensor:
 # -- crops and pads -------------------------------------------------------------
 
 
-def _ints(values: Any, what: str) -> tuple[int, ...]:
+def _static_ints(values: Any, what: str) -> tuple[int, ...]:
     return tuple(int(v) for v in _static(list(values), what))
 
 
@@ -440,7 +462,7 @@ def _check_box(x: Tensor, box: tuple[int, ...], crop: bool) -> None:
 
 def _box_op(image: Any, box: Any, crop: bool) -> Tensor:
     x = _image(image)
-    box = _ints(box, "box")
+    box = _static_ints(box, "box")
     _check_box(x, box, crop)
     scope, op_type, fn = (
         ("crop_to_bounding_box", "Slice", _crop)
@@ -529,7 +551,7 @@ def resize_image_with_crop_or_pad(
         ValueError: bad rank or non-positive target sizes.
     """
     x = _image(image)
-    target = _ints((target_height, target_width), "target")
+    target = _static_ints((target_height, target_width), "target")
     if min(target) <= 0:
         raise ValueError(f"target sizes must be positive, got {list(target)}")
     with name_scope("resize_image_with_crop_or_pad"):
@@ -563,7 +585,7 @@ def random_crop(
             ``value``.
     """
     x = convert_to_tensor(value, name="value")
-    size = _ints(np.asarray(_static(size, "size")).reshape(-1), "size")
+    size = _static_ints(np.asarray(_static(size, "size")).reshape(-1), "size")
     if x.shape.ndims is not None:
         if len(size) != x.shape.ndims:
             raise ValueError(

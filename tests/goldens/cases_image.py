@@ -247,3 +247,23 @@ UNCOVERED = {
     "image.encode_jpeg": "host op; its files decode in TensorFlow's fixtures' pixels (tests/graph/test_image.py)",
     "image.encode_png": "host op; its files decode in TensorFlow's fixtures' pixels (tests/graph/test_image.py)",
 }
+
+case(
+    "image/resize_to_shape_of_skip",
+    "image.resize_images",
+    F([None, None, None, 3], feed=[2, 4, 4, 3], lo=0.0, hi=1.0),
+    F([None, None, None, 2], feed=[2, 7, 5, 2]),
+    kind="resize_like",
+    tol=TOL,
+)
+
+
+def build_resize_like(tf, case, ctx):
+    """Resizes to the spatial size of a tensor known only when run (a U-Net skip)."""
+    (x, skip), _ = ctx.args()
+    out = tf.image.resize_images(x, tf.shape(skip)[1:3])
+    out = tf.concat([out, skip], axis=-1)
+    return [out], [([out], ctx.feed)], [out]
+
+
+BUILDERS = {"resize_like": build_resize_like}
