@@ -316,6 +316,7 @@ IMAGE = [
     "image.ResizeMethod",
     "image.resize_bilinear",
     "image.resize_nearest_neighbor",
+    "image.resize_bicubic",
     "image.flip_left_right",
     "image.flip_up_down",
     "image.random_flip_left_right",

@@ -35,6 +35,7 @@ __all__ = [
     "random_flip_left_right",
     "random_flip_up_down",
     "resize",
+    "resize_bicubic",
     "resize_bilinear",
     "resize_image_with_crop_or_pad",
     "resize_images",
@@ -64,8 +65,9 @@ def _image(image: Any, what: str = "image", ranks: tuple[int, ...] = (3, 4)) -> 
     rank = x.shape.ndims
     if rank is not None and rank not in ranks:
         want = " or ".join(map(str, ranks))
+        either = "either " if len(ranks) > 1 else ""
         raise ValueError(
-            f"'{what}' must have either {want} dimensions: {x!r} has {rank}."
+            f"'{what}' must have {either}{want} dimensions: {x!r} has {rank}."
         )
     return x
 
@@ -125,6 +127,59 @@ def _sources(
     return lower, upper, (src - floor).astype(f32)
 
 
+_TABLE_SIZE = 1024
+
+
+def _cubic_taps(
+    in_size: int, out_size: int, align_corners: bool, half_pixel: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per output index: 4 source indices and their weights, as TF's bicubic.
+
+    TF quantizes the fraction to 1/1024 and uses Keys' cubic with a = -0.75
+    (legacy) or -0.5 with out-of-range taps dropped (half-pixel centres).
+    """
+    f32 = np.float32
+    a = -0.5 if half_pixel else -0.75
+    scale = (
+        f32((in_size - 1) / (out_size - 1))
+        if align_corners and out_size > 1
+        else f32(in_size / out_size)
+    )
+    i = np.arange(out_size, dtype=f32)
+    src = (i + f32(0.5)) * scale - f32(0.5) if half_pixel else i * scale
+    floor = np.floor(src)
+    offset = np.rint((src - floor) * _TABLE_SIZE).astype(np.int64)
+
+    def near(t: np.ndarray) -> np.ndarray:  # |t| <= 1
+        return ((a + 2) * t - (a + 3)) * t * t + 1
+
+    def far(t: np.ndarray) -> np.ndarray:  # 1 < |t| < 2
+        return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+
+    x = offset / _TABLE_SIZE
+    y = (_TABLE_SIZE - offset) / _TABLE_SIZE
+    weights = np.stack([far(x + 1), near(x), near(y), far(y + 1)], -1)
+    taps = floor.astype(np.int64)[:, None] + np.arange(-1, 3)
+    bounded = np.clip(taps, 0, in_size - 1)
+    if half_pixel:
+        weights = np.where(taps == bounded, weights, 0.0)
+        weights = weights / weights.sum(-1, keepdims=True)
+    return bounded.astype(np.int32), weights.astype(f32)
+
+
+def _resize_cubic(x: Any, size: tuple[int, int], **flags: Any) -> Any:
+    for axis, out in ((1, size[0]), (2, size[1])):
+        taps, weights = _cubic_taps(x.shape[axis], out, **flags)
+        gathered = jnp.take(x, taps.reshape(-1), axis=axis)
+        shape = list(x.shape)
+        shape[axis : axis + 1] = [out, 4]
+        gathered = gathered.reshape(shape)
+        wshape = [1] * len(shape)
+        wshape[axis : axis + 2] = [out, 4]
+        x = jnp.sum(gathered * weights.reshape(wshape), axis=axis + 1)
+    return x
+
+
 def _resize(
     x: Any,
     sizes: Any = None,
@@ -133,6 +188,7 @@ def _resize(
     nearest: bool,
     align_corners: bool,
     half_pixel_centers: bool,
+    cubic: bool = False,
 ) -> Any:
     if size is None:  # a size tensor, from static shapes when traced
         size = _ints(sizes, "size")
@@ -141,6 +197,11 @@ def _resize(
         x = x[None]
     if not nearest:
         x = x.astype(jnp.float32)
+    if cubic:
+        out = _resize_cubic(
+            x, size, align_corners=align_corners, half_pixel=half_pixel_centers
+        )
+        return out[0] if squeeze else out
     for axis, out in ((1, size[0]), (2, size[1])):
         lower, upper, weight = _sources(
             x.shape[axis], out, align_corners, half_pixel_centers, nearest
@@ -186,8 +247,10 @@ def _resize_op(
     align_corners: bool,
     half_pixel_centers: bool,
     name: str | None,
+    cubic: bool = False,
+    ranks: tuple[int, ...] = (4,),
 ) -> Tensor:
-    x = _image(images, "images")
+    x = _image(images, "images", ranks)
     if align_corners and half_pixel_centers:
         raise ValueError("If half_pixel_centers is True, align_corners must be False.")
     size = _size(size)
@@ -195,6 +258,7 @@ def _resize_op(
         "nearest": nearest,
         "align_corners": bool(align_corners),
         "half_pixel_centers": bool(half_pixel_centers),
+        "cubic": cubic,
     }
     if isinstance(size, tuple):
         return _op(op_type, _resize, [x], name or op_type, size=size, **attrs)
@@ -222,7 +286,7 @@ def resize_bilinear(
     name: str | None = None,
     half_pixel_centers: bool = False,
 ) -> Tensor:
-    """Bilinear resize of 3-D or 4-D images to ``size`` ``[height, width]``.
+    """Bilinear resize of 4-D images to ``size`` ``[height, width]``.
 
     The result is float32 whatever the input dtype, as TF1's kernel gives.
     ``align_corners`` maps the corner pixels onto each other;
@@ -259,6 +323,30 @@ def resize_nearest_neighbor(
     )
 
 
+def resize_bicubic(
+    images: Any,
+    size: Any,
+    align_corners: bool = False,
+    name: str | None = None,
+    half_pixel_centers: bool = False,
+) -> Tensor:
+    """Bicubic resize (float32 result), TF1's kernel; flags as ``resize_bilinear``.
+
+    Raises:
+        ValueError: as ``resize_bilinear``.
+    """
+    return _resize_op(
+        "ResizeBicubic",
+        images,
+        size,
+        False,
+        align_corners,
+        half_pixel_centers,
+        name,
+        cubic=True,
+    )
+
+
 def _aspect_size(x: Tensor, size: tuple[int, int]) -> tuple[int, int]:
     h, w = _dims(x)
     if h is None or w is None:
@@ -286,7 +374,7 @@ def resize_images(
     Args:
         images: 3-D or 4-D images.
         size: ``[new_height, new_width]``, known while building.
-        method: ``ResizeMethod.BILINEAR`` or ``NEAREST_NEIGHBOR``.
+        method: ``ResizeMethod.BILINEAR``, ``NEAREST_NEIGHBOR`` or ``BICUBIC``.
         align_corners: Whether the corner pixels map onto each other.
         preserve_aspect_ratio: Fit inside ``size`` keeping the aspect ratio.
         name: Name scope (default ``resize``).
@@ -296,22 +384,32 @@ def resize_images(
 
     Raises:
         ValueError: bad rank or size.
-        NotImplementedError: ``BICUBIC`` or ``AREA``.
+        NotImplementedError: ``AREA``.
 
-    Differs from TF1: bicubic and area resizing are not implemented.
+    Differs from TF1: area resizing is not implemented.
     """
-    if method not in (ResizeMethod.BILINEAR, ResizeMethod.NEAREST_NEIGHBOR):
+    if method not in (0, 1, 2):
         raise NotImplementedError(
-            f"resize_images: method {method} is not implemented (bilinear=0 and "
-            "nearest neighbor=1 are)"
+            f"resize_images: method {method} is not implemented (bilinear=0, "
+            "nearest neighbor=1 and bicubic=2 are)"
         )
     x = _image(images, "images")
     size = _size(size)
     with name_scope(name or "resize"):
         if preserve_aspect_ratio:
             size = _aspect_size(x, size)
-        fn = resize_bilinear if method == 0 else resize_nearest_neighbor
-        return fn(x, size, align_corners=align_corners)
+        op_type = ("ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic")[method]
+        return _resize_op(
+            op_type,
+            x,
+            size,
+            method == 1,
+            align_corners,
+            False,
+            None,
+            cubic=method == 2,
+            ranks=(3, 4),
+        )
 
 
 resize = resize_images

@@ -267,3 +267,39 @@ def build_resize_like(tf, case, ctx):
 
 
 BUILDERS = {"resize_like": build_resize_like}
+
+case(
+    "image/resize_bicubic_up",
+    "image.resize_images",
+    IMG,
+    L([7, 9]),
+    kw={"method": 2},
+    tol=TOL,
+)
+case(
+    "image/resize_bicubic_down",
+    "image.resize_images",
+    IMG3,
+    L([3, 5]),
+    A("image.ResizeMethod.BICUBIC"),
+    tol=TOL,
+)
+case(
+    "image/resize_bicubic_rank_error", "image.resize_bicubic", IMG3, L([3, 5]), rec="s"
+)
+case(
+    "image/resize_bicubic_align",
+    "image.resize_bicubic",
+    IMG,
+    L([6, 11]),
+    kw={"align_corners": True},
+    tol=TOL,
+)
+case(
+    "image/resize_bicubic_half_pixel",
+    "image.resize_bicubic",
+    U8([2, 5, 4, 1]),
+    L([9, 3]),
+    kw={"half_pixel_centers": True},
+    tol=TOL,
+)
