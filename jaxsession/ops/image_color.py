@@ -30,6 +30,8 @@ __all__ = [
     "per_image_standardization",
     "random_brightness",
     "random_contrast",
+    "random_hue",
+    "random_saturation",
     "rgb_to_grayscale",
     "rgb_to_hsv",
 ]
@@ -277,11 +279,40 @@ def random_contrast(
     Raises:
         ValueError: ``upper <= lower`` or ``lower < 0``.
     """
+    _check_range(lower, upper)
+    return adjust_contrast(image, _uniform_scalar(lower, upper, seed))
+
+
+def _check_range(lower: float, upper: float) -> None:
     if upper <= lower:
         raise ValueError("upper must be > lower.")
     if lower < 0:
         raise ValueError("lower must be non-negative.")
-    return adjust_contrast(image, _uniform_scalar(lower, upper, seed))
+
+
+def random_saturation(
+    image: Any, lower: float, upper: float, seed: int | None = None
+) -> Tensor:
+    """``adjust_saturation`` by a factor drawn uniformly from [lower, upper).
+
+    Raises:
+        ValueError: ``upper <= lower`` or ``lower < 0``, or the image is not RGB.
+    """
+    _check_range(lower, upper)
+    return adjust_saturation(image, _uniform_scalar(lower, upper, seed))
+
+
+def random_hue(image: Any, max_delta: float, seed: int | None = None) -> Tensor:
+    """``adjust_hue`` by a delta drawn uniformly from [-max_delta, max_delta).
+
+    Raises:
+        ValueError: ``max_delta`` is outside [0, 0.5], or the image is not RGB.
+    """
+    if max_delta > 0.5:
+        raise ValueError("max_delta must be <= 0.5.")
+    if max_delta < 0:
+        raise ValueError("max_delta must be non-negative.")
+    return adjust_hue(image, _uniform_scalar(-max_delta, max_delta, seed))
 
 
 def _gray(x: Any) -> Any:

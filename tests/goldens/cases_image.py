@@ -303,3 +303,22 @@ case(
     kw={"half_pixel_centers": True},
     tol=TOL,
 )
+case(
+    "image/random_saturation",
+    "image.random_saturation",
+    IMG3,
+    L(0.5),
+    L(1.5),
+    kw={"seed": 4},
+    rec="s",
+)
+case(
+    "image/random_saturation_error",
+    "image.random_saturation",
+    IMG3,
+    L(-0.5),
+    L(1.5),
+    rec="s",
+)
+case("image/random_hue", "image.random_hue", U8([4, 4, 3]), L(0.2), rec="s")
+case("image/random_hue_error", "image.random_hue", IMG3, L(0.7), rec="s")
