@@ -1,9 +1,10 @@
 """``tf.image`` decoding and encoding, run on the host with Pillow.
 
 Decoding (``decode_jpeg``, ``decode_png``, ``decode_image``) is a host op
-evaluated before the device call: its contents must be fed or constant
-(``tf.read_file`` of a constant name, a fed string), and the decoded pixels
-enter the run like a fed value. Encoding (``encode_png``, ``encode_jpeg``)
+evaluated before the device call: its contents must be fed, constant or an
+iterator's ``get_next()`` (host values all), and the decoded pixels enter the
+run like a fed value. Inside a ``Dataset.map`` function it is refused, since
+map functions are compiled. Encoding (``encode_png``, ``encode_jpeg``)
 runs after the device call on the fetched pixels, as image summaries do.
 Pillow is the optional ``jaxsession[image]`` extra; without it these ops
 raise ImportError naming the extra.

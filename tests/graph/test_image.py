@@ -153,3 +153,23 @@ def test_image_rank_and_box_errors_name_the_tensor():
         tf.image.crop_to_bounding_box(img, 1, 0, 5, 3)
     with pytest.raises(ValueError, match="must have 3 \\(RGB\\) channels"):
         tf.image.adjust_saturation(tf.zeros([2, 2, 4]), 2.0)
+
+
+def test_images_from_a_dataset_iterator_decode_on_the_host():
+    names = ["rgb.png", "rgba.png"]
+    blobs = np.array([(FIXTURES / n).read_bytes() for n in names], dtype=object)
+    iterator = tf.data.Dataset.from_tensor_slices(blobs).make_one_shot_iterator()
+    image = tf.image.decode_png(iterator.get_next(), channels=3)
+    small = tf.image.resize_images(
+        image, [2, 3], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR
+    )
+    with tf.Session() as sess:
+        first, second = sess.run(small), sess.run(small)
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(small)
+    for got, name in zip((first, second), names):
+        pixels = np.load(FIXTURES / f"{name}.npy")[..., :3]
+        h, w = pixels.shape[:2]
+        # TF1's nearest neighbour: source index floor(i * in / out).
+        rows, cols = np.arange(2) * h // 2, np.arange(3) * w // 3
+        np.testing.assert_array_equal(got, pixels[rows][:, cols])
