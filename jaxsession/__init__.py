@@ -9,6 +9,7 @@ from jaxsession import (
     errors as errors,
     flags as flags,
     gfile as gfile,
+    image as image,
     io as io,
     layers as layers,
     logging as logging,
@@ -103,6 +104,7 @@ from jaxsession.ops.array.creation import *
 from jaxsession.ops.array.indexing import *
 from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
+from jaxsession.ops.image import random_crop as random_crop
 from jaxsession.ops.math import *
 from jaxsession.ops.parsing import (
     FixedLenFeature as FixedLenFeature,

@@ -2,6 +2,7 @@
 
 from jaxsession.library.sampling import *
 from jaxsession.ops.conv import *
+from jaxsession.ops.conv_variants import *
 from jaxsession.ops.math import sigmoid as sigmoid, tanh as tanh
 from jaxsession.ops.nn import *
 from jaxsession.ops.normalization import *

@@ -31,6 +31,7 @@ from jaxsession.graph.core import Graph, Operation, Tensor, get_default_graph
 from jaxsession.graph.rules import (
     HOST_OPS,
     HOST_POST_OPS,
+    NOT_FOLDABLE,
     SHAPE_RULES,
     constant_value,
     set_constant,
@@ -188,6 +189,8 @@ def _tuple_lowering(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
 
 def _maybe_fold(op: Operation) -> None:
     if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS or not op.inputs:
+        return
+    if op.type in NOT_FOLDABLE:
         return
     consts = [constant_value(t) for t in op.inputs]
     if any(c is None for c in consts):

@@ -47,6 +47,9 @@ HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
 NOT_DIFFERENTIABLE: set[str] = set()
 # Op type -> fn(op) -> the indices of the inputs that get no gradient.
 NO_GRADIENT_INPUTS: dict[str, Callable[[Operation], tuple[int, ...]]] = {}
+# Op types whose value is never known while building even when their inputs
+# are (a placeholder_with_default can be fed): never constant-folded.
+NOT_FOLDABLE: set[str] = set()
 
 
 # -- static shape rules ----------------------------------------------------------

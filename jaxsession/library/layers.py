@@ -20,6 +20,7 @@ from jaxsession.graph.rules import constant_value
 from jaxsession.ops import (
     control_flow as control_flow_ops,
     conv as conv_ops,
+    conv_variants,
     math as math_ops,
     nn as nn_ops,
     normalization as normalization_ops,
@@ -30,14 +31,20 @@ from jaxsession.ops.array import combine as combine_ops, shape as shape_ops
 __all__ = [
     "average_pooling2d",
     "batch_normalization",
+    "conv1d",
     "conv2d",
+    "conv2d_transpose",
+    "conv3d",
     "dense",
     "dropout",
     "flatten",
     "max_pooling2d",
+    "separable_conv2d",
 ]
 
 _FORMATS = {"channels_last": "NHWC", "channels_first": "NCHW"}
+# Data formats of n spatial dims: (channels_last, channels_first).
+_ND_FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
 
 
 class _Weight(NamedTuple):
@@ -51,13 +58,14 @@ class _Weight(NamedTuple):
 # -- argument checks ------------------------------------------------------------
 
 
-def _pair(value: Any, what: str) -> tuple[int, int]:
+def _pair(value: Any, what: str, n: int = 2) -> tuple[int, ...]:
+    """An int or ``n`` ints as ``n`` ints (keras's ``normalize_tuple``)."""
     if isinstance(value, int):
-        return (value, value)
+        return (value,) * n
     value = tuple(int(v) for v in value)
-    if len(value) != 2:
+    if len(value) != n:
         raise ValueError(
-            f"The `{what}` argument must be a tuple of 2 integers. Received: {value}"
+            f"The `{what}` argument must be a tuple of {n} integers. Received: {value}"
         )
     return value
 
@@ -137,37 +145,49 @@ def _activate(
     return x
 
 
+def _weight(options: dict[str, Any], prefix: str) -> _Weight:
+    """The ``<prefix>_initializer/_regularizer/_constraint`` of a layer's args."""
+    return _Weight(
+        options.get(f"{prefix}_initializer"),
+        options.get(f"{prefix}_regularizer"),
+        options.get(f"{prefix}_constraint"),
+    )
+
+
 def _kernel_layer(
     default_name: str,
     x: Tensor,
-    kernel_shape: list[int],
-    apply_kernel: Callable[[vs.Variable], Tensor],
-    *,
-    kernel: _Weight,
-    bias: _Weight | None,
+    kernels: dict[str, list[int]],
+    apply_kernels: Callable[..., Tensor],
     fmt: str,
-    activation: Callable[[Tensor], Tensor] | None,
-    activity_regularizer: Any,
-    trainable: bool,
-    name: str | None,
-    reuse: Any,
+    options: dict[str, Any],
+    bias_size: int | None = None,
 ) -> Tensor:
-    """``activation(apply_kernel(kernel) + bias)`` under the layer's scope."""
-    with vs.variable_scope(name, default_name=default_name, reuse=reuse):
-        w = _variable("kernel", kernel_shape, x.dtype, kernel, trainable)
-        out = apply_kernel(w)
-        if bias is not None:
-            b = _variable("bias", [kernel_shape[-1]], x.dtype, bias, trainable)
+    """``activation(apply_kernels(*kernels) + bias)`` under the layer's scope.
+
+    ``kernels`` maps each kernel's variable name to its shape, in creation
+    order; ``options`` is the layer function's ``locals()`` (the weight
+    arguments, ``use_bias``, activation, activity_regularizer, trainable,
+    name and reuse). The bias has ``bias_size`` (default: the last kernel's
+    last dim) elements.
+    """
+    trainable = options["trainable"]
+    with vs.variable_scope(
+        options["name"], default_name=default_name, reuse=options["reuse"]
+    ):
+        weights = [
+            _variable(k, shape, x.dtype, _weight(options, k.split("_")[0]), trainable)
+            for k, shape in kernels.items()
+        ]
+        out = apply_kernels(*weights)
+        if options["use_bias"]:
+            bias = _weight(options, "bias")
+            if bias.initializer is None:
+                bias = bias._replace(initializer=init_ops.zeros_initializer())
+            size = bias_size or list(kernels.values())[-1][-1]
+            b = _variable("bias", [size], x.dtype, bias, trainable)
             out = nn_ops.bias_add(out, b, data_format=fmt)
-        return _activate(out, activation, activity_regularizer)
-
-
-def _bias(
-    use_bias: bool, initializer: Any, regularizer: Any, constraint: Any
-) -> _Weight | None:
-    if not use_bias:
-        return None
-    return _Weight(initializer or init_ops.zeros_initializer(), regularizer, constraint)
+        return _activate(out, options["activation"], options["activity_regularizer"])
 
 
 # -- layers ---------------------------------------------------------------------
@@ -211,19 +231,78 @@ def dense(
         return math_ops.tensordot(x, w, [[rank - 1], [0]])
 
     return _kernel_layer(
-        "dense",
-        x,
-        [depth, units],
-        apply,
-        kernel=_Weight(kernel_initializer, kernel_regularizer, kernel_constraint),
-        bias=_bias(use_bias, bias_initializer, bias_regularizer, bias_constraint),
-        fmt="NHWC",
-        activation=activation,
-        activity_regularizer=activity_regularizer,
-        trainable=trainable,
-        name=name,
-        reuse=reuse,
+        "dense", x, {"kernel": [depth, units]}, apply, "NHWC", locals()
     )
+
+
+def _channels(x: Tensor, rank: int, fmt: str) -> int:
+    channels = None
+    if x.shape.ndims == rank + 2:
+        channels = x.shape[1 if fmt[1] == "C" else -1].value
+    if channels is None:
+        raise ValueError(
+            "The channel dimension of the inputs should be defined. Found `None`."
+        )
+    return channels
+
+
+def _conv_layer(
+    rank: int,
+    inputs: Any,
+    filters: int,
+    kernel_size: Any,
+    options: dict[str, Any],
+) -> Tensor:
+    """The convolution layer of ``rank`` spatial dims behind conv1d/2d/3d.
+
+    ``options`` is the layer function's ``locals()``: strides, padding,
+    data_format, dilation_rate, the weight arguments, activation,
+    activity_regularizer, trainable, name and reuse.
+    """
+    fmt = _ND_FORMATS[rank][_data_format(options["data_format"]) == "NCHW"]
+    x = convert_to_tensor(inputs)
+    channels = _channels(x, rank, fmt)
+    strides = _pair(options["strides"], "strides", rank)
+    padding = _padding(options["padding"])
+    dilations = _pair(options["dilation_rate"], "dilation_rate", rank)
+    conv = {1: conv_variants.conv1d, 2: conv_ops.conv2d, 3: conv_variants.conv3d}
+
+    def apply(w: vs.Variable) -> Tensor:
+        return conv[rank](x, w, strides, padding, data_format=fmt, dilations=dilations)
+
+    kernel_shape = [*_pair(kernel_size, "kernel_size", rank), channels, filters]
+    return _kernel_layer(
+        f"conv{rank}d", x, {"kernel": kernel_shape}, apply, fmt, options
+    )
+
+
+def conv1d(
+    inputs: Any,
+    filters: int,
+    kernel_size: Any,
+    strides: Any = 1,
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    dilation_rate: Any = 1,
+    activation: Callable[[Tensor], Tensor] | None = None,
+    use_bias: bool = True,
+    kernel_initializer: Any = None,
+    bias_initializer: Any = None,
+    kernel_regularizer: Any = None,
+    bias_regularizer: Any = None,
+    activity_regularizer: Any = None,
+    kernel_constraint: Any = None,
+    bias_constraint: Any = None,
+    trainable: bool = True,
+    name: str | None = None,
+    reuse: Any = None,
+) -> Tensor:
+    """A 1-D convolution layer with a kernel ``[width, channels, filters]``.
+
+    Raises:
+        ValueError: the channel dimension is unknown, or bad sizes/padding/format.
+    """
+    return _conv_layer(1, inputs, filters, kernel_size, locals())
 
 
 def conv2d(
@@ -252,39 +331,152 @@ def conv2d(
     Raises:
         ValueError: the channel dimension is unknown, or bad sizes/padding/format.
     """
+    return _conv_layer(2, inputs, filters, kernel_size, locals())
+
+
+def conv3d(
+    inputs: Any,
+    filters: int,
+    kernel_size: Any,
+    strides: Any = (1, 1, 1),
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    dilation_rate: Any = (1, 1, 1),
+    activation: Callable[[Tensor], Tensor] | None = None,
+    use_bias: bool = True,
+    kernel_initializer: Any = None,
+    bias_initializer: Any = None,
+    kernel_regularizer: Any = None,
+    bias_regularizer: Any = None,
+    activity_regularizer: Any = None,
+    kernel_constraint: Any = None,
+    bias_constraint: Any = None,
+    trainable: bool = True,
+    name: str | None = None,
+    reuse: Any = None,
+) -> Tensor:
+    """A 3-D convolution layer with a kernel ``[kd, kh, kw, channels, filters]``.
+
+    Raises:
+        ValueError: the channel dimension is unknown, or bad sizes/padding/format.
+    """
+    return _conv_layer(3, inputs, filters, kernel_size, locals())
+
+
+def _transposed_size(x: Tensor, axis: int, k: int, s: int, padding: str) -> Any:
+    """The output size (Keras's ``deconv_output_length``), unknown ones from tf.shape."""
+    size = x.shape[axis].value
+    if size is None:
+        size = shape_ops.shape(x)[axis]
+    return size * s if padding == "SAME" else size * s + max(k - s, 0)
+
+
+def conv2d_transpose(
+    inputs: Any,
+    filters: int,
+    kernel_size: Any,
+    strides: Any = (1, 1),
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    activation: Callable[[Tensor], Tensor] | None = None,
+    use_bias: bool = True,
+    kernel_initializer: Any = None,
+    bias_initializer: Any = None,
+    kernel_regularizer: Any = None,
+    bias_regularizer: Any = None,
+    activity_regularizer: Any = None,
+    kernel_constraint: Any = None,
+    bias_constraint: Any = None,
+    trainable: bool = True,
+    name: str | None = None,
+    reuse: Any = None,
+) -> Tensor:
+    """A transposed 2-D convolution layer (deconvolution).
+
+    The kernel is ``[kh, kw, filters, channels]``. Each spatial size ``n``
+    becomes ``n * stride`` ("same") or ``n * stride + max(k - stride, 0)``
+    ("valid").
+
+    Raises:
+        ValueError: the channel dimension is unknown, or bad sizes/padding/format.
+    """
     fmt = _data_format(data_format)
     x = convert_to_tensor(inputs)
-    channels = None
-    if x.shape.ndims == 4:
-        channels = x.shape[1 if fmt == "NCHW" else 3].value
-    if channels is None:
-        raise ValueError(
-            "The channel dimension of the inputs should be defined. Found `None`."
-        )
-    kh, kw = _pair(kernel_size, "kernel_size")
-    window = {
-        "strides": _spatial(strides, "strides", fmt),
-        "padding": _padding(padding),
-        "dilations": _spatial(dilation_rate, "dilation_rate", fmt),
-    }
+    channels = _channels(x, 2, fmt)
+    kernel_size = _pair(kernel_size, "kernel_size")
+    strides = _pair(strides, "strides")
+    padding = _padding(padding)
+    axes = (2, 3) if fmt == "NCHW" else (1, 2)
 
     def apply(w: vs.Variable) -> Tensor:
-        return conv_ops.conv2d(x, w, data_format=fmt, **window)
+        dims = [
+            _transposed_size(x, a, k, s, padding)
+            for a, k, s in zip(axes, kernel_size, strides)
+        ]
+        dims.insert(0 if fmt == "NCHW" else 2, filters)
+        output_shape = combine_ops.stack([shape_ops.shape(x)[0], *dims])
+        return conv_variants.conv2d_transpose(
+            x, w, output_shape, strides, padding, fmt, name="conv2d_transpose"
+        )
 
-    return _kernel_layer(
-        "conv2d",
-        x,
-        [kh, kw, channels, filters],
-        apply,
-        kernel=_Weight(kernel_initializer, kernel_regularizer, kernel_constraint),
-        bias=_bias(use_bias, bias_initializer, bias_regularizer, bias_constraint),
-        fmt=fmt,
-        activation=activation,
-        activity_regularizer=activity_regularizer,
-        trainable=trainable,
-        name=name,
-        reuse=reuse,
-    )
+    kernels = {"kernel": [*kernel_size, filters, channels]}
+    return _kernel_layer("conv2d_transpose", x, kernels, apply, fmt, locals(), filters)
+
+
+def separable_conv2d(
+    inputs: Any,
+    filters: int,
+    kernel_size: Any,
+    strides: Any = (1, 1),
+    padding: str = "valid",
+    data_format: str = "channels_last",
+    dilation_rate: Any = (1, 1),
+    depth_multiplier: int = 1,
+    activation: Callable[[Tensor], Tensor] | None = None,
+    use_bias: bool = True,
+    depthwise_initializer: Any = None,
+    pointwise_initializer: Any = None,
+    bias_initializer: Any = None,
+    depthwise_regularizer: Any = None,
+    pointwise_regularizer: Any = None,
+    bias_regularizer: Any = None,
+    activity_regularizer: Any = None,
+    depthwise_constraint: Any = None,
+    pointwise_constraint: Any = None,
+    bias_constraint: Any = None,
+    trainable: bool = True,
+    name: str | None = None,
+    reuse: Any = None,
+) -> Tensor:
+    """A depthwise then pointwise (1x1) convolution layer.
+
+    Its weights are ``depthwise_kernel`` ``[kh, kw, channels,
+    depth_multiplier]``, ``pointwise_kernel`` ``[1, 1, channels *
+    depth_multiplier, filters]`` and ``bias`` ``[filters]``.
+
+    Raises:
+        ValueError: the channel dimension is unknown, or bad sizes/padding/format.
+    """
+    options = locals()
+    fmt = _data_format(data_format)
+    x = convert_to_tensor(inputs)
+    channels = _channels(x, 2, fmt)
+    depthwise_shape = [*_pair(kernel_size, "kernel_size"), channels, depth_multiplier]
+    window = {
+        "strides": [1, *_pair(strides, "strides"), 1],
+        "padding": _padding(padding),
+        "rate": _pair(dilation_rate, "dilation_rate"),
+        "data_format": fmt,
+    }
+
+    def apply(depthwise: vs.Variable, pointwise: vs.Variable) -> Tensor:
+        return conv_variants.separable_conv2d(x, depthwise, pointwise, **window)
+
+    kernels = {
+        "depthwise_kernel": depthwise_shape,
+        "pointwise_kernel": [1, 1, channels * depth_multiplier, filters],
+    }
+    return _kernel_layer("separable_conv2d", x, kernels, apply, fmt, options)
 
 
 def _pool(

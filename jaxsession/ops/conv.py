@@ -1,6 +1,7 @@
 """Convolution: ``tf.nn.conv2d`` and its data-format and padding helpers.
 
-Pooling reuses the spatial-dims helper defined here.
+The 1-D, 3-D, depthwise and transposed variants live in ``conv_variants.py``;
+pooling reuses the spatial-dims helper defined here.
 """
 
 from __future__ import annotations

@@ -93,11 +93,6 @@ DIFFERENCES = {
 
 KNOWN_BUGS = {
     # TF1 API missing from jaxsession.
-    "layers.Dense/class": "missing: tf.layers.Dense (the class behind tf.layers.dense)",
-    "layers.conv2d_transpose": "missing: tf.layers.conv2d_transpose",
-    "nn.conv2d_transpose": "missing: tf.nn.conv2d_transpose",
-    "nn.depthwise_conv2d": "missing: tf.nn.depthwise_conv2d",
-    "nn.xw_plus_b": "missing: tf.nn.xw_plus_b",
     "unsorted_segment_sum": "missing: tf.unsorted_segment_sum",
     "scatter_nd": "missing: tf.scatter_nd",
     "matrix_diag": "missing: tf.matrix_diag",

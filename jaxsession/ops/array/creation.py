@@ -17,7 +17,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import NOT_DIFFERENTIABLE
+from jaxsession.graph.rules import NOT_DIFFERENTIABLE, NOT_FOLDABLE
 from jaxsession.ops.array._common import (
     _int_tensor,
     _ints,
@@ -300,6 +300,9 @@ def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tenso
         out_avals=[aval],
     )
     return op.outputs[0]
+
+
+NOT_FOLDABLE.add("PlaceholderWithDefault")
 
 
 def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:
