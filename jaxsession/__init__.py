@@ -95,6 +95,7 @@ from jaxsession.ops.array.creation import *
 from jaxsession.ops.array.indexing import *
 from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
+from jaxsession.ops.functional import *
 from jaxsession.ops.math import *
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
