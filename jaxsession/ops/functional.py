@@ -201,6 +201,7 @@ def _accumulate(
     xs, x_tree = _flat(elems)
     if not xs:
         raise ValueError("elems must contain at least one tensor")
+    _leading(xs, "elems")
     if initializer is None:
         first = -1 if reverse else 0
         init_tree = x_tree
