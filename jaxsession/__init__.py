@@ -100,6 +100,7 @@ from jaxsession.ops.math import *
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
 from jaxsession.ops.state import *
+from jaxsession.ops.tensor_array import TensorArray as TensorArray
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,
     GPUOptions as GPUOptions,

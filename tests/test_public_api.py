@@ -380,6 +380,30 @@ ERRORS = [
     "errors.DataLossError",
     "errors.UnauthenticatedError",
 ]
+RECURRENT = [
+    "scan",
+    "map_fn",
+    "foldl",
+    "foldr",
+    "TensorArray",
+    "TensorArray.write",
+    "TensorArray.read",
+    "TensorArray.stack",
+    "TensorArray.unstack",
+    "nn.dynamic_rnn",
+    "nn.bidirectional_dynamic_rnn",
+    "nn.static_rnn",
+    "nn.static_bidirectional_rnn",
+    "nn.rnn_cell.RNNCell",
+    "nn.rnn_cell.BasicRNNCell",
+    "nn.rnn_cell.BasicLSTMCell",
+    "nn.rnn_cell.LSTMCell",
+    "nn.rnn_cell.GRUCell",
+    "nn.rnn_cell.MultiRNNCell",
+    "nn.rnn_cell.DropoutWrapper",
+    "nn.rnn_cell.ResidualWrapper",
+    "nn.rnn_cell.LSTMStateTuple",
+]
 
 ALL_NAMES = [
     *GRAPH,
@@ -397,6 +421,7 @@ ALL_NAMES = [
     *TRAINING,
     *SESSION,
     *ERRORS,
+    *RECURRENT,
 ]
 
 

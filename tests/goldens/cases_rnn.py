@@ -314,3 +314,40 @@ case(
     kind="loop",
     body="split_sum",
 )
+
+
+def build_tensor_array(tf, case, ctx):
+    """A TensorArray read and written in a while_loop, then the other methods."""
+    (x,), _ = ctx.args()
+    n = case["n"]
+    inp = tf.TensorArray(tf.float32, size=n).unstack(x)
+    # Each array is read several times in one run: TF1 needs clear_after_read.
+    out = tf.TensorArray(tf.float32, size=n, element_shape=[3], clear_after_read=False)
+
+    def body(i, acc, ta):
+        acc = acc * 0.5 + tf.sin(inp.read(i))
+        return i + 1, acc, ta.write(i, acc * acc)
+
+    _, acc, out = tf.while_loop(
+        lambda i, a, t: i < n, body, (0, tf.zeros([3]), out), maximum_iterations=n
+    )
+    written = tf.TensorArray(tf.float32, size=3, clear_after_read=False)
+    written = written.write(2, x[0]).write(0, x[1])
+    written = written.write(1, x[2] * 3.0)
+    scattered = tf.TensorArray(tf.float32, size=4).scatter([3, 0, 2, 1], x[:4] * 2.0)
+    outs = [
+        acc,
+        out.stack(),
+        out.gather([2, 0]),
+        out.concat(),
+        out.size(),
+        written.stack(),
+        written.read(2),
+        scattered.stack(),
+    ]
+    return outs, [(outs, ctx.feed)], outs
+
+
+BUILDERS["tensor_array"] = build_tensor_array
+case("tensor_array_while", "TensorArray", F([4, 3]), kind="tensor_array", n=4)
+case("tensor_array_while_long", "TensorArray", F([7, 3]), kind="tensor_array", n=7)
