@@ -62,8 +62,10 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
 
 
 def _snake(name: str) -> str:
+    """TF1's ``to_snake_case``: ``BasicLSTMCell`` -> ``basic_lstm_cell``."""
     s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+    return s if s[0] != "_" else "private" + s
 
 
 def batch_zeros(size: Any, batch_size: Any, dtype: Any) -> Tensor:

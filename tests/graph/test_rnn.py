@@ -220,3 +220,36 @@ def test_rnn_errors_name_the_culprit():
         rnn_cell.DropoutWrapper(cell, output_keep_prob=1.5)
     with pytest.raises(TypeError, match="inputs must be a sequence"):
         tf.nn.static_rnn(cell, tf.zeros([2, 5, 3]), dtype=tf.float32)
+
+
+class MinimalCell(rnn_cell.RNNCell):
+    """A user-written cell as TF1 tutorials wrote one: variables made in call."""
+
+    def __init__(self, units):
+        super().__init__()
+        self._units = units
+
+    @property
+    def state_size(self):
+        return (self._units, self._units)
+
+    @property
+    def output_size(self):
+        return self._units
+
+    def call(self, inputs, state):
+        depth = inputs.get_shape()[1].value
+        w = tf.get_variable("w", [depth, self._units])
+        a, b = state
+        new = tf.tanh(tf.matmul(inputs, w) + a) + 0.5 * b
+        return new, (new, a)
+
+
+def test_a_user_written_cell_runs_under_dynamic_rnn_with_its_scope():
+    out, (a, b) = tf.nn.dynamic_rnn(MinimalCell(3), tf.constant(XV), dtype=tf.float32)
+    assert [v.name for v in tf.global_variables()] == ["rnn/minimal_cell/w:0"]
+    assert out.shape.as_list() == [3, 6, 3] and a.shape.as_list() == [3, 3]
+    with _session() as sess:
+        got_out, got_a, got_b = sess.run([out, a, b])
+    np.testing.assert_allclose(got_a, got_out[:, -1], rtol=1e-6)
+    np.testing.assert_allclose(got_b, got_out[:, -2], rtol=1e-6)
