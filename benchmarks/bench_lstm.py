@@ -7,7 +7,9 @@ NumPy each step. The raw side is the same model written with ``lax.scan``
 (TF1's cell arithmetic: ``[x, h] @ kernel + bias``, gates i, j, f, o,
 forget bias 1.0) and optax.adam, started from the graph's initial values;
 before timing both sides train ``CHECK_STEPS`` steps and their losses must
-agree. Target: >= 0.9x raw steps/s.
+agree. Two rows: the train op alone, and with the loss fetched too (the
+usual ``sess.run([loss, train_op])``; the raw step returns its loss from
+``value_and_grad`` either way). Target: >= 0.9x raw steps/s.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def raw_loss(params: Sequence[jax.Array], x: jax.Array, y: jax.Array) -> jax.Arr
 def bench(
     sizes: Sizes, calls: int, repeats: int, warmup: int, min_repeats: int | None = None
 ) -> list[Row]:
-    """Runs the comparison; returns the table row."""
+    """Runs the comparison; returns the table rows (without and with the loss)."""
     data = make_data(sizes)
     graph, x, y, loss, train_op, params = build_graph(sizes)
     with graph.as_default(), tf.Session() as sess:
@@ -129,19 +131,34 @@ def bench(
             jax.block_until_ready(list(sess.variable_values().values()))
 
         fast = sess.make_callable(train_op, [x, y])
-        it = itertools.cycle(data)
+        with_loss = sess.make_callable([loss, train_op], [x, y])
+        it, it_loss = itertools.cycle(data), itertools.cycle(data)
 
         def callable_() -> None:
             fast(*next(it))
 
-        sides = {"ours": (callable_, sync), "raw": raw.side(data)}
+        def callable_loss() -> None:
+            with_loss(*next(it_loss))
+
+        sides = {
+            "ours": (callable_, sync),
+            "ours+loss": (callable_loss, sync),
+            "raw": raw.side(data),
+        }
         kw = {} if min_repeats is None else {"min_repeats": min_repeats}
         t = compare(sides, calls=calls, repeats=repeats, warmup=warmup, **kw)
-    name = (
-        f"LSTM LM {sizes.layers}x{sizes.hidden}, T={sizes.steps}, "
-        f"B={sizes.batch}: make_callable(train_op)"
-    )
-    return [row(name, t, "ours", "raw", 0.9, speed=True)]
+    name = f"LSTM LM {sizes.layers}x{sizes.hidden}, T={sizes.steps}, B={sizes.batch}"
+    return [
+        row(f"{name}: make_callable(train_op)", t, "ours", "raw", 0.9, speed=True),
+        row(
+            f"{name}: make_callable([loss, train_op])",
+            t,
+            "ours+loss",
+            "raw",
+            0.9,
+            speed=True,
+        ),
+    ]
 
 
 def main(quick: bool = False) -> list[Row]:
