@@ -168,6 +168,8 @@ class RNNCell:
             graph = get_default_graph()
             with graph.name_scope(ns) if ns else contextlib.nullcontext():
                 if not self.built:
+                    # A layer's weights take its first inputs' dtype (TF1).
+                    self._dtype = self._dtype or inputs.dtype
                     self.build(_input_depth(inputs, self))
                     self.built = True
                 return self.call(inputs, state)

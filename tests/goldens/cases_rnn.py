@@ -12,7 +12,7 @@ tensor names differ from TF's while-loop ops).
 
 import numpy as np
 
-from tests.goldens.cases import LIST, A, F, L, case_adder
+from tests.goldens.cases import LIST, A, D, F, L, case_adder
 from tests.goldens.harness import flatten
 
 CASES = []
@@ -204,6 +204,15 @@ rnn(
     },
 )
 rnn("rnn_initial_state", "nn.dynamic_rnn", LSTM, kw={}, initial_state=2)
+case(
+    "rnn_float64_lstm",
+    "nn.dynamic_rnn",
+    D([2, 4, 3]),
+    kw={"dtype": A("float64"), "sequence_length": L([4, 1])},
+    kind="rnn",
+    cell=["LSTMCell", {"num_units": 3, "use_peepholes": True}],
+    tol=TOL,
+)
 rnn("rnn_scope", "nn.dynamic_rnn", GRU, kw={"dtype": A("float32"), "scope": "enc"})
 rnn("rnn_bidi", "nn.bidirectional_dynamic_rnn", LSTM, cell_bw=GRU)
 rnn(
