@@ -22,6 +22,7 @@ from jaxsession.library.rnn_cell import (
     RNNCell,
     batch_zeros,
     check_state,
+    map_structure,
     state_leaves,
 )
 from jaxsession.ops import math as math_ops
@@ -75,7 +76,7 @@ def _batch_size(flat: Sequence[Tensor], axis: int) -> Any:
 
 def _initial_state(cell: RNNCell, initial_state: Any, dtype: Any, batch: Any) -> Any:
     if initial_state is not None:
-        return jax.tree_util.tree_map(convert_to_tensor, initial_state)
+        return map_structure(convert_to_tensor, initial_state)
     if dtype is None:
         raise ValueError(
             "If no initial_state is provided, argument `dtype` must be specified"
@@ -88,13 +89,11 @@ def _masked(time: Tensor, seq: Tensor | None, new: Any, old: Any) -> Any:
     if seq is None:
         return new
     done = math_ops.greater_equal(time, seq)
-    return jax.tree_util.tree_map(lambda n, o: math_ops.where(done, o, n), new, old)
+    return map_structure(lambda n, o: math_ops.where(done, o, n), new, old)
 
 
 def _zero_output(cell: RNNCell, batch: Any, dtype: Any) -> Any:
-    return jax.tree_util.tree_map(
-        lambda s: batch_zeros(s, batch, dtype), cell.output_size
-    )
+    return map_structure(lambda s: batch_zeros(s, batch, dtype), cell.output_size)
 
 
 def _run(
@@ -300,7 +299,9 @@ def _unrolled(
         if seq is not None:
             time = creation.constant(t, dtypes_lib.int32)
             out = _masked(time, seq, out, zero_out)
-            new = _masked(time, seq, new, state)
+            # By leaves: a given state may be a plain tuple, the cell's a namedtuple.
+            leaves, tree = jax.tree_util.tree_flatten(new)
+            new = tree.unflatten(_masked(time, seq, leaves, state_leaves(state)))
         outputs[t], state = out, new
     return outputs, state
 
