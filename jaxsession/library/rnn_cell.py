@@ -25,7 +25,7 @@ from jaxsession.graph import (
 )
 from jaxsession.graph.core import Tensor, get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor
-from jaxsession.ops import math as math_ops, nn as nn_ops
+from jaxsession.ops import math as math_ops, nn as nn_ops, random as random_ops
 from jaxsession.ops.array import combine, creation
 from jaxsession.ops.array.shape import shape as shape_op
 from jaxsession.ops.reduction import clip_by_value
@@ -626,14 +626,16 @@ def _keep(p: Any) -> bool:
 
 
 class DropoutWrapper(_Wrapper):
-    """Dropout on a cell's inputs, outputs and state (new masks every step).
+    """Dropout on a cell's inputs, outputs and state.
 
-    The state's ``c`` of an ``LSTMStateTuple`` is not dropped (TF1's default
-    filter). Differs from TF1: ``variational_recurrent`` is not supported.
+    New masks every step, or with ``variational_recurrent`` one mask per
+    run (drawn once, shape ``[1, size]``, as TF1's). The state's ``c`` of an
+    ``LSTMStateTuple`` is not dropped (TF1's default filter).
 
     Raises:
-        ValueError: a keep probability outside (0, 1].
-        NotImplementedError: ``variational_recurrent=True``.
+        ValueError: a keep probability outside (0, 1]; or, with
+            ``variational_recurrent``, no ``dtype``, or no ``input_size``
+            while inputs may be dropped.
     """
 
     def __init__(
@@ -649,40 +651,70 @@ class DropoutWrapper(_Wrapper):
         dropout_state_filter_visitor: Callable[[Any], bool] | None = None,
     ):
         super().__init__(cell)
-        if variational_recurrent:
-            raise NotImplementedError(
-                "DropoutWrapper(variational_recurrent=True) is not supported"
-            )
-        self._input_keep_prob = input_keep_prob
-        self._output_keep_prob = output_keep_prob
-        self._state_keep_prob = state_keep_prob
-        for p in (input_keep_prob, output_keep_prob, state_keep_prob):
-            _keep(p)
+        self._keeps = (input_keep_prob, output_keep_prob, state_keep_prob)
+        drops = [_keep(p) for p in self._keeps]
         self._seed = seed
         self._filter = dropout_state_filter_visitor
+        self._noise: dict[int, Any] = {}
+        if not variational_recurrent:
+            return
+        if dtype is None:
+            raise ValueError("When variational_recurrent=True, dtype must be provided")
+        if drops[0] and input_size is None:
+            raise ValueError(
+                "When variational_recurrent=True and input_keep_prob < 1.0 or is "
+                "unknown, input_size must be provided"
+            )
+        sizes = (input_size, cell.output_size, cell.state_size)
+        for salt, (drop, size) in enumerate(zip(drops, sizes)):
+            if drop:
+                seed_i = None if seed is None else seed + salt
+                self._noise[salt] = map_structure(
+                    lambda n, sd=seed_i: random_ops.random_uniform(
+                        [1, n], seed=sd, dtype=dtype
+                    ),
+                    size,
+                )
 
-    def _dropout(self, x: Tensor, keep: Any, salt: int) -> Tensor:
+    def _dropout(self, x: Tensor, salt: int, noise: Any = None) -> Tensor:
+        keep = self._keeps[salt]
+        if noise is not None:
+            return x / keep * math_ops.floor(keep + noise)
         seed = None if self._seed is None else self._seed + salt
         return nn_ops.dropout(x, keep_prob=keep, seed=seed)
 
-    def _drop_state(self, state: Any) -> Any:
-        def visit(s: Any, drop: bool) -> Any:
-            return self._dropout(s, self._state_keep_prob, 2) if drop else s
+    def _flags(self, state: Any) -> Any:
+        """Which leaves of ``state`` are dropped (TF1's default visitor)."""
+        if self._filter is None and isinstance(state, LSTMStateTuple):
+            return LSTMStateTuple(False, True)
+        if isinstance(state, tuple | list):
+            flags = [self._flags(s) for s in state]
+            return (
+                type(state)(*flags) if hasattr(state, "_fields") else type(state)(flags)
+            )
+        return True if self._filter is None else bool(self._filter(state))
 
-        if isinstance(state, LSTMStateTuple) and self._filter is None:
-            return LSTMStateTuple(state.c, visit(state.h, True))
-        keep = self._filter or (lambda s: True)
-        return map_structure(lambda s: visit(s, keep(s)), state)
+    def _drop_state(self, state: Any) -> Any:
+        leaves, tree = jax.tree_util.tree_flatten(state)
+        flags = jax.tree_util.tree_leaves(self._flags(state))
+        noise = self._noise.get(2)
+        noises = state_leaves(noise) if noise is not None else [None] * len(leaves)
+        return tree.unflatten(
+            [
+                self._dropout(s, 2, n) if drop else s
+                for s, drop, n in zip(leaves, flags, noises)
+            ]
+        )
 
     def call(self, inputs: Tensor, state: Any, scope: Any = None) -> tuple[Any, Any]:
         """Runs the wrapped cell between dropouts."""
-        if _keep(self._input_keep_prob):
-            inputs = self._dropout(inputs, self._input_keep_prob, 0)
+        if _keep(self._keeps[0]):
+            inputs = self._dropout(inputs, 0, self._noise.get(0))
         output, new_state = self._cell(inputs, state, scope=scope)
-        if _keep(self._state_keep_prob):
+        if _keep(self._keeps[2]):
             new_state = self._drop_state(new_state)
-        if _keep(self._output_keep_prob):
-            output = self._dropout(output, self._output_keep_prob, 1)
+        if _keep(self._keeps[1]):
+            output = self._dropout(output, 1, self._noise.get(1))
         return output, new_state
 
 

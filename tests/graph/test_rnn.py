@@ -138,6 +138,7 @@ def test_bidirectional_backward_reads_each_valid_prefix_reversed():
 
 
 def test_dropout_wrapper_with_a_keep_prob_placeholder():
+    tf.set_random_seed(0)
     keep = tf.placeholder_with_default(1.0, [])
     x = tf.constant(np.abs(XV) + 1.0)
     cell = rnn_cell.DropoutWrapper(
@@ -253,3 +254,34 @@ def test_a_user_written_cell_runs_under_dynamic_rnn_with_its_scope():
         got_out, got_a, got_b = sess.run([out, a, b])
     np.testing.assert_allclose(got_a, got_out[:, -1], rtol=1e-6)
     np.testing.assert_allclose(got_b, got_out[:, -2], rtol=1e-6)
+
+
+def test_variational_dropout_keeps_one_mask_for_all_steps_and_spares_c():
+    tf.set_random_seed(1)
+    x = tf.constant(np.abs(XV) + 1.0)
+    inner = rnn_cell.MultiRNNCell([rnn_cell.BasicLSTMCell(40) for _ in range(2)])
+    cell = rnn_cell.DropoutWrapper(
+        inner,
+        input_keep_prob=0.5,
+        output_keep_prob=0.5,
+        state_keep_prob=0.5,
+        variational_recurrent=True,
+        input_size=2,
+        dtype=tf.float32,
+    )
+    out, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+    with _session() as sess:
+        got, got_state = sess.run([out, state])
+    dropped = got == 0.0
+    assert 0.2 < dropped.mean() < 0.8
+    # One [1, size] mask: the same units are zero in every row and step.
+    assert np.all(dropped == dropped[:1, :1])
+    for layer in got_state:
+        assert np.all(layer.c != 0.0)
+    assert 0.2 < np.mean(got_state[-1].h == 0.0) < 0.8
+    with pytest.raises(ValueError, match="dtype must be provided"):
+        rnn_cell.DropoutWrapper(inner, output_keep_prob=0.5, variational_recurrent=True)
+    with pytest.raises(ValueError, match="input_size must be provided"):
+        rnn_cell.DropoutWrapper(
+            inner, input_keep_prob=0.5, variational_recurrent=True, dtype=tf.float32
+        )
