@@ -104,6 +104,7 @@ from jaxsession.ops.array.creation import *
 from jaxsession.ops.array.indexing import *
 from jaxsession.ops.array.shape import *
 from jaxsession.ops.control_flow import *
+from jaxsession.ops.functional import *
 from jaxsession.ops.image import random_crop as random_crop
 from jaxsession.ops.math import *
 from jaxsession.ops.parsing import (
@@ -122,6 +123,7 @@ from jaxsession.ops.parsing import (
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
 from jaxsession.ops.state import *
+from jaxsession.ops.tensor_array import TensorArray as TensorArray
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,
     GPUOptions as GPUOptions,

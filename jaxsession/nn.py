@@ -1,5 +1,7 @@
 """``tf.nn``: activations, losses, convolution, pooling and candidate sampling."""
 
+from jaxsession import _nn_rnn_cell as rnn_cell
+from jaxsession.library.rnn import *
 from jaxsession.library.sampling import *
 from jaxsession.ops.conv import *
 from jaxsession.ops.conv_variants import *

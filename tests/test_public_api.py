@@ -496,6 +496,30 @@ QUEUES = [
     "train.start_queue_runners",
     "train.Coordinator",
 ]
+RECURRENT = [
+    "scan",
+    "map_fn",
+    "foldl",
+    "foldr",
+    "TensorArray",
+    "TensorArray.write",
+    "TensorArray.read",
+    "TensorArray.stack",
+    "TensorArray.unstack",
+    "nn.dynamic_rnn",
+    "nn.bidirectional_dynamic_rnn",
+    "nn.static_rnn",
+    "nn.static_bidirectional_rnn",
+    "nn.rnn_cell.RNNCell",
+    "nn.rnn_cell.BasicRNNCell",
+    "nn.rnn_cell.BasicLSTMCell",
+    "nn.rnn_cell.LSTMCell",
+    "nn.rnn_cell.GRUCell",
+    "nn.rnn_cell.MultiRNNCell",
+    "nn.rnn_cell.DropoutWrapper",
+    "nn.rnn_cell.ResidualWrapper",
+    "nn.rnn_cell.LSTMStateTuple",
+]
 
 ALL_NAMES = [
     *GRAPH,
@@ -516,6 +540,7 @@ ALL_NAMES = [
     *ERRORS,
     *RECORDS,
     *QUEUES,
+    *RECURRENT,
 ]
 
 
