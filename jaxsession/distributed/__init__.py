@@ -12,6 +12,8 @@ engine/ and checkpoint/ build on it. Its modules, bottom up:
   device collective, which could hang).
 - ``health``: peer watching; a lost process becomes a ``PeerLostError`` (an
   ``UnavailableError``) naming it.
+- ``preemption``: JAX's preemption sync (a notice from any process, one
+  agreed stopping point), and forwarding a Python-handled signal to it.
 - ``lifecycle``: joining the job (``initialize``) and leaving it (the exit
   barrier).
 - ``tf1_cluster``: TF1's ClusterSpec/Server idiom and ``TF_CONFIG``.
