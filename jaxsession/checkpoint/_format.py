@@ -220,8 +220,11 @@ def _announce(path: str, key: str, status: str) -> None:
     # Called from a `finally`: raising here would replace the error the
     # save met. Without the coordination service the others fail anyway,
     # on their own deadline.
+    client = _coordination()
+    if client is None:  # this process left the job (a peer was lost)
+        return
     try:
-        _coordination().key_value_set(f"{key}/committed", status)
+        client.key_value_set(f"{key}/committed", status)
     except Exception as e:
         logger.error(
             "Could not tell the other processes how writing checkpoint %s ended "

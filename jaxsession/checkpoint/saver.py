@@ -115,6 +115,7 @@ class Saver:
         self._last: list[CheckpointEntry] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._thread_prefix = ""
         self._error: BaseException | None = None
         if not defer_build:
             self.build()
@@ -188,6 +189,8 @@ class Saver:
         Raises:
             ValueError: bad ``latest_filename`` or a missing parent directory.
             errors.FailedPreconditionError: a variable is not initialized.
+            errors.UnavailableError: (``PeerLostError``) a process of the job
+                was lost while the previous collective save was in flight.
             Exception: the previous save's background failure, re-raised.
         """
         variables = self._check_built("save")
@@ -206,11 +209,17 @@ class Saver:
         else:
             target = self._write_in_background
             args += (_snapshot(sess, variables),)
+        # A daemon: with a peer lost it may wait at a barrier long after the
+        # caller gave up on it (checkpoint/pending.py); exit waits for it otherwise.
         thread = threading.Thread(
-            target=target, args=args, name=f"jaxsession checkpoint writer {prefix}"
+            target=target,
+            args=args,
+            name=f"jaxsession checkpoint writer {prefix}",
+            daemon=True,
         )
         self._thread = thread
-        pending.start(thread)
+        self._thread_prefix = prefix
+        pending.start(thread, prefix)
         return prefix
 
     def _prefix(
@@ -354,7 +363,7 @@ class Saver:
     def _join(self) -> None:
         thread = self._thread
         if thread is not None:
-            thread.join()
+            pending.join(thread, self._thread_prefix)
             self._thread = None
 
     # -- restoring ---------------------------------------------------------------
