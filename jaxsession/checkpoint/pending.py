@@ -34,6 +34,12 @@ def start(thread: threading.Thread, prefix: str) -> None:
     thread.start()
 
 
+def in_flight() -> set[str]:
+    """The prefixes of the checkpoints being written in this process."""
+    with _IN_FLIGHT_LOCK:
+        return set(_IN_FLIGHT.values())
+
+
 def finished() -> None:
     """Called by a write thread as it ends (whether it failed or not)."""
     with _IN_FLIGHT_LOCK:

@@ -10,13 +10,12 @@ after the commit, a failed save never becomes the latest checkpoint.
 
 # TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
 # normalize them ('./m' -> 'm'), so path strings go through os.path.
-# ruff: noqa: PTH112, PTH119, PTH120
+# ruff: noqa: PTH100, PTH112, PTH119, PTH120
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 import time
 import weakref
@@ -27,7 +26,7 @@ import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, pending, state as state_lib
+from jaxsession.checkpoint import _format, hygiene, pending, state as state_lib
 from jaxsession.checkpoint.policies import (
     AnyOf,
     CheckpointEntry,
@@ -116,6 +115,8 @@ class Saver:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._thread_prefix = ""
+        self._cleaned: set[tuple[str, str]] = set()
+        self._cleaning: tuple[str, str, str] | None = None
         self._error: BaseException | None = None
         if not defer_build:
             self.build()
@@ -199,6 +200,7 @@ class Saver:
             return None
         latest_filename = latest_filename or "checkpoint"
         prefix = self._prefix(sess, save_path, global_step, latest_filename)
+        self._plan_cleaning(os.fspath(save_path), latest_filename)
         args: tuple = (prefix, self._clock(), write_state, latest_filename)
         if jax.process_count() > 1:
             # One collective write at a time, issued in program order (the
@@ -221,6 +223,20 @@ class Saver:
         self._thread_prefix = prefix
         pending.start(thread, prefix)
         return prefix
+
+    def _plan_cleaning(self, save_path: str, latest_filename: str) -> None:
+        """Has this save's writer first clean its directory, once per directory (chief only)."""
+        directory = os.path.dirname(save_path) or "."
+        key = (os.path.abspath(directory), os.path.basename(save_path))
+        if jax.process_index() != 0 or key in self._cleaned:
+            return
+        self._cleaned.add(key)
+        self._cleaning = (directory, key[1], latest_filename)
+
+    def _clean_first(self) -> None:
+        cleaning, self._cleaning = self._cleaning, None
+        if cleaning is not None:
+            hygiene.clean(*cleaning)
 
     def _prefix(
         self, sess: SessionLike, save_path: str, global_step: Any, latest_filename: str
@@ -257,6 +273,7 @@ class Saver:
     ) -> None:
         _lower_priority()
         try:
+            self._clean_first()
             _format.write(prefix, values)
             if write_state and jax.process_index() == 0:
                 self._commit_state(prefix, save_time, latest_filename)
@@ -283,6 +300,7 @@ class Saver:
                 self._commit_state(prefix, save_time, latest_filename, delete=chief)
 
         try:
+            self._clean_first()
             _format.write_collective(
                 prefix,
                 values,
@@ -697,6 +715,6 @@ def _lower_priority() -> None:
 def _delete(prefix: str) -> None:
     logger.info("Deleting old checkpoint %s", prefix)
     try:
-        shutil.rmtree(prefix)
+        _format.delete(prefix)
     except OSError as e:
         logger.warning("Ignoring: failed to delete %s: %s", prefix, e)
