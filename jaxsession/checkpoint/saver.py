@@ -4,8 +4,11 @@ A save copies the values off the device and returns; a background thread
 writes the Orbax checkpoint, commits it (rename), records it in the state
 file and deletes expired checkpoints. At most one save is in flight. A
 failure in the background is kept and raised by the next ``save``,
-``wait_until_finished`` or ``close``; since the state file is rewritten only
-after the commit, a failed save never becomes the latest checkpoint.
+``wait_until_finished`` or ``close``, as TF1's error class for it (a full
+disk: ``ResourceExhaustedError``; a name too long: ``InvalidArgumentError``)
+with the original error as its ``__cause__``; since the state file is
+rewritten only after the commit, a failed save never becomes the latest
+checkpoint.
 """
 
 # TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
@@ -320,7 +323,7 @@ class Saver:
         logger.error(
             "Saving checkpoint %s failed: %s: %s", prefix, type(error).__name__, error
         )
-        self._error = error
+        self._error = errors.translated(error, f"Saving checkpoint {prefix} failed")
 
     def _commit_state(
         self, prefix: str, save_time: float, latest_filename: str, delete: bool = True
