@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import jaxsession as tf
-from jaxsession.checkpoint import _format
+from jaxsession.checkpoint import _format, saver as saver_lib
 
 W0 = np.arange(6, dtype=np.float32).reshape(2, 3)
 
@@ -148,3 +148,16 @@ def test_a_manifest_without_a_checksum_still_loads(tmp_path):
     sess.run(w.assign(np.zeros_like(W0)))
     saver.restore(sess, path)
     np.testing.assert_array_equal(sess.run(w), W0)
+
+
+def test_only_the_chief_cleans(tmp_path, monkeypatch):
+    # In a multi-process job a worker's Saver leaves the directory alone.
+    sess, _ = _session()
+    leftover = tmp_path / "m-3.partial"
+    _leftover(leftover)
+    monkeypatch.setattr(saver_lib.jax, "process_index", lambda: 1)
+    _save_once(sess, str(tmp_path / "m"), 4)  # as process 1 of a job
+    assert leftover.exists()
+    monkeypatch.undo()
+    _save_once(sess, str(tmp_path / "m"), 4)  # as the chief
+    assert not leftover.exists()
