@@ -14,6 +14,7 @@ site is built here, so the same thing reads the same everywhere:
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 from typing import Any
 
@@ -175,3 +176,114 @@ def lowering_error(op: Any, err: BaseException) -> OpError:
     return InvalidArgumentError(
         None, op, f"while lowering {op_site(op)}: {type(err).__name__}: {first}"
     )
+
+
+# -- failures of the system below: files, storage, the runtime ------------------------
+
+# errno -> TF1's code, as TF's C++ file systems map them.
+_ERRNO_CODES = {
+    INVALID_ARGUMENT: ("EINVAL", "ENAMETOOLONG", "E2BIG", "EFAULT", "ESPIPE"),
+    DEADLINE_EXCEEDED: ("ETIMEDOUT", "ETIME"),
+    NOT_FOUND: ("ENOENT", "ENODEV", "ENXIO", "ESRCH"),
+    ALREADY_EXISTS: ("EEXIST",),
+    PERMISSION_DENIED: ("EPERM", "EACCES", "EROFS"),
+    FAILED_PRECONDITION: ("ENOTEMPTY", "EISDIR", "ENOTDIR", "EBADF", "EBUSY"),
+    RESOURCE_EXHAUSTED: ("ENOSPC", "EDQUOT", "EMFILE", "ENFILE", "ENOMEM", "EFBIG"),
+    UNIMPLEMENTED: ("ENOSYS", "ENOTSUP", "EXDEV"),
+    UNAVAILABLE: ("EAGAIN", "ECONNREFUSED", "ECONNRESET", "EINTR", "EHOSTUNREACH"),
+    ABORTED: ("EDEADLK", "ESTALE"),
+    CANCELLED: ("ECANCELED",),
+}
+
+# The status names (absl, TensorStore, XLA) that open a runtime error's text.
+_STATUS_CODES = {
+    "CANCELLED": CANCELLED,
+    "INVALID_ARGUMENT": INVALID_ARGUMENT,
+    "DEADLINE_EXCEEDED": DEADLINE_EXCEEDED,
+    "NOT_FOUND": NOT_FOUND,
+    "ALREADY_EXISTS": ALREADY_EXISTS,
+    "PERMISSION_DENIED": PERMISSION_DENIED,
+    "RESOURCE_EXHAUSTED": RESOURCE_EXHAUSTED,
+    "FAILED_PRECONDITION": FAILED_PRECONDITION,
+    "ABORTED": ABORTED,
+    "OUT_OF_RANGE": OUT_OF_RANGE,
+    "UNIMPLEMENTED": UNIMPLEMENTED,
+    "UNAVAILABLE": UNAVAILABLE,
+    "DATA_LOSS": DATA_LOSS,
+}
+
+
+def exception_type_from_error_code(error_code: int) -> type[OpError]:
+    """TF1's error class for ``error_code`` (``tf.errors.exception_type_from_error_code``).
+
+    Raises:
+        KeyError: not a code of an error class.
+    """
+    return _CLASSES[error_code]
+
+
+def error_code_from_exception_type(cls: type[OpError]) -> int:
+    """The code of TF1's error class ``cls`` (``tf.errors.error_code_from_exception_type``).
+
+    Raises:
+        KeyError: not one of the error classes.
+    """
+    return {c: code for code, c in _CLASSES.items()}[cls]
+
+
+def code_of(error: BaseException) -> int | None:
+    """TF1's code for a failure of the system below; None if it names none.
+
+    An ``OSError`` by its errno (as TF's file systems map them), any other
+    error by the status name its text opens with (``RESOURCE_EXHAUSTED: ...``,
+    as TensorStore's ``ValueError`` and XLA's ``JaxRuntimeError`` have it).
+    """
+    if isinstance(error, OSError) and error.errno is not None:
+        for code, names in _ERRNO_CODES.items():
+            if error.errno in {getattr(errno, n, None) for n in names}:
+                return code
+        return None
+    head = str(error).lstrip().split(":", 1)[0]
+    return _STATUS_CODES.get(head)
+
+
+def translated(error: BaseException, what: str) -> BaseException:
+    """``error`` as TF1's error class for it, its cause attached; else ``error``.
+
+    Args:
+        error: A failure of the system below (file, storage, runtime).
+        what: What failed, opening the message ("Saving checkpoint P failed").
+
+    Returns:
+        An ``OpError`` whose ``__cause__`` is ``error`` and whose message is
+        ``what: <error's first line>``; ``error`` itself when it is already
+        an ``OpError`` or names no code.
+    """
+    code = None if isinstance(error, OpError) else code_of(error)
+    if code is None:
+        return error
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    out = _CLASSES[code](None, None, f"{what}: {first}")
+    out.__cause__ = error
+    return out
+
+
+_CLASSES: dict[int, type[OpError]] = {
+    CANCELLED: CancelledError,
+    UNKNOWN: UnknownError,
+    INVALID_ARGUMENT: InvalidArgumentError,
+    DEADLINE_EXCEEDED: DeadlineExceededError,
+    NOT_FOUND: NotFoundError,
+    ALREADY_EXISTS: AlreadyExistsError,
+    PERMISSION_DENIED: PermissionDeniedError,
+    RESOURCE_EXHAUSTED: ResourceExhaustedError,
+    FAILED_PRECONDITION: FailedPreconditionError,
+    ABORTED: AbortedError,
+    OUT_OF_RANGE: OutOfRangeError,
+    UNIMPLEMENTED: UnimplementedError,
+    INTERNAL: InternalError,
+    UNAVAILABLE: UnavailableError,
+    DATA_LOSS: DataLossError,
+    UNAUTHENTICATED: UnauthenticatedError,
+}

@@ -9,7 +9,10 @@ plain Orbax reader sees ``int64`` for the global step even when JAX runs
 without x64.
 
 Beside Orbax's files sits ``_JAXSESSION_MANIFEST.json``: the format tag, every
-variable's shape and dtype, and every file's size and CRC32. The directory is
+variable's shape and dtype, every file's size and CRC32, and a CRC32 of the
+manifest itself (``checksum``, over its other fields as canonical JSON), so
+that an edited file list is detected instead of turning verification off.
+Manifests written before the checksum existed have none and still load. The directory is
 written as ``P.partial`` and renamed to ``P`` only when everything (manifest
 included) is on disk, so ``P`` existing means the checkpoint is complete; sizes
 catch truncation cheaply, checksums catch corruption on restore.
@@ -43,6 +46,10 @@ logger = logging.getLogger("jaxsession")
 MANIFEST = "_JAXSESSION_MANIFEST.json"
 FORMAT = "jaxsession.checkpoint/1"
 PARTIAL_SUFFIX = ".partial"
+# After PARTIAL_SUFFIX: a committed checkpoint moved aside by a re-save, and
+# one being deleted (checkpoint/hygiene.py removes what a kill left of either).
+ASIDE = "-old"
+DELETING = "-deleted"
 _CRC_CHUNK = 16 << 20
 
 
@@ -227,8 +234,11 @@ def _announce(path: str, key: str, status: str) -> None:
     # Called from a `finally`: raising here would replace the error the
     # save met. Without the coordination service the others fail anyway,
     # on their own deadline.
+    client = _coordination()
+    if client is None:  # this process left the job (a peer was lost)
+        return
     try:
-        _coordination().key_value_set(f"{key}/committed", status)
+        client.key_value_set(f"{key}/committed", status)
     except Exception as e:
         logger.error(
             "Could not tell the other processes how writing checkpoint %s ended "
@@ -294,8 +304,14 @@ def _write_manifest(directory: str, values: Mapping[str, Any]) -> None:
         else {"shape": list(v.shape), "dtype": np.dtype(v.dtype).name}
         for name, v in values.items()
     }
-    text = json.dumps({"format": FORMAT, "variables": variables, "files": files})
+    body = {"format": FORMAT, "variables": variables, "files": files}
+    text = json.dumps({**body, "checksum": _manifest_checksum(body)})
     storage.write_atomic(storage.join(directory, MANIFEST), text)
+
+
+def _manifest_checksum(body: Mapping[str, Any]) -> int:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return zlib.crc32(canonical.encode())
 
 
 def _replace(partial: str, path: str) -> None:
@@ -325,7 +341,25 @@ def _crc32(file: str) -> int:
 
 
 def _aside(path: str) -> str:
-    return f"{path}{PARTIAL_SUFFIX}-old"
+    return f"{path}{PARTIAL_SUFFIX}{ASIDE}"
+
+
+def delete(path: str) -> None:
+    """Deletes the checkpoint at ``path``: renamed first, so a kill leaves no half of it at ``path``.
+
+    Raises:
+        OSError: the rename failed (nothing was deleted).
+    """
+    if storage.is_remote(path):
+        # A bucket has no atomic rename: dropping the manifest first makes the
+        # rest an incomplete checkpoint, which the hygiene pass removes.
+        storage.remove(storage.join(path, MANIFEST))
+        storage.rmtree(path, ignore_errors=True)
+        return
+    doomed = f"{path}{PARTIAL_SUFFIX}{DELETING}"
+    shutil.rmtree(doomed, ignore_errors=True)
+    os.rename(path, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def recover(path: str) -> bool:
@@ -352,18 +386,27 @@ def recover(path: str) -> bool:
 def read_manifest(path: str) -> Manifest | None:
     """The manifest of the checkpoint at ``path``; None if there is none.
 
-    A checkpoint that a crashed re-save moved aside is put back first.
+    A checkpoint that a crashed re-save moved aside is put back first. A
+    manifest without a checksum (older checkpoints) is taken as it is.
 
     Raises:
-        errors.DataLossError: the manifest exists but cannot be parsed.
+        errors.DataLossError: the manifest exists but cannot be parsed, or
+            fails its checksum (naming the manifest file).
     """
-    if not path.endswith(PARTIAL_SUFFIX + "-old"):
+    if not path.endswith(PARTIAL_SUFFIX + ASIDE):
         recover(path)
     file = storage.join(path, MANIFEST)
     if not storage.isfile(file):
         return None
     try:
         raw = json.loads(storage.read_text(file))
+        checksum = raw.pop("checksum", None)
+        if checksum is not None and checksum != _manifest_checksum(raw):
+            raise _data_loss(
+                path,
+                f"its manifest {file} fails its checksum (edited or damaged: "
+                "its list of files cannot be trusted)",
+            )
         if raw.get("format") != FORMAT:
             raise ValueError(f"unknown format {raw.get('format')!r}")
         variables = {

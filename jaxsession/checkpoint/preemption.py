@@ -15,10 +15,14 @@ the loop saves a checkpoint at that step and exits cleanly::
 
 In a multi-process run all processes must save at the same step: JAX's
 preemption sync manager (started by ``jax.distributed.initialize``) spreads
-the notice and picks the step, through
-``multihost_utils.reached_preemption_sync_point``; every process must then
-call ``should_save_and_stop`` at every step. In a single process the
-watcher's own flag decides, at the first step after the signal.
+the notice and picks the step; every process must then call
+``should_save_and_stop`` at every step. The watcher's handler replaces JAX's
+C++ SIGTERM handler, so it forwards the signal: it posts the notice JAX's
+handler would have posted (``distributed.preemption.notify``). The
+processes count their calls; the agreed point is the fastest process's
+count + 1, so all stop after the same number of steps even when signalled at
+different ones. In a single process the watcher's own flag decides, at the
+first step after the signal.
 """
 
 from __future__ import annotations
@@ -30,8 +34,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-import jax
-from jax.experimental import multihost_utils
+from jaxsession.distributed import preemption
 
 __all__ = ["PreemptionWatcher"]
 
@@ -49,6 +52,7 @@ class PreemptionWatcher:
         self._signals = tuple(signals)
         self._flag = threading.Event()
         self._previous: dict[int, Any] = {}
+        self._calls = 0
         self.received_signal: int | None = None
 
     def install(self) -> PreemptionWatcher:
@@ -81,6 +85,8 @@ class PreemptionWatcher:
         # possibly in the middle of a save, so it must not do the save itself.
         self.received_signal = signum
         self._flag.set()
+        # JAX's own handler, which this one replaced, would have told the job.
+        preemption.notify()
 
     @property
     def preempted(self) -> bool:
@@ -96,11 +102,24 @@ class PreemptionWatcher:
         """Whether to save a checkpoint at ``step`` and stop.
 
         Multi-process: True at the step the processes agreed on (call this at
-        every step on every process). Single process: True once the signal
+        every step on every process; the calls are counted, so steps may
+        advance by more than one). Single process: True once the signal
         arrived.
+
+        Raises:
+            RuntimeError: multi-process, with JAX's preemption service off.
         """
-        if jax.process_count() > 1:
-            return multihost_utils.reached_preemption_sync_point(int(step))
+        if preemption.in_job():
+            self._calls += 1
+            if not preemption.reached_sync_point(self._calls):
+                return False
+            logger.info(
+                "Preemption: the processes agreed to save at step %d and stop "
+                "(signal received here: %s).",
+                step,
+                "yes" if self._flag.is_set() else "no",
+            )
+            return True
         if self._flag.is_set():
             logger.info(
                 "Preemption signal received; saving at step %d and stopping.", step

@@ -4,13 +4,16 @@ A save copies the values off the device and returns; a background thread
 writes the Orbax checkpoint, commits it (rename), records it in the state
 file and deletes expired checkpoints. At most one save is in flight. A
 failure in the background is kept and raised by the next ``save``,
-``wait_until_finished`` or ``close``; since the state file is rewritten only
-after the commit, a failed save never becomes the latest checkpoint.
+``wait_until_finished`` or ``close``, as TF1's error class for it (a full
+disk: ``ResourceExhaustedError``; a name too long: ``InvalidArgumentError``)
+with the original error as its ``__cause__``; since the state file is
+rewritten only after the commit, a failed save never becomes the latest
+checkpoint.
 """
 
 # TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
 # normalize them ('./m' -> 'm'), so path strings go through os.path.
-# ruff: noqa: PTH119, PTH120
+# ruff: noqa: PTH100, PTH112, PTH119, PTH120
 
 from __future__ import annotations
 
@@ -26,7 +29,14 @@ import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.checkpoint import _format, pending, sources, state as state_lib, storage
+from jaxsession.checkpoint import (
+    _format,
+    hygiene,
+    pending,
+    sources,
+    state as state_lib,
+    storage,
+)
 from jaxsession.checkpoint.policies import (
     AnyOf,
     CheckpointEntry,
@@ -117,6 +127,9 @@ class Saver:
         self._last: list[CheckpointEntry] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._thread_prefix = ""
+        self._cleaned: set[tuple[str, str]] = set()
+        self._cleaning: tuple[str, str, str] | None = None
         self._error: BaseException | None = None
         if not defer_build:
             self.build()
@@ -190,6 +203,8 @@ class Saver:
         Raises:
             ValueError: bad ``latest_filename`` or a missing parent directory.
             errors.FailedPreconditionError: a variable is not initialized.
+            errors.UnavailableError: (``PeerLostError``) a process of the job
+                was lost while the previous collective save was in flight.
             Exception: the previous save's background failure, re-raised.
         """
         variables = self._check_built("save")
@@ -198,6 +213,7 @@ class Saver:
             return None
         latest_filename = latest_filename or "checkpoint"
         prefix = self._prefix(sess, save_path, global_step, latest_filename)
+        self._plan_cleaning(os.fspath(save_path), latest_filename)
         args: tuple = (prefix, self._clock(), write_state, latest_filename)
         if jax.process_count() > 1:
             # One collective write at a time, issued in program order (the
@@ -208,12 +224,32 @@ class Saver:
         else:
             target = self._write_in_background
             args += (_snapshot(sess, variables),)
+        # A daemon: with a peer lost it may wait at a barrier long after the
+        # caller gave up on it (checkpoint/pending.py); exit waits for it otherwise.
         thread = threading.Thread(
-            target=target, args=args, name=f"jaxsession checkpoint writer {prefix}"
+            target=target,
+            args=args,
+            name=f"jaxsession checkpoint writer {prefix}",
+            daemon=True,
         )
         self._thread = thread
-        pending.start(thread)
+        self._thread_prefix = prefix
+        pending.start(thread, prefix)
         return prefix
+
+    def _plan_cleaning(self, save_path: str, latest_filename: str) -> None:
+        """Has this save's writer first clean its directory, once per directory (chief only)."""
+        directory = os.path.dirname(save_path) or "."
+        key = (os.path.abspath(directory), os.path.basename(save_path))
+        if jax.process_index() != 0 or key in self._cleaned:
+            return
+        self._cleaned.add(key)
+        self._cleaning = (directory, key[1], latest_filename)
+
+    def _clean_first(self) -> None:
+        cleaning, self._cleaning = self._cleaning, None
+        if cleaning is not None:
+            hygiene.clean(*cleaning)
 
     def _prefix(
         self, sess: SessionLike, save_path: str, global_step: Any, latest_filename: str
@@ -251,6 +287,7 @@ class Saver:
     ) -> None:
         _lower_priority()
         try:
+            self._clean_first()
             _format.write(prefix, values)
             if write_state and jax.process_index() == 0:
                 self._commit_state(prefix, save_time, latest_filename)
@@ -277,6 +314,7 @@ class Saver:
                 self._commit_state(prefix, save_time, latest_filename, delete=chief)
 
         try:
+            self._clean_first()
             _format.write_collective(
                 prefix,
                 values,
@@ -296,7 +334,7 @@ class Saver:
         logger.error(
             "Saving checkpoint %s failed: %s: %s", prefix, type(error).__name__, error
         )
-        self._error = error
+        self._error = errors.translated(error, f"Saving checkpoint {prefix} failed")
 
     def _commit_state(
         self, prefix: str, save_time: float, latest_filename: str, delete: bool = True
@@ -357,7 +395,7 @@ class Saver:
     def _join(self) -> None:
         thread = self._thread
         if thread is not None:
-            thread.join()
+            pending.join(thread, self._thread_prefix)
             self._thread = None
 
     # -- restoring ---------------------------------------------------------------
@@ -697,6 +735,6 @@ def _lower_priority() -> None:
 def _delete(prefix: str) -> None:
     logger.info("Deleting old checkpoint %s", prefix)
     try:
-        storage.rmtree(prefix)
+        _format.delete(prefix)
     except OSError as e:
         logger.warning("Ignoring: failed to delete %s: %s", prefix, e)

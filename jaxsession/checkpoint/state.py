@@ -234,6 +234,23 @@ def get_checkpoint_state(
     return _prefer_complete(state)
 
 
+def listed_checkpoints(
+    checkpoint_dir: str, latest_filename: str = "checkpoint"
+) -> list[str]:
+    """The checkpoints the state file lists, as it has them (none if unreadable).
+
+    Unlike ``get_checkpoint_state``, it neither waits for saves in flight nor
+    drops incomplete entries.
+    """
+    try:
+        text = Path(checkpoint_dir, latest_filename).read_text()
+        state = _parse(text)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return []
+    paths = [state.model_checkpoint_path, *state.all_model_checkpoint_paths]
+    return [_join(checkpoint_dir, p) for p in paths if p]
+
+
 def _join(directory: str, path: str) -> str:
     return path if storage.isabs(path) else os.path.join(directory, path)
 

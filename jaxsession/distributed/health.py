@@ -13,8 +13,11 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
+
+import jax
 
 from jaxsession import errors
 from jaxsession.distributed import process
@@ -108,6 +111,60 @@ def raise_if_job_broken() -> None:
         raise _unavailable(process.JOB.lost, None)
 
 
+# Threads that meet the other processes (collective checkpoint writes): at
+# exit with a peer lost they are released and joined (lifecycle.py).
+MEETING: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def join(thread: threading.Thread, what: str) -> None:
+    """Joins ``thread``, unless a peer is lost first: then raises ``PeerLostError``.
+
+    For threads that meet the other processes (a collective checkpoint
+    write): with a peer dead they could wait at a barrier for the barrier's
+    whole timeout. The loss is known within the heartbeat timeout.
+
+    Args:
+        thread: The thread to wait for.
+        what: What it does, for the message ("writing checkpoint P").
+
+    Raises:
+        PeerLostError: a process of the job was found dead while ``thread``
+            still ran; ``thread`` is left running.
+    """
+    while thread.is_alive():
+        thread.join(0.05)
+        if process.JOB.lost and thread.is_alive():
+            raise _unavailable(process.JOB.lost, None, f" It was lost while {what}.")
+
+
+def wait_ready(values: Sequence[Any]) -> None:
+    """Waits until the ``jax.Array``s among ``values`` are computed, unless a peer is lost.
+
+    A computation with a dead peer may never end (XLA's CPU collectives
+    have no timeout); waiting here, not in a blocking transfer, lets this
+    process raise instead of hang. Polls with a backoff of at most 0.5 ms
+    (so a step ends at most that late); returns at once outside a watched
+    multi-process job.
+
+    Raises:
+        PeerLostError: a process of the job was found dead first.
+    """
+    if not process.JOB.watching and not process.JOB.lost:
+        return
+    waiting = [v for v in values if isinstance(v, jax.Array) and not v.is_ready()]
+    delay = 2e-5
+    while waiting:
+        if process.JOB.lost:
+            raise _unavailable(
+                process.JOB.lost,
+                None,
+                " It was lost while this process waited for a computation with it.",
+            )
+        time.sleep(delay)
+        delay = min(2 * delay, 5e-4)
+        waiting = [v for v in waiting if not v.is_ready()]
+
+
 def _await_lost(bound_secs: float) -> tuple[list[int], float]:
     """Lost processes, polling until one shows or ``bound_secs`` pass; and the wait."""
     # The peer watch thread asks the service; asking here too would mix two
@@ -142,7 +199,9 @@ def lost_text(lost: list[int], prefix: bool = True) -> str:
     )
 
 
-def _unavailable(lost: list[int], error: BaseException | None) -> PeerLostError:
+def _unavailable(
+    lost: list[int], error: BaseException | None, context: str = ""
+) -> PeerLostError:
     if lost:
         process.JOB.lost = lost
     process.JOB.told = True
@@ -155,7 +214,7 @@ def _unavailable(lost: list[int], error: BaseException | None) -> PeerLostError:
         None,
         None,
         f"{lost_text(lost)}; the job cannot continue without it: restart every "
-        f"process to resume from the last checkpoint.{cause}",
+        f"process to resume from the last checkpoint.{context}{cause}",
         lost,
     )
 

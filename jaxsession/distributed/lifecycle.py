@@ -88,6 +88,25 @@ def _start(config: ClusterConfig) -> None:
         health.start_watching(config.heartbeat_timeout)
 
 
+def _leave_broken_job() -> None:
+    """Disconnects now, so that threads waiting on the dead peer end before exit.
+
+    A thread still inside the coordination client's barrier when the
+    interpreter finalizes would abort the process (a C++ forced unwind);
+    the client's shutdown cancels its wait, and it ends with an error.
+    """
+    try:
+        jax.distributed.shutdown()
+    except Exception as e:  # exiting anyway
+        logger.warning("leaving the job: %s", e)
+    for thread in list(health.MEETING):
+        thread.join(timeout=_RELEASE_SECS)
+
+
+# How long a thread released by the shutdown may take to end.
+_RELEASE_SECS = 5.0
+
+
 def _strip_scheme(address: str) -> str:
     return address.split("://", 1)[1] if "://" in address else address
 
@@ -122,10 +141,14 @@ def _exit_barrier() -> None:
     In recoverable mode JAX's shutdown does not wait for the others, and the
     chief's exit takes the coordination service away from workers still
     finishing or disconnecting (which then abort): so the chief also waits
-    for the workers to disconnect. A lost peer would never arrive: skip then.
+    for the workers to disconnect. A lost peer would never arrive: skip then,
+    and leave the job at once instead.
     """
     JOB.closing = True
-    if not process.is_initialized() or JOB.lost:
+    if not process.is_initialized():
+        return
+    if JOB.lost:
+        _leave_broken_job()
         return
     timeout = JOB.shutdown_timeout
     try:

@@ -80,7 +80,9 @@ def _to_numpy(tensor: Tensor, value: Any, dtype: dtypes_lib.DType) -> np.ndarray
         raise _float_to_int_error(tensor, arr.dtype)
     if dtype.is_integer and arr.dtype.kind in "iub":
         _check_int_range(tensor, value, arr, np.dtype(dtype.jax_dtype))
-    return arr.astype(dtype.jax_dtype, copy=False)
+    # A float beyond the tensor's range becomes inf, silently, as in TF1.
+    with np.errstate(over="ignore"):
+        return arr.astype(dtype.jax_dtype, copy=False)
 
 
 def _all_ints(arr: np.ndarray) -> bool:

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from jaxsession.distributed import health
 from jaxsession.engine import mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
@@ -263,6 +264,7 @@ class Runner:
             args = self._mesh_args(args)
         fetched = _commit(self, store, swap, args, host, ready) or ()
         if self.mesh is not None:
+            health.wait_ready(fetched)  # a dead peer: raise, not hang in to_host
             fetched = [mesh_lib.to_host(v) for v in fetched]
         fetches = self.plan.fetches
         if self.simple:

@@ -51,13 +51,12 @@ class FetchMapper:
     """
 
     def __init__(self, graph: Graph, fetches: Any):
-        try:
-            leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
-        except ValueError:
-            # A dict whose keys do not sort (TF1 allows {"a": x, 1: y}).
+        # JAX flattens a dict in sorted key order and rebuilds it so; TF1 keeps
+        # the fetch's order, and allows keys that do not sort ({"a": x, 1: y}).
+        if _unsorted_dict(fetches):
             fetches = _sortable(fetches)
-            leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
             self._restore = True
+        leaves, self._treedef = jax.tree_util.tree_flatten(fetches, is_leaf=is_leaf)
         # An empty list is a treedef "leaf" too, with no leaf to return.
         self._single = len(leaves) == 1 and jax.tree_util.treedef_is_leaf(self._treedef)
         self.tensors: list[Tensor] = []
@@ -103,6 +102,23 @@ jax.tree_util.register_pytree_node(
     lambda d: (list(d.values()), (d.original, tuple(d.keys()))),
     lambda aux, values: _Keyed(zip(aux[1], values), aux[0]),
 )
+
+
+def _unsorted_dict(x: Any) -> bool:
+    """Whether ``x`` holds a dict whose keys are not in sorted order (or do not sort)."""
+    if is_leaf(x):
+        return False
+    if isinstance(x, dict):
+        keys = list(x)
+        try:
+            if keys != sorted(keys):
+                return True
+        except TypeError:
+            return True
+        return any(_unsorted_dict(v) for v in x.values())
+    if isinstance(x, list | tuple):
+        return any(_unsorted_dict(v) for v in x)
+    return False
 
 
 def _sortable(x: Any) -> Any:

@@ -19,7 +19,7 @@ import numpy as np
 
 from jaxsession import errors
 from jaxsession.distributed import health
-from jaxsession.engine import feeds as feeds_lib, mesh as mesh_lib
+from jaxsession.engine import feeds as feeds_lib, mesh as mesh_lib, oom
 from jaxsession.engine.infeed import close_resources
 from jaxsession.engine.multistep import StepValues as StepValues
 from jaxsession.engine.runner import Runner, run_steps
@@ -293,6 +293,11 @@ class BaseSession:
             return fn(*args)
         except jax.errors.JaxRuntimeError as e:
             health.raise_if_peer_lost(e)
+            if oom.is_out_of_memory(e):
+                # fn is a Runner's method, called with (store, feeds, ...).
+                plan = getattr(getattr(fn, "__self__", None), "plan", None)
+                feeds = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+                raise oom.out_of_memory_error(e, plan, feeds) from e
             raise
 
     # -- multi-step runs (engine/multistep.py) -------------------------------------

@@ -7,7 +7,6 @@ prints the traceback and exits hard so the peers fail fast.
 
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import jax
 jax.config.update("jax_num_cpu_devices", 2)
 
 import jaxsession as tf  # noqa: E402
-from jaxsession.distributed import health  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
 from tests.distributed._scenario import run_scenario  # noqa: E402
-from tests.distributed._worker import _server, _write  # noqa: E402
+from tests.distributed._worker import _server, _write, _write_error  # noqa: E402
 
 CKPT_SECS = 0.3
 SUMMARY_SECS = 0.2
@@ -124,6 +122,19 @@ def cadence(pid, n, port, workdir):
     )
 
 
+def training_session(server, workdir, save_steps=None):
+    """The MonitoredTrainingSession of the loss scenarios: checkpoints every ``save_steps``."""
+    return tf.train.MonitoredTrainingSession(
+        master=server.target,
+        checkpoint_dir=str(Path(workdir) / "ckpt"),
+        save_checkpoint_secs=None,
+        save_checkpoint_steps=save_steps,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+        max_wait_secs=30,
+    )
+
+
 def train_until_killed(pid, n, port, workdir):
     """MonitoredTrainingSession until a peer is lost; records the error.
 
@@ -136,14 +147,7 @@ def train_until_killed(pid, n, port, workdir):
     start = time.monotonic()
     steps = 0
     try:
-        with tf.train.MonitoredTrainingSession(
-            master=server.target,
-            checkpoint_dir=str(Path(workdir) / "ckpt"),
-            save_checkpoint_secs=None,
-            save_summaries_steps=None,
-            log_step_count_steps=None,
-            max_wait_secs=30,
-        ) as sess:
+        with training_session(server, workdir) as sess:
             for i in range(100000):
                 sess.run(train_op, dict(zip((x, y), _mlp.local_batch(i % 5, pid, n))))
                 steps += 1
@@ -153,21 +157,7 @@ def train_until_killed(pid, n, port, workdir):
                 if idle:
                     time.sleep(1.0)
     except tf.errors.OpError as e:
-        sys.stdout.write(f"caught {type(e).__name__}: {e}\n")
-        _write(
-            workdir,
-            pid,
-            {
-                "type": type(e).__name__,
-                "message": str(e),
-                "unavailable": isinstance(e, tf.errors.UnavailableError),
-                "lost": e.lost_processes
-                if isinstance(e, health.PeerLostError)
-                else None,
-                "steps": steps,
-                "seconds": time.monotonic() - start,
-            },
-        )
+        _write_error(workdir, pid, e, steps=steps, seconds=time.monotonic() - start)
         return
     raise AssertionError("training ended without losing a process")
 

@@ -7,6 +7,7 @@ waiting in a collective.
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -38,6 +39,18 @@ def _write(workdir, pid, result):
     path = Path(workdir) / f"result-{pid}.json"
     path.with_suffix(".tmp").write_text(json.dumps(result))
     path.with_suffix(".tmp").rename(path)
+
+
+def _write_error(workdir, pid, error, **extra):
+    """Prints and records the error a scenario caught, with ``extra`` fields."""
+    sys.stdout.write(f"caught {type(error).__name__}: {error}\n")
+    result = {
+        "type": type(error).__name__,
+        "message": str(error),
+        "unavailable": isinstance(error, tf.errors.UnavailableError),
+        "lost": getattr(error, "lost_processes", None),
+    }
+    _write(workdir, pid, {**result, **extra})
 
 
 def data_parallel(pid, n, port, workdir):

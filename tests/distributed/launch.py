@@ -24,12 +24,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @dataclasses.dataclass
 class Result:
-    """What each process did: exit codes, outputs, result files, seconds taken."""
+    """What each process did: exit codes, outputs, result files, seconds taken.
+
+    ``ended``: each process's exit as ``time.time()`` (seen within 0.05 s).
+    """
 
     returncodes: list[int | None]
     outputs: list[str]
     results: list[dict | None]
     seconds: float
+    ended: list[float | None] = dataclasses.field(default_factory=list)
 
     def report(self) -> str:
         """Every process's exit code and output, for a failure message."""
@@ -110,7 +114,11 @@ def launch(
             )
         deadline = start + timeout
         killed = False
+        ended: list[float | None] = [None] * n
         while time.monotonic() < deadline and any(p.poll() is None for p in procs):
+            for i, p in enumerate(procs):
+                if ended[i] is None and p.poll() is not None:
+                    ended[i] = time.time()
             if kill and not killed and (workdir / f"ready-{kill[0]}").exists():
                 time.sleep(kill[1])
                 os.killpg(procs[kill[0]].pid, signal.SIGKILL)
@@ -129,4 +137,5 @@ def launch(
     for i in range(n):
         path = workdir / f"result-{i}.json"
         results.append(json.loads(path.read_text()) if path.exists() else None)
-    return Result([p.returncode for p in procs], outputs, results, seconds)
+    ended = [e if e is not None else time.time() for e in ended]
+    return Result([p.returncode for p in procs], outputs, results, seconds, ended)

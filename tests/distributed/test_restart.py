@@ -33,14 +33,15 @@ def test_sigterm_saves_an_agreed_step_and_a_restart_resumes_from_it(tmp_path):
         tmp_path,
         timeout=120,
         worker=FAULT_WORKER,
-        env={"TERM_AFTER": "6", "LAST_STEP": "1000"},
+        env={"TERM_AFTER": "6", "LAST_STEP": "100000"},
     )
     chief, worker = first.check_ok()
     stopped = chief["final"]["step"]
     assert worker["final"] == chief["final"]
-    # Signalled after 6 and 7 runs, they stopped together, no earlier than that.
+    # Signalled after 6 and 7 runs, they stopped together, a few steps later
+    # (the agreement takes a round trip through the coordination service).
     assert chief["ran"] == worker["ran"] == list(range(stopped)), first.report()
-    assert stopped >= 7
+    assert 7 <= stopped <= 16, first.report()
     ckpt = tmp_path / "ckpt"
     assert tf.train.latest_checkpoint(str(ckpt)) == str(ckpt / f"model.ckpt-{stopped}")
 
