@@ -357,9 +357,9 @@ def delete(path: str) -> None:
         storage.rmtree(path, ignore_errors=True)
         return
     doomed = f"{path}{PARTIAL_SUFFIX}{DELETING}"
-    shutil.rmtree(doomed, ignore_errors=True)
-    os.rename(path, doomed)
-    shutil.rmtree(doomed, ignore_errors=True)
+    storage.rmtree(doomed, ignore_errors=True)
+    storage.rename(path, doomed)
+    storage.rmtree(doomed, ignore_errors=True)
 
 
 def recover(path: str) -> bool:

@@ -13,7 +13,7 @@ checkpoint.
 
 # TF1 checkpoint paths are strings returned and compared verbatim; pathlib would
 # normalize them ('./m' -> 'm'), so path strings go through os.path.
-# ruff: noqa: PTH100, PTH112, PTH119, PTH120
+# ruff: noqa: PTH100, PTH119, PTH120
 
 from __future__ import annotations
 

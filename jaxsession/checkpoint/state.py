@@ -243,7 +243,7 @@ def listed_checkpoints(
     drops incomplete entries.
     """
     try:
-        text = Path(checkpoint_dir, latest_filename).read_text()
+        text = storage.read_text(storage.join(checkpoint_dir, latest_filename))
         state = _parse(text)
     except (OSError, ValueError, UnicodeDecodeError):
         return []
