@@ -102,7 +102,7 @@ def test_a_retention_deletion_killed_midway_leaves_nothing_at_the_prefix(
             raise KeyboardInterrupt
         real(path, ignore_errors=ignore_errors)
 
-    monkeypatch.setattr(_format.shutil, "rmtree", killed)
+    monkeypatch.setattr(shutil, "rmtree", killed)
     saver.save(sess, str(tmp_path / "m"), global_step=2)
     with pytest.raises(KeyboardInterrupt):
         saver.close()
