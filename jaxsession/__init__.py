@@ -6,9 +6,11 @@ Use it as TF1: ``import jaxsession as tf``.
 from jaxsession import (
     app as app,
     data as data,
+    debugging as debugging,
     errors as errors,
     flags as flags,
     gfile as gfile,
+    initializers as initializers,
     layers as layers,
     logging as logging,
     losses as losses,
@@ -39,6 +41,7 @@ from jaxsession.graph.core import (
 )
 from jaxsession.graph.dtypes import *
 from jaxsession.graph.dtypes import DType as DType, as_dtype as as_dtype, bool_ as bool
+from jaxsession.graph.eager import *
 from jaxsession.graph.gradients import *
 from jaxsession.graph.initializers import (
     constant_initializer as constant_initializer,
@@ -90,14 +93,20 @@ from jaxsession.input.queues import (
     TFRecordReader as TFRecordReader,
     WholeFileReader as WholeFileReader,
 )
+from jaxsession.library.initializers import (
+    orthogonal_initializer as orthogonal_initializer,
+)
 from jaxsession.ops.array.combine import *
 from jaxsession.ops.array.creation import *
 from jaxsession.ops.array.indexing import *
 from jaxsession.ops.array.shape import *
+from jaxsession.ops.check_ops import *
 from jaxsession.ops.control_flow import *
+from jaxsession.ops.debug import *
 from jaxsession.ops.math import *
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
+from jaxsession.ops.script_ops import *
 from jaxsession.ops.state import *
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,
@@ -113,3 +122,12 @@ from jaxsession.session.session import (
 )
 
 __version__ = "0.1.0"
+
+import sys as _sys
+
+from jaxsession import compat as compat
+
+# tf.compat.v1 is this namespace: ``jaxsession.compat.v1`` and
+# ``import jaxsession.compat.v1 as tf`` both give this module.
+compat.v1 = _sys.modules[__name__]
+_sys.modules[__name__ + ".compat.v1"] = compat.v1

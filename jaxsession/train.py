@@ -80,6 +80,10 @@ from jaxsession.session.summary_writer import (
     FileWriterCache as SummaryWriterCache,
     summary_iterator as summary_iterator,
 )
+from jaxsession.session.supervisor import (
+    LooperThread as LooperThread,
+    Supervisor as Supervisor,
+)
 from jaxsession.session.timers import (
     NeverTriggerTimer as NeverTriggerTimer,
     SecondOrStepTimer as SecondOrStepTimer,

@@ -22,7 +22,12 @@ from jaxsession import errors
 from jaxsession.engine.infeed import register_host_ops
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.rules import HOST_OPS, constant_value, host_post_function
+from jaxsession.graph.rules import (
+    CHECK_OPS,
+    HOST_OPS,
+    constant_value,
+    host_post_function,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +53,8 @@ class Plan:
         random: Whether a PRNG key is needed.
         final: The ``EndOfRun`` fetches: Variables fetched as such, whose
             value is the variable's at the end of the run.
+        checks: The run-time check ops run (``rules.CHECK_OPS``); their
+            report outputs end ``fetches``.
     """
 
     ops: tuple[Operation, ...]
@@ -64,6 +71,7 @@ class Plan:
     current_reads: frozenset[tuple[int, Any]]
     random: bool
     final: frozenset[EndOfRun] = frozenset()
+    checks: tuple[Operation, ...] = ()
 
     @property
     def written_vars(self) -> tuple[Any, ...]:
@@ -92,6 +100,14 @@ class Plan:
         if steps != 1 or len(effects) != 1:
             return UNKNOWN_EFFECT
         return effects[0]
+
+    def check_reports(self) -> list[tuple[Operation, tuple[int, ...]]]:
+        """Each check op with the positions of its reports in ``fetches``."""
+        where = {t: i for i, t in enumerate(self.fetches)}
+        return [
+            (op, tuple(where[t] for t in op.outputs[CHECK_OPS[op.type][0] :]))
+            for op in self.checks
+        ]
 
     def as_text(self) -> str:
         """One op per line in execution order, feeds and state first."""
@@ -302,6 +318,9 @@ def make_plan(
         device_fetches.extend(
             t for t in op.inputs if t not in post_made and t not in constants
         )
+    checks = tuple(op for op in ops if op.type in CHECK_OPS)
+    for op in checks:
+        device_fetches.extend(op.outputs[CHECK_OPS[op.type][0] :])
     device_fetches = list(dict.fromkeys(device_fetches))
     host_outputs = [t for op in host_ops for t in op.outputs]
     initial, written, current = _classify_state(ops)
@@ -320,6 +339,7 @@ def make_plan(
         current_reads=frozenset(current),
         random=any(op.random for op in ops),
         final=frozenset(t for t in device_fetches if isinstance(t, EndOfRun)),
+        checks=checks,
     )
 
 

@@ -29,6 +29,7 @@ from jaxsession.graph.avals import _SENTINELS, Aval, _aval_of, infer_avals
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import Graph, Operation, Tensor, get_default_graph
 from jaxsession.graph.rules import (
+    EFFECT_OPS,
     HOST_OPS,
     HOST_POST_OPS,
     SHAPE_RULES,
@@ -186,8 +187,16 @@ def _tuple_lowering(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
     return lower
 
 
+def _has_effect(op: Operation) -> bool:
+    """Whether evaluating ``op`` while building would change what a run does."""
+    kind = op.type
+    return (
+        op.stateful or kind in HOST_OPS or kind in HOST_POST_OPS or kind in EFFECT_OPS
+    )
+
+
 def _maybe_fold(op: Operation) -> None:
-    if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS or not op.inputs:
+    if _has_effect(op) or not op.inputs:
         return
     consts = [constant_value(t) for t in op.inputs]
     if any(c is None for c in consts):
@@ -227,7 +236,7 @@ def apply_op(
 
 
 def _foldable(op: Operation, input_values: Sequence[Any]) -> bool:
-    if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS:
+    if _has_effect(op):
         return False
     if not all(isinstance(v, np.ndarray | np.generic) for v in input_values):
         return False

@@ -8,8 +8,9 @@ so every graph module can use it.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,6 +45,39 @@ HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
 NOT_DIFFERENTIABLE: set[str] = set()
 # Op type -> fn(op) -> the indices of the inputs that get no gradient.
 NO_GRADIENT_INPUTS: dict[str, Callable[[Operation], tuple[int, ...]]] = {}
+# Run-time checks (``tf.Assert``, ``tf.check_numerics``): op type -> (index of
+# the op's first report output, fn(op, report values) -> the error to raise).
+# The first report value is a bool scalar, True when the check passed. The
+# engine fetches the reports of the checks a run makes; when one failed, the
+# run keeps every variable it read at its start value and raises the first
+# failed check's error after the call.
+CHECK_OPS: dict[str, tuple[int, Callable[[Operation, list[Any]], Exception]]] = {}
+# Ops with a host effect (printing, Python callbacks): never folded or
+# evaluated while building, so the effect happens when a run runs them.
+EFFECT_OPS: set[str] = set()
+# Called after every run that may have host effects (EFFECT_OPS in its
+# graph), once the device is done: flush what the effects buffered.
+AFTER_RUN: list[Callable[[], None]] = []
+_REPLAYING = [0]
+
+
+@contextlib.contextmanager
+def replaying() -> Iterator[None]:
+    """Marks lowerings traced inside it as a gradient's re-evaluated forward pass.
+
+    Effect ops traced there (``tf.Print``) tell their effect apart from the
+    run's own, so a run that makes both shows it once.
+    """
+    _REPLAYING[0] += 1
+    try:
+        yield
+    finally:
+        _REPLAYING[0] -= 1
+
+
+def is_replaying() -> bool:
+    """Whether a gradient's forward pass is being traced (``replaying``)."""
+    return _REPLAYING[0] > 0
 
 
 # -- static shape rules ----------------------------------------------------------
