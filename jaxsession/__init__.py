@@ -12,12 +12,14 @@ from jaxsession import (
     gfile as gfile,
     initializers as initializers,
     layers as layers,
+    linalg as linalg,
     logging as logging,
     losses as losses,
     math as math,
     metrics as metrics,
     nn as nn,
     random as random,
+    sparse as sparse,
     summary as summary,
     train as train,
 )
@@ -103,10 +105,13 @@ from jaxsession.ops.array.shape import *
 from jaxsession.ops.check_ops import *
 from jaxsession.ops.control_flow import *
 from jaxsession.ops.debug import *
+from jaxsession.ops.linalg import *
 from jaxsession.ops.math import *
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
+from jaxsession.ops.scatter import *
 from jaxsession.ops.script_ops import *
+from jaxsession.ops.sparse import *
 from jaxsession.ops.state import *
 from jaxsession.session.config import (
     ConfigProto as ConfigProto,
@@ -119,6 +124,11 @@ from jaxsession.session.config import (
 from jaxsession.session.session import (
     InteractiveSession as InteractiveSession,
     Session as Session,
+)
+from jaxsession.session.summary_writer import (
+    Event as Event,
+    SessionLog as SessionLog,
+    Summary as Summary,
 )
 
 __version__ = "0.1.0"

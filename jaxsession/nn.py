@@ -2,6 +2,8 @@
 
 from jaxsession.library.sampling import *
 from jaxsession.ops.conv import *
+from jaxsession.ops.ctc import ctc_loss as ctc_loss
+from jaxsession.ops.debug import zero_fraction as zero_fraction
 from jaxsession.ops.math import sigmoid as sigmoid, tanh as tanh
 from jaxsession.ops.nn import *
 from jaxsession.ops.normalization import *

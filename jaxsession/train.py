@@ -46,6 +46,7 @@ from jaxsession.input.queues import (
     start_queue_runners as start_queue_runners,
     string_input_producer as string_input_producer,
 )
+from jaxsession.library.ftrl import FtrlOptimizer as FtrlOptimizer
 from jaxsession.library.moving_averages import (
     ExponentialMovingAverage as ExponentialMovingAverage,
 )
@@ -83,6 +84,9 @@ from jaxsession.session.summary_writer import (
 from jaxsession.session.supervisor import (
     LooperThread as LooperThread,
     Supervisor as Supervisor,
+)
+from jaxsession.session.sync_replicas import (
+    SyncReplicasOptimizer as SyncReplicasOptimizer,
 )
 from jaxsession.session.timers import (
     NeverTriggerTimer as NeverTriggerTimer,

@@ -31,6 +31,7 @@ def lower_plan(
     # takes the known value.
     consumed = {t for op in plan.ops for t in op.inputs}
     known = {t: constant_on_host(t) for t in plan.constants if t in consumed}
+    known.update(plan.static_feeds)
 
     def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
         if on_trace is not None:

@@ -12,7 +12,7 @@ write a variable read its latest value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -55,6 +55,8 @@ class Plan:
             value is the variable's at the end of the run.
         checks: The run-time check ops run (``rules.CHECK_OPS``); their
             report outputs end ``fetches``.
+        static_feeds: Fed tensors whose values are compile-time constants
+            (``rules.is_static_feed``), with those values; not in ``feeds``.
     """
 
     ops: tuple[Operation, ...]
@@ -72,6 +74,7 @@ class Plan:
     random: bool
     final: frozenset[EndOfRun] = frozenset()
     checks: tuple[Operation, ...] = ()
+    static_feeds: tuple[tuple[Tensor, Any], ...] = ()
 
     @property
     def written_vars(self) -> tuple[Any, ...]:
@@ -264,6 +267,7 @@ def make_plan(
     targets: Sequence[Operation],
     fed: Sequence[Tensor],
     host_fetches: Sequence[Tensor] = (),
+    static: Mapping[Tensor, Any] | None = None,
 ) -> Plan:
     """Builds the Plan for one run signature.
 
@@ -273,12 +277,14 @@ def make_plan(
         fed: Tensors whose values are fed.
         host_fetches: Requested tensors whose values the caller supplies on
             the host: neither computed for the fetch nor returned.
+        static: The values of the fed tensors that are static feeds.
 
     Raises:
         errors.InvalidArgumentError: a needed placeholder is not fed.
         errors.UnimplementedError: a device op needs a string tensor.
     """
     register_host_ops()
+    static = dict(static or {})
     fed_set = set(fed)
     # A fed variable fetched as such gives the fed value, as its read does.
     fetches = [
@@ -328,7 +334,7 @@ def make_plan(
         ops=tuple(ops),
         fetches=tuple(device_fetches),
         requested=tuple(fetches),
-        feeds=tuple(fed) + tuple(host_outputs),
+        feeds=tuple(t for t in fed if t not in static) + tuple(host_outputs),
         host_ops=host_ops,
         host_post_ops=post_ops,
         constants=tuple(constants),
@@ -340,6 +346,7 @@ def make_plan(
         random=any(op.random for op in ops),
         final=frozenset(t for t in device_fetches if isinstance(t, EndOfRun)),
         checks=checks,
+        static_feeds=tuple(static.items()),
     )
 
 

@@ -46,7 +46,7 @@ from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.rules import AFTER_RUN, CHECK_OPS, EFFECT_OPS
+from jaxsession.graph.rules import AFTER_RUN, CHECK_OPS, EFFECT_OPS, is_static_feed
 
 Swap = Callable[[VariableStore, tuple], Any]
 
@@ -414,8 +414,14 @@ def build_runner(
         host_ops: Whether the runner evaluates the plan's host ops; without,
             the caller passes their values with the feeds.
     """
+    static = {t: v for t, v in feeds.items() if is_static_feed(t)}
     specs = tuple(
-        FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
+        FeedSpec(
+            tensor_key(t),
+            tuple(v.shape),
+            str(getattr(v, "dtype", "object")),
+            tuple(np.asarray(v).ravel().tolist()) if t in static else None,
+        )
         for t, v in feeds.items()
     )
     signature = RunSignature(
@@ -427,7 +433,10 @@ def build_runner(
     )
     graph, mesh = store.graph, store.mesh
     exe = get_executable(
-        graph, signature, lambda: make_plan(tensors, targets, list(feeds)), mesh=mesh
+        graph,
+        signature,
+        lambda: make_plan(tensors, targets, list(feeds), static=static),
+        mesh=mesh,
     )
     step = store.global_step()
     effect = exe.plan.effect_on(step, steps) if step is not None else None
@@ -443,7 +452,7 @@ def build_runner(
         exe = get_executable(
             graph,
             signature,
-            lambda: make_plan(tensors, targets, list(feeds), [read]),
+            lambda: make_plan(tensors, targets, list(feeds), [read], static),
             mesh=mesh,
         )
     keys = set(stacked)

@@ -95,6 +95,25 @@ ShapeRule = Callable[
 SHAPE_RULES: dict[str, ShapeRule] = {}
 
 
+# Fed tensors whose values are compile-time constants of the run (a sparse
+# placeholder's dense shape): the run signature holds the fed value, and
+# ops see it as NumPy while traced, as if it were a constant.
+_STATIC_FEEDS: weakref.WeakSet[Tensor] = weakref.WeakSet()
+
+
+def mark_static_feed(tensor: Tensor) -> None:
+    """Makes ``tensor``'s fed value part of the run signature (see above)."""
+    _STATIC_FEEDS.add(tensor)
+
+
+def is_static_feed(tensor: Any) -> bool:
+    """Whether ``tensor``'s fed value is a compile-time constant of the run."""
+    try:
+        return tensor in _STATIC_FEEDS
+    except TypeError:
+        return False
+
+
 def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:
     """The host function of ``op`` if it runs after the device call, else None."""
     fn = HOST_POST_OPS.get(op.type)

@@ -31,7 +31,10 @@ from jaxsession.graph.rules import (
     constant_value,
     is_replaying,
 )
+from jaxsession.ops.array.shape import identity
 from jaxsession.ops.control_flow import group
+from jaxsession.ops.math import cast, equal
+from jaxsession.ops.reduction import reduce_mean
 
 __all__ = [
     "Assert",
@@ -41,6 +44,7 @@ __all__ = [
     "print",
     "verify_tensor_all_finite",
 ]
+# tf.nn.zero_fraction is exported by tf.nn only.
 
 _DEFAULT_SUMMARIZE = 3
 
@@ -527,3 +531,12 @@ def verify_tensor_all_finite(
 ) -> Tensor:
     """``check_numerics`` under TF1's other name (``tf.verify_tensor_all_finite``)."""
     return check_numerics(t if x is None else x, message or msg, name=name)
+
+
+def zero_fraction(value: Any, name: str | None = None) -> Tensor:
+    """The fraction of ``value``'s elements that are zero (``tf.nn.zero_fraction``)."""
+    with name_scope(name, "zero_fraction"):
+        x = convert_to_tensor(value, name="value")
+        zero = convert_to_tensor(0, dtype=x.dtype)
+        fraction = reduce_mean(cast(equal(x, zero), dtypes_lib.float32))
+        return identity(fraction, name="fraction")

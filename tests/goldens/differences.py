@@ -98,12 +98,6 @@ KNOWN_BUGS = {
     "nn.conv2d_transpose": "missing: tf.nn.conv2d_transpose",
     "nn.depthwise_conv2d": "missing: tf.nn.depthwise_conv2d",
     "nn.xw_plus_b": "missing: tf.nn.xw_plus_b",
-    "unsorted_segment_sum": "missing: tf.unsorted_segment_sum",
-    "scatter_nd": "missing: tf.scatter_nd",
-    "matrix_diag": "missing: tf.matrix_diag",
-    "initializers.zeros": "missing: the tf.initializers namespace",
-    "initializers.identity": "missing: the tf.initializers namespace (identity initializer)",
-    "orthogonal_initializer": "missing: tf.orthogonal_initializer",
 }
 
 UNCOVERED = {
