@@ -376,47 +376,36 @@ def _rate_at_thresholds(
     return _finish(value, update_op, metrics_collections, updates_collections)
 
 
-def precision_at_thresholds(
-    labels: Any,
-    predictions: Any,
-    thresholds: Any,
-    weights: Any = None,
-    metrics_collections: Any = None,
-    updates_collections: Any = None,
-    name: str | None = None,
-) -> tuple[Tensor, Tensor]:
-    """Per threshold, ``tp / (tp + fp + 1e-7)`` (``tf.metrics.precision_at_thresholds``)."""
-    return _rate_at_thresholds(
-        "fp",
-        "precision_at_thresholds",
-        labels,
-        predictions,
-        thresholds,
-        weights,
-        metrics_collections,
-        updates_collections,
-        name,
-    )
+def _rate_metric(other: str, tf_name: str, formula: str) -> Any:
+    def rate(
+        labels: Any,
+        predictions: Any,
+        thresholds: Any,
+        weights: Any = None,
+        metrics_collections: Any = None,
+        updates_collections: Any = None,
+        name: str | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        return _rate_at_thresholds(
+            other,
+            tf_name,
+            labels,
+            predictions,
+            thresholds,
+            weights,
+            metrics_collections,
+            updates_collections,
+            name,
+        )
+
+    rate.__name__ = rate.__qualname__ = tf_name
+    rate.__doc__ = f"Per threshold, ``{formula}`` (``tf.metrics.{tf_name}``)."
+    return rate
 
 
-def recall_at_thresholds(
-    labels: Any,
-    predictions: Any,
-    thresholds: Any,
-    weights: Any = None,
-    metrics_collections: Any = None,
-    updates_collections: Any = None,
-    name: str | None = None,
-) -> tuple[Tensor, Tensor]:
-    """Per threshold, ``tp / (tp + fn + 1e-7)`` (``tf.metrics.recall_at_thresholds``)."""
-    return _rate_at_thresholds(
-        "fn",
-        "recall_at_thresholds",
-        labels,
-        predictions,
-        thresholds,
-        weights,
-        metrics_collections,
-        updates_collections,
-        name,
-    )
+precision_at_thresholds = _rate_metric(
+    "fp", "precision_at_thresholds", "tp / (tp + fp + 1e-7)"
+)
+recall_at_thresholds = _rate_metric(
+    "fn", "recall_at_thresholds", "tp / (tp + fn + 1e-7)"
+)

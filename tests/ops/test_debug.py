@@ -321,3 +321,20 @@ def test_debugging_namespace_and_finite_tests():
     np.testing.assert_array_equal(got[0], [False, True, False])
     np.testing.assert_array_equal(got[1], [False, False, True])
     np.testing.assert_array_equal(got[2], [True, False, False])
+
+
+def test_failed_check_in_a_multi_step_run_keeps_the_steps_before_it():
+    x = tf.placeholder(tf.float32, [])
+    w = tf.Variable(0.0)
+    step = tf.assign_add(w, tf.check_numerics(x, "bad step"))
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        sess.run(step, {x: np.array([1.0, 2.0, 3.0], np.float32)}, steps_per_run=3)
+        assert sess.run(w) == 6.0
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match="bad step : Tensor had NaN"
+        ):
+            sess.run(
+                step, {x: np.array([1.0, np.nan, 5.0], np.float32)}, steps_per_run=3
+            )
+        assert sess.run(w) == 7.0
