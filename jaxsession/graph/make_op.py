@@ -34,6 +34,8 @@ from jaxsession.graph.rules import (
     HOST_POST_OPS,
     SHAPE_RULES,
     constant_value,
+    may_enclose_effect,
+    note_effect_op,
     set_constant,
 )
 
@@ -123,6 +125,8 @@ def make_op(
             random=random,
             control_inputs=control_inputs,
         )
+    if op.type in EFFECT_OPS:
+        note_effect_op(op)
     _maybe_fold(op)
     return op
 
@@ -191,7 +195,11 @@ def _has_effect(op: Operation) -> bool:
     """Whether evaluating ``op`` while building would change what a run does."""
     kind = op.type
     return (
-        op.stateful or kind in HOST_OPS or kind in HOST_POST_OPS or kind in EFFECT_OPS
+        op.stateful
+        or kind in HOST_OPS
+        or kind in HOST_POST_OPS
+        or kind in EFFECT_OPS
+        or may_enclose_effect(op)
     )
 
 

@@ -8,6 +8,7 @@ so every graph module can use it.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import weakref
 from collections.abc import Callable, Iterator
@@ -55,6 +56,27 @@ CHECK_OPS: dict[str, tuple[int, Callable[[Operation, list[Any]], Exception]]] = 
 # Ops with a host effect (printing, Python callbacks): never folded or
 # evaluated while building, so the effect happens when a run runs them.
 EFFECT_OPS: set[str] = set()
+# Each graph's EFFECT_OPS ops by creation id. An op made after its inputs
+# and after one of them may hold it in a region (a tf.Print in a while_loop
+# body): it is never folded either.
+_EFFECT_IDS: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+
+
+def note_effect_op(op: Operation) -> None:
+    """Records ``op`` (an EFFECT_OPS op) for ``may_enclose_effect``."""
+    _EFFECT_IDS.setdefault(op.graph, []).append(op.id)
+
+
+def may_enclose_effect(op: Operation) -> bool:
+    """Whether an effect op was made between ``op``'s inputs and ``op``."""
+    ids = _EFFECT_IDS.get(op.graph)
+    if not ids:
+        return False
+    after = max((t.op.id for t in op.inputs), default=-1)
+    i = bisect.bisect_right(ids, after)
+    return i < len(ids) and ids[i] < op.id
+
+
 # Called after every run that may have host effects (EFFECT_OPS in its
 # graph), once the device is done: flush what the effects buffered.
 AFTER_RUN: list[Callable[[], None]] = []

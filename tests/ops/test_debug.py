@@ -338,3 +338,15 @@ def test_failed_check_in_a_multi_step_run_keeps_the_steps_before_it():
                 step, {x: np.array([1.0, np.nan, 5.0], np.float32)}, steps_per_run=3
             )
         assert sess.run(w) == 7.0
+
+
+def test_print_in_a_while_loop_prints_every_iteration_of_every_run(capfd):
+    def body(i):
+        return tf.Print(i, [i], "i=") + 1
+
+    out = tf.while_loop(lambda i: i < 2, body, [tf.constant(0)])
+    with tf.Session() as sess:
+        assert sess.run(out) == 2
+        assert capfd.readouterr().err == "i=[0]\ni=[1]\n"
+        sess.run(out)
+    assert capfd.readouterr().err == "i=[0]\ni=[1]\n"
