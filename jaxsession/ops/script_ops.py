@@ -5,8 +5,9 @@ host before the device call, on the real values (a host op, like TF1's
 input pipelines). Elsewhere it runs inside the compiled run through
 ``jax.pure_callback`` (``stateful=False``) or ``jax.experimental.io_callback``.
 There the output shapes must be known when the run is compiled: they come
-from the static shapes given in ``Tout`` style by the caller, else from one
-call of the function on zeros of the inputs' shapes.
+from the outputs' static shapes when the program set them fully
+(``y.set_shape([...])``, as TF1 programs do), else from one call of the
+function on zeros of the inputs' shapes.
 
 An exception in the function fails the run with TF1's error class for it
 (``ValueError``/``TypeError`` -> ``InvalidArgumentError``, ``StopIteration``
@@ -55,6 +56,9 @@ class _Func:
         self.func = func
         self.dtypes = tuple(dtypes)
         self.error: BaseException | None = None
+        # The op's result tensors, whose static shapes (``set_shape``) the
+        # compiled callback uses when they are fully known.
+        self.outputs: tuple = ()
 
     def __repr__(self) -> str:
         return f"<py_func {getattr(self.func, '__name__', 'func')}>"
@@ -126,7 +130,13 @@ def _device_lowering(*args: Any, func: _Func, stateful: bool) -> tuple[Any, ...]
 
 
 def _result_shapes(func: _Func, args: Sequence[Any]) -> list[jax.ShapeDtypeStruct]:
-    # The compiled run needs the result shapes: one call on zeros gives them.
+    # The compiled run needs the result shapes: the static shapes when the
+    # program set them (``y.set_shape(...)``), else one call on zeros.
+    if func.outputs and all(t.shape.is_fully_defined() for t in func.outputs):
+        return [
+            jax.ShapeDtypeStruct(tuple(t.shape.as_list()), d.jax_dtype)
+            for t, d in zip(func.outputs, func.dtypes)
+        ]
     zeros = [np.zeros(a.shape, a.dtype) for a in args]
     out = func.call(None, *zeros)
     return [
@@ -158,8 +168,9 @@ def py_func(
 ) -> Tensor | list[Tensor]:
     """Wraps ``func`` (NumPy in, NumPy out) as an op (``tf.py_func``).
 
-    Differs from TF1: inside a compiled run the output shapes come from one
-    call of ``func`` on zeros when the run is compiled (see the module).
+    Differs from TF1: inside a compiled run, outputs whose shapes the program
+    did not set (``set_shape``) get them from one call of ``func`` on zeros
+    when the run is compiled (see the module).
 
     Args:
         func: A Python function of NumPy arrays returning an array or a list.
@@ -200,6 +211,7 @@ def py_func(
             out_avals=[*avals, Aval((), dtypes_lib.bool_)],
         )
         outs = list(op.outputs[:-1])
+        wrapped.outputs = tuple(outs)
     return outs[0] if single else outs
 
 

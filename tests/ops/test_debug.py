@@ -350,3 +350,19 @@ def test_print_in_a_while_loop_prints_every_iteration_of_every_run(capfd):
         assert capfd.readouterr().err == "i=[0]\ni=[1]\n"
         sess.run(out)
     assert capfd.readouterr().err == "i=[0]\ni=[1]\n"
+
+
+def test_py_func_with_set_shape_is_not_probed():
+    calls = []
+
+    def count(a):
+        calls.append(a.copy())
+        return (a + 1).astype(np.float32)
+
+    w = tf.Variable([1.0, 2.0])
+    y = tf.py_func(count, [w * 2.0], tf.float32)
+    y.set_shape([2])
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        np.testing.assert_array_equal(sess.run(y), [3.0, 5.0])
+    assert len(calls) == 1
