@@ -209,34 +209,39 @@ def _stream_of(output_stream: Any) -> Any:
 # -- the print buffer --------------------------------------------------------------
 
 # What print callbacks produced during the current run, in order: (key of the
-# op, whether a gradient's forward pass printed it, stream, text). Flushed by
-# the engine after the run (``rules.AFTER_RUN``): an op printed by the run
-# itself drops its copies from gradients' forward passes, so each tf.Print
-# shows once per run, as in TF1.
-_PENDING: list[tuple[int, bool, Any, str]] = []
+# op, whether a gradient's forward pass printed it, stream, text, quota).
+# Flushed by the engine after the run (``rules.AFTER_RUN``): an op printed by
+# the run itself drops its copies from gradients' forward passes, so each
+# tf.Print shows once per run, as in TF1; a quota ``[printed, first_n]``
+# counts the lines written.
+_PENDING: list[tuple[int, bool, Any, str, list[int] | None]] = []
 
 
 def _flush() -> None:
     pending = _PENDING[:]
     del _PENDING[: len(pending)]
-    direct = {key for key, replayed, _, _ in pending if not replayed}
+    direct = {entry[0] for entry in pending if not entry[1]}
     seen_replay: set[tuple[int, str]] = set()
-    for key, replayed, stream, text in pending:
+    for key, replayed, stream, text, quota in pending:
         if replayed:
             if key in direct or (key, text) in seen_replay:
                 continue
             seen_replay.add((key, text))
+        if quota is not None:
+            if 0 <= quota[1] <= quota[0]:
+                continue
+            quota[0] += 1
         _write(stream, text)
 
 
-def _buffered(key: int, stream: Any, make_text: Any) -> Any:
+def _buffered(
+    key: int, stream: Any, make_text: Any, quota: list[int] | None = None
+) -> Any:
     """A host callback that buffers ``make_text(*values)`` for the flush."""
     replayed = is_replaying()
 
     def emit(*values: Any) -> None:
-        text = make_text(*values)
-        if text is not None:
-            _PENDING.append((key, replayed, stream, text))
+        _PENDING.append((key, replayed, stream, make_text(*values), quota))
 
     return emit
 
@@ -276,18 +281,14 @@ def Print(
     x = convert_to_tensor(input_)
     tensors, slots = _split_data(list(data), "tf.Print")
     limit = _DEFAULT_SUMMARIZE if summarize is None else summarize
-    printed = [0]
-    key = id(printed)
+    quota = [0, -1 if first_n is None else first_n]
 
-    def text_of(*values: Any) -> str | None:
-        if first_n is not None and first_n >= 0 and printed[0] >= first_n:
-            return None
-        printed[0] += 1
+    def text_of(*values: Any) -> str:
         text = "".join("[" + _slot_text(slot, values, limit) + "]" for slot in slots)
         return (message or "") + text + "\n"
 
     def lower(x: Any, *values: Any, message: str, summarize: int) -> Any:
-        jax.debug.callback(_buffered(key, "stderr", text_of), *values)
+        jax.debug.callback(_buffered(id(quota), "stderr", text_of, quota), *values)
         return x
 
     op = make_op(

@@ -366,3 +366,14 @@ def test_py_func_with_set_shape_is_not_probed():
         sess.run(w.initializer)
         np.testing.assert_array_equal(sess.run(y), [3.0, 5.0])
     assert len(calls) == 1
+
+
+def test_print_first_n_counts_runs_not_gradient_copies(capfd):
+    w = tf.Variable(4.0)
+    loss = tf.Print(tf.square(w), [w], "w=", first_n=2)
+    train = tf.train.GradientDescentOptimizer(0.125).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        for _ in range(3):
+            sess.run([train, loss])
+    assert capfd.readouterr().err.splitlines() == ["w=[4]", "w=[3]"]
