@@ -44,7 +44,6 @@ __all__ = [
     "print",
     "verify_tensor_all_finite",
 ]
-# tf.nn.zero_fraction is exported by tf.nn only.
 
 _DEFAULT_SUMMARIZE = 3
 
@@ -260,8 +259,8 @@ def Print(
     """``input_`` unchanged, printing ``message`` and ``data`` each time it runs.
 
     Prints to stderr as TF1 does: ``message`` then each of ``data`` as
-    ``[v0 v1 v2...]`` (its first ``summarize`` values). A gradient through it
-    does not print again.
+    ``[v0 v1 v2...]`` (its first ``summarize`` values), once per run even
+    when the run also re-evaluates it for a gradient.
 
     Args:
         input_: The tensor passed through.
