@@ -448,6 +448,8 @@ MISC = [
     "metrics.true_positives",
     "metrics.false_negatives",
     "metrics.precision_at_thresholds",
+    "metrics.recall_at_k",
+    "metrics.precision_at_k",
     "train.FtrlOptimizer",
     "train.SyncReplicasOptimizer",
     "train.Supervisor",

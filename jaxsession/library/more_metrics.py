@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 
 from jaxsession.graph import dtypes
-from jaxsession.graph.core import Tensor
+from jaxsession.graph.core import Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.variables import variable_scope
 from jaxsession.library.metrics import (
@@ -39,7 +40,9 @@ __all__ = [
     "mean_absolute_error",
     "mean_iou",
     "mean_per_class_accuracy",
+    "precision_at_k",
     "precision_at_thresholds",
+    "recall_at_k",
     "recall_at_thresholds",
     "root_mean_squared_error",
     "true_negatives",
@@ -409,3 +412,94 @@ precision_at_thresholds = _rate_metric(
 recall_at_thresholds = _rate_metric(
     "fn", "recall_at_thresholds", "tp / (tp + fn + 1e-7)"
 )
+
+
+# -- at k ---------------------------------------------------------------------------
+
+
+def _at_k_counts(
+    labels: Any, predictions: Any, weights: Any, *, k: int, class_id: int | None
+) -> tuple[Any, Any, Any]:
+    """Weighted tp, fn, fp of the top ``k`` classes against the label sets."""
+    top = jax.lax.top_k(predictions, k)[1]
+    labels = labels.astype(top.dtype)
+    if labels.ndim == top.ndim - 1:
+        labels = labels[..., None]
+    if class_id is not None:
+        has = jnp.any(labels == class_id, axis=-1)
+        picked = jnp.any(top == class_id, axis=-1)
+        tp, fn, fp = has & picked, has & ~picked, picked & ~has
+        tp, fn, fp = (x.astype(jnp.float32) for x in (tp, fn, fp))
+    else:
+        found = jnp.any(labels[..., :, None] == top[..., None, :], axis=-1)
+        tp = jnp.sum(found, axis=-1).astype(jnp.float32)
+        fn = labels.shape[-1] - tp
+        fp = k - tp
+    w = jnp.broadcast_to(weights, tp.shape)
+    return tuple(jnp.sum(x * w) for x in (tp, fn, fp))
+
+
+def _at_k_name(kind: str, k: int, class_id: int | None) -> str:
+    return f"{kind}_at_{k}" + ("" if class_id is None else f"_class{class_id}")
+
+
+def _metric_at_k(what: str, other: str) -> Any:
+    def metric(
+        labels: Any,
+        predictions: Any,
+        k: int,
+        class_id: int | None = None,
+        weights: Any = None,
+        metrics_collections: Any = None,
+        updates_collections: Any = None,
+        name: str | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        default = _at_k_name(what, k, class_id)
+        with name_scope(name, default) as scope:
+            labels = convert_to_tensor(labels)
+            predictions = math_ops.cast(convert_to_tensor(predictions), dtypes.float32)
+            w = math_ops.cast(
+                convert_to_tensor(1.0 if weights is None else weights), dtypes.float32
+            )
+            counts = make_op(
+                "CountsAtK",
+                _at_k_counts,
+                [labels, predictions, w],
+                name="counts_at_k",
+                attrs={"k": int(k), "class_id": class_id},
+            ).outputs
+            batch = {
+                "true_positive": counts[0],
+                other: counts[1 if other == "false_negative" else 2],
+            }
+            values, updates = {}, {}
+            for kind, count in batch.items():
+                var = metric_variable(
+                    [], dtypes.float64, name=_at_k_name(kind, k, class_id)
+                )
+                values[kind] = var.value()
+                updates[kind] = state_ops.assign_add(
+                    var, math_ops.cast(count, dtypes.float64)
+                )
+
+            def rate(counts: dict, out: str) -> Tensor:
+                tp = counts["true_positive"]
+                return math_ops.div(tp, math_ops.add(tp, counts[other]), name=out)
+
+            value = rate(values, scope)
+            update_op = rate(updates, "update")
+        return _finish(value, update_op, metrics_collections, updates_collections)
+
+    tf_name = f"{what}_at_k"
+    metric.__name__ = metric.__qualname__ = tf_name
+    metric.__doc__ = (
+        f"The {what} of the top ``k`` predicted classes against the labels "
+        f"(``tf.metrics.{tf_name}``), float64.\n\n"
+        "``labels`` hold one class per example, or a set per example on a last "
+        "axis; with ``class_id``, only that class counts."
+    )
+    return metric
+
+
+recall_at_k = _metric_at_k("recall", "false_negative")
+precision_at_k = _metric_at_k("precision", "false_positive")

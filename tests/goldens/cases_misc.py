@@ -568,3 +568,29 @@ case(
     kind="optimizer",
     rec="s",
 )
+
+_AT_K = {
+    "labels": X("int64", [4], value=[0, 1, 2, 4]),
+    "predictions": F([4, 5]),
+    "k": 2,
+}
+for _name in ["recall_at_k", "precision_at_k"]:
+    case(f"metrics.{_name}", f"metrics.{_name}", kw=_AT_K, kind="metric", rec="svn")
+    case(
+        f"metrics.{_name}/class_id",
+        f"metrics.{_name}",
+        kw={**_AT_K, "class_id": 1},
+        kind="metric",
+        rec="svn",
+    )
+    case(
+        f"metrics.{_name}/label_sets",
+        f"metrics.{_name}",
+        kw={
+            "labels": X("int64", [3, 2], value=[[0, 3], [1, 2], [4, 0]]),
+            "predictions": F([3, 5]),
+            "k": 3,
+            "weights": F([3], lo=0.0, hi=1.0),
+        },
+        kind="metric",
+    )
