@@ -6,12 +6,15 @@ Use it as TF1: ``import jaxsession as tf``.
 from jaxsession import (
     app as app,
     data as data,
+    debugging as debugging,
     errors as errors,
     flags as flags,
     gfile as gfile,
     image as image,
+    initializers as initializers,
     io as io,
     layers as layers,
+    linalg as linalg,
     logging as logging,
     losses as losses,
     math as math,
@@ -20,6 +23,7 @@ from jaxsession import (
     nn as nn,
     python_io as python_io,
     random as random,
+    sparse as sparse,
     summary as summary,
     tpu as tpu,
     train as train,
@@ -44,6 +48,7 @@ from jaxsession.graph.core import (
 )
 from jaxsession.graph.dtypes import *
 from jaxsession.graph.dtypes import DType as DType, as_dtype as as_dtype, bool_ as bool
+from jaxsession.graph.eager import *
 from jaxsession.graph.gradients import *
 from jaxsession.graph.initializers import (
     constant_initializer as constant_initializer,
@@ -99,13 +104,19 @@ from jaxsession.input.readers import (
     TFRecordReader as TFRecordReader,
     WholeFileReader as WholeFileReader,
 )
+from jaxsession.library.initializers import (
+    orthogonal_initializer as orthogonal_initializer,
+)
 from jaxsession.ops.array.combine import *
 from jaxsession.ops.array.creation import *
 from jaxsession.ops.array.indexing import *
 from jaxsession.ops.array.shape import *
+from jaxsession.ops.check_ops import *
 from jaxsession.ops.control_flow import *
+from jaxsession.ops.debug import *
 from jaxsession.ops.functional import *
 from jaxsession.ops.image import random_crop as random_crop
+from jaxsession.ops.linalg import *
 from jaxsession.ops.math import *
 from jaxsession.ops.parsing import (
     FixedLenFeature as FixedLenFeature,
@@ -122,6 +133,9 @@ from jaxsession.ops.parsing import (
 )
 from jaxsession.ops.random import *
 from jaxsession.ops.reduction import *
+from jaxsession.ops.scatter import *
+from jaxsession.ops.script_ops import *
+from jaxsession.ops.sparse import *
 from jaxsession.ops.state import *
 from jaxsession.ops.tensor_array import TensorArray as TensorArray
 from jaxsession.session.config import (
@@ -136,5 +150,19 @@ from jaxsession.session.session import (
     InteractiveSession as InteractiveSession,
     Session as Session,
 )
+from jaxsession.session.summary_writer import (
+    Event as Event,
+    SessionLog as SessionLog,
+    Summary as Summary,
+)
 
 __version__ = "0.1.0"
+
+import sys as _sys
+
+from jaxsession import compat as compat
+
+# tf.compat.v1 is this namespace: ``jaxsession.compat.v1`` and
+# ``import jaxsession.compat.v1 as tf`` both give this module.
+compat.v1 = _sys.modules[__name__]
+_sys.modules[__name__ + ".compat.v1"] = compat.v1

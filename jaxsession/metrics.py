@@ -8,3 +8,4 @@ from jaxsession.library.metrics import (
     precision as precision,
     recall as recall,
 )
+from jaxsession.library.more_metrics import *  # noqa: F403

@@ -54,6 +54,7 @@ from jaxsession.input.queues import (
     add_queue_runner as add_queue_runner,
     start_queue_runners as start_queue_runners,
 )
+from jaxsession.library.ftrl import FtrlOptimizer as FtrlOptimizer
 from jaxsession.library.moving_averages import (
     ExponentialMovingAverage as ExponentialMovingAverage,
 )
@@ -98,6 +99,13 @@ from jaxsession.session.session_manager import SessionManager as SessionManager
 from jaxsession.session.summary_writer import (
     FileWriterCache as SummaryWriterCache,
     summary_iterator as summary_iterator,
+)
+from jaxsession.session.supervisor import (
+    LooperThread as LooperThread,
+    Supervisor as Supervisor,
+)
+from jaxsession.session.sync_replicas import (
+    SyncReplicasOptimizer as SyncReplicasOptimizer,
 )
 from jaxsession.session.timers import (
     NeverTriggerTimer as NeverTriggerTimer,

@@ -130,6 +130,9 @@ class Saver:
         self._thread_prefix = ""
         self._cleaned: set[tuple[str, str]] = set()
         self._cleaning: tuple[str, str, str] | None = None
+        # Saves from several threads (a Supervisor's checkpoint thread and
+        # the training loop) start one after the other.
+        self._save_lock = threading.Lock()
         self._error: BaseException | None = None
         if not defer_build:
             self.build()
@@ -208,6 +211,20 @@ class Saver:
             Exception: the previous save's background failure, re-raised.
         """
         variables = self._check_built("save")
+        with self._save_lock:
+            return self._start_save(
+                sess, variables, save_path, global_step, latest_filename, write_state
+            )
+
+    def _start_save(
+        self,
+        sess: SessionLike,
+        variables: Any,
+        save_path: str,
+        global_step: Any,
+        latest_filename: str | None,
+        write_state: bool,
+    ) -> str | None:
         self.wait_until_finished()
         if not variables:
             return None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import numpy as np
 
 from jaxsession.engine.lower import lower_plan
 from jaxsession.engine.multistep import repeat_steps
@@ -295,9 +296,21 @@ def get_executable(
                 [ops[i] for i in signature.targets],
                 [ops[f.tensor[0]].outputs[f.tensor[1]] for f in signature.feeds],
                 [ops[i].outputs[j] for i, j in signature.host_fetches],
+                _static_feeds(ops, signature),
             )
         )
         exe = cache[key] = Executable(
             plan, state_layout(graph), signature.steps, mesh, signature.stacked
         )
     return exe
+
+
+def _static_feeds(ops: list, signature: RunSignature) -> dict:
+    """The static feeds of ``signature`` with their values (``FeedSpec.value``)."""
+    return {
+        ops[f.tensor[0]].outputs[f.tensor[1]]: np.asarray(f.value, f.dtype).reshape(
+            f.shape
+        )
+        for f in signature.feeds
+        if f.value is not None
+    }

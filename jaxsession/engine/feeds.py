@@ -24,6 +24,7 @@ import numpy as np
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Graph, Tensor
+from jaxsession.graph.rules import is_static_feed
 from jaxsession.graph.shapes import TensorShape
 
 
@@ -373,3 +374,20 @@ def check_shapes(feeds: Mapping[Tensor, Any], steps: int = 1) -> None:
             problems.append(bad)
     if problems:
         raise feed_error(problems)
+
+
+def run_key(feeds: Mapping[Tensor, Any], shapes_only: bool = False) -> tuple:
+    """The key of a run's runner among its fetch structure's: feed shapes.
+
+    A static feed (``rules.is_static_feed``) adds its value: each value is
+    its own compiled run.
+    """
+    if shapes_only:
+        return tuple([_key_part(t, v, v.shape) for t, v in feeds.items()])
+    return tuple([_key_part(t, v, (t, v.shape)) for t, v in feeds.items()])
+
+
+def _key_part(tensor: Tensor, value: Any, part: Any) -> Any:
+    if is_static_feed(tensor):
+        return (part, np.asarray(value).tobytes())
+    return part

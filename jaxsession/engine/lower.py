@@ -17,6 +17,7 @@ from jaxsession import errors
 from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.make_op import apply_op
+from jaxsession.graph.rules import CHECK_OPS
 
 
 def lower_plan(
@@ -30,6 +31,7 @@ def lower_plan(
     # takes the known value.
     consumed = {t for op in plan.ops for t in op.inputs}
     known = {t: constant_on_host(t) for t in plan.constants if t in consumed}
+    known.update(plan.static_feeds)
 
     def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
         if on_trace is not None:
@@ -60,6 +62,24 @@ def lower_plan(
         fetched = tuple(
             current[t.op.reads[0]] if t in final else env[t] for t in plan.fetches
         )
-        return fetched, tuple(current[v] for v in plan.written_vars), rng
+        written = tuple(current[v] for v in plan.written_vars)
+        if plan.checks:
+            written = _unless_failed(plan, env, initial, written)
+        return fetched, written, rng
 
     return run
+
+
+def _unless_failed(plan: Plan, env: dict, initial: dict, written: tuple) -> tuple:
+    """``written``, with the start values of ``plan.rw_vars`` if a check failed.
+
+    A failed run changes nothing: the engine raises the check's error after
+    the call, and the buffers stored back are the ones the run started from.
+    (A write-only variable has no start value; it stays marked uninitialized.)
+    """
+    oks = [env[op.outputs[CHECK_OPS[op.type][0]]] for op in plan.checks]
+    ok = jax.numpy.all(jax.numpy.stack(oks))
+    kept = [
+        jax.numpy.where(ok, new, initial[v]) for v, new in zip(plan.rw_vars, written)
+    ]
+    return (*kept, *written[len(kept) :])

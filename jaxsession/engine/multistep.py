@@ -73,6 +73,8 @@ def repeat_steps(
         ``stacked`` fetches' values of every step, each of shape ``(K, ...)``.
     """
     n_rw = len(plan.rw_vars)
+    # Where each check's passed flag is among the fetches.
+    checks = tuple(where[0] for _, where in plan.check_reports())
 
     def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
         if on_trace is not None:
@@ -84,7 +86,10 @@ def repeat_steps(
         init = (
             tuple(rw),
             tuple(jnp.zeros(a.shape, a.dtype) for a in written_avals[n_rw:]),
-            tuple(jnp.zeros(a.shape, a.dtype) for a in fetch_avals),
+            tuple(
+                jnp.full(a.shape, i in checks, a.dtype)
+                for i, a in enumerate(fetch_avals)
+            ),
             rng,
         )
 
@@ -94,7 +99,10 @@ def repeat_steps(
             written = _like(written, written_avals)
             fetched = _like(fetched, fetch_avals)
             per_step = tuple(fetched[i] for i in stacked)
-            return (written[:n_rw], written[n_rw:], fetched, rng_c), per_step
+            new = (written[:n_rw], written[n_rw:], fetched, rng_c)
+            if checks:
+                new = _stop_after_failure(carry, new, checks)
+            return new, per_step
 
         (rw_out, wo_out, fetched, rng), per_step = jax.lax.scan(
             body, init, feeds, length=steps
@@ -102,6 +110,20 @@ def repeat_steps(
         return fetched + per_step, rw_out + wo_out, rng
 
     return run
+
+
+def _stop_after_failure(old: tuple, new: tuple, checks: tuple[int, ...]) -> tuple:
+    """The carry after a step: ``new``, or ``old`` once a check has failed.
+
+    A failed step keeps its start values (``engine/lower.py``) and its
+    reports; the steps after it change nothing, so the run raises that
+    step's error with the state of the steps before it.
+    """
+    passed = jnp.all(jnp.stack([old[2][i] for i in checks]))
+    keep = jax.tree_util.tree_map(
+        lambda o, n: jnp.where(passed, n, o), old[:3], new[:3]
+    )
+    return (*keep, new[3])
 
 
 def _like(values: tuple, avals: tuple) -> tuple:

@@ -12,7 +12,7 @@ write a variable read its latest value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -22,7 +22,12 @@ from jaxsession import errors
 from jaxsession.engine.infeed import register_host_ops
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.rules import HOST_OPS, constant_value, host_post_function
+from jaxsession.graph.rules import (
+    CHECK_OPS,
+    HOST_OPS,
+    constant_value,
+    host_post_function,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +53,10 @@ class Plan:
         random: Whether a PRNG key is needed.
         final: The ``EndOfRun`` fetches: Variables fetched as such, whose
             value is the variable's at the end of the run.
+        checks: The run-time check ops run (``rules.CHECK_OPS``); their
+            report outputs end ``fetches``.
+        static_feeds: Fed tensors whose values are compile-time constants
+            (``rules.is_static_feed``), with those values; not in ``feeds``.
     """
 
     ops: tuple[Operation, ...]
@@ -64,6 +73,8 @@ class Plan:
     current_reads: frozenset[tuple[int, Any]]
     random: bool
     final: frozenset[EndOfRun] = frozenset()
+    checks: tuple[Operation, ...] = ()
+    static_feeds: tuple[tuple[Tensor, Any], ...] = ()
 
     @property
     def written_vars(self) -> tuple[Any, ...]:
@@ -92,6 +103,14 @@ class Plan:
         if steps != 1 or len(effects) != 1:
             return UNKNOWN_EFFECT
         return effects[0]
+
+    def check_reports(self) -> list[tuple[Operation, tuple[int, ...]]]:
+        """Each check op with the positions of its reports in ``fetches``."""
+        where = {t: i for i, t in enumerate(self.fetches)}
+        return [
+            (op, tuple(where[t] for t in op.outputs[CHECK_OPS[op.type][0] :]))
+            for op in self.checks
+        ]
 
     def as_text(self) -> str:
         """One op per line in execution order, feeds and state first."""
@@ -248,6 +267,7 @@ def make_plan(
     targets: Sequence[Operation],
     fed: Sequence[Tensor],
     host_fetches: Sequence[Tensor] = (),
+    static: Mapping[Tensor, Any] | None = None,
 ) -> Plan:
     """Builds the Plan for one run signature.
 
@@ -257,12 +277,14 @@ def make_plan(
         fed: Tensors whose values are fed.
         host_fetches: Requested tensors whose values the caller supplies on
             the host: neither computed for the fetch nor returned.
+        static: The values of the fed tensors that are static feeds.
 
     Raises:
         errors.InvalidArgumentError: a needed placeholder is not fed.
         errors.UnimplementedError: a device op needs a string tensor.
     """
     register_host_ops()
+    static = dict(static or {})
     fed_set = set(fed)
     # A fed variable fetched as such gives the fed value, as its read does.
     fetches = [
@@ -302,6 +324,9 @@ def make_plan(
         device_fetches.extend(
             t for t in op.inputs if t not in post_made and t not in constants
         )
+    checks = tuple(op for op in ops if op.type in CHECK_OPS)
+    for op in checks:
+        device_fetches.extend(op.outputs[CHECK_OPS[op.type][0] :])
     device_fetches = list(dict.fromkeys(device_fetches))
     host_outputs = [t for op in host_ops for t in op.outputs]
     initial, written, current = _classify_state(ops)
@@ -309,7 +334,7 @@ def make_plan(
         ops=tuple(ops),
         fetches=tuple(device_fetches),
         requested=tuple(fetches),
-        feeds=tuple(fed) + tuple(host_outputs),
+        feeds=tuple(t for t in fed if t not in static) + tuple(host_outputs),
         host_ops=host_ops,
         host_post_ops=post_ops,
         constants=tuple(constants),
@@ -320,6 +345,8 @@ def make_plan(
         current_reads=frozenset(current),
         random=any(op.random for op in ops),
         final=frozenset(t for t in device_fetches if isinstance(t, EndOfRun)),
+        checks=checks,
+        static_feeds=tuple(static.items()),
     )
 
 

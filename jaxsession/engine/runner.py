@@ -26,6 +26,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import jax
 import numpy as np
 
 from jaxsession.distributed import health
@@ -46,6 +47,7 @@ from jaxsession.engine.signature import FeedSpec, RunSignature, tensor_key
 from jaxsession.engine.state import StateKey, VariableStore
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
+from jaxsession.graph.rules import AFTER_RUN, CHECK_OPS, EFFECT_OPS, is_static_feed
 
 Swap = Callable[[VariableStore, tuple], Any]
 
@@ -128,7 +130,9 @@ class Runner:
 
     __slots__ = (
         "call",
+        "checks",
         "effect",
+        "effects",
         "fast",
         "feeds",
         "fetch_from_host",
@@ -194,6 +198,11 @@ class Runner:
             and plan.fetches == plan.requested
             and not any(self.fetch_from_host)
         )
+        self.checks = tuple(plan.check_reports())
+        # Host effects (printing) are done when the run returns, as in TF1;
+        # they may hide in regions (a gradient's forward pass), so the graph
+        # is asked.
+        self.effects = any(op.type in EFFECT_OPS for op in exe_graph_ops(plan))
         self.swap = _swapper(self.call, self)
         fast = (
             self.simple
@@ -202,6 +211,7 @@ class Runner:
             and not stacked
             and self.mesh is None
             and (effect is None or effect.kind == "add")
+            and not self.effects
         )
         self.fast = self.fast_with() if fast else None
 
@@ -345,11 +355,43 @@ def _commit(
     mirror all agree with the device.
     """
     fetched = swap(store, args)
+    if r.effects:
+        jax.effects_barrier()
+        for flush in AFTER_RUN:
+            flush()
+    if r.checks:
+        raise_failed_check(r.checks, fetched, r.mesh)
     if not ready:
         store.mark_written(r)
     if r.effect is not None:
         store.apply_step_effect(r.effect, host)
     return fetched
+
+
+def exe_graph_ops(plan: Plan) -> list[Operation]:
+    """The ops of the graph ``plan`` belongs to (none for an empty plan)."""
+    op = next(iter(plan.ops), None) or next(
+        (t.op for t in (*plan.fetches, *plan.feeds)), None
+    )
+    return [] if op is None or op.graph is None else op.graph.get_operations()
+
+
+def raise_failed_check(
+    checks: tuple[tuple[Operation, tuple[int, ...]], ...], fetched: Any, mesh: Any
+) -> None:
+    """Raises the error of the first failed check of a run, if one failed.
+
+    Args:
+        checks: Each check op and the positions of its reports in ``fetched``.
+        fetched: The compiled call's fetched values.
+        mesh: The run's mesh, or None.
+    """
+    for op, where in checks:
+        reports = [fetched[i] for i in where]
+        if mesh is not None:
+            reports = [mesh_lib.to_host(v) for v in reports]
+        if not bool(np.asarray(reports[0])):
+            raise CHECK_OPS[op.type][1](op, [np.asarray(v) for v in reports])
 
 
 def build_runner(
@@ -374,8 +416,14 @@ def build_runner(
         host_ops: Whether the runner evaluates the plan's host ops; without,
             the caller passes their values with the feeds.
     """
+    static = {t: v for t, v in feeds.items() if is_static_feed(t)}
     specs = tuple(
-        FeedSpec(tensor_key(t), tuple(v.shape), str(getattr(v, "dtype", "object")))
+        FeedSpec(
+            tensor_key(t),
+            tuple(v.shape),
+            str(getattr(v, "dtype", "object")),
+            tuple(np.asarray(v).ravel().tolist()) if t in static else None,
+        )
         for t, v in feeds.items()
     )
     signature = RunSignature(
@@ -387,7 +435,10 @@ def build_runner(
     )
     graph, mesh = store.graph, store.mesh
     exe = get_executable(
-        graph, signature, lambda: make_plan(tensors, targets, list(feeds)), mesh=mesh
+        graph,
+        signature,
+        lambda: make_plan(tensors, targets, list(feeds), static=static),
+        mesh=mesh,
     )
     step = store.global_step()
     effect = exe.plan.effect_on(step, steps) if step is not None else None
@@ -403,7 +454,7 @@ def build_runner(
         exe = get_executable(
             graph,
             signature,
-            lambda: make_plan(tensors, targets, list(feeds), [read]),
+            lambda: make_plan(tensors, targets, list(feeds), [read], static),
             mesh=mesh,
         )
     keys = set(stacked)

@@ -11,11 +11,12 @@ TensorKey = tuple  # (op id, output index), plus "end" for a fetched Variable
 
 @dataclass(frozen=True, slots=True)
 class FeedSpec:
-    """The static type of one fed value."""
+    """The static type of one fed value (and the value of a static feed)."""
 
     tensor: TensorKey
     shape: tuple[int, ...]
     dtype: str
+    value: tuple | None = None
 
 
 @dataclass(frozen=True, slots=True)

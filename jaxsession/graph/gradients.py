@@ -198,7 +198,7 @@ def _region_fn(
     """The region's ys as a function of the differentiated arguments' values."""
 
     def f(*diff: Any) -> list[Any]:
-        outs, _ = path.sub.evaluate([*diff, *consts], ext, state, key)
+        outs, _ = path.sub.evaluate([*diff, *consts], ext, state, key, replay=True)
         return [jnp.asarray(o) for o in outs]
 
     return f

@@ -29,11 +29,14 @@ from jaxsession.graph.avals import _SENTINELS, Aval, _aval_of, infer_avals
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import Graph, Operation, Tensor, get_default_graph
 from jaxsession.graph.rules import (
+    EFFECT_OPS,
     HOST_OPS,
     HOST_POST_OPS,
     NOT_FOLDABLE,
     SHAPE_RULES,
     constant_value,
+    may_enclose_effect,
+    note_effect_op,
     set_constant,
 )
 
@@ -123,6 +126,8 @@ def make_op(
             random=random,
             control_inputs=control_inputs,
         )
+    if op.type in EFFECT_OPS:
+        note_effect_op(op)
     _maybe_fold(op)
     return op
 
@@ -187,8 +192,20 @@ def _tuple_lowering(fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
     return lower
 
 
+def _has_effect(op: Operation) -> bool:
+    """Whether evaluating ``op`` while building would change what a run does."""
+    kind = op.type
+    return (
+        op.stateful
+        or kind in HOST_OPS
+        or kind in HOST_POST_OPS
+        or kind in EFFECT_OPS
+        or may_enclose_effect(op)
+    )
+
+
 def _maybe_fold(op: Operation) -> None:
-    if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS or not op.inputs:
+    if _has_effect(op) or not op.inputs:
         return
     if op.type in NOT_FOLDABLE:
         return
@@ -230,7 +247,7 @@ def apply_op(
 
 
 def _foldable(op: Operation, input_values: Sequence[Any]) -> bool:
-    if op.stateful or op.type in HOST_OPS or op.type in HOST_POST_OPS:
+    if _has_effect(op):
         return False
     if not all(isinstance(v, np.ndarray | np.generic) for v in input_values):
         return False

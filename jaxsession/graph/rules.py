@@ -8,8 +8,10 @@ so every graph module can use it.
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,6 +52,60 @@ NO_GRADIENT_INPUTS: dict[str, Callable[[Operation], tuple[int, ...]]] = {}
 # Op types whose value is never known while building even when their inputs
 # are (a placeholder_with_default can be fed): never constant-folded.
 NOT_FOLDABLE: set[str] = set()
+# Run-time checks (``tf.Assert``, ``tf.check_numerics``): op type -> (index of
+# the op's first report output, fn(op, report values) -> the error to raise).
+# The first report value is a bool scalar, True when the check passed. The
+# engine fetches the reports of the checks a run makes; when one failed, the
+# run keeps every variable it read at its start value and raises the first
+# failed check's error after the call.
+CHECK_OPS: dict[str, tuple[int, Callable[[Operation, list[Any]], Exception]]] = {}
+# Ops with a host effect (printing, Python callbacks): never folded or
+# evaluated while building, so the effect happens when a run runs them.
+EFFECT_OPS: set[str] = set()
+# Each graph's EFFECT_OPS ops by creation id. An op made after its inputs
+# and after one of them may hold it in a region (a tf.Print in a while_loop
+# body): it is never folded either.
+_EFFECT_IDS: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+
+
+def note_effect_op(op: Operation) -> None:
+    """Records ``op`` (an EFFECT_OPS op) for ``may_enclose_effect``."""
+    _EFFECT_IDS.setdefault(op.graph, []).append(op.id)
+
+
+def may_enclose_effect(op: Operation) -> bool:
+    """Whether an effect op was made between ``op``'s inputs and ``op``."""
+    ids = _EFFECT_IDS.get(op.graph)
+    if not ids:
+        return False
+    after = max((t.op.id for t in op.inputs), default=-1)
+    i = bisect.bisect_right(ids, after)
+    return i < len(ids) and ids[i] < op.id
+
+
+# Called after every run that may have host effects (EFFECT_OPS in its
+# graph), once the device is done: flush what the effects buffered.
+AFTER_RUN: list[Callable[[], None]] = []
+_REPLAYING = [0]
+
+
+@contextlib.contextmanager
+def replaying() -> Iterator[None]:
+    """Marks lowerings traced inside it as a gradient's re-evaluated forward pass.
+
+    Effect ops traced there (``tf.Print``) tell their effect apart from the
+    run's own, so a run that makes both shows it once.
+    """
+    _REPLAYING[0] += 1
+    try:
+        yield
+    finally:
+        _REPLAYING[0] -= 1
+
+
+def is_replaying() -> bool:
+    """Whether a gradient's forward pass is being traced (``replaying``)."""
+    return _REPLAYING[0] > 0
 
 
 # -- static shape rules ----------------------------------------------------------
@@ -65,6 +121,25 @@ ShapeRule = Callable[
     list[tuple[int | None, ...] | None] | None,
 ]
 SHAPE_RULES: dict[str, ShapeRule] = {}
+
+
+# Fed tensors whose values are compile-time constants of the run (a sparse
+# placeholder's dense shape): the run signature holds the fed value, and
+# ops see it as NumPy while traced, as if it were a constant.
+_STATIC_FEEDS: weakref.WeakSet[Tensor] = weakref.WeakSet()
+
+
+def mark_static_feed(tensor: Tensor) -> None:
+    """Makes ``tensor``'s fed value part of the run signature (see above)."""
+    _STATIC_FEEDS.add(tensor)
+
+
+def is_static_feed(tensor: Any) -> bool:
+    """Whether ``tensor``'s fed value is a compile-time constant of the run."""
+    try:
+        return tensor in _STATIC_FEEDS
+    except TypeError:
+        return False
 
 
 def host_post_function(op: Operation) -> Callable[[Operation, list[Any]], Any] | None:

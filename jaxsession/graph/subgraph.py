@@ -16,7 +16,7 @@ from typing import Any
 
 from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.make_op import apply_op
-from jaxsession.graph.rules import HOST_OPS
+from jaxsession.graph.rules import HOST_OPS, replaying
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,10 +49,13 @@ class Subgraph:
         external_values: Sequence[Any],
         state: dict[Any, Any],
         key: Any = None,
+        replay: bool = False,
     ) -> tuple[list[Any], dict[Any, Any]]:
         """Runs the ops; returns output values and the updated state dict.
 
         Reads inside the region see the latest value in ``state``.
+        ``replay`` marks the evaluation as a gradient's re-evaluated forward
+        pass (``rules.replaying``).
         """
         env: dict[Tensor, Any] = {}
         state = dict(state)
@@ -62,6 +65,11 @@ class Subgraph:
             else:
                 state[arg] = value
         env.update(zip(self.externals, external_values))
+        with replaying() if replay else contextlib.nullcontext():
+            self._run_ops(env, state, key)
+        return [env[t] for t in self.outputs], state
+
+    def _run_ops(self, env: dict, state: dict, key: Any) -> None:
         for op in self.ops:
             outs = apply_op(
                 op, [env[t] for t in op.inputs], [state[v] for v in op.reads], key
@@ -69,7 +77,6 @@ class Subgraph:
             env.update(zip(op.outputs, outs))
             for v, index in op.writes:
                 state[v] = outs[index]
-        return [env[t] for t in self.outputs], state
 
 
 def _collect(

@@ -223,7 +223,7 @@ class BaseSession:
             prepared = self._prepare(fetches)
         if feed_dict:
             feeds = feeds_lib.resolve_feeds(self.graph, feed_dict)
-            key = tuple([(t, v.shape) for t, v in feeds.items()])
+            key = feeds_lib.run_key(feeds)
         else:
             direct = prepared.direct
             if direct is not None:
@@ -272,7 +272,7 @@ class BaseSession:
         with observer.phase("_feed_conversion"):
             prepared = self._prepare(fetches)
             feeds = feeds_lib.resolve_feeds(self.graph, feed_dict)
-        key = tuple([(t, v.shape) for t, v in feeds.items()])
+        key = feeds_lib.run_key(feeds)
         with self._lock:
             runner = prepared.runner(self._store, feeds, key)
             values = self._guarded(runner.run, self._store, feeds, observer)
@@ -320,7 +320,7 @@ class BaseSession:
 
         def runner_for(fed: dict[Tensor, Any], k: int) -> Runner:
             per_step = stacked if k > 1 else ()
-            key = ("steps", k, per_step, *[(t, np.shape(v)) for t, v in fed.items()])
+            key = ("steps", k, per_step, *feeds_lib.run_key(fed))
             return prepared.runner(self._store, fed, key, k, per_step, host_ops=False)
 
         each_tensors = None if each is None else each.tensors
@@ -390,7 +390,7 @@ class BaseSession:
             if self._closed:
                 self._check_open()
             feeds = convert(tensors, args)
-            key = tuple([v.shape for v in feeds.values()])
+            key = feeds_lib.run_key(feeds, shapes_only=True)
             with lock:
                 return self._run_prepared(prepared, feeds, key, check_shapes=True)
 

@@ -93,12 +93,6 @@ DIFFERENCES = {
 
 KNOWN_BUGS = {
     # TF1 API missing from jaxsession.
-    "unsorted_segment_sum": "missing: tf.unsorted_segment_sum",
-    "scatter_nd": "missing: tf.scatter_nd",
-    "matrix_diag": "missing: tf.matrix_diag",
-    "initializers.zeros": "missing: the tf.initializers namespace",
-    "initializers.identity": "missing: the tf.initializers namespace (identity initializer)",
-    "orthogonal_initializer": "missing: tf.orthogonal_initializer",
 }
 
 UNCOVERED = {
