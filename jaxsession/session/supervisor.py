@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from jaxsession.checkpoint import Saver
+from jaxsession.checkpoint.graph_io import write_graph
 from jaxsession.graph import variables as variables_lib
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph
-from jaxsession.graph.graph_def import write_graph
 from jaxsession.input.queues import start_queue_runners as _start_queue_runners
 from jaxsession.session.coordinator import Coordinator
 from jaxsession.session.scaffold import Scaffold, _merge_all, collected_saver
