@@ -8,7 +8,7 @@ by the engine's infeed (``engine/infeed.py``); the end of the data raises
 ``errors.OutOfRangeError`` from ``Session.run``.
 
 When the elements before a ``batch`` are slices of whole arrays
-(``from_tensor_slices``, then any of ``repeat``, ``shuffle``, ``take``,
+(``from_tensor_slices`` or ``range``, then any of ``repeat``, ``shuffle``, ``take``,
 ``skip``, ``prefetch``), the pipeline also tracks them as row indices and
 ``batch`` cuts each batch with one NumPy indexing per array instead of
 stacking elements one by one. Both paths give the same batches in the same
@@ -49,6 +49,9 @@ from jaxsession.input.slices import SliceProducer, _Batcher, _shuffle_runs, _Sli
 __all__ = [
     "Dataset",
 ]
+
+# A range up to this length is also tracked as slices of one array.
+_RANGE_SLICES_MAX = 1 << 24
 
 # A producer makes a fresh Python iterator of elements, given the values of
 # the dataset's graph inputs (placeholders fed to the iterator initializer).
@@ -180,7 +183,20 @@ class Dataset(_ElementStructure):
         def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
             return (np.int64(i) for i in range(*spec))
 
-        return Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
+        out = Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
+        n = len(range(*spec))
+        if n > _RANGE_SLICES_MAX:
+            return out
+        made: list[np.ndarray] = []
+
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            # One array for every iteration: the device keeps one copy of it.
+            if not made:
+                made.append(np.arange(*spec, dtype=np.int64))
+            return _Slices(made, _flatten(0)[1], iter([np.arange(n)] if n else []))
+
+        out._slices = slices
+        return out
 
     @staticmethod
     def from_generator(
