@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import weakref
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
 
 from jaxsession.engine import mesh as mesh_lib, multistep
-from jaxsession.engine.executable import Executable, get_executable
+from jaxsession.engine.executable import Executable, executables, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.interrupts import (
     SIGINT,
@@ -47,6 +50,15 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
 
 Swap = Callable[[VariableStore, tuple], Any]
+
+logger = logging.getLogger("jaxsession")
+
+# Compiles of one run (same fetches, targets and steps) for differing input
+# shapes after which a warning says how to avoid them.
+RECOMPILE_WARN_AFTER = 3
+# Per graph: (fetches, targets, steps) -> executables compiled for differing
+# fed shapes, and the runs already warned about.
+_SHAPE_VARIANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class RunObserver(Protocol):
@@ -128,6 +140,7 @@ class Runner:
     __slots__ = (
         "call",
         "effect",
+        "exe",
         "fast",
         "feeds",
         "fetch_from_host",
@@ -143,6 +156,7 @@ class Runner:
         "stacked",
         "steps",
         "swap",
+        "traced",
         "writes",
     )
 
@@ -160,6 +174,9 @@ class Runner:
             exe.steps,
             exe.mesh,
         )
+        # The executable's traces seen so far: one more means it compiled
+        # again for new input shapes (an iterator's ragged batch).
+        self.exe, self.traced = exe, [exe.trace_count or 1]
         self.random = plan.random
         self.effect = effect
         self.stacked = stacked
@@ -262,6 +279,9 @@ class Runner:
         if self.mesh is not None:
             args = self._mesh_args(args)
         fetched = _commit(self, store, swap, args, host, ready) or ()
+        if self.exe.trace_count > self.traced[0]:
+            self.traced[0] = self.exe.trace_count
+            _note_retrace(self, args)
         if self.mesh is not None:
             fetched = [mesh_lib.to_host(v) for v in fetched]
         fetches = self.plan.fetches
@@ -384,6 +404,8 @@ def build_runner(
         stacked=stacked,
     )
     graph, mesh = store.graph, store.mesh
+    cache = executables(graph)
+    known = len(cache)
     exe = get_executable(
         graph, signature, lambda: make_plan(tensors, targets, list(feeds)), mesh=mesh
     )
@@ -404,9 +426,57 @@ def build_runner(
             lambda: make_plan(tensors, targets, list(feeds), [read]),
             mesh=mesh,
         )
+    if len(cache) > known:
+        _note_compile(graph, signature)
     keys = set(stacked)
     per_step = tuple(t for t in exe.plan.fetches if tensor_key(t) in keys)
     return Runner(exe, effect, per_step if steps > 1 else (), host_ops and steps == 1)
+
+
+_AVOID = (
+    "Each new input shape compiles the run again; a ragged last batch does "
+    "this: use Dataset.batch(..., drop_remainder=True) or feed a fixed batch size."
+)
+
+
+def _note_compile(graph: Any, signature: RunSignature) -> None:
+    """Logs a new run signature once; warns when its fed shapes keep changing."""
+    logger.info("jaxsession: compiling %s", signature.describe(graph))
+    if not signature.feeds:
+        return
+    variants, warned = _SHAPE_VARIANTS.setdefault(graph, (Counter(), set()))
+    run = (signature.fetches, signature.targets, signature.steps)
+    variants[run] += 1
+    if variants[run] > RECOMPILE_WARN_AFTER and run not in warned:
+        warned.add(run)
+        logger.warning(
+            "jaxsession: the run %s has been compiled for %d different feed shapes. %s",
+            signature.describe(graph),
+            variants[run],
+            _AVOID,
+        )
+
+
+def _note_retrace(r: Runner, args: tuple) -> None:
+    """Logs a compile of a run for new iterator shapes; warns after a few."""
+    shapes = ", ".join(
+        f"{t.name}={list(getattr(v, 'shape', ()))}"
+        for (t, _), v in zip(r.feeds, args)
+        if v is not None
+    )
+    count = r.exe.trace_count
+    if count == RECOMPILE_WARN_AFTER + 1:
+        logger.warning(
+            "jaxsession: a run has been compiled %d times for different input "
+            "shapes (now %s). %s",
+            count,
+            shapes,
+            _AVOID,
+        )
+    else:
+        logger.info(
+            "jaxsession: compiling a run again for new input shapes: %s", shapes
+        )
 
 
 def _finish(r: Runner, fetched: Any, host: Mapping[Tensor, Any]) -> list[Any]:
