@@ -51,7 +51,8 @@ from jaxsession.graph.core import Operation, Tensor
 
 Swap = Callable[[VariableStore, tuple], Any]
 
-logger = logging.getLogger("jaxsession")
+# A child of "jaxsession": its compile notices can be silenced on their own.
+logger = logging.getLogger("jaxsession.compile")
 
 # Compiles of one run (same fetches, targets and steps) for differing input
 # shapes after which a warning says how to avoid them.

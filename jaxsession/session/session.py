@@ -117,6 +117,18 @@ class BaseSession:
         with self._lock:
             return self._store.values()
 
+    def _host_global_step(self, tensor: Any) -> int | None:
+        """The global step now, when ``tensor`` reads it and the host knows it; else None.
+
+        What a fetch of ``tensor`` would return, without a run or a device
+        read: hooks check their timers with it (``basic_hooks.host_step``).
+        """
+        store = self._store
+        step = store.step_var
+        if step is None or getattr(step, "_snapshot", None) is not tensor:
+            return None
+        return store.step_host
+
     @property
     def mesh(self) -> Any:
         """The ``jax.sharding.Mesh`` the session runs on, or None (one device)."""

@@ -16,7 +16,7 @@ def test_a_new_signature_is_logged_once_and_changing_feeds_warn(caplog):
     x = tf.placeholder(tf.float32, [None], name="x")
     v = tf.Variable(0.0)
     op = tf.assign_add(v, tf.reduce_sum(x))
-    with tf.Session() as sess, caplog.at_level(logging.INFO, "jaxsession"):
+    with tf.Session() as sess, caplog.at_level(logging.INFO, "jaxsession.compile"):
         sess.run(v.initializer)
         for n in [2, 2, 2]:
             sess.run(op, {x: np.ones(n, np.float32)})
@@ -40,7 +40,7 @@ def test_a_ragged_iterator_batch_recompile_is_logged_then_warned(caplog):
     v = tf.Variable(0, dtype=tf.int64)
     nxt = tf.data.Dataset.range(7).batch(3).repeat(2).make_one_shot_iterator()
     op = tf.assign_add(v, tf.reduce_sum(nxt.get_next()))
-    with tf.Session() as sess, caplog.at_level(logging.INFO, "jaxsession"):
+    with tf.Session() as sess, caplog.at_level(logging.INFO, "jaxsession.compile"):
         sess.run(v.initializer)
         for _ in range(6):
             sess.run(op)
