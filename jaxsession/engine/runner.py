@@ -305,7 +305,9 @@ class Runner:
             _mesh_feed(self.mesh, t, v, axis) for (t, _), v in zip(self.feeds, args)
         )
 
-    def fast_with(self, build: Callable[[list], Any] | None = None) -> Callable:
+    def fast_with(
+        self, build: Callable[[list], Any] | None = None, lock: Any = None
+    ) -> Callable:
         """A run needing no host work, with the fewest Python steps around the call.
 
         Only for a runner with a ``fast`` path. Everything that does not
@@ -314,6 +316,10 @@ class Runner:
         Args:
             build: If given, the function returns ``build(values)`` (the
                 fetch structure); else the list of fetched values.
+            lock: If given, the function holds it around the swap (a
+                session's run lock), inside the same Ctrl-C guard: one
+                guard, and ``acquire``/``release`` rather than a ``with``
+                block, which costs a few tenths of a µs more per run.
 
         Returns:
             ``fn(store)`` making one run against the store.
@@ -322,30 +328,71 @@ class Runner:
         add = self.effect.value if self.effect is not None else None
         # Operations only: the result is always None.
         none = build is not None and not fetches and build([]) is None
-        if none and add is None and swap.__name__ == "one_buffer":
+        one = none and add is None and swap.__name__ == "one_buffer"
+        if one and lock is None:
             return swap  # guarded within
+        if lock is None:
+            lock = contextlib.nullcontext()
+            acquire = release = _nothing
+        else:
+            acquire, release = lock.acquire, lock.release
+        if one:
+            call, (k,) = self.call, self.out
 
-        def step(store: VariableStore) -> Any:
-            # engine/interrupts.py's guard, inlined around the swap and the
-            # global-step mirror.
-            deferring = getsignal(SIGINT) is handler or install()
-            if deferring:
+            def one_buffer(store: VariableStore) -> None:
+                if getsignal(SIGINT) is not handler and not install():
+                    with lock:
+                        buffers = store.buffers
+                        buffers[k] = call(buffers[k])[1][0]
+                    return
+                # engine/interrupts.py's guard, inlined, around the lock too:
+                # an interrupt after acquire() cannot leave the lock held.
                 STATE.active += 1
-            try:
-                fetched = swap(store)
-                if add is not None and store.step_host is not None:
-                    store.step_host += add
-            finally:
-                if deferring:
+                acquire()
+                try:
+                    buffers = store.buffers
+                    buffers[k] = call(buffers[k])[1][0]
+                finally:
+                    release()
                     STATE.active -= 1
-            if STATE.pending is not None:
-                raise_pending()
+                if STATE.pending is not None:
+                    raise_pending()
+
+            return one_buffer
+
+        def finish(fetched: Any) -> Any:
             if none:
                 return None
             values = list(map(to_host, fetches, fetched)) if fetched else []
             return values if build is None else build(values)
 
+        def step(store: VariableStore) -> Any:
+            if getsignal(SIGINT) is not handler and not install():
+                with lock:
+                    fetched = swap(store)
+                    if add is not None and store.step_host is not None:
+                        store.step_host += add
+                return finish(fetched)
+            # engine/interrupts.py's guard, inlined around the lock, the swap
+            # and the global-step mirror.
+            STATE.active += 1
+            acquire()
+            try:
+                fetched = swap(store)
+                if add is not None and store.step_host is not None:
+                    store.step_host += add
+            finally:
+                release()
+                STATE.active -= 1
+            if STATE.pending is not None:
+                raise_pending()
+            return finish(fetched)
+
         return step
+
+
+def _nothing() -> None:
+    return None
 
 
 @guarded

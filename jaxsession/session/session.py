@@ -237,8 +237,7 @@ class BaseSession:
         else:
             direct = prepared.direct
             if direct is not None:
-                with self._lock:
-                    return direct(self._store)
+                return direct(self._store)  # takes the lock itself
             feeds, key = {}, ()
         with self._lock:
             return self._run_prepared(prepared, feeds, key)
@@ -259,7 +258,7 @@ class BaseSession:
             runner = prepared.runner(self._store, feeds, key)
         values = self._guarded(runner.run, self._store, feeds)
         if not key and runner.fast is not None:
-            prepared.direct = runner.fast_with(prepared.mapper.build)
+            prepared.direct = runner.fast_with(prepared.mapper.build, self._lock)
         return prepared.mapper.build(values)
 
     def run_observed(
@@ -376,9 +375,9 @@ class BaseSession:
                 if self._closed:
                     self._check_open()
                 direct = prepared.direct
+                if direct is not None:
+                    return direct(store)  # takes the lock itself
                 with lock:
-                    if direct is not None:
-                        return direct(store)
                     return self._run_prepared(prepared, {}, ())
 
             return call
