@@ -390,15 +390,21 @@ class DeviceSlices:
         except BaseException as e:
             self._terminal = _Failure(e)
 
-    def take(self, op: Operation, count: int) -> tuple[list[Any], int]:
-        """As ``Prefetcher.take``: up to ``count`` batches, stacked when ``count`` > 1.
+    def rows(self, op: Operation, count: int) -> tuple[np.ndarray, tuple, int]:
+        """The row indices of up to ``count`` next batches: ``(index, lead, n)``.
 
-        A short last batch among K comes alone, in the next call.
+        ``index`` cut from each array and shaped ``lead + row shape`` gives
+        the ``n`` batches (stacked when ``count`` > 1). A short last batch
+        among K comes alone, in the next call.
+
+        Raises:
+            errors.OutOfRangeError: no batch is left.
+            Exception: what computing the indices raised, with its traceback.
         """
         self.chunk = count
+        index = None
         if self._short is not None:
             cuts, self._short = [self._short], None
-            index = None
         elif self._terminal is not None:
             _raise_terminal(self._terminal, op)
         else:
@@ -408,17 +414,24 @@ class DeviceSlices:
                 self._terminal = _Failure(e)
                 raise
         if index is not None:
-            return list(_cut(self._arrays, index, (count, self._size))), count
+            return index, (count, self._size), count
         if not cuts:
             self._terminal = _END
             _raise_terminal(self._terminal, op)
         if len(cuts) > 1 and len(cuts[-1]) != len(cuts[0]):
             self._short = cuts.pop()
         if count == 1:
-            return list(_cut(self._arrays, cuts[0], (len(cuts[0]),))), 1
+            return cuts[0], (len(cuts[0]),), 1
         index = np.concatenate(cuts) if len(cuts) > 1 else cuts[0]
-        lead = (len(cuts), len(cuts[0]))
-        return list(_cut(self._arrays, index, lead)), len(cuts)
+        return index, (len(cuts), len(cuts[0])), len(cuts)
+
+    def take(self, op: Operation, count: int) -> tuple[list[Any], int]:
+        """As ``Prefetcher.take``: up to ``count`` batches, stacked when ``count`` > 1.
+
+        A short last batch among K comes alone, in the next call.
+        """
+        index, lead, n = self.rows(op, count)
+        return list(_cut(self._arrays, index, lead)), n
 
     def next(self, op: Operation) -> list[Any]:
         """The next batch's leaves (see ``take``)."""
@@ -526,6 +539,24 @@ def take_elements(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any
         errors.OutOfRangeError: no element is left.
     """
     return _prefetcher(op, ctx, count).take(op, count)
+
+
+def rows_or_leaves(op: Operation, ctx: HostContext) -> tuple[Any, bool]:
+    """An IteratorGetNext's next element, uncut when its data is on the device.
+
+    Returns:
+        ``((arrays, index), True)``: the device arrays and the row indices
+        of the next batch (``DeviceSlices``), for a run that cuts the batch
+        inside its own compiled call; or ``(leaves, False)``.
+
+    Raises:
+        errors.FailedPreconditionError: the iterator is not initialized.
+        errors.OutOfRangeError: no element is left.
+    """
+    feeder = _prefetcher(op, ctx)
+    if isinstance(feeder, DeviceSlices):
+        return (feeder._arrays, feeder.rows(op, 1)[0]), True
+    return feeder.next(op), False
 
 
 def _get_next(

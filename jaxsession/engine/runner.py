@@ -29,9 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+import jax
 import numpy as np
 
-from jaxsession.engine import mesh as mesh_lib, multistep
+from jaxsession.engine import infeed, mesh as mesh_lib, multistep
 from jaxsession.engine.executable import Executable, executables, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.interrupts import (
@@ -145,6 +146,7 @@ class Runner:
         "fast",
         "feeds",
         "fetch_from_host",
+        "fused",
         "host",
         "keys",
         "mesh",
@@ -221,6 +223,23 @@ class Runner:
             and (effect is None or effect.kind == "add")
         )
         self.fast = self.fast_with() if fast else None
+        # A one-step run whose only host work is iterators: batches of data
+        # on the device are cut inside the compiled call (``_run_fused``).
+        # Per set of cut feeds: the swap of that call and its calls so far.
+        self.fused: dict[tuple[int, ...], list] | None = (
+            {}
+            if (
+                exe.steps == 1
+                and host_ops
+                and self.simple
+                and self.mesh is None
+                and plan.host_ops
+                and not plan.constants
+                and not plan.host_fetches
+                and all(op.type == "IteratorGetNext" for op in plan.host_ops)
+            )
+            else None
+        )
 
     def run(
         self,
@@ -252,6 +271,8 @@ class Runner:
             return self._observed(store, feeds, observer)
         if ready and self.fast is not None:
             return self.fast(store)
+        if self.fused is not None:
+            return self._run_fused(store, feeds, ready)
         host = run_host_ops(self.plan, store, feeds) if self.host else feeds
         if self.plan.host_fetches:
             host = self._serve_step(store, host)
@@ -267,6 +288,44 @@ class Runner:
         swap = _swapper(observer.wrap(self.call), self)
         with observer.phase("_fetch_and_post_ops"):
             return self._call(store, swap, host, self in store.marked)
+
+    def _run_fused(
+        self, store: VariableStore, feeds: Mapping[Tensor, Any], ready: bool
+    ) -> list[Any]:
+        """``run`` with each device-resident batch cut inside the compiled call.
+
+        The call gets the dataset's arrays and the batch's row indices in
+        place of the batch: no separate gather, no batch-sized transfer.
+        """
+        host, cuts = dict(feeds), {}
+        for op in self.plan.host_ops:
+            value, uncut = infeed.rows_or_leaves(op, store)
+            if uncut:
+                arrays, index = value
+                cuts.update((t, (a, index)) for t, a in zip(op.outputs, arrays))
+            else:
+                host.update(zip(op.outputs, value))
+        if not cuts:
+            return self._call(store, self.swap, host, ready)
+        args = tuple(
+            [
+                cuts[t] if t in cuts else host[t] if dev else None
+                for t, dev in self.feeds
+            ]
+        )
+        where = tuple(i for i, (t, _) in enumerate(self.feeds) if t in cuts)
+        entry = self.fused.get(where)
+        if entry is None:
+            entry = self.fused[where] = [_fused_swap(self, where), 0]
+        fetched = _commit(self, store, entry[0], args, host, ready) or ()
+        entry[1] += 1
+        if self.exe.trace_count > self.traced[0]:
+            # Its first call traces the step once more, inside the cut.
+            self.traced[0] = self.exe.trace_count
+            if entry[1] > 1:
+                _note_retrace(self, args)
+        fetches = self.plan.fetches
+        return list(map(to_host, fetches, fetched)) if fetches else []
 
     def _serve_step(self, store: VariableStore, host: Mapping) -> dict:
         host = dict(host)
@@ -395,6 +454,29 @@ def _nothing() -> None:
     return None
 
 
+def _fused_swap(r: Runner, where: tuple[int, ...]) -> Swap:
+    """The swap of ``r``'s step with the feeds at ``where`` cut from whole arrays.
+
+    Those feeds are passed as ``(array, row indices)``; the rows are taken
+    inside the compiled call, which otherwise is ``r.call``'s (same
+    donations: the written state, and the key of a random run).
+    """
+    call, n = r.call, len(r.keys)
+    state = r.exe.state
+    donate = tuple(range(len(state.packs_rw) + len(state.loose_rw)))
+    if r.random:
+        donate += (n + len(r.feeds),)
+
+    def cut(*args: Any) -> Any:
+        args = list(args)
+        for i in where:
+            array, index = args[n + i]
+            args[n + i] = array[index]
+        return call(*args)
+
+    return _swapper(jax.jit(cut, donate_argnums=donate), r)
+
+
 @guarded
 def _commit(
     r: Runner,
@@ -505,12 +587,17 @@ def _note_compile(graph: Any, signature: RunSignature) -> None:
         )
 
 
+def _shape_of(value: Any) -> list[int]:
+    if isinstance(value, tuple):  # (array, row indices): cut in the call
+        array, index = value
+        return [len(index), *array.shape[1:]]
+    return list(getattr(value, "shape", ()))
+
+
 def _note_retrace(r: Runner, args: tuple) -> None:
     """Logs a compile of a run for new iterator shapes; warns after a few."""
     shapes = ", ".join(
-        f"{t.name}={list(getattr(v, 'shape', ()))}"
-        for (t, _), v in zip(r.feeds, args)
-        if v is not None
+        f"{t.name}={_shape_of(v)}" for (t, _), v in zip(r.feeds, args) if v is not None
     )
     count = r.exe.trace_count
     if count == RECOMPILE_WARN_AFTER + 1:

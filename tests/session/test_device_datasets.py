@@ -1,5 +1,6 @@
 """In-memory datasets cut on the device: which pipelines go there, and what they give."""
 
+import logging
 import threading
 
 import jax
@@ -146,3 +147,44 @@ def test_k_step_runs_cut_k_batches_on_the_device_and_end_on_the_data():
         assert made == [4, 1, 1]
         assert int(sess.run(total)) == sum(range(23))
         assert int(sess.run(step)) == 6
+
+
+def _runner_of(sess, fetch):
+    (runner,) = sess._prepared[fetch].runners.values()
+    return runner
+
+
+def test_one_step_runs_cut_the_batch_inside_the_compiled_call():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    nxt = (
+        tf.data.Dataset.from_tensor_slices(x)
+        .shuffle(20, seed=2)
+        .batch(6)
+        .make_one_shot_iterator()
+        .get_next()
+    )
+    total = tf.Variable(0.0)
+    # A random op too: the key is donated after the cut feeds.
+    noise = tf.random_uniform([]) * 0.0
+    train = total.assign_add(tf.reduce_sum(nxt) + noise).op
+    with tf.Session() as sess:
+        sess.run(total.initializer)
+        runs = len(_drain(sess, train))
+        assert runs == 4
+        (calls,) = [entry[1] for entry in _runner_of(sess, train).fused.values()]
+        assert calls == 4
+        assert float(sess.run(total)) == float(x.sum())
+
+
+def test_a_ragged_last_batch_cut_in_the_call_is_noted(caplog):
+    nxt = tf.data.Dataset.range(10).batch(4).make_one_shot_iterator().get_next()
+    total = tf.Variable(0, dtype=tf.int64)
+    train = total.assign_add(tf.reduce_sum(nxt)).op
+    with tf.Session() as sess, caplog.at_level(logging.INFO, "jaxsession.compile"):
+        sess.run(total.initializer)
+        assert len(_drain(sess, train)) == 3
+        assert int(sess.run(total)) == 45
+    again = [r.getMessage() for r in caplog.records if "again" in r.getMessage()]
+    assert again == [
+        "jaxsession: compiling a run again for new input shapes: IteratorGetNext:0=[2]"
+    ]
