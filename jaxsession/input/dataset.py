@@ -13,6 +13,8 @@ When the elements before a ``batch`` are slices of whole arrays
 ``batch`` cuts each batch with one NumPy indexing per array instead of
 stacking elements one by one. Both paths give the same batches in the same
 order, with the same shuffle draws; any other pipeline runs element by element.
+In a session such a batched pipeline keeps its arrays on the device and
+only the row indices are computed on the host (``engine/infeed.py``).
 
 Differs from TF1: ``map`` functions may be plain NumPy functions; a function
 built from graph ops (TF1 style) is compiled with JAX and run on the host.
