@@ -45,6 +45,7 @@ from jaxsession.input.iterator import (
     _flatten,
     _is_leaf,
     _is_shape,
+    shapes_like,
 )
 from jaxsession.input.slices import SliceProducer, _Batcher, _shuffle_runs, _Slices
 
@@ -223,13 +224,7 @@ class Dataset(_ElementStructure):
         types = jax.tree_util.tree_map(
             dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
         )
-        if output_shapes is None:
-            output_shapes = jax.tree_util.tree_map(
-                lambda _: None, types, is_leaf=_is_leaf
-            )
-        out_shapes = jax.tree_util.tree_map(
-            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
-        )
+        out_shapes = shapes_like(types, output_shapes)
         type_leaves, treedef = _flatten(types)
         shape_leaves = treedef.flatten_up_to(out_shapes)
 

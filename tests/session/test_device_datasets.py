@@ -188,3 +188,20 @@ def test_a_ragged_last_batch_cut_in_the_call_is_noted(caplog):
     assert again == [
         "jaxsession: compiling a run again for new input shapes: IteratorGetNext:0=[2]"
     ]
+
+
+def test_shapes_given_as_dim_lists_follow_the_types_structure():
+    # As TF1: the shapes are mapped up to the types, so [] is a scalar's shape.
+    gen = tf.data.Dataset.from_generator(lambda: iter([1, 2]), tf.int64, [])
+    assert gen.output_shapes == tf.TensorShape([])
+    pair = tf.data.Dataset.from_generator(
+        lambda: iter([]), (tf.int64, tf.float32), ([], [None, 2])
+    )
+    assert pair.output_shapes == (tf.TensorShape([]), tf.TensorShape([None, 2]))
+    it = tf.data.Iterator.from_structure(tf.int64, [4])
+    assert it.output_shapes.as_list() == [4]
+    with tf.Session() as sess:
+        assert sess.run(gen.batch(2).make_one_shot_iterator().get_next()).tolist() == [
+            1,
+            2,
+        ]
