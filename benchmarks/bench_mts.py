@@ -1,19 +1,23 @@
-"""MLP training inside ``MonitoredTrainingSession`` vs the raw JAX loop.
+"""MLP training in ``MonitoredTrainingSession`` (and a plain Session) vs the raw JAX loop.
 
-The MLP of ``bench_mlp`` (784-256-256-10, batch 128, Adam) trained by
-``MonitoredTrainingSession(checkpoint_dir=...)`` with the chief's default hooks
-(CheckpointSaverHook, SummarySaverHook, StepCounterHook), against the
-hand-written ``jax.jit`` step with donation fed from NumPy. Contenders, all
-timed alternately in one process against the same raw loop:
+Two models (``mlp_model.SMALL``: 32-32-32-10, batch 16, where the per-step
+overhead dominates; ``mlp_model.FULL``: 784-256-256-10, batch 128), Adam.
+Anchors: the hand-written ``jax.jit`` step with donated state fed NumPy
+batches (1.0x), and the same step K times in a hand-written ``lax.scan``
+with the batches already on the device (the ceiling). Contenders, all timed
+alternately in one process against the same raw loop (issue 16):
 
-- feed_dict from NumPy each step (issue 4, target >= 0.9x raw steps/s);
-- data from ``tf.data.Dataset.from_tensor_slices(...).repeat().batch(128)``
-  through a one-shot iterator (issue 6, target >= 1.0x);
-- the same Dataset with ``steps_per_run=10`` (issue 6, target >= 1.5x), skipped
-  with a message while MonitoredTrainingSession does not run 10 steps per run;
-- TF1's ``tf.compat.v1`` MonitoredTrainingSession, feed_dict and tf.data
-  (issue 6, jaxsession >= 2x TF1), skipped with a message when ``tensorflow``
-  is not importable.
+- ``Session.run`` with feed_dict (informational on the small model);
+- MonitoredTrainingSession(checkpoint_dir=...) with the chief's default
+  hooks, feed_dict from NumPy each step (small: >= 0.9x raw; full: >= 0.95x);
+- the same, fed by ``tf.data.Dataset.from_tensor_slices(...).repeat().batch()``
+  through a one-shot iterator (small: >= 1.0x; full: >= 0.95x);
+- that Dataset with ``steps_per_run=10`` (small: >= 3.0x; full: >= 1.05x);
+- that Dataset with a histogram summary of every weight, written every 100
+  steps by the default SummarySaverHook (time vs without: <= 1.05x);
+- TF1's ``tf.compat.v1`` MonitoredTrainingSession, feed_dict and tf.data,
+  when ``tensorflow`` is importable (the ``bench`` extra; or TensorFlow's
+  own environment with jaxsession's on ``PYTHONPATH``, see RESULTS.md).
 
 Every jaxsession contender first trains a few steps next to a raw trainer
 started from its initial values, and the losses must agree.
@@ -34,6 +38,7 @@ import numpy as np
 import jaxsession as tf
 from benchmarks import mlp_model
 from benchmarks.common import (
+    INFO,
     BenchmarkMismatch,
     Row,
     compare,
@@ -44,6 +49,10 @@ from benchmarks.common import (
 
 CHECK_STEPS = 10
 STEPS_PER_RUN = 10
+SCAN_STEPS = (10, 100)
+# Targets of issue 16 (steps/s against raw); other rows are informational.
+TARGETS_SMALL = {"feed": 0.9, "data": 1.0, "multi": 3.0}
+TARGETS_FULL = {"run": 0.95, "feed": 0.95, "data": 0.95, "multi": 1.05}
 
 Side = tuple[Callable[[], object], Callable[[], object]]
 
@@ -219,6 +228,50 @@ def _tf1_sides(
     return sides
 
 
+def _jax_sides(
+    sizes: mlp_model.Sizes,
+    xy: tuple[np.ndarray, np.ndarray],
+    data: list[mlp_model.Batch],
+    dirs: list[str],
+    opened: list[_Monitored],
+) -> dict[str, Side]:
+    """Every jaxsession contender and the raw anchors, checked against raw JAX."""
+    feed = _Monitored(mlp_model.build_graph(sizes), dirs[0])
+    opened.append(feed)
+    _check("MonitoredTrainingSession feed_dict", feed, data)
+    dset = _Monitored(mlp_model.build_graph(sizes, xy), dirs[1])
+    opened.append(dset)
+    _check("MonitoredTrainingSession Dataset", dset, data)
+    hist = _Monitored(mlp_model.build_graph(sizes, xy, histogram=True), dirs[3])
+    opened.append(hist)
+    _check("MonitoredTrainingSession Dataset + histograms", hist, data)
+    plain = feed.raw
+    run_it = itertools.cycle(data)
+    m = feed.model
+
+    def run() -> None:
+        x, y = next(run_it)
+        plain.run(m.train_op, feed_dict={m.x: x, m.y: y})
+
+    sides: dict[str, Side] = {
+        "run": (run, feed.sync),
+        "feed": _feed_side(feed, data),
+        "data": _dataset_side(dset),
+        "hist": _dataset_side(hist),
+    }
+    multi = _open_multistep(sizes, xy, dirs[2])
+    if multi is not None:
+        opened.append(multi)
+        if _check_multistep(multi, data):
+            sides["multi"] = _dataset_side(multi)
+    raw = mlp_model.RawTrainer(feed.raw.run(feed.model.params))
+    sides["raw"] = raw.side(data)
+    for k in SCAN_STEPS:
+        scan = mlp_model.RawTrainer(feed.raw.run(feed.model.params))
+        sides[f"scan{k}"] = scan.scan_side(data, k)
+    return sides
+
+
 def bench(
     sizes: mlp_model.Sizes,
     calls: int,
@@ -231,63 +284,72 @@ def bench(
     data = mlp_model.batches(*xy, sizes.batch)
     opened: list[_Monitored] = []
     with restore_compilation_cache(), contextlib.ExitStack() as stack:
-        dirs = [stack.enter_context(tempfile.TemporaryDirectory()) for _ in range(3)]
+        dirs = [stack.enter_context(tempfile.TemporaryDirectory()) for _ in range(4)]
         # Registered after the directories: the final checkpoints need them.
         stack.callback(lambda: [mon.close() for mon in reversed(opened)])
-        feed = _Monitored(mlp_model.build_graph(sizes), dirs[0])
-        opened.append(feed)
-        _check("MonitoredTrainingSession feed_dict", feed, data)
-        dset = _Monitored(mlp_model.build_graph(sizes, xy), dirs[1])
-        opened.append(dset)
-        _check("MonitoredTrainingSession Dataset", dset, data)
-        sides: dict[str, Side] = {
-            "feed": _feed_side(feed, data),
-            "data": _dataset_side(dset),
-        }
-        multi = _open_multistep(sizes, xy, dirs[2])
-        if multi is not None:
-            opened.append(multi)
-            if _check_multistep(multi, data):
-                sides["multi"] = _dataset_side(multi)
-        raw = mlp_model.RawTrainer(feed.raw.run(feed.model.params))
-        sides["raw"] = raw.side(data)
+        sides = _jax_sides(sizes, xy, data, dirs, opened)
         sides.update(_tf1_sides(sizes, xy, data, stack))
         kw = {} if min_repeats is None else {"min_repeats": min_repeats}
         t = compare(sides, calls=calls, repeats=repeats, warmup=warmup, **kw)
-    rows = [
-        row("MTS + default chief hooks, feed_dict", t, "feed", "raw", 0.9, speed=True),
-        row("MTS + default chief hooks, Dataset", t, "data", "raw", 1.0, speed=True),
-    ]
-    if "multi" in t:
-        rows.append(
-            row(
-                f"MTS, Dataset, steps_per_run={STEPS_PER_RUN}",
-                t,
-                "multi",
-                "raw",
-                1.5,
-                speed=True,
-                steps={"multi": STEPS_PER_RUN},
+    small = sizes.hidden < 64
+    name = f"{sizes.inputs}-{sizes.hidden}-{sizes.hidden}-{sizes.classes}"
+    targets = TARGETS_SMALL if small else TARGETS_FULL
+    k = STEPS_PER_RUN
+    labels = {
+        "run": "Session.run, feed_dict",
+        "feed": "MTS + default chief hooks, feed_dict",
+        "data": "MTS + default chief hooks, Dataset",
+        "multi": f"MTS, Dataset, steps_per_run={k}",
+    }
+    labels.update(
+        {f"scan{n}": f"(ceiling) raw lax.scan, {n} steps/call" for n in SCAN_STEPS}
+    )
+    steps = {"multi": k} | {f"scan{n}": n for n in SCAN_STEPS}
+    rows = []
+    for side, label in labels.items():
+        if side in t:
+            rows.append(
+                row(
+                    f"{name}: {label}",
+                    t,
+                    side,
+                    "raw",
+                    targets.get(side, INFO),
+                    speed=True,
+                    steps=steps,
+                )
             )
+    rows.append(
+        row(
+            f"{name}: MTS Dataset, + histogram summaries every 100 steps "
+            "(time vs without)",
+            t,
+            "hist",
+            "data",
+            1.05,
         )
+    )
     if "tf1_feed" in t:
+        for ours, theirs, label in (
+            ("feed", "tf1_feed", "feed_dict"),
+            ("data", "tf1_data", "tf.data"),
+            ("multi", "tf1_data", f"Dataset steps_per_run={k} vs TF1 tf.data"),
+        ):
+            if ours in t:
+                rows.append(
+                    row(
+                        f"{name}: vs TF1 MTS (baseline TF1), {label}",
+                        t,
+                        ours,
+                        theirs,
+                        INFO,
+                        speed=True,
+                        steps=steps,
+                    )
+                )
         rows += [
-            row(
-                "vs TF1 MTS (baseline TF1), feed_dict",
-                t,
-                "feed",
-                "tf1_feed",
-                2.0,
-                speed=True,
-            ),
-            row(
-                "vs TF1 MTS (baseline TF1), tf.data",
-                t,
-                "data",
-                "tf1_data",
-                2.0,
-                speed=True,
-            ),
+            row(f"{name}: TF1 MTS, {kind}", t, f"tf1_{kind}", "raw", INFO, speed=True)
+            for kind in ("feed", "data")
         ]
     return rows
 
@@ -306,7 +368,9 @@ def main(quick: bool = False) -> list[Row]:
     if quick:
         rows = bench(mlp_model.QUICK, calls=3, repeats=1, warmup=2, min_repeats=1)
     else:
-        rows = bench(mlp_model.FULL, calls=30, repeats=11, warmup=10)
+        # Each repeat covers at least one histogram summary (every 100 steps).
+        rows = bench(mlp_model.SMALL, calls=200, repeats=11, warmup=20)
+        rows += bench(mlp_model.FULL, calls=100, repeats=11, warmup=10)
     print(markdown_table(rows))
     print()
     return rows

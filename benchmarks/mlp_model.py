@@ -41,6 +41,8 @@ class Sizes:
 
 
 FULL = Sizes()
+# The small model of issue 16, where the per-step overhead dominates.
+SMALL = Sizes(inputs=32, hidden=32, batch=16, n_batches=16)
 QUICK = Sizes(inputs=64, hidden=32, batch=16, n_batches=4)
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -80,9 +82,15 @@ class GraphModel:
 
 
 def build_graph(
-    sizes: Sizes, data: tuple[np.ndarray, np.ndarray] | None = None
+    sizes: Sizes,
+    data: tuple[np.ndarray, np.ndarray] | None = None,
+    histogram: bool = False,
 ) -> GraphModel:
-    """The MLP graph, fed by placeholders, or by a Dataset over ``data`` if given."""
+    """The MLP graph, fed by placeholders, or by a Dataset over ``data`` if given.
+
+    With ``histogram``, every weight also has a histogram summary (collected
+    by ``merge_all``, so a MonitoredTrainingSession writes them).
+    """
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
@@ -101,6 +109,9 @@ def build_graph(
         gs = tf.train.get_or_create_global_step()
         train_op = tf.train.AdamOptimizer(LEARNING_RATE).minimize(loss, global_step=gs)
         params = list(tf.trainable_variables())
+        if histogram:
+            for p in params:
+                tf.summary.histogram(p.op.name, p)
     return GraphModel(graph, x, y, loss, train_op, gs, params)
 
 
@@ -165,6 +176,44 @@ class RawTrainer:
             self.state, _ = self._step(self.state, x, y)
 
         return call, self.sync
+
+    def scan_side(
+        self, data: list[Batch], steps: int
+    ) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(call, sync) of ``steps`` steps per call in a ``lax.scan``, data on device.
+
+        The ceiling of a multi-step run: the batches are stacked and put on
+        the device once, outside the timing; each call trains on the next
+        ``steps`` of them.
+        """
+        chunks = [
+            tuple(
+                jnp.asarray(np.stack(c))
+                for c in zip(*[data[(i + j) % len(data)] for j in range(steps)])
+            )
+            for i in range(0, len(data), steps)
+        ]
+        it = itertools.cycle(chunks)
+        run = _scanned_step(self._step_fn_of(), steps)
+
+        def call() -> None:
+            self.state = run(self.state, *next(it))
+
+        return call, self.sync
+
+    def _step_fn_of(self) -> Callable[..., Any]:
+        return self._step.__wrapped__
+
+
+@functools.cache
+def _scanned_step(step: Callable[..., Any], steps: int) -> Callable[..., Any]:
+    def run(state: Any, xs: jax.Array, ys: jax.Array) -> Any:
+        def body(s: Any, xy: tuple) -> tuple:
+            return step(s, *xy)[0], None
+
+        return jax.lax.scan(body, state, (xs, ys), length=steps)[0]
+
+    return jax.jit(run, donate_argnums=0)
 
 
 def check_losses(

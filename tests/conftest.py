@@ -1,5 +1,6 @@
 """Suite-wide settings: graph checks on, several CPU devices, a fresh graph per test."""
 
+import logging
 import os
 
 os.environ.setdefault("JAXSESSION_CHECKS", "1")
@@ -16,6 +17,10 @@ import pytest
 jax.config.update("jax_num_cpu_devices", 4)
 
 import jaxsession as tf  # noqa: E402
+
+# Compile notices (one INFO line per new run signature) would interleave with
+# the INFO lines other tests assert; tests of the notices lower this again.
+logging.getLogger("jaxsession.compile").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ def test_every_bench_module_is_found() -> None:
         "bench_many_vars",
         "bench_mlp",
         "bench_mts",
+        "bench_overhead",
     } <= set(BENCHES)
 
 

@@ -1,4 +1,13 @@
-"""Iterator state in a session: host pipelines prefetched onto the device.
+"""Iterator state in a session: in-memory data on the device, host pipelines prefetched.
+
+A dataset batched over in-memory arrays (``Dataset.batch`` over
+``from_tensor_slices``, then any of ``repeat``, ``shuffle``, ``take``,
+``skip``: see ``input/slices.py``) keeps its arrays on the device
+(``DeviceSlices``): each batch is cut there by one gather of the row
+indices the host computes, with the same order, shuffle draws and end of
+data as the element path, and without a thread. Any other pipeline (files,
+generators, Python maps), a string leaf, a mesh or arrays over
+``DEVICE_SLICES_MAX_BYTES`` take the host pipeline below.
 
 Each initialized iterator owns a background thread that pulls elements from
 the dataset's host pipeline and copies them to the device (``jax.device_put``)
@@ -26,8 +35,10 @@ thread.
 from __future__ import annotations
 
 import collections
+import functools
 import queue
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +55,8 @@ from jaxsession.input.dataset import Dataset
 from jaxsession.input.iterator import _flatten
 
 PREFETCH_DEPTH = 2
+# In-memory arrays up to this size (all leaves together) go to the device whole.
+DEVICE_SLICES_MAX_BYTES = 1 << 30
 # How long stop() waits for the thread; a user generator blocked for longer
 # is left to finish on its own (the thread is a daemon).
 STOP_TIMEOUT_SECS = 5.0
@@ -256,12 +269,6 @@ class Prefetcher:
                 if self._stop.is_set():
                     return _Failure(RuntimeError("the iterator was stopped"))
 
-    def _raise_terminal(self, op: Operation) -> None:
-        if isinstance(self._terminal, _Failure):
-            failure = self._terminal
-            raise failure.error.with_traceback(failure.traceback)
-        raise _end_of_sequence(op)
-
     def take(self, op: Operation, count: int) -> tuple[list[Any], int]:
         """Up to ``count`` next elements' leaves, and how many there are.
 
@@ -288,7 +295,7 @@ class Prefetcher:
                 self._pending.extend(item.elements())
         n = min(count, len(self._pending))
         if n == 0:
-            self._raise_terminal(op)
+            _raise_terminal(self._terminal, op)
         elements = [self._pending.popleft() for _ in range(n)]
         if self._mesh is not None:
             # Re-cut from host copies: placed here, as the session would.
@@ -313,6 +320,152 @@ class Prefetcher:
                 self._queue.get_nowait()
             except queue.Empty:
                 break
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _cut(arrays: tuple, index: jax.Array, lead: tuple[int, ...]) -> tuple:
+    """Rows ``index`` of each array, the rows shaped ``lead`` (one call for all)."""
+    return tuple(a[index].reshape(lead + a.shape[1:]) for a in arrays)
+
+
+# Device copies of a dataset's constant arrays, kept across re-initializations
+# (an epoch loop re-initializes its iterator): dataset -> (host, device).
+_ON_DEVICE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _device_arrays(dataset: Dataset, host: list[np.ndarray], dtypes: list) -> tuple:
+    kept = _ON_DEVICE.get(dataset)
+    if kept is not None and all(a is b for a, b in zip(kept[0], host)):
+        return kept[1]
+    arrays = tuple(
+        jax.device_put(np.asarray(a, dtype=d.np_dtype)) for a, d in zip(host, dtypes)
+    )
+    _ON_DEVICE[dataset] = (list(host), arrays)
+    return arrays
+
+
+def device_slices_fit(dataset: Dataset, dtypes: Sequence[dtypes_lib.DType]) -> bool:
+    """Whether ``dataset`` may run on the device (``DeviceSlices``)."""
+    return dataset._batches is not None and all(
+        d is not dtypes_lib.string for d in dtypes
+    )
+
+
+class DeviceSlices:
+    """A batched in-memory dataset whose batches are cut on the device.
+
+    The host tracks which rows come next (``input/slices.py``'s index runs,
+    so epochs, shuffle draws, ``take``/``skip`` and the end of the data are
+    those of the element path); the arrays stay on the device and each
+    batch, or each block of K batches, is one gather there. The interface
+    is ``Prefetcher``'s.
+
+    Args:
+        dataset: A dataset with ``_batches`` (see ``device_slices_fit``).
+        values: Values of the dataset's graph inputs (fed placeholders).
+        dtypes: Declared dtypes of the element's leaves, in flattened order.
+        chunk: Accepted for ``Prefetcher``'s interface.
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        values: dict[Any, Any],
+        dtypes: Sequence[dtypes_lib.DType],
+        chunk: int = 1,
+    ):
+        self.chunk = chunk
+        self._terminal: Any = None
+        self._short: np.ndarray | None = None
+        self._size = 0
+        try:
+            self._batcher = dataset._batches(values)
+            host = self._batcher.arrays
+            self._size = self._batcher._size
+            if sum(np.asarray(a).nbytes for a in host) > DEVICE_SLICES_MAX_BYTES:
+                raise _TooBig
+            self._arrays = _device_arrays(dataset, host, list(dtypes))
+        except _TooBig:
+            raise
+        except BaseException as e:
+            self._terminal = _Failure(e)
+
+    def rows(self, op: Operation, count: int) -> tuple[np.ndarray, tuple, int]:
+        """The row indices of up to ``count`` next batches: ``(index, lead, n)``.
+
+        ``index`` cut from each array and shaped ``lead + row shape`` gives
+        the ``n`` batches (stacked when ``count`` > 1). A short last batch
+        among K comes alone, in the next call.
+
+        Raises:
+            errors.OutOfRangeError: no batch is left.
+            Exception: what computing the indices raised, with its traceback.
+        """
+        self.chunk = count
+        index = None
+        if self._short is not None:
+            cuts, self._short = [self._short], None
+        elif self._terminal is not None:
+            _raise_terminal(self._terminal, op)
+        else:
+            try:
+                index, cuts = self._batcher.take_index(count)
+            except BaseException as e:
+                self._terminal = _Failure(e)
+                raise
+        if index is not None:
+            return index, (count, self._size), count
+        if not cuts:
+            self._terminal = _END
+            _raise_terminal(self._terminal, op)
+        if len(cuts) > 1 and len(cuts[-1]) != len(cuts[0]):
+            self._short = cuts.pop()
+        if count == 1:
+            return cuts[0], (len(cuts[0]),), 1
+        index = np.concatenate(cuts) if len(cuts) > 1 else cuts[0]
+        return index, (len(cuts), len(cuts[0])), len(cuts)
+
+    def take(self, op: Operation, count: int) -> tuple[list[Any], int]:
+        """As ``Prefetcher.take``: up to ``count`` batches, stacked when ``count`` > 1.
+
+        A short last batch among K comes alone, in the next call.
+        """
+        index, lead, n = self.rows(op, count)
+        return list(_cut(self._arrays, index, lead)), n
+
+    def next(self, op: Operation) -> list[Any]:
+        """The next batch's leaves (see ``take``)."""
+        return self.take(op, 1)[0]
+
+    def stop(self) -> None:
+        """Nothing runs in the background."""
+
+
+class _TooBig(Exception):
+    """The arrays are over ``DEVICE_SLICES_MAX_BYTES``: the host pipeline takes them."""
+
+
+def _feeder(
+    dataset: Dataset,
+    values: dict[Any, Any],
+    dtypes: list[dtypes_lib.DType],
+    chunk: int,
+    placement: dict[str, Any],
+) -> Prefetcher | DeviceSlices:
+    """The device path for a batched in-memory dataset, else a host Prefetcher."""
+    if not placement and device_slices_fit(dataset, dtypes):
+        try:
+            return DeviceSlices(dataset, values, dtypes, chunk)
+        except _TooBig:
+            pass
+    return Prefetcher(dataset, values, dtypes, chunk=chunk, **placement)
+
+
+def _raise_terminal(terminal: Any, op: Operation) -> None:
+    """Raises the pipeline's failure (its original traceback), else the end of data."""
+    if isinstance(terminal, _Failure):
+        raise terminal.error.with_traceback(terminal.traceback)
+    raise _end_of_sequence(op)
 
 
 def _host_dtype(dtype: dtypes_lib.DType) -> Any:
@@ -347,17 +500,15 @@ def _make_iterator(op: Operation, ctx: HostContext, inputs: Sequence[Any]) -> tu
     values = dict(zip(dataset._inputs, inputs))
     # A new epoch is likely consumed as the last one was: K at a time.
     chunk = old.chunk if old is not None else 1
-    ctx.resources[key] = Prefetcher(
-        dataset,
-        values,
-        _leaf_dtypes(iterator),
-        chunk=chunk,
-        **_placement(ctx, iterator),
+    ctx.resources[key] = _feeder(
+        dataset, values, _leaf_dtypes(iterator), chunk, _placement(ctx, iterator)
     )
     return ()
 
 
-def _prefetcher(op: Operation, ctx: HostContext, count: int = 1) -> Prefetcher:
+def _prefetcher(
+    op: Operation, ctx: HostContext, count: int = 1
+) -> Prefetcher | DeviceSlices:
     iterator = op.attrs["iterator"]
     key = ("iterator", iterator)
     state = ctx.resources.get(key)
@@ -370,12 +521,12 @@ def _prefetcher(op: Operation, ctx: HostContext, count: int = 1) -> Prefetcher:
                 "that you have run the initializer operation for this iterator before "
                 f"getting the next element (iterator op {op.name!r}).",
             )
-        state = ctx.resources[key] = Prefetcher(
+        state = ctx.resources[key] = _feeder(
             iterator._one_shot,
             {},
             _leaf_dtypes(iterator),
-            chunk=count,
-            **_placement(ctx, iterator),
+            count,
+            _placement(ctx, iterator),
         )
     return state
 
@@ -388,6 +539,24 @@ def take_elements(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any
         errors.OutOfRangeError: no element is left.
     """
     return _prefetcher(op, ctx, count).take(op, count)
+
+
+def rows_or_leaves(op: Operation, ctx: HostContext) -> tuple[Any, bool]:
+    """An IteratorGetNext's next element, uncut when its data is on the device.
+
+    Returns:
+        ``((arrays, index), True)``: the device arrays and the row indices
+        of the next batch (``DeviceSlices``), for a run that cuts the batch
+        inside its own compiled call; or ``(leaves, False)``.
+
+    Raises:
+        errors.FailedPreconditionError: the iterator is not initialized.
+        errors.OutOfRangeError: no element is left.
+    """
+    feeder = _prefetcher(op, ctx)
+    if isinstance(feeder, DeviceSlices):
+        return (feeder._arrays, feeder.rows(op, 1)[0]), True
+    return feeder.next(op), False
 
 
 def _get_next(

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import weakref
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -30,8 +33,8 @@ import jax
 import numpy as np
 
 from jaxsession.distributed import health
-from jaxsession.engine import mesh as mesh_lib, multistep
-from jaxsession.engine.executable import Executable, get_executable
+from jaxsession.engine import infeed, mesh as mesh_lib, multistep
+from jaxsession.engine.executable import Executable, executables, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.interrupts import (
     SIGINT,
@@ -50,6 +53,16 @@ from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.rules import AFTER_RUN, CHECK_OPS, EFFECT_OPS, is_static_feed
 
 Swap = Callable[[VariableStore, tuple], Any]
+
+# A child of "jaxsession": its compile notices can be silenced on their own.
+logger = logging.getLogger("jaxsession.compile")
+
+# Compiles of one run (same fetches, targets and steps) for differing input
+# shapes after which a warning says how to avoid them.
+RECOMPILE_WARN_AFTER = 3
+# Per graph: (fetches, targets, steps) -> executables compiled for differing
+# fed shapes, and the runs already warned about.
+_SHAPE_VARIANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class RunObserver(Protocol):
@@ -133,9 +146,11 @@ class Runner:
         "checks",
         "effect",
         "effects",
+        "exe",
         "fast",
         "feeds",
         "fetch_from_host",
+        "fused",
         "host",
         "keys",
         "mesh",
@@ -148,6 +163,7 @@ class Runner:
         "stacked",
         "steps",
         "swap",
+        "traced",
         "writes",
     )
 
@@ -165,6 +181,9 @@ class Runner:
             exe.steps,
             exe.mesh,
         )
+        # The executable's traces seen so far: one more means it compiled
+        # again for new input shapes (an iterator's ragged batch).
+        self.exe, self.traced = exe, [exe.trace_count or 1]
         self.random = plan.random
         self.effect = effect
         self.stacked = stacked
@@ -214,6 +233,23 @@ class Runner:
             and not self.effects
         )
         self.fast = self.fast_with() if fast else None
+        # A one-step run whose only host work is iterators: batches of data
+        # on the device are cut inside the compiled call (``_run_fused``).
+        # Per set of cut feeds: the swap of that call and its calls so far.
+        self.fused: dict[tuple[int, ...], list] | None = (
+            {}
+            if (
+                exe.steps == 1
+                and host_ops
+                and self.simple
+                and self.mesh is None
+                and plan.host_ops
+                and not plan.constants
+                and not plan.host_fetches
+                and all(op.type == "IteratorGetNext" for op in plan.host_ops)
+            )
+            else None
+        )
 
     def run(
         self,
@@ -245,6 +281,8 @@ class Runner:
             return self._observed(store, feeds, observer)
         if ready and self.fast is not None:
             return self.fast(store)
+        if self.fused is not None:
+            return self._run_fused(store, feeds, ready)
         host = run_host_ops(self.plan, store, feeds) if self.host else feeds
         if self.plan.host_fetches:
             host = self._serve_step(store, host)
@@ -261,6 +299,44 @@ class Runner:
         with observer.phase("_fetch_and_post_ops"):
             return self._call(store, swap, host, self in store.marked)
 
+    def _run_fused(
+        self, store: VariableStore, feeds: Mapping[Tensor, Any], ready: bool
+    ) -> list[Any]:
+        """``run`` with each device-resident batch cut inside the compiled call.
+
+        The call gets the dataset's arrays and the batch's row indices in
+        place of the batch: no separate gather, no batch-sized transfer.
+        """
+        host, cuts = dict(feeds), {}
+        for op in self.plan.host_ops:
+            value, uncut = infeed.rows_or_leaves(op, store)
+            if uncut:
+                arrays, index = value
+                cuts.update((t, (a, index)) for t, a in zip(op.outputs, arrays))
+            else:
+                host.update(zip(op.outputs, value))
+        if not cuts:
+            return self._call(store, self.swap, host, ready)
+        args = tuple(
+            [
+                cuts[t] if t in cuts else host[t] if dev else None
+                for t, dev in self.feeds
+            ]
+        )
+        where = tuple(i for i, (t, _) in enumerate(self.feeds) if t in cuts)
+        entry = self.fused.get(where)
+        if entry is None:
+            entry = self.fused[where] = [_fused_swap(self, where), 0]
+        fetched = _commit(self, store, entry[0], args, host, ready) or ()
+        entry[1] += 1
+        if self.exe.trace_count > self.traced[0]:
+            # Its first call traces the step once more, inside the cut.
+            self.traced[0] = self.exe.trace_count
+            if entry[1] > 1:
+                _note_retrace(self, args)
+        fetches = self.plan.fetches
+        return list(map(to_host, fetches, fetched)) if fetches else []
+
     def _serve_step(self, store: VariableStore, host: Mapping) -> dict:
         host = dict(host)
         store.serve_step(self.plan.host_fetches, host)
@@ -273,6 +349,9 @@ class Runner:
         if self.mesh is not None:
             args = self._mesh_args(args)
         fetched = _commit(self, store, swap, args, host, ready) or ()
+        if self.exe.trace_count > self.traced[0]:
+            self.traced[0] = self.exe.trace_count
+            _note_retrace(self, args)
         if self.mesh is not None:
             health.wait_ready(fetched)  # a dead peer: raise, not hang in to_host
             fetched = [mesh_lib.to_host(v) for v in fetched]
@@ -296,7 +375,9 @@ class Runner:
             _mesh_feed(self.mesh, t, v, axis) for (t, _), v in zip(self.feeds, args)
         )
 
-    def fast_with(self, build: Callable[[list], Any] | None = None) -> Callable:
+    def fast_with(
+        self, build: Callable[[list], Any] | None = None, lock: Any = None
+    ) -> Callable:
         """A run needing no host work, with the fewest Python steps around the call.
 
         Only for a runner with a ``fast`` path. Everything that does not
@@ -305,6 +386,10 @@ class Runner:
         Args:
             build: If given, the function returns ``build(values)`` (the
                 fetch structure); else the list of fetched values.
+            lock: If given, the function holds it around the swap (a
+                session's run lock), inside the same Ctrl-C guard: one
+                guard, and ``acquire``/``release`` rather than a ``with``
+                block, which costs a few tenths of a µs more per run.
 
         Returns:
             ``fn(store)`` making one run against the store.
@@ -313,30 +398,94 @@ class Runner:
         add = self.effect.value if self.effect is not None else None
         # Operations only: the result is always None.
         none = build is not None and not fetches and build([]) is None
-        if none and add is None and swap.__name__ == "one_buffer":
+        one = none and add is None and swap.__name__ == "one_buffer"
+        if one and lock is None:
             return swap  # guarded within
+        if lock is None:
+            lock = contextlib.nullcontext()
+            acquire = release = _nothing
+        else:
+            acquire, release = lock.acquire, lock.release
+        if one:
+            call, (k,) = self.call, self.out
 
-        def step(store: VariableStore) -> Any:
-            # engine/interrupts.py's guard, inlined around the swap and the
-            # global-step mirror.
-            deferring = getsignal(SIGINT) is handler or install()
-            if deferring:
+            def one_buffer(store: VariableStore) -> None:
+                if getsignal(SIGINT) is not handler and not install():
+                    with lock:
+                        buffers = store.buffers
+                        buffers[k] = call(buffers[k])[1][0]
+                    return
+                # engine/interrupts.py's guard, inlined, around the lock too:
+                # an interrupt after acquire() cannot leave the lock held.
                 STATE.active += 1
-            try:
-                fetched = swap(store)
-                if add is not None and store.step_host is not None:
-                    store.step_host += add
-            finally:
-                if deferring:
+                acquire()
+                try:
+                    buffers = store.buffers
+                    buffers[k] = call(buffers[k])[1][0]
+                finally:
+                    release()
                     STATE.active -= 1
-            if STATE.pending is not None:
-                raise_pending()
+                if STATE.pending is not None:
+                    raise_pending()
+
+            return one_buffer
+
+        def finish(fetched: Any) -> Any:
             if none:
                 return None
             values = list(map(to_host, fetches, fetched)) if fetched else []
             return values if build is None else build(values)
 
+        def step(store: VariableStore) -> Any:
+            if getsignal(SIGINT) is not handler and not install():
+                with lock:
+                    fetched = swap(store)
+                    if add is not None and store.step_host is not None:
+                        store.step_host += add
+                return finish(fetched)
+            # engine/interrupts.py's guard, inlined around the lock, the swap
+            # and the global-step mirror.
+            STATE.active += 1
+            acquire()
+            try:
+                fetched = swap(store)
+                if add is not None and store.step_host is not None:
+                    store.step_host += add
+            finally:
+                release()
+                STATE.active -= 1
+            if STATE.pending is not None:
+                raise_pending()
+            return finish(fetched)
+
         return step
+
+
+def _nothing() -> None:
+    return None
+
+
+def _fused_swap(r: Runner, where: tuple[int, ...]) -> Swap:
+    """The swap of ``r``'s step with the feeds at ``where`` cut from whole arrays.
+
+    Those feeds are passed as ``(array, row indices)``; the rows are taken
+    inside the compiled call, which otherwise is ``r.call``'s (same
+    donations: the written state, and the key of a random run).
+    """
+    call, n = r.call, len(r.keys)
+    state = r.exe.state
+    donate = tuple(range(len(state.packs_rw) + len(state.loose_rw)))
+    if r.random:
+        donate += (n + len(r.feeds),)
+
+    def cut(*args: Any) -> Any:
+        args = list(args)
+        for i in where:
+            array, index = args[n + i]
+            args[n + i] = array[index]
+        return call(*args)
+
+    return _swapper(jax.jit(cut, donate_argnums=donate), r)
 
 
 @guarded
@@ -434,6 +583,8 @@ def build_runner(
         stacked=stacked,
     )
     graph, mesh = store.graph, store.mesh
+    cache = executables(graph)
+    known = len(cache)
     exe = get_executable(
         graph,
         signature,
@@ -457,9 +608,62 @@ def build_runner(
             lambda: make_plan(tensors, targets, list(feeds), [read], static),
             mesh=mesh,
         )
+    if len(cache) > known:
+        _note_compile(graph, signature)
     keys = set(stacked)
     per_step = tuple(t for t in exe.plan.fetches if tensor_key(t) in keys)
     return Runner(exe, effect, per_step if steps > 1 else (), host_ops and steps == 1)
+
+
+_AVOID = (
+    "Each new input shape compiles the run again; a ragged last batch does "
+    "this: use Dataset.batch(..., drop_remainder=True) or feed a fixed batch size."
+)
+
+
+def _note_compile(graph: Any, signature: RunSignature) -> None:
+    """Logs a new run signature once; warns when its fed shapes keep changing."""
+    logger.info("jaxsession: compiling %s", signature.describe(graph))
+    if not signature.feeds:
+        return
+    variants, warned = _SHAPE_VARIANTS.setdefault(graph, (Counter(), set()))
+    run = (signature.fetches, signature.targets, signature.steps)
+    variants[run] += 1
+    if variants[run] > RECOMPILE_WARN_AFTER and run not in warned:
+        warned.add(run)
+        logger.warning(
+            "jaxsession: the run %s has been compiled for %d different feed shapes. %s",
+            signature.describe(graph),
+            variants[run],
+            _AVOID,
+        )
+
+
+def _shape_of(value: Any) -> list[int]:
+    if isinstance(value, tuple):  # (array, row indices): cut in the call
+        array, index = value
+        return [len(index), *array.shape[1:]]
+    return list(getattr(value, "shape", ()))
+
+
+def _note_retrace(r: Runner, args: tuple) -> None:
+    """Logs a compile of a run for new iterator shapes; warns after a few."""
+    shapes = ", ".join(
+        f"{t.name}={_shape_of(v)}" for (t, _), v in zip(r.feeds, args) if v is not None
+    )
+    count = r.exe.trace_count
+    if count == RECOMPILE_WARN_AFTER + 1:
+        logger.warning(
+            "jaxsession: a run has been compiled %d times for different input "
+            "shapes (now %s). %s",
+            count,
+            shapes,
+            _AVOID,
+        )
+    else:
+        logger.info(
+            "jaxsession: compiling a run again for new input shapes: %s", shapes
+        )
 
 
 def _finish(r: Runner, fetched: Any, host: Mapping[Tensor, Any]) -> list[Any]:

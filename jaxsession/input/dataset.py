@@ -8,11 +8,13 @@ by the engine's infeed (``engine/infeed.py``); the end of the data raises
 ``errors.OutOfRangeError`` from ``Session.run``.
 
 When the elements before a ``batch`` are slices of whole arrays
-(``from_tensor_slices``, then any of ``repeat``, ``shuffle``, ``take``,
+(``from_tensor_slices`` or ``range``, then any of ``repeat``, ``shuffle``, ``take``,
 ``skip``, ``prefetch``), the pipeline also tracks them as row indices and
 ``batch`` cuts each batch with one NumPy indexing per array instead of
 stacking elements one by one. Both paths give the same batches in the same
 order, with the same shuffle draws; any other pipeline runs element by element.
+In a session such a batched pipeline keeps its arrays on the device and
+only the row indices are computed on the host (``engine/infeed.py``).
 
 Differs from TF1: ``map`` functions may be plain NumPy functions; a function
 built from graph ops (TF1 style) is compiled with JAX and run on the host.
@@ -43,12 +45,16 @@ from jaxsession.input.iterator import (
     _flatten,
     _is_leaf,
     _is_shape,
+    shapes_like,
 )
 from jaxsession.input.slices import SliceProducer, _Batcher, _shuffle_runs, _Slices
 
 __all__ = [
     "Dataset",
 ]
+
+# A range up to this length is also tracked as slices of one array.
+_RANGE_SLICES_MAX = 1 << 24
 
 # A producer makes a fresh Python iterator of elements, given the values of
 # the dataset's graph inputs (placeholders fed to the iterator initializer).
@@ -180,7 +186,20 @@ class Dataset(_ElementStructure):
         def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
             return (np.int64(i) for i in range(*spec))
 
-        return Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
+        out = Dataset(produce, dtypes_lib.int64, shapes.TensorShape([]))
+        n = len(range(*spec))
+        if n > _RANGE_SLICES_MAX:
+            return out
+        made: list[np.ndarray] = []
+
+        def slices(values: dict[Tensor, Any]) -> _Slices:
+            # One array for every iteration: the device keeps one copy of it.
+            if not made:
+                made.append(np.arange(*spec, dtype=np.int64))
+            return _Slices(made, _flatten(0)[1], iter([np.arange(n)] if n else []))
+
+        out._slices = slices
+        return out
 
     @staticmethod
     def from_generator(
@@ -205,13 +224,7 @@ class Dataset(_ElementStructure):
         types = jax.tree_util.tree_map(
             dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
         )
-        if output_shapes is None:
-            output_shapes = jax.tree_util.tree_map(
-                lambda _: None, types, is_leaf=_is_leaf
-            )
-        out_shapes = jax.tree_util.tree_map(
-            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
-        )
+        out_shapes = shapes_like(types, output_shapes)
         type_leaves, treedef = _flatten(types)
         shape_leaves = treedef.flatten_up_to(out_shapes)
 

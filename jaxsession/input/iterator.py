@@ -63,6 +63,26 @@ def _is_shape(x: Any) -> bool:
     return isinstance(x, shapes.TensorShape)
 
 
+def shapes_like(types: Any, output_shapes: Any) -> Any:
+    """``output_shapes`` as TensorShapes in the structure of ``types``.
+
+    As TF1 maps them up to the types' structure, a dtype's shape may be
+    given as a list of dims (``[]`` for a scalar, ``[None, 2]``); None
+    means unknown shapes.
+    """
+    leaves, treedef = _flatten(types)
+    if output_shapes is None:
+        return treedef.unflatten([shapes.as_shape(None) for _ in leaves])
+    try:
+        given = treedef.flatten_up_to(output_shapes)
+    except (ValueError, TypeError):
+        # A list where the types have a tuple: mapped leaf by leaf.
+        return jax.tree_util.tree_map(
+            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
+        )
+    return treedef.unflatten([shapes.as_shape(x) for x in given])
+
+
 # -- iterators as graph ops --------------------------------------------------------
 
 
@@ -82,13 +102,7 @@ class Iterator_(_ElementStructure):
         self._types = jax.tree_util.tree_map(
             dtypes_lib.as_dtype, output_types, is_leaf=_is_leaf
         )
-        if output_shapes is None:
-            output_shapes = jax.tree_util.tree_map(
-                lambda _: None, self._types, is_leaf=_is_leaf
-            )
-        self._shapes = jax.tree_util.tree_map(
-            shapes.as_shape, output_shapes, is_leaf=lambda x: x is None or _is_shape(x)
-        )
+        self._shapes = shapes_like(self._types, output_shapes)
         self._one_shot: Dataset | None = None
         self._initializer: Operation | None = None
         self._graph = get_default_graph()

@@ -99,6 +99,25 @@ class _Batcher:
         self._pending = pending[need:]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
+    def take_index(self, count: int) -> tuple[np.ndarray | None, list[np.ndarray]]:
+        """Up to ``count`` next batches as row indices: ``(stacked, cuts)``.
+
+        With ``count`` > 1 full batches left, ``stacked`` holds their
+        ``count * batch_size`` indices in order and ``cuts`` is empty.
+        Otherwise ``stacked`` is None and ``cuts`` lists each batch's
+        indices (a last short batch unless ``drop_remainder``); it is empty
+        at the end of the data.
+        """
+        size = self._size
+        index = self._read(size * count)
+        full = len(index) // size
+        if full == count and count > 1:
+            return index, []
+        cuts = [index[i * size : (i + 1) * size] for i in range(full)]
+        if len(index) > full * size and not self._drop:
+            cuts.append(index[full * size :])
+        return None, cuts
+
     def take(
         self, count: int
     ) -> tuple[list[np.ndarray] | None, list[list[np.ndarray]]]:
@@ -110,15 +129,10 @@ class _Batcher:
         element path batches them (a last short batch unless
         ``drop_remainder``); it is empty at the end of the data.
         """
-        size = self._size
-        index = self._read(size * count)
-        full = len(index) // size
-        if full == count and count > 1:
-            lead = (count, size)
+        index, cuts = self.take_index(count)
+        if index is not None:
+            lead = (count, self._size)
             return [a[index].reshape(lead + a.shape[1:]) for a in self.arrays], []
-        cuts = [index[i * size : (i + 1) * size] for i in range(full)]
-        if len(index) > full * size and not self._drop:
-            cuts.append(index[full * size :])
         return None, [[_gather(a, cut) for a in self.arrays] for cut in cuts]
 
 

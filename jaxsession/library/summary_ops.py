@@ -159,6 +159,13 @@ def histogram(
 ) -> Tensor:
     """A histogram of ``values`` with TF1's exponential buckets (``tf.summary.histogram``).
 
+    For float16/bfloat16/float32 values the bucket counts, min, max and sums
+    are computed on the device, inside the run (``HistogramStats``); only
+    those come back to build the protocol buffer. Differs from TF1: there,
+    ``sum`` and ``sum_squares`` are accumulated in double; here in float32
+    (the squares scaled by the largest magnitude, so they do not overflow),
+    and subnormal values count as 0 where the device flushes them.
+
     Args:
         name: Name of the op; with the name scope it is the summary tag.
         values: A real numeric tensor of any shape.
@@ -174,7 +181,14 @@ def histogram(
     with _summary_scope(name, family) as (tag, scope):
         values = convert_to_tensor(values)
         _require_real(values, "values")
-        value = _summary_op("HistogramSummary", [values], scope, tag=tag)
+        if values.dtype in _DEVICE_HISTOGRAM_DTYPES:
+            # Only the statistics and bucket counts leave the device.
+            stats = make_op(
+                "HistogramStats", _device_histogram, [values], name=scope + "stats"
+            ).outputs
+            value = _summary_op("HistogramSummary", stats, scope, tag=tag, stats=True)
+        else:
+            value = _summary_op("HistogramSummary", [values], scope, tag=tag)
     _collect(value, collections)
     return value
 
@@ -430,20 +444,54 @@ def _collapse_empty(
     limits: np.ndarray, counts: np.ndarray
 ) -> tuple[list[float], list[float]]:
     # histogram.cc EncodeToProto: each run of empty buckets becomes one bucket
-    # ending where the run ends.
-    out_limits: list[float] = []
-    out_counts: list[float] = []
-    i = 0
-    while i < len(counts):
-        end, count = limits[i], counts[i]
-        i += 1
-        if count <= 0:
-            while i < len(counts) and counts[i] <= 0:
-                end, count = limits[i], counts[i]
-                i += 1
-        out_limits.append(float(end))
-        out_counts.append(float(count))
-    return out_limits, out_counts
+    # ending where the run ends: an empty bucket stays only as a run's last.
+    counts = np.asarray(counts, np.float64)
+    full = counts > 0
+    keep = full.copy()
+    keep[:-1] |= full[1:]
+    keep[-1] = True
+    return limits[keep].tolist(), np.where(full, counts, 0.0)[keep].tolist()
+
+
+# The bucket limits rounded up to float32: for a float32 value v and a limit
+# L, ``v < L`` exactly when ``v < L rounded up``, so counting on the device
+# in float32 puts every value in TF1's bucket.
+def _limits_f32() -> np.ndarray:
+    with np.errstate(over="ignore"):
+        down = _BUCKET_LIMITS.astype(np.float32)  # the outermost become +-inf
+    up = np.nextafter(down, np.float32(np.inf))
+    return np.where(down.astype(np.float64) < _BUCKET_LIMITS, up, down)
+
+
+_LIMITS_F32 = _limits_f32()
+_DEVICE_HISTOGRAM_DTYPES = (dtypes_lib.float32, dtypes_lib.float16, dtypes_lib.bfloat16)
+
+
+def _device_histogram(values: Any) -> tuple[Any, Any]:
+    """``(stats, counts)`` of ``values`` on the device.
+
+    ``stats`` is float32 ``[min, max, sum, sum_squares / scale**2, scale,
+    non-finite count]``;
+    ``counts`` the int32 count per TF1 bucket.
+    """
+    import jax.numpy as jnp
+
+    flat = jnp.ravel(values).astype(jnp.float32)
+    limits = jnp.asarray(_LIMITS_F32)
+    if flat.size == 0:
+        big = np.finfo(np.float32).max
+        stats = jnp.array([big, -big, 0.0, 0.0, 1.0, 0.0], jnp.float32)
+        return stats, jnp.zeros(len(_LIMITS_F32), jnp.int32)
+    index = jnp.searchsorted(limits, flat, side="right")
+    counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
+    bad = jnp.sum(~jnp.isfinite(flat)).astype(jnp.float32)
+    # Squares scaled by the largest magnitude, so that they cannot overflow.
+    scale = jnp.maximum(jnp.max(jnp.abs(flat)), jnp.finfo(jnp.float32).tiny)
+    squares = jnp.sum(jnp.square(flat / scale))
+    stats = jnp.stack(
+        [jnp.min(flat), jnp.max(flat), jnp.sum(flat), squares, scale, bad]
+    )
+    return stats, counts
 
 
 def _histogram_stats(
@@ -462,11 +510,30 @@ def _histogram_stats(
 
 
 def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
-    values = np.asarray(inputs[0], dtype=np.float64)
-    if not np.all(np.isfinite(values)):
-        raise _invalid(op, f"Nan in summary histogram for: {op.name}")
-    stats = _histogram_stats(values)
+    if op.attrs.get("stats"):
+        stats = _stats_from_device(op, *inputs)
+    else:
+        values = np.asarray(inputs[0], dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise _invalid(op, f"Nan in summary histogram for: {op.name}")
+        stats = _histogram_stats(values)
     return _as_bytes(tbx_summary.histogram_raw(op.attrs["tag"], *stats))
+
+
+def _stats_from_device(
+    op: Operation, stats: Any, counts: Any
+) -> tuple[float, float, int, float, float, list[float], list[float]]:
+    low, high, total, squares, scale, bad = np.asarray(stats, np.float64).tolist()
+    squares *= scale * scale
+    if bad:
+        raise _invalid(op, f"Nan in summary histogram for: {op.name}")
+    counts = np.asarray(counts, np.int64)
+    num = int(counts.sum())
+    if not num:
+        big = float(np.finfo(np.float64).max)
+        low, high = big, -big
+    limits, bucket_counts = _collapse_empty(_BUCKET_LIMITS, counts)
+    return low, high, num, total, squares, limits, bucket_counts
 
 
 def _image_shape_ok(shape: Sequence[int | None]) -> bool:

@@ -40,7 +40,13 @@ from jaxsession.session.hooks import (
     SessionRunValues,
 )
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog, Summary
-from jaxsession.session.timers import NeverTriggerTimer, SecondOrStepTimer, SharedTimer
+from jaxsession.session.timers import (
+    NeverTriggerTimer,
+    SecondOrStepTimer,
+    SharedTimer,
+    host_step,
+    steps_of_run,
+)
 
 __all__ = [
     "FeedFnHook",
@@ -129,10 +135,11 @@ class StepCounterHook(SessionRunHook):
     """Logs and records global steps per second.
 
     The rate is global steps completed per wall-clock second between two
-    triggers. The hook fetches the global step every run, which waits for the
-    run's device computation, so asynchronous dispatch cannot inflate it; the
-    price is one host sync per run. The summary tag is ``<global step op
-    name>/sec``; the first trigger only starts the clock.
+    triggers. The step comes from the session's host mirror of the global
+    step (``timers.host_step``): a run where the timer does not fire fetches
+    nothing and waits for nothing; where the host does not know the step,
+    the hook fetches it. The summary tag is ``<global step op name>/sec``;
+    the first trigger only starts the clock.
 
     Args:
         every_n_steps: Global steps between records.
@@ -164,6 +171,7 @@ class StepCounterHook(SessionRunHook):
         self._last_global_step: int | None = None
         self._steps_per_run = 1
         self._warnings_left = 5
+        self._before: int | None = None
 
     def _set_steps_per_run(self, steps_per_run: int) -> None:
         self._steps_per_run = steps_per_run
@@ -179,8 +187,11 @@ class StepCounterHook(SessionRunHook):
         self._global_step_tensor = require_global_step_read("StepCounterHook")
         self._summary_tag = get_global_step().op.name + "/sec"
 
-    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
-        """Requests the global step."""
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
+        """Requests the global step, unless the host knows it."""
+        self._before = host_step(run_context.session, self._global_step_tensor)
+        if self._before is not None:
+            return None
         return SessionRunArgs(self._global_step_tensor)
 
     def _log_and_record(
@@ -196,9 +207,10 @@ class StepCounterHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Records the rate when the timer fires; warns if the step stands still."""
-        stale = int(run_values.results)
+        session, tensor = run_context.session, self._global_step_tensor
+        stale, step = steps_of_run(session, tensor, run_values.results, self._before)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
-            step = global_step(run_context.session, self._global_step_tensor)
+            step = global_step(session, tensor) if step is None else step
             if self._timer.should_trigger_for_step(step):
                 elapsed_time, elapsed_steps = self._timer.update_last_triggered_step(
                     step
@@ -430,16 +442,18 @@ class SummarySaverHook(SessionRunHook):
             return None
         return op if isinstance(op, list) else [op]
 
-    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
-        """Requests the global step, and the summaries when due."""
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
+        """Requests the summaries when due, and the global step unless the host knows it."""
         self._request_summary = self._next_step is None or (
             self._timer.should_trigger_for_step(self._next_step)
         )
-        requests: dict[str, Any] = {"global_step": self._global_step_tensor}
+        requests: dict[str, Any] = {}
+        if host_step(run_context.session, self._global_step_tensor) is None:
+            requests["global_step"] = self._global_step_tensor
         summary_op = self._get_summary_op() if self._request_summary else None
         if summary_op is not None:
             requests["summary"] = summary_op
-        return SessionRunArgs(requests)
+        return SessionRunArgs(requests) if requests else None
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
@@ -447,16 +461,21 @@ class SummarySaverHook(SessionRunHook):
         """Writes the fetched summaries at the post-run global step."""
         if not self._summary_writer:
             return
-        step = int(run_values.results["global_step"]) + 1
-        if self._next_step is None or self._request_summary:
-            step = global_step(run_context.session, self._global_step_tensor)
+        results = run_values.results or {}
+        session, tensor = run_context.session, self._global_step_tensor
+        step = host_step(session, tensor) if "global_step" not in results else None
+        if step is None:
+            if "global_step" in results:
+                step = int(results["global_step"]) + 1
+            if step is None or self._next_step is None or self._request_summary:
+                step = global_step(session, tensor)
         if self._next_step is None:
             self._summary_writer.add_session_log(
                 SessionLog(status=SessionLog.START), step
             )
         if self._request_summary:
             self._timer.update_last_triggered_step(step)
-            for summary in run_values.results.get("summary", []):
+            for summary in results.get("summary", []):
                 self._summary_writer.add_summary(_summary_bytes(summary), step)
         self._next_step = step + 1
 

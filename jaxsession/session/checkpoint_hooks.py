@@ -25,7 +25,7 @@ from jaxsession.session.hooks import (
 )
 from jaxsession.session.scaffold import collected_saver
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog
-from jaxsession.session.timers import SharedTimer
+from jaxsession.session.timers import SharedTimer, host_step, steps_of_run
 
 logger = logging.getLogger("jaxsession")
 
@@ -124,6 +124,7 @@ class CheckpointSaverHook(SessionRunHook):
         self._global_step_tensor: Any = None
         self._summary_writer: Any = None
         self._is_chief = True
+        self._before: int | None = None
 
     def _set_steps_per_run(self, steps_per_run: int) -> None:
         self._steps_per_run = steps_per_run
@@ -147,17 +148,21 @@ class CheckpointSaverHook(SessionRunHook):
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
 
-    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
-        """Requests the global step."""
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
+        """Requests the global step, unless the host knows it (``timers.host_step``)."""
+        self._before = host_step(run_context.session, self._global_step_tensor)
+        if self._before is not None:
+            return None
         return SessionRunArgs(self._global_step_tensor)
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Saves when the timer fires; a listener may request a stop."""
-        stale = int(run_values.results)
+        session, tensor = run_context.session, self._global_step_tensor
+        stale, step = steps_of_run(session, tensor, run_values.results, self._before)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
-            step = int(run_context.session.run(self._global_step_tensor))
+            step = int(session.run(tensor)) if step is None else step
             if self._timer.should_trigger_for_step(step):
                 self._timer.update_last_triggered_step(step)
                 if self._save(run_context.session, step):
@@ -233,6 +238,7 @@ class PreemptionStopHook(SessionRunHook):
         self._installed = False
         self._global_step_tensor: Any = None
         self._runs = 0
+        self._stale: int | None = None
 
     @property
     def watcher(self) -> PreemptionWatcher:
@@ -255,18 +261,24 @@ class PreemptionStopHook(SessionRunHook):
         self._installed = True
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
-        """Requests the global step (served on the host where known)."""
-        if self._global_step_tensor is None:
+        """Requests the global step, unless the host knows it (``timers.host_step``)."""
+        tensor = self._global_step_tensor
+        self._stale = None if tensor is None else host_step(run_context.session, tensor)
+        if tensor is None or self._stale is not None:
             return None
-        return SessionRunArgs(self._global_step_tensor)
+        return SessionRunArgs(tensor)
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Requests a stop once the watcher says so for this step."""
         self._runs += 1
-        has_step = self._global_step_tensor is not None
-        step = int(run_values.results) if has_step else self._runs
+        if self._global_step_tensor is None:
+            step = self._runs
+        elif self._stale is not None:
+            step = self._stale
+        else:
+            step = int(run_values.results)
         if self._watcher.should_save_and_stop(step):
             run_context.request_stop()
 

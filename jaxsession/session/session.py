@@ -119,6 +119,18 @@ class BaseSession:
         with self._lock:
             return self._store.values()
 
+    def _host_global_step(self, tensor: Any) -> int | None:
+        """The global step now, when ``tensor`` reads it and the host knows it; else None.
+
+        What a fetch of ``tensor`` would return, without a run or a device
+        read: hooks check their timers with it (``basic_hooks.host_step``).
+        """
+        store = self._store
+        step = store.step_var
+        if step is None or getattr(step, "_snapshot", None) is not tensor:
+            return None
+        return store.step_host
+
     @property
     def mesh(self) -> Any:
         """The ``jax.sharding.Mesh`` the session runs on, or None (one device)."""
@@ -227,8 +239,7 @@ class BaseSession:
         else:
             direct = prepared.direct
             if direct is not None:
-                with self._lock:
-                    return direct(self._store)
+                return direct(self._store)  # takes the lock itself
             feeds, key = {}, ()
         with self._lock:
             return self._run_prepared(prepared, feeds, key)
@@ -249,7 +260,7 @@ class BaseSession:
             runner = prepared.runner(self._store, feeds, key)
         values = self._guarded(runner.run, self._store, feeds)
         if not key and runner.fast is not None:
-            prepared.direct = runner.fast_with(prepared.mapper.build)
+            prepared.direct = runner.fast_with(prepared.mapper.build, self._lock)
         return prepared.mapper.build(values)
 
     def run_observed(
@@ -371,9 +382,9 @@ class BaseSession:
                 if self._closed:
                     self._check_open()
                 direct = prepared.direct
+                if direct is not None:
+                    return direct(store)  # takes the lock itself
                 with lock:
-                    if direct is not None:
-                        return direct(store)
                     return self._run_prepared(prepared, {}, ())
 
             return call

@@ -1,13 +1,17 @@
 """Timers deciding when a periodic hook fires, shared by every periodic hook.
 
 A timer is the state (the last trigger) over a save cadence of
-``checkpoint/policies.py``, which makes the decision.
+``checkpoint/policies.py``, which makes the decision. Hooks check their
+timers against ``host_step``: the global step as the session's host mirror
+knows it, so a step where no timer fires fetches nothing and reads nothing
+from the device.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from jaxsession.checkpoint.policies import (
     CADENCE_WAIT_SECS as CADENCE_WAIT_SECS,
@@ -17,6 +21,38 @@ from jaxsession.checkpoint.policies import (
     SaveCadence,
     Trigger,
 )
+
+
+def host_step(session: Any, tensor: Any) -> int | None:
+    """The global step now, if ``tensor`` reads it and ``session`` knows it on the host.
+
+    No run and no device read (``Session._host_global_step``); None when the
+    session cannot tell (a wrapped or foreign session, a step a run set in
+    a way the host does not follow): the hook then fetches ``tensor``.
+    """
+    known = getattr(session, "_host_global_step", None)
+    return None if known is None else known(tensor)
+
+
+def steps_of_run(
+    session: Any, tensor: Any, fetched: Any, before: int | None
+) -> tuple[int, int | None]:
+    """``(stale, now)``: the global step before a run and, if known, after it.
+
+    Args:
+        session: The session that ran.
+        tensor: The global step's read.
+        fetched: Its fetched value (the step before the run), or None when
+            the hook fetched nothing because the host knew the step.
+        before: ``host_step`` at the hook's ``before_run``.
+
+    Returns:
+        The step before the run, and the step after it when the host knows
+        it (else None: the hook reads it when its timer is due).
+    """
+    if fetched is not None or before is None:
+        return int(fetched), None
+    return before, host_step(session, tensor)
 
 
 class SecondOrStepTimer:

@@ -14,6 +14,14 @@ from jaxsession.session.monitored_session import ChiefSessionCreator, MonitoredS
 from jaxsession.session.scaffold import Scaffold
 
 
+@pytest.fixture(autouse=True, params=["device", "host"])
+def pipeline(request, monkeypatch):
+    """Every test runs with in-memory data on the device and on the host pipeline."""
+    if request.param == "host":
+        monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
+    return request.param
+
+
 class _NoSaver:
     def save(self, *args, **kwargs):
         raise AssertionError("this test saves no checkpoint")

@@ -1,0 +1,72 @@
+"""Histogram summaries counted on the device give TF1's buckets."""
+
+import re
+
+import numpy as np
+import pytest
+from tensorboardX.proto.summary_pb2 import Summary
+
+import jaxsession as tf
+from jaxsession import errors
+from jaxsession.library import summary_ops
+
+
+def _histo(values, dtype=tf.float32):
+    x = tf.placeholder(dtype, [None])
+    h = tf.summary.histogram("h", x)
+    with tf.Session() as sess:
+        return Summary.FromString(sess.run(h, {x: values})).value[0].histo, h
+
+
+def test_device_buckets_equal_the_host_computation_at_the_edges():
+    rng = np.random.default_rng(0)
+    limits = summary_ops._BUCKET_LIMITS[1:-1]
+    # Not around 0: the neighbours of 0 are subnormal, which XLA on CPU
+    # flushes to zero.
+    near = limits[(np.abs(limits) < 1e30) & (limits != 0)].astype(np.float32)
+    # Values on each side of the float32 roundings of the limits, and spread ones.
+    values = np.concatenate(
+        [
+            near,
+            np.nextafter(near, np.float32(np.inf)),
+            np.nextafter(near, np.float32(-np.inf)),
+            rng.standard_normal(1000).astype(np.float32)
+            * 10.0 ** rng.integers(-9, 9, 1000),
+            np.zeros(3, np.float32),
+        ]
+    )
+    histo, h = _histo(values)
+    assert h.op.inputs[0].op.type == "HistogramStats"
+    low, high, num, total, squares, want_limits, want_counts = (
+        summary_ops._histogram_stats(values.astype(np.float64))
+    )
+    assert list(histo.bucket_limit) == want_limits
+    assert list(histo.bucket) == want_counts
+    assert (histo.min, histo.max, histo.num) == (low, high, num)
+    # Squares are scaled on the device: even 1e20 ** 2 does not overflow.
+    assert histo.sum_squares == pytest.approx(squares, rel=1e-5)
+    del total  # float32 sums of +-1e20 pairs cancel differently: below
+
+
+def test_device_sums_agree_with_double_sums_on_weights():
+    values = np.random.default_rng(1).standard_normal(100_000).astype(np.float32)
+    histo, _ = _histo(values)
+    v64 = values.astype(np.float64)
+    assert histo.sum == pytest.approx(v64.sum(), abs=1e-3 * np.abs(v64).sum() * 1e-3)
+    assert histo.sum_squares == pytest.approx(v64 @ v64, rel=1e-5)
+
+
+def test_empty_and_non_finite_values_on_the_device():
+    histo, _ = _histo(np.zeros(0, np.float32))
+    big = float(np.finfo(np.float64).max)
+    assert (histo.num, histo.min, histo.max, histo.sum) == (0, big, -big, 0.0)
+    with pytest.raises(
+        errors.InvalidArgumentError, match=re.escape("Nan in summary histogram for: h")
+    ):
+        _histo(np.array([1.0, np.inf], np.float32))
+
+
+def test_integer_values_stay_on_the_host_path():
+    histo, h = _histo(np.array([1, 2, 2, 70000], np.int32), tf.int32)
+    assert h.op.inputs[0].op.type == "Placeholder"
+    assert (histo.num, histo.min, histo.max, histo.sum) == (4, 1.0, 70000.0, 70005.0)
