@@ -24,7 +24,7 @@ demo: $(VENV)/.installed-examples
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # The lowest versions pyproject.toml declares, in .venv-min, and a smoke subset.
 test-min:
