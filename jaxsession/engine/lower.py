@@ -16,8 +16,9 @@ import jax
 from jaxsession import errors
 from jaxsession.engine.host import constant_on_host
 from jaxsession.engine.plan import Plan
+from jaxsession.graph.core import Operation, Tensor
 from jaxsession.graph.make_op import apply_op
-from jaxsession.graph.rules import CHECK_OPS
+from jaxsession.graph.rules import CHECK_OPS, PRIMAL_OUTPUTS
 
 
 def lower_plan(
@@ -32,6 +33,7 @@ def lower_plan(
     consumed = {t for op in plan.ops for t in op.inputs}
     known = {t: constant_on_host(t) for t in plan.constants if t in consumed}
     known.update(plan.static_feeds)
+    early, moved, aliases = _primal_aliases(plan)
 
     def run(rw: tuple, ro: tuple, feeds: tuple, rng: Any) -> tuple:
         if on_trace is not None:
@@ -43,7 +45,8 @@ def lower_plan(
         run_key = None
         if plan.random:
             run_key, rng = jax.random.split(rng)
-        for op in plan.ops:
+
+        def evaluate(op: Operation) -> None:
             args = [env[t] for t in op.inputs]
             reads = [
                 current[v] if (op.id, v) in plan.current_reads else initial[v]
@@ -58,6 +61,14 @@ def lower_plan(
             env.update(zip(op.outputs, outs))
             for v, index in op.writes:
                 current[v] = jax.numpy.asarray(outs[index], v.dtype.jax_dtype)
+
+        for i, op in enumerate(plan.ops):
+            for grad in early.get(i, ()):
+                evaluate(grad)
+            if op not in moved:
+                evaluate(op)
+            for y, source in aliases.get(i, ()):
+                env[y] = env[source]
         # A Variable fetched as such gives its value at the end of the run.
         fetched = tuple(
             current[t.op.reads[0]] if t in final else env[t] for t in plan.fetches
@@ -68,6 +79,44 @@ def lower_plan(
         return fetched, written, rng
 
     return run
+
+
+def _primal_aliases(plan: Plan) -> tuple[dict, set, dict]:
+    """Where a run takes a fetched y from the gradient op that also computes it.
+
+    A gradient op re-evaluates its ys' forward pass; XLA merges that with
+    the run's own forward pass, except for loops (an RNN, ``tf.scan``),
+    which would run twice. So the gradient op is evaluated just before the
+    op making ``y``, and ``y`` is read from the gradient op's output: the
+    run's own forward ops are then dead code. Only where nothing in between
+    writes a variable or is a control input of the gradient op.
+
+    Returns:
+        ``early``: op index -> gradient ops evaluated before it; ``moved``:
+        those gradient ops (not evaluated at their place); ``aliases``: op
+        index -> ``(y, source tensor)`` pairs set after it.
+    """
+    at = {op: i for i, op in enumerate(plan.ops)}
+    made = {t: at[op] for op in plan.ops for t in op.outputs}
+    early: dict[int, list[Operation]] = {}
+    moved: set[Operation] = set()
+    aliases: dict[int, list[tuple[Tensor, Tensor]]] = {}
+    for j, grad in enumerate(plan.ops):
+        rule = PRIMAL_OUTPUTS.get(grad.type)
+        pairs = [(y, grad.outputs[k]) for y, k in rule(grad)] if rule else []
+        pairs = [(y, src) for y, src in pairs if made.get(y, j) < j]
+        if not pairs:
+            continue
+        i = min(made[y] for y, _ in pairs)
+        needs = [made.get(t, -1) for t in grad.inputs]
+        needs += [at.get(c, -1) for c in grad.control_inputs]
+        if max(needs, default=-1) >= i or any(op.writes for op in plan.ops[i:j]):
+            continue
+        early.setdefault(i, []).append(grad)
+        moved.add(grad)
+        for y, src in pairs:
+            aliases.setdefault(made[y], []).append((y, src))
+    return early, moved, aliases
 
 
 def _unless_failed(plan: Plan, env: dict, initial: dict, written: tuple) -> tuple:

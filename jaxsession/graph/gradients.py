@@ -20,6 +20,7 @@ no op on it is in ``rules.NOT_DIFFERENTIABLE``, no edge enters an input in
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,13 +31,24 @@ from jaxsession.graph import initializers, subgraph
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import NO_GRADIENT_INPUTS, NOT_DIFFERENTIABLE
+from jaxsession.graph.rules import (
+    NO_GRADIENT_INPUTS,
+    NOT_DIFFERENTIABLE,
+    PRIMAL_OUTPUTS,
+)
 from jaxsession.graph.variables import Variable
 
 __all__ = ["AggregationMethod", "UnconnectedGradients", "gradients", "hessians"]
 
 # Op types TF1 registers as not differentiable: no gradient flows through them.
 _STOP_TYPES = ("StopGradient",)
+
+# Per graph, each Gradients op's differentiated ys with the index of the
+# output that also holds their value (``rules.PRIMAL_OUTPUTS``).
+_PRIMALS: weakref.WeakKeyDictionary[
+    Graph, dict[int, tuple[tuple[Tensor, int], ...]]
+] = weakref.WeakKeyDictionary()
+PRIMAL_OUTPUTS["Gradients"] = lambda op: _PRIMALS.get(op.graph, {}).get(op.id, ())
 
 
 class AggregationMethod:
@@ -260,7 +272,7 @@ def _gradient_lowering(
             jnp.ones_like(o) if c is None else jnp.asarray(c, o.dtype)
             for o, c in zip(outs, _weights(gys, given, wanted))
         ]
-        return tuple(_sum_by_owner(path, vjp(cotangents), xs))
+        return (*_sum_by_owner(path, vjp(cotangents), xs), *outs)
 
     return lower
 
@@ -359,6 +371,8 @@ def gradients(
     if not path.connected:
         return result
     sub = path.sub
+    # After the gradients, the values of the differentiated ys (for the engine).
+    primal = [y for y in ys if _differentiable(y.dtype)]
     op = make_op(
         "Gradients",
         _gradient_lowering(path, xs, [g is not None for g in given], ys),
@@ -366,8 +380,12 @@ def gradients(
         name=name,
         reads=sub.reads,
         random=sub.random,
-        out_avals=[_x_aval(xs[i]) for i in path.connected],
+        out_avals=[_x_aval(xs[i]) for i in path.connected] + [y._aval for y in primal],
         control_inputs=_outside_controls(sub),
+    )
+    n = len(path.connected)
+    _PRIMALS.setdefault(op.graph, {})[op.id] = tuple(
+        (y, n + k) for k, y in enumerate(primal)
     )
     for i, t in zip(path.connected, op.outputs):
         result[i] = t

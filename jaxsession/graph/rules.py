@@ -83,6 +83,11 @@ def may_enclose_effect(op: Operation) -> bool:
     return i < len(ids) and ids[i] < op.id
 
 
+# Op type -> fn(op) -> ((y, i), ...): ``y``'s value is also the op's output
+# ``i`` (a gradient op computes its ys on the way). A run that needs both
+# takes ``y`` from there, so a forward loop XLA cannot merge runs once.
+PRIMAL_OUTPUTS: dict[str, Callable[[Operation], tuple[tuple[Any, int], ...]]] = {}
+
 # Called after every run that may have host effects (EFFECT_OPS in its
 # graph), once the device is done: flush what the effects buffered.
 AFTER_RUN: list[Callable[[], None]] = []
