@@ -131,3 +131,14 @@ def test_device_out_of_memory_is_resource_exhausted_naming_the_largest_tensors()
         assert isinstance(raised.value.__cause__, Exception)
         # A failed run changes nothing: the session still runs.
         assert sess.run(small, {x: 1.0}) == 2.0
+
+
+def test_a_dimension_beyond_int32_builds_as_in_tf1():
+    # TF1 infers int64 for a shape list holding an int beyond int32; the shape
+    # went through int32 before: "dims must be non-negative", or a silent wrap.
+    assert tf.ones([2**31 + 5]).shape.as_list() == [2**31 + 5]
+    assert tf.fill([2**32 + 3], 1.0).shape.as_list() == [2**32 + 3]
+    wide = tf.zeros([2**31 + 5, 0])
+    with tf.Session() as sess:
+        assert sess.run(wide).shape == (2**31 + 5, 0)
+        assert sess.run(tf.fill([2**32 + 3, 0], 1.0)).shape == (2**32 + 3, 0)

@@ -103,6 +103,13 @@ def _contains_tensor(value: Any) -> bool:
     return isinstance(value, Tensor | Variable)
 
 
+def _beyond_int32(value: Any) -> bool:
+    """Whether a (nested) list of Python ints holds one outside int32."""
+    if isinstance(value, list | tuple):
+        return any(_beyond_int32(v) for v in value)
+    return isinstance(value, int) and not -(2**31) <= value < 2**31
+
+
 def _int_tensor(value: Any, name: str) -> Tensor:
     """A shape-like argument as an int tensor (a Const unless it holds tensors)."""
     if isinstance(value, shapes.TensorShape):
@@ -113,8 +120,11 @@ def _int_tensor(value: Any, name: str) -> Tensor:
         value = value.as_list()
     if _contains_tensor(value):
         return convert_to_tensor(value, name=name)
-    # Python ints are int32 (TF1); an int64 array keeps its type.
-    wide = isinstance(value, np.ndarray | np.generic) and value.dtype == np.int64
+    # Python ints are int32 (TF1) unless one does not fit, as TF1 infers;
+    # an int64 array keeps its type.
+    wide = (
+        isinstance(value, np.ndarray | np.generic) and value.dtype == np.int64
+    ) or _beyond_int32(value)
     return constant(
         value, dtype=dtypes_lib.int64 if wide else dtypes_lib.int32, name=name
     )
