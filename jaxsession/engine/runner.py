@@ -623,7 +623,7 @@ _AVOID = (
 
 def _note_compile(graph: Any, signature: RunSignature) -> None:
     """Logs a new run signature once; warns when its fed shapes keep changing."""
-    logger.info("jaxsession: compiling %s", signature.describe(graph))
+    logger.info("compiling %s", signature.describe(graph))
     if not signature.feeds:
         return
     variants, warned = _SHAPE_VARIANTS.setdefault(graph, (Counter(), set()))
@@ -654,16 +654,13 @@ def _note_retrace(r: Runner, args: tuple) -> None:
     count = r.exe.trace_count
     if count == RECOMPILE_WARN_AFTER + 1:
         logger.warning(
-            "jaxsession: a run has been compiled %d times for different input "
-            "shapes (now %s). %s",
+            "a run has been compiled %d times for different input shapes (now %s). %s",
             count,
             shapes,
             _AVOID,
         )
     else:
-        logger.info(
-            "jaxsession: compiling a run again for new input shapes: %s", shapes
-        )
+        logger.info("compiling a run again for new input shapes: %s", shapes)
 
 
 def _finish(r: Runner, fetched: Any, host: Mapping[Tensor, Any]) -> list[Any]:

@@ -166,14 +166,36 @@ def restartable(pid, n, port, workdir):
     """Trains to LAST_STEP on global batch ``step``; SIGTERM stops it at an agreed step.
 
     Each process sends itself SIGTERM once it has run ``TERM_AFTER`` steps
-    (if set). Records the step it started from, the steps it ran and its
-    final variables.
+    (if set), or SIGINT (Ctrl-C) after ``INT_AFTER`` steps. Records the step
+    it started from, the steps it ran and its final variables, or the steps
+    it ran before a KeyboardInterrupt left the session.
     """
     server = _server(pid, n, port)
     x, y, loss, train_op, step = _mlp.build()
     term_after = int(os.environ.get("TERM_AFTER", "0"))
+    int_after = int(os.environ.get("INT_AFTER", "0"))
     last = int(os.environ["LAST_STEP"])
     ran = []
+    try:
+        first, final = _train_restartable(
+            server,
+            workdir,
+            pid,
+            (x, y, train_op, step),
+            last,
+            ran,
+            term_after,
+            int_after,
+        )
+    except KeyboardInterrupt:
+        _write(workdir, pid, {"interrupted": True, "ran": ran})
+        return
+    _write(workdir, pid, {"first": first, "ran": ran, "final": final})
+
+
+def _train_restartable(server, workdir, pid, model, last, ran, term_after, int_after):
+    x, y, train_op, step = model
+    n = jax.process_count()
     with tf.train.MonitoredTrainingSession(
         master=server.target,
         checkpoint_dir=str(Path(workdir) / "ckpt"),
@@ -194,9 +216,11 @@ def restartable(pid, n, port, workdir):
                 # The processes get the signal at different steps, as in a
                 # real preemption; they must still stop at one agreed step.
                 os.kill(os.getpid(), signal.SIGTERM)
+            if int_after and len(ran) == int_after:
+                os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.02)
         final = {"step": int(raw.run(step)), "variables": _mlp.variables(raw)}
-    _write(workdir, pid, {"first": first, "ran": ran, "final": final})
+    return first, final
 
 
 if __name__ == "__main__":

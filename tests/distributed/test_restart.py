@@ -66,3 +66,25 @@ def test_sigterm_saves_an_agreed_step_and_a_restart_resumes_from_it(tmp_path):
     assert tf.train.latest_checkpoint(str(ckpt)) == str(
         ckpt / f"model.ckpt-{stopped + 4}"
     )
+
+
+def test_ctrl_c_in_every_process_ends_the_job_without_a_save(tmp_path):
+    # README: Ctrl-C is not coordinated; each process raises KeyboardInterrupt
+    # after its current run and saves nothing. Checkpoints stay as they were.
+    ckpt = tmp_path / "ckpt"
+    result = launch(
+        "restartable",
+        tmp_path,
+        timeout=90,
+        worker=FAULT_WORKER,
+        env={"INT_AFTER": "5", "LAST_STEP": "100000"},
+    )
+    assert result.returncodes == [0, 0], result.report()
+    for r in result.results:
+        assert r == {"interrupted": True, "ran": [0, 1, 2, 3, 4]}, result.report()
+    assert result.seconds < 80, result.report()
+    # The step-0 checkpoint of the session's start is the only one; complete.
+    latest = tf.train.latest_checkpoint(str(ckpt))
+    assert latest in (None, str(ckpt / "model.ckpt-0")), result.report()
+    if latest is not None:
+        assert tf.train.checkpoint_exists(latest)

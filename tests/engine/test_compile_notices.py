@@ -22,7 +22,7 @@ def test_a_new_signature_is_logged_once_and_changing_feeds_warn(caplog):
             sess.run(op, {x: np.ones(n, np.float32)})
         compiles = [m for m in _messages(caplog, logging.INFO) if "x:0" in m]
         assert compiles == [
-            "jaxsession: compiling RunSignature(fetches=[AssignAdd:0], targets=[], "
+            "compiling RunSignature(fetches=[AssignAdd:0], targets=[], "
             "feeds=[x:0=float32[2]], steps=1)"
         ]
         assert not _messages(caplog, logging.WARNING)
@@ -46,7 +46,6 @@ def test_a_ragged_iterator_batch_recompile_is_logged_then_warned(caplog):
             sess.run(op)
         again = [m for m in _messages(caplog, logging.INFO) if "again" in m]
         assert again == [
-            "jaxsession: compiling a run again for new input shapes: "
-            "IteratorGetNext:0=[1]"
+            "compiling a run again for new input shapes: IteratorGetNext:0=[1]"
         ]
         assert int(sess.run(v)) == 2 * sum(range(7))

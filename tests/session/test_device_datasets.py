@@ -186,7 +186,7 @@ def test_a_ragged_last_batch_cut_in_the_call_is_noted(caplog):
         assert int(sess.run(total)) == 45
     again = [r.getMessage() for r in caplog.records if "again" in r.getMessage()]
     assert again == [
-        "jaxsession: compiling a run again for new input shapes: IteratorGetNext:0=[2]"
+        "compiling a run again for new input shapes: IteratorGetNext:0=[2]"
     ]
 
 
