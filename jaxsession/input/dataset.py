@@ -38,7 +38,7 @@ from jaxsession.graph import (
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor, get_default_graph
 from jaxsession.graph.make_op import make_op
-from jaxsession.graph.rules import HOST_OPS, constant_value
+from jaxsession.graph.rules import HOST_OPS, HOST_POST_OPS, constant_value
 from jaxsession.input.iterator import (
     Iterator_,
     _ElementStructure,
@@ -678,7 +678,7 @@ class _GraphMapFn:
         self.types = types
         self.shapes = shapes_
         # Host ops (parsing, decoding) cannot be traced: run op by op then.
-        host = any(op.type in HOST_OPS for op in sub.ops)
+        host = any(op.type in HOST_OPS or op.type in HOST_POST_OPS for op in sub.ops)
         self._jitted = self._run if host else jax.jit(self._run)
 
     def _run(self, *args: Any) -> list[Any]:

@@ -13,6 +13,7 @@ raise ImportError naming the extra.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,8 +47,28 @@ def _pil() -> Any:
     return Image
 
 
-def _host_only(*_: Any, **__: Any) -> Any:
-    raise RuntimeError("image codecs run on the host, never lowered")
+def _codec_op(
+    op_type: str,
+    host: Callable[[Operation, list[Any]], Any],
+    x: Tensor,
+    name: str,
+    attrs: dict[str, Any],
+    aval: Aval,
+) -> Tensor:
+    """A codec op, run on the host by the engine (``HOST_OPS``/``HOST_POST_OPS``).
+
+    Inside a ``Dataset.map`` function the region is evaluated op by op on the
+    host, which calls the lowering with the host values: it codes them there.
+    """
+    op_ref: list[Operation] = []
+
+    def lower(*values: Any, **_: Any) -> tuple[Any, ...]:
+        out = host(op_ref[0], list(values))
+        return out if isinstance(out, tuple) else (out,)
+
+    op = make_op(op_type, lower, [x], name=name, attrs=attrs, out_avals=[aval])
+    op_ref.append(op)
+    return op.outputs[0]
 
 
 def _contents(op: Operation, value: Any) -> bytes:
@@ -126,14 +147,14 @@ def _decode_op(
         "dtype": dtype.np_dtype,
         "animations": animations,
     }
-    return make_op(
+    return _codec_op(
         op_type,
-        _host_only,
-        [x],
-        name=name or op_type,
-        attrs=attrs,
-        out_avals=[Aval(shape, dtype)],
-    ).outputs[0]
+        lambda op, values: _decode(op, None, values),
+        x,
+        name or op_type,
+        attrs,
+        Aval(shape, dtype),
+    )
 
 
 def decode_jpeg(
@@ -234,6 +255,11 @@ def _encode(op: Operation, inputs: list[Any]) -> bytes:
     return out.getvalue()
 
 
+def _encode_value(op: Operation, inputs: list[Any]) -> tuple[np.ndarray]:
+    """``_encode`` as a string scalar (the op's value in a ``Dataset.map``)."""
+    return (np.array(_encode(op, inputs), dtype=object),)
+
+
 def _encode_op(
     image: Any, name: str, channel_set: tuple[int, ...], **attrs: Any
 ) -> Tensor:
@@ -248,14 +274,7 @@ def _encode_op(
         )
     if x.dtype not in (dtypes_lib.uint8, dtypes_lib.uint16):
         raise TypeError(f"{name}: image must be uint8 (or uint16 PNG), got {x!r}")
-    return make_op(
-        name,
-        _host_only,
-        [x],
-        name=name,
-        attrs=attrs,
-        out_avals=[Aval((), dtypes_lib.string)],
-    ).outputs[0]
+    return _codec_op(name, _encode_value, x, name, attrs, Aval((), dtypes_lib.string))
 
 
 def encode_png(image: Any, compression: int = -1, name: str | None = None) -> Tensor:

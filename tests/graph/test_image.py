@@ -173,3 +173,46 @@ def test_images_from_a_dataset_iterator_decode_on_the_host():
         # TF1's nearest neighbour: source index floor(i * in / out).
         rows, cols = np.arange(2) * h // 2, np.arange(3) * w // 3
         np.testing.assert_array_equal(got, pixels[rows][:, cols])
+
+
+def test_a_dataset_map_decodes_and_preprocesses_as_tf1_pipelines_do():
+    # The TF1 pattern: files -> Dataset.map(decode, convert, resize) -> batch.
+    names = ["rgb.png", "rgba.png"]
+    blobs = np.array([(FIXTURES / n).read_bytes() for n in names], dtype=object)
+
+    def preprocess(blob):
+        image = tf.image.decode_png(blob, channels=3)
+        image = tf.image.convert_image_dtype(image, tf.float32)
+        return tf.image.resize_images(
+            image, [2, 3], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR
+        )
+
+    batch = (
+        tf.data.Dataset.from_tensor_slices(blobs)
+        .map(preprocess)
+        .batch(2)
+        .make_one_shot_iterator()
+        .get_next()
+    )
+    with tf.Session() as sess:
+        got = sess.run(batch)
+    assert got.shape == (2, 2, 3, 3) and got.dtype == np.float32
+    for image, name in zip(got, names):
+        pixels = np.load(FIXTURES / f"{name}.npy")[..., :3]
+        h, w = pixels.shape[:2]
+        rows, cols = np.arange(2) * h // 2, np.arange(3) * w // 3
+        np.testing.assert_allclose(image, pixels[rows][:, cols] / 255.0, rtol=1e-6)
+
+
+def test_a_dataset_map_encodes_pngs_that_decode_back():
+    pixels = np.load(FIXTURES / "rgb.png.npy")[None].repeat(2, axis=0)
+    encoded = (
+        tf.data.Dataset.from_tensor_slices(pixels)
+        .map(tf.image.encode_png)
+        .make_one_shot_iterator()
+        .get_next()
+    )
+    decoded = tf.image.decode_png(encoded, channels=3)
+    with tf.Session() as sess:
+        for _ in range(2):
+            np.testing.assert_array_equal(sess.run(decoded), pixels[0])
