@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jaxsession import errors
 from jaxsession.graph.core import Graph, Operation, Tensor
 from jaxsession.graph.make_op import apply_op
 from jaxsession.graph.rules import HOST_OPS, replaying
@@ -133,6 +134,7 @@ def from_region(
         stack.extend(op.control_inputs)
     if not allow_host:
         _reject_host_ops(needed)
+        _reject_checks(needed)
     return _collect(list(needed), args, outputs)
 
 
@@ -164,6 +166,24 @@ def from_path(args: Sequence[Any], outputs: Sequence[Tensor]) -> Subgraph:
         stack.extend(t.op for t in op.inputs if t not in arg_set)
     _reject_host_ops(on_path)
     return _collect(list(on_path), args, outputs)
+
+
+# Run-time checks whose failure the engine reads from the run's fetches: from
+# inside a loop or branch body no failure could reach them.
+_CHECKS = ("Assert", "CheckNumerics")
+
+
+def _reject_checks(ops: set[Operation]) -> None:
+    for op in ops:
+        if op.type in _CHECKS:
+            raise errors.UnimplementedError(
+                None,
+                op,
+                f"{op.name} ({op.type}) is inside a while_loop, cond or scan body, "
+                "where a failed check cannot stop the run (XLA cannot raise from "
+                "a loop or branch). Check the loop's or branch's results after it "
+                "instead.",
+            )
 
 
 def _reject_host_ops(ops: set[Operation]) -> None:

@@ -377,3 +377,25 @@ def test_print_first_n_counts_runs_not_gradient_copies(capfd):
         for _ in range(3):
             sess.run([train, loss])
     assert capfd.readouterr().err.splitlines() == ["w=[4]", "w=[3]"]
+
+
+def test_a_check_inside_a_loop_body_is_refused_when_the_loop_is_built():
+    # XLA cannot raise from inside a loop: a check there would never fail a
+    # run, so it is refused at build time rather than silently ignored.
+    x = tf.placeholder(tf.float32, [3])
+
+    def body(i, v):
+        checked = tf.check_numerics(v, "v went bad")
+        return i + 1, checked * 2.0
+
+    with pytest.raises(
+        tf.errors.UnimplementedError, match=r"CheckNumerics.*while_loop"
+    ):
+        tf.while_loop(lambda i, v: i < 3, body, [tf.constant(0), x])
+
+    def asserting(i, v):
+        with tf.control_dependencies([tf.Assert(tf.reduce_all(v > 0), [v])]):
+            return i + 1, tf.identity(v)
+
+    with pytest.raises(tf.errors.UnimplementedError, match="Assert"):
+        tf.while_loop(lambda i, v: i < 3, asserting, [tf.constant(0), x])
