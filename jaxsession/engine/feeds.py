@@ -24,7 +24,7 @@ import numpy as np
 from jaxsession import errors
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Graph, Tensor
-from jaxsession.graph.rules import is_static_feed
+from jaxsession.graph.rules import has_static_feeds, is_static_feed
 from jaxsession.graph.shapes import TensorShape
 
 
@@ -382,6 +382,10 @@ def run_key(feeds: Mapping[Tensor, Any], shapes_only: bool = False) -> tuple:
     A static feed (``rules.is_static_feed``) adds its value: each value is
     its own compiled run.
     """
+    if not has_static_feeds():  # the usual run: no per-feed lookup
+        if shapes_only:
+            return tuple([v.shape for v in feeds.values()])
+        return tuple([(t, v.shape) for t, v in feeds.items()])
     if shapes_only:
         return tuple([_key_part(t, v, v.shape) for t, v in feeds.items()])
     return tuple([_key_part(t, v, (t, v.shape)) for t, v in feeds.items()])

@@ -632,7 +632,7 @@ def _note_compile(graph: Any, signature: RunSignature) -> None:
     if variants[run] > RECOMPILE_WARN_AFTER and run not in warned:
         warned.add(run)
         logger.warning(
-            "jaxsession: the run %s has been compiled for %d different feed shapes. %s",
+            "the run %s has been compiled for %d different feed shapes. %s",
             signature.describe(graph),
             variants[run],
             _AVOID,

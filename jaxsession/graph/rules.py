@@ -139,6 +139,11 @@ def mark_static_feed(tensor: Tensor) -> None:
     _STATIC_FEEDS.add(tensor)
 
 
+def has_static_feeds() -> bool:
+    """Whether any graph has a static feed (else run keys skip the lookup)."""
+    return bool(_STATIC_FEEDS)
+
+
 def is_static_feed(tensor: Any) -> bool:
     """Whether ``tensor``'s fed value is a compile-time constant of the run."""
     try:
