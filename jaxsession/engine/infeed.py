@@ -50,7 +50,7 @@ from jaxsession.engine import mesh as mesh_lib
 from jaxsession.engine.context import HostContext
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
-from jaxsession.graph.rules import HOST_OPS, SESSION_CLOSED
+from jaxsession.graph.rules import HOST_OPS, SESSION_CLOSED, add_resource
 from jaxsession.input.dataset import Dataset
 from jaxsession.input.iterator import _flatten
 
@@ -500,10 +500,18 @@ def _make_iterator(op: Operation, ctx: HostContext, inputs: Sequence[Any]) -> tu
     values = dict(zip(dataset._inputs, inputs))
     # A new epoch is likely consumed as the last one was: K at a time.
     chunk = old.chunk if old is not None else 1
-    ctx.resources[key] = _feeder(
+    feeder = _feeder(
         dataset, values, _leaf_dtypes(iterator), chunk, _placement(ctx, iterator)
     )
+    if not add_resource(ctx.resources, key, feeder):
+        raise _closed_error(op)
     return ()
+
+
+def _closed_error(op: Operation) -> errors.CancelledError:
+    return errors.CancelledError(
+        None, op, f"Session was closed while {op.name!r} ran: its iterator is gone"
+    )
 
 
 def _prefetcher(
@@ -521,13 +529,15 @@ def _prefetcher(
                 "that you have run the initializer operation for this iterator before "
                 f"getting the next element (iterator op {op.name!r}).",
             )
-        state = ctx.resources[key] = _feeder(
+        state = _feeder(
             iterator._one_shot,
             {},
             _leaf_dtypes(iterator),
             count,
             _placement(ctx, iterator),
         )
+        if not add_resource(ctx.resources, key, state):
+            raise _closed_error(op)
     return state
 
 
@@ -567,11 +577,15 @@ def _get_next(
 
 def close_resources(resources: dict[Any, Any]) -> None:
     """Stops every prefetch thread and cancels every queue among a session's resources."""
+    # The mark goes first: a host op storing new state after the snapshot
+    # below sees it (``rules.add_resource``) and stops that state itself.
+    resources[SESSION_CLOSED] = True
     for key, value in list(resources.items()):
         if isinstance(key, tuple) and key[0] in ("iterator", "queue"):
             value.stop()
-    resources.clear()
-    resources[SESSION_CLOSED] = True
+    for key in list(resources):
+        if key != SESSION_CLOSED:
+            resources.pop(key, None)
 
 
 def register_host_ops() -> None:

@@ -35,6 +35,27 @@ HOST_OPS: dict[str, Callable[[Operation, Any, list[Any]], tuple[Any, ...]]] = {}
 # The key a closed session leaves in its resources, so host ops that would
 # make new state (a queue) in a run that raced the close refuse instead.
 SESSION_CLOSED = ("session", "closed")
+
+
+def add_resource(resources: dict[Any, Any], key: Any, value: Any) -> bool:
+    """Stores a host op's new state ``value`` under ``key`` unless the session closed.
+
+    The close is checked after the store, so a close racing this call either
+    sees and stops the value or is seen here; nothing is left running.
+
+    Returns:
+        False when the session closed: ``value`` was stopped and not kept.
+    """
+    resources[key] = value
+    if SESSION_CLOSED not in resources:
+        return True
+    resources.pop(key, None)
+    stop = getattr(value, "stop", None)
+    if stop is not None:
+        stop()
+    return False
+
+
 # Ops evaluated on the host after the device call (summaries): op type ->
 # fn(op, input_values) -> NumPy value. Their inputs are fetched from the
 # device (or are earlier host ops' outputs); they never run on the device.

@@ -46,6 +46,7 @@ from jaxsession.graph.rules import (
     HOST_POST_OPS,
     NOT_DIFFERENTIABLE,
     SESSION_CLOSED,
+    add_resource,
 )
 
 logger = logging.getLogger("jaxsession")
@@ -231,13 +232,14 @@ def _queue_state(op: Operation, ctx: Any, inputs: Sequence[Any]) -> tuple[Any]:
     key = ("queue", queue)
     state = ctx.resources.get(key)
     if state is None:
-        if SESSION_CLOSED in ctx.resources:
+        state = QueueState(queue, getattr(ctx, "run_lock", None), queue.seed)
+        if SESSION_CLOSED in ctx.resources or not add_resource(
+            ctx.resources, key, state
+        ):
+            state.stop()
             raise errors.CancelledError(
                 None, op, f"Session was closed: queue {queue.name!r} is gone"
             )
-        state = ctx.resources[key] = QueueState(
-            queue, getattr(ctx, "run_lock", None), queue.seed
-        )
     handle = np.empty((), dtype=object)
     handle[()] = state
     return (handle,)
