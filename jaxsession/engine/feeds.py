@@ -280,8 +280,38 @@ def callable_feeds(graph: Graph, feed_list: Sequence[Any]) -> tuple[list[Tensor]
     return tensors, flatten
 
 
+def resolve_known(
+    known: Mapping[Any, Tensor], feed_dict: Mapping[Any, Any]
+) -> dict[Tensor, Any] | None:
+    """A feed_dict's converted values when every key was resolved before.
+
+    The fast path of a run repeating its feed keys: no graph lookup and no
+    shape check (a run checks the shapes of a new signature only).
+
+    Args:
+        known: Leaf keys that ``resolve_feeds`` resolved (its ``record``).
+        feed_dict: The run's feeds.
+
+    Returns:
+        Each fed tensor's converted value, or None when a key is new or
+        nested, or a value does not convert: ``resolve_feeds`` then names
+        every problem.
+    """
+    out: dict[Tensor, Any] = {}
+    try:
+        for key, value in feed_dict.items():
+            tensor = known[key]
+            out[tensor] = convert_feed(tensor, value)
+    except (KeyError, TypeError):
+        return None
+    return out
+
+
 def resolve_feeds(
-    graph: Graph, feed_dict: Mapping[Any, Any] | None, steps: int = 1
+    graph: Graph,
+    feed_dict: Mapping[Any, Any] | None,
+    steps: int = 1,
+    record: dict[Any, Tensor] | None = None,
 ) -> dict[Tensor, Any]:
     """Tensors and checked values of a feed_dict (nested tuple keys allowed).
 
@@ -289,6 +319,8 @@ def resolve_feeds(
         graph: The graph the keys name tensors of.
         feed_dict: Maps tensors (or names, or nested tuples of them) to values.
         steps: The run's steps; with K > 1 each value needs a leading K axis.
+        record: If given, receives each plain key's tensor once every feed
+            resolved (for ``resolve_known``).
 
     Returns:
         Each fed tensor's value, converted to its dtype.
@@ -316,6 +348,10 @@ def resolve_feeds(
             _resolve(graph, key, value, steps, out, problems)
     if problems:
         raise feed_error(problems) from None
+    if record is not None:
+        for key in feed_dict:
+            if not _is_nested(key):
+                record[key] = feed_tensor(graph, key)
     return out
 
 

@@ -138,17 +138,26 @@ class _HookedSession(_WrappedSession):
         options = options if options is not None else config_lib.RunOptions()
         hook_feeds = self._call_before_run(ctx, actual_fetches, options)
         feed_dict = _merge_feeds(hook_feeds, feed_dict)
+        filled = run_metadata
         if run_metadata is None:
             run_metadata = config_lib.RunMetadata()
-        # One merged run of the steps the hooks left (see limit_steps).
-        outputs, made = _run_keyed(
-            self._sess,
-            actual_fetches,
-            feed_dict,
-            options,
-            run_metadata,
-            ctx.steps_per_run,
-        )
+            # An untraced run only clears the metadata: a new one is clear.
+            if config_lib.wants_metadata(options):
+                filled = run_metadata
+        if len(actual_fetches) == 1 and ctx.steps_per_run == 1:
+            # No hook fetches: the caller's run as it is (no merged structure).
+            outputs = {"caller": self._sess.run(fetches, feed_dict, options, filled)}
+            made = 1
+        else:
+            # One merged run of the steps the hooks left (see limit_steps).
+            outputs, made = _run_keyed(
+                self._sess,
+                actual_fetches,
+                feed_dict,
+                options,
+                filled,
+                ctx.steps_per_run,
+            )
         # after_run sees the steps made: fewer when the data ran out.
         ctx.limit_steps(made)
         for hook in self._hooks:

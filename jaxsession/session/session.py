@@ -59,6 +59,8 @@ class BaseSession:
         # Host ops that wait (a queue's dequeue) let go of it meanwhile.
         self._store.run_lock = self._lock
         self._prepared: dict[Any, fetches_lib.Prepared] = {}
+        # feed_dict keys resolved before (feeds.resolve_known's fast path).
+        self._feed_tensors: dict[Any, Tensor] = {}
         self._default_stack: list[Any] = []
 
     # -- context and lifecycle -------------------------------------------------
@@ -233,8 +235,15 @@ class BaseSession:
         )
         if prepared is None:
             prepared = self._prepare(fetches)
+        check = False
         if feed_dict:
-            feeds = feeds_lib.resolve_feeds(self.graph, feed_dict)
+            feeds = feeds_lib.resolve_known(self._feed_tensors, feed_dict)
+            if feeds is None:
+                feeds = feeds_lib.resolve_feeds(
+                    self.graph, feed_dict, record=self._feed_tensors
+                )
+            else:
+                check = True  # shapes of a new signature only
             key = feeds_lib.run_key(feeds)
         else:
             direct = prepared.direct
@@ -242,7 +251,7 @@ class BaseSession:
                 return direct(self._store)  # takes the lock itself
             feeds, key = {}, ()
         with self._lock:
-            return self._run_prepared(prepared, feeds, key)
+            return self._run_prepared(prepared, feeds, key, check)
 
     def _run_prepared(
         self,

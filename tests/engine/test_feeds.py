@@ -105,6 +105,27 @@ def test_bad_dtypes_are_listed_as_a_type_error(feeds):
         )
 
 
+def test_after_good_runs_the_same_keys_still_name_every_bad_feed(feeds):
+    # A run repeating its keys skips the graph lookup and checks the shapes of
+    # a new signature only: the errors must not change.
+    xs, n, total = feeds
+    good = {x: np.zeros((1, 2), np.float32) for x in xs}
+    good[n] = np.array([1, 2, 3], np.int32)
+    with tf.Session() as sess:
+        assert sess.run(total, good) == 6.0
+        by_name = {f"x{i}:0": v for i, v in enumerate(good.values()) if i < 7}
+        assert sess.run(total, {**by_name, "n:0": [2, 2, 2]}) == 6.0
+        with pytest.raises(ValueError) as info:
+            sess.run(total, {**good, xs[3]: np.zeros((3, 4), np.float32)})
+        assert str(info.value) == _bad(3).strip()
+        with pytest.raises(ValueError) as info:
+            sess.run(total, {**good, xs[1]: np.zeros((3, 4)), n: [1, 2]})
+        assert str(info.value).startswith("2 fed values do not fit their tensors:")
+        with pytest.raises(TypeError, match="Cannot feed value of dtype float64 for "):
+            sess.run(total, {**good, n: np.zeros(3)})
+        assert sess.run(total, {**good, xs[0]: np.ones((5, 2), np.float32)}) == 16.0
+
+
 def test_k_step_runs_list_every_feed_without_its_step_axis():
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     y = tf.placeholder(tf.float32, [2], name="y")
