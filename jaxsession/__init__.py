@@ -5,6 +5,7 @@ Use it as TF1: ``import jaxsession as tf``.
 
 from jaxsession import (
     app as app,
+    contrib as contrib,
     data as data,
     debugging as debugging,
     errors as errors,

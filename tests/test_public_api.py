@@ -598,6 +598,26 @@ MISC = [
     "Summary.Value",
 ]
 
+CONTRIB = [
+    "contrib.rnn.BasicLSTMCell",
+    "contrib.rnn.BasicRNNCell",
+    "contrib.rnn.LSTMCell",
+    "contrib.rnn.GRUCell",
+    "contrib.rnn.MultiRNNCell",
+    "contrib.rnn.DropoutWrapper",
+    "contrib.rnn.LSTMStateTuple",
+    "contrib.rnn.static_rnn",
+    "contrib.rnn.static_bidirectional_rnn",
+    "contrib.layers.fully_connected",
+    "contrib.layers.xavier_initializer",
+    "contrib.layers.xavier_initializer_conv2d",
+    "contrib.layers.variance_scaling_initializer",
+    "contrib.layers.l2_regularizer",
+    "contrib.layers.l1_regularizer",
+    "contrib.layers.apply_regularization",
+    "contrib.layers.flatten",
+]
+
 ALL_NAMES = [
     *GRAPH,
     *GRAPH_KEYS,
@@ -619,6 +639,7 @@ ALL_NAMES = [
     *QUEUES,
     *RECURRENT,
     *MISC,
+    *CONTRIB,
 ]
 
 
@@ -703,6 +724,11 @@ def test_functions_are_callable(name):
         ("random.set_random_seed", "set_random_seed"),
         ("random.log_uniform_candidate_sampler", "nn.log_uniform_candidate_sampler"),
         ("random.uniform_candidate_sampler", "nn.uniform_candidate_sampler"),
+        ("contrib.rnn.BasicLSTMCell", "nn.rnn_cell.BasicLSTMCell"),
+        ("contrib.rnn.LSTMStateTuple", "nn.rnn_cell.LSTMStateTuple"),
+        ("contrib.rnn.static_rnn", "nn.static_rnn"),
+        ("contrib.layers.l2_regularizer", "losses.l2_regularizer"),
+        ("contrib.layers.flatten", "layers.flatten"),
     ],
 )
 def test_tf1_aliases_are_the_same_function(alias, original):

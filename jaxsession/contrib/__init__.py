@@ -1,0 +1,8 @@
+"""``tf.contrib``: the parts of TF1's contrib that training programs use most.
+
+Only ``tf.contrib.rnn`` and ``tf.contrib.layers`` (see their modules). Other
+contrib packages (slim, learn, seq2seq, ...) are not provided: import
+errors name them.
+"""
+
+from jaxsession.contrib import layers as layers, rnn as rnn
