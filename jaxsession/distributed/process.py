@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import jax
+from jax._src import distributed as _jax_distributed
 
 logger = logging.getLogger("jaxsession")
 
@@ -77,9 +78,8 @@ JOB = JobState()
 
 def distributed_state() -> Any:
     """``jax.distributed``'s global state (its client, process id and count)."""
-    from jax._src import distributed
-
-    return distributed.global_state
+    # Read at every monitored step (PreemptionStopHook): no import there.
+    return _jax_distributed.global_state
 
 
 def is_initialized() -> bool:
