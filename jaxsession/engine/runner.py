@@ -33,7 +33,12 @@ import jax
 import numpy as np
 
 from jaxsession.distributed import health
-from jaxsession.engine import infeed, mesh as mesh_lib, multistep
+from jaxsession.engine import (
+    deferred as deferred_lib,
+    infeed,
+    mesh as mesh_lib,
+    multistep,
+)
 from jaxsession.engine.executable import Executable, executables, get_executable
 from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
 from jaxsession.engine.interrupts import (
@@ -144,6 +149,7 @@ class Runner:
     __slots__ = (
         "call",
         "checks",
+        "deferred",
         "effect",
         "effects",
         "exe",
@@ -173,6 +179,7 @@ class Runner:
         effect: StepEffect | None,
         stacked: tuple = (),
         host_ops: bool = True,
+        deferred: tuple = (),
     ):
         plan, state = exe.plan, exe.state
         self.plan, self.call, self.steps, self.mesh = (
@@ -217,6 +224,8 @@ class Runner:
             and plan.fetches == plan.requested
             and not any(self.fetch_from_host)
         )
+        # Post-op fetches finished in the background (engine/deferred.py).
+        self.deferred = deferred_lib.deferrable(plan, deferred)
         self.checks = tuple(plan.check_reports())
         # Host effects (printing) are done when the run returns, as in TF1;
         # they may hide in regions (a gradient's forward pass), so the graph
@@ -359,7 +368,7 @@ class Runner:
         if self.simple:
             values = list(map(to_host, fetches, fetched)) if fetches else []
         else:
-            values = _finish(self, fetched[: len(fetches)], host)
+            values = _finish(self, fetched[: len(fetches)], host, store)
         if self.stacked:
             values += fetched[len(fetches) :]
         return values
@@ -551,6 +560,7 @@ def build_runner(
     steps: int = 1,
     stacked: tuple = (),
     host_ops: bool = True,
+    deferred: tuple = (),
 ) -> Runner:
     """The Runner of one run signature, compiling it on a cache miss.
 
@@ -564,6 +574,8 @@ def build_runner(
             every step.
         host_ops: Whether the runner evaluates the plan's host ops; without,
             the caller passes their values with the feeds.
+        deferred: Fetched tensors whose values may come back as
+            ``engine.deferred.DeferredValue``s (``deferred.deferrable``).
     """
     static = {t: v for t, v in feeds.items() if is_static_feed(t)}
     specs = tuple(
@@ -612,7 +624,9 @@ def build_runner(
         _note_compile(graph, signature)
     keys = set(stacked)
     per_step = tuple(t for t in exe.plan.fetches if tensor_key(t) in keys)
-    return Runner(exe, effect, per_step if steps > 1 else (), host_ops and steps == 1)
+    return Runner(
+        exe, effect, per_step if steps > 1 else (), host_ops and steps == 1, deferred
+    )
 
 
 _AVOID = (
@@ -663,7 +677,9 @@ def _note_retrace(r: Runner, args: tuple) -> None:
         logger.info("compiling a run again for new input shapes: %s", shapes)
 
 
-def _finish(r: Runner, fetched: Any, host: Mapping[Tensor, Any]) -> list[Any]:
+def _finish(
+    r: Runner, fetched: Any, host: Mapping[Tensor, Any], store: VariableStore
+) -> list[Any]:
     """Fetched values when some come from the host or pass through post ops."""
     plan = r.plan
     values = {
@@ -673,12 +689,25 @@ def _finish(r: Runner, fetched: Any, host: Mapping[Tensor, Any]) -> list[Any]:
     values.update((t, host[t]) for t in plan.constants)
     values.update((t, host[t]) for t in plan.host_fetches)
     if plan.host_post_ops:
-        values = {t: to_host(t, v) for t, v in values.items()}
         for t in {t for op in plan.host_post_ops for t in op.inputs}:
             if t not in values and t in host:
-                values[t] = to_host(t, host[t])
+                values[t] = host[t]
+        if r.deferred:
+            return _finish_later(r, values, store)
+        values = {t: to_host(t, v) for t, v in values.items()}
         run_host_post_ops(plan, values)
     return [to_host(t, values[t]) for t in plan.requested]
+
+
+def _finish_later(
+    r: Runner, values: dict[Tensor, Any], store: VariableStore
+) -> list[Any]:
+    """The requested values, the deferred ones as ``DeferredValue``s."""
+    requested, deferred = r.plan.requested, r.deferred
+    order = [t for t in requested if t in deferred]
+    buffers = list(store.buffers.values())
+    later = iter(deferred_lib.finish_later(r.plan, values, order, buffers))
+    return [next(later) if t in deferred else to_host(t, values[t]) for t in requested]
 
 
 def _mesh_feed(mesh: Any, tensor: Tensor, value: Any, axis: int = 0) -> Any:

@@ -17,6 +17,7 @@ from jaxsession.distributed.health import PeerLostError
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.session import config as config_lib, fetches as fetches_lib
 from jaxsession.session.hooks import (
+    Deferred,
     EveryStep,
     SessionRunArgs,
     SessionRunContext,
@@ -115,6 +116,7 @@ class _HookedSession(_WrappedSession):
         super().__init__(sess)
         self._hooks = hooks
         self._should_stop = False
+        self._deferring = hasattr(sess, "run_deferring")
 
     def _check_stop(self) -> bool:
         return self._should_stop
@@ -134,6 +136,7 @@ class _HookedSession(_WrappedSession):
         ctx = SessionRunContext(
             SessionRunArgs(fetches, feed_dict), self._sess, steps_per_run
         )
+        ctx.accepts_deferred = self._deferring
         # The caller's options object is reused (and merged into), as in TF1.
         options = options if options is not None else config_lib.RunOptions()
         hook_feeds = self._call_before_run(ctx, actual_fetches, options)
@@ -149,6 +152,7 @@ class _HookedSession(_WrappedSession):
             outputs = {"caller": self._sess.run(fetches, feed_dict, options, filled)}
             made = 1
         else:
+            deferred = _take_deferred(actual_fetches)
             # One merged run of the steps the hooks left (see limit_steps).
             outputs, made = _run_keyed(
                 self._sess,
@@ -157,6 +161,7 @@ class _HookedSession(_WrappedSession):
                 options,
                 filled,
                 ctx.steps_per_run,
+                deferred,
             )
         # after_run sees the steps made: fewer when the data ran out.
         ctx.limit_steps(made)
@@ -232,6 +237,24 @@ def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
     return merged
 
 
+def _take_deferred(actual: dict[Any, Any]) -> list[Tensor]:
+    """Unwraps the hooks' ``Deferred`` fetches; returns the tensors they hold."""
+    held: list[Any] = []
+    for key, fetch in actual.items():
+        if isinstance(fetch, Deferred):
+            actual[key] = fetch.fetches
+            held.append(fetch.fetches)
+        elif isinstance(fetch, dict) and any(
+            isinstance(v, Deferred) for v in fetch.values()
+        ):
+            actual[key] = {
+                k: v.fetches if isinstance(v, Deferred) else v for k, v in fetch.items()
+            }
+            held.extend(v.fetches for v in fetch.values() if isinstance(v, Deferred))
+    leaves = jax.tree_util.tree_leaves(held, is_leaf=fetches_lib.is_leaf)
+    return [t for t in leaves if isinstance(t, Tensor)]
+
+
 def _run_keyed(
     sess: Any,
     actual: dict[Any, Any],
@@ -239,8 +262,13 @@ def _run_keyed(
     options: Any,
     run_metadata: Any,
     steps: int = 1,
+    deferred: list[Tensor] | None = None,
 ) -> tuple[dict[Any, Any], int]:
-    """The merged run: each key's values, and the steps the run made."""
+    """The merged run: each key's values, and the steps the run made.
+
+    ``deferred`` tensors (``Deferred`` hook fetches) may come back as
+    ``DeferredValue``s from a one-step untraced run of our Session.
+    """
     # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
     # plain keys, so run a list and key the results afterwards.
     keys = list(actual)
@@ -248,7 +276,10 @@ def _run_keyed(
     if all(sp is None for sp in splits):
         fetches = [actual[k] for k in keys]
         if steps == 1:
-            values = sess.run(fetches, feed_dict, options, run_metadata)
+            if deferred and run_metadata is None and hasattr(sess, "run_deferring"):
+                values = sess.run_deferring(fetches, feed_dict, deferred)
+            else:
+                values = sess.run(fetches, feed_dict, options, run_metadata)
             return dict(zip(keys, values)), 1
         # No per-step values: asked for none, to learn the steps made.
         result = sess.run(

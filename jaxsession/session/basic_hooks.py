@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.engine.deferred import DeferredValue
 from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.variables import get_global_step
 from jaxsession.session._global_step import (
@@ -33,13 +34,19 @@ from jaxsession.session._global_step import (
 )
 from jaxsession.session.config import RunOptions
 from jaxsession.session.hooks import (
+    Deferred,
     EveryStep,
     SessionRunArgs,
     SessionRunContext,
     SessionRunHook,
     SessionRunValues,
 )
-from jaxsession.session.summary_writer import FileWriterCache, SessionLog, Summary
+from jaxsession.session.summary_writer import (
+    FileWriter,
+    FileWriterCache,
+    SessionLog,
+    Summary,
+)
 from jaxsession.session.timers import (
     NeverTriggerTimer,
     SecondOrStepTimer,
@@ -431,6 +438,24 @@ class SummarySaverHook(SessionRunHook):
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._next_step: int | None = None
         self._global_step_tensor = require_global_step_read("SummarySaverHook")
+        # Our writer finishes summaries on its own thread: the step need not
+        # wait for them (hooks.Deferred), unless a subclass reads them.
+        self._defer = (
+            isinstance(self._summary_writer, FileWriter)
+            and type(self).after_run is SummarySaverHook.after_run
+        )
+        self._pending: list[DeferredValue] = []
+
+    def _raise_failed(self, wait: bool = False) -> None:
+        """Raises the error of a summary finished in the background, if one failed."""
+        pending, self._pending = self._pending, []
+        for value in pending:
+            if wait or value.done():
+                error = value.exception()
+                if error is not None:
+                    raise error
+            else:
+                self._pending.append(value)
 
     def _get_summary_op(self) -> list[Any] | None:
         op = (
@@ -452,7 +477,9 @@ class SummarySaverHook(SessionRunHook):
             requests["global_step"] = self._global_step_tensor
         summary_op = self._get_summary_op() if self._request_summary else None
         if summary_op is not None:
-            requests["summary"] = summary_op
+            self._raise_failed()
+            later = self._defer and run_context.accepts_deferred
+            requests["summary"] = Deferred(summary_op) if later else summary_op
         return SessionRunArgs(requests) if requests else None
 
     def after_run(
@@ -476,13 +503,24 @@ class SummarySaverHook(SessionRunHook):
         if self._request_summary:
             self._timer.update_last_triggered_step(step)
             for summary in results.get("summary", []):
-                self._summary_writer.add_summary(_summary_bytes(summary), step)
+                if isinstance(summary, DeferredValue):
+                    self._pending.append(summary)
+                    self._summary_writer.add_summary(summary, step)
+                else:
+                    self._summary_writer.add_summary(_summary_bytes(summary), step)
         self._next_step = step + 1
 
     def end(self, session: Any = None) -> None:
-        """Flushes the writer."""
+        """Flushes the writer; raises the error of a summary that failed.
+
+        Raises:
+            errors.InvalidArgumentError: a summary finished in the background
+                failed (a NaN in a histogram), raised here or by the run
+                after it; TF1 raises it from the run that fetched it.
+        """
         if self._summary_writer:
             self._summary_writer.flush()
+        self._raise_failed(wait=True)
 
 
 def _summary_bytes(value: Any) -> bytes:

@@ -219,6 +219,7 @@ class Prepared:
         steps: int = 1,
         stacked: tuple = (),
         host_ops: bool = True,
+        deferred: tuple = (),
     ) -> Runner:
         """The runner for ``feeds`` (keyed ``key``), built on first use.
 
@@ -228,7 +229,7 @@ class Prepared:
         if runner is None:
             m = self.mapper
             runner = self.runners[key] = build_runner(
-                store, m.tensors, m.targets, feeds, steps, stacked, host_ops
+                store, m.tensors, m.targets, feeds, steps, stacked, host_ops, deferred
             )
         return runner
 

@@ -81,6 +81,29 @@ class SessionRunValues(NamedTuple):
     run_metadata: Any
 
 
+class Deferred:
+    """Marks hook fetches (summaries) that a run may finish after it returns.
+
+    Not in TF1. In a hook's ``SessionRunArgs.fetches`` (itself, or a value
+    of its dict), ``Deferred(fetches)`` stands for ``fetches``; in a
+    one-step run whose other fetches need no summary, their values come back
+    as ``engine.deferred.DeferredValue``s, finished by a background thread,
+    so the step does not wait for the device. ``FileWriter.add_summary``
+    takes them. Otherwise the values are the usual ones.
+
+    Args:
+        fetches: Summary tensors (a tensor or a list of them).
+    """
+
+    __slots__ = ("fetches",)
+
+    def __init__(self, fetches: Any):
+        self.fetches = fetches
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.fetches!r})"
+
+
 class EveryStep:
     """Marks hook fetches whose values a multi-step run returns for every step.
 
@@ -118,6 +141,8 @@ class SessionRunContext:
         self._session = session
         self._stop_requested = False
         self._steps_per_run = steps_per_run
+        # Set by the monitored session when it serves ``Deferred`` fetches.
+        self.accepts_deferred = False
 
     @property
     def original_args(self) -> SessionRunArgs:

@@ -235,23 +235,55 @@ class BaseSession:
         )
         if prepared is None:
             prepared = self._prepare(fetches)
-        check = False
-        if feed_dict:
-            feeds = feeds_lib.resolve_known(self._feed_tensors, feed_dict)
-            if feeds is None:
-                feeds = feeds_lib.resolve_feeds(
-                    self.graph, feed_dict, record=self._feed_tensors
-                )
-            else:
-                check = True  # shapes of a new signature only
-            key = feeds_lib.run_key(feeds)
-        else:
+        if not feed_dict:
             direct = prepared.direct
             if direct is not None:
                 return direct(self._store)  # takes the lock itself
-            feeds, key = {}, ()
+        feeds, key, check = self._resolve(feed_dict)
         with self._lock:
             return self._run_prepared(prepared, feeds, key, check)
+
+    def _resolve(self, feed_dict: Any) -> tuple[dict[Tensor, Any], tuple, bool]:
+        """``(feeds, key, check)``: checked values, the run key, whether to check shapes.
+
+        Shapes are left to check (``check``) when the keys were resolved before:
+        ``_run_prepared`` checks them for a new signature only.
+        """
+        if not feed_dict:
+            return {}, (), False
+        feeds = feeds_lib.resolve_known(self._feed_tensors, feed_dict)
+        check = feeds is not None
+        if feeds is None:
+            feeds = feeds_lib.resolve_feeds(
+                self.graph, feed_dict, record=self._feed_tensors
+            )
+        return feeds, feeds_lib.run_key(feeds), check
+
+    def run_deferring(self, fetches: Any, feed_dict: Any, deferred: Any) -> Any:
+        """``run``, returning the fetched summaries of ``deferred`` unfinished.
+
+        Not in TF1: how the SummarySaverHook keeps a step from waiting for its
+        summaries. When every fetch made by a host post op (a summary) is
+        among ``deferred``, their values are ``engine.deferred.DeferredValue``s
+        finished in the background; otherwise this is ``run``.
+
+        Args:
+            fetches: As for ``run``.
+            feed_dict: As for ``run``.
+            deferred: Tensors among the fetches.
+
+        Returns:
+            As ``run``.
+        """
+        if self._closed:
+            self._check_open()
+        prepared = self._prepare(fetches)
+        feeds, key, check = self._resolve(feed_dict)
+        tensors = tuple(deferred)
+        with self._lock:
+            return self._run_prepared(
+                prepared, feeds, (("deferred", tensors), *key), check, tensors
+            )
 
     def _run_prepared(
         self,
@@ -259,6 +291,7 @@ class BaseSession:
         feeds: dict[Tensor, Any],
         key: tuple,
         check_shapes: bool = False,
+        deferred: tuple = (),
     ) -> Any:
         """One run of ``prepared`` with ``feeds`` (keyed ``key``); under the lock."""
         runner = prepared.runners.get(key)
@@ -266,7 +299,7 @@ class BaseSession:
             if check_shapes:
                 # A shape that fitted once always fits: check new ones only.
                 feeds_lib.check_shapes(feeds)
-            runner = prepared.runner(self._store, feeds, key)
+            runner = prepared.runner(self._store, feeds, key, deferred=deferred)
         values = self._guarded(runner.run, self._store, feeds)
         if not key and runner.fast is not None:
             prepared.direct = runner.fast_with(prepared.mapper.build, self._lock)

@@ -36,12 +36,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tensorboardX.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 from tensorboardX.proto.summary_pb2 import Summary
 from tensorboardX.record_writer import RecordWriter, masked_crc32c
 
 from jaxsession import errors
 from jaxsession.checkpoint import storage
+from jaxsession.engine.deferred import DeferredValue
 
 logger = logging.getLogger("jaxsession")
 
@@ -79,7 +81,11 @@ class _EventFile:
         self._thread.start()
         _OPEN_FILES.add(self)
 
-    def _write(self, event: Event) -> None:
+    def _write(self, event: Event | _Pending) -> None:
+        if isinstance(event, _Pending):
+            event = event.finish()
+            if event is None:
+                return
         with self._lock:
             self._records.write(event.SerializeToString())
 
@@ -128,6 +134,30 @@ class _EventFile:
             if self._local is not None:
                 Path(self._local).unlink()
         _OPEN_FILES.discard(self)
+
+
+class _Pending:
+    """An event whose summary a run is still finishing (``engine/deferred.py``)."""
+
+    __slots__ = ("event", "value", "writer")
+
+    def __init__(self, writer: FileWriter, event: Event, value: DeferredValue):
+        self.writer, self.event, self.value = writer, event, value
+
+    def finish(self) -> Event | None:
+        """The event with its summary, or None (logged) if the summary failed."""
+        try:
+            summary = self.value.result()
+        except Exception as e:
+            # The hook that fetched it raises the error in the training loop.
+            logger.warning(
+                "A summary at step %d was not written: %s", self.event.step, e
+            )
+            return None
+        if isinstance(summary, np.ndarray):  # a 0-d string array
+            summary = summary.item()
+        self.event.summary.CopyFrom(self.writer._first_metadata(summary))
+        return self.event
 
 
 _exit_flush = {"registered_late": False, "done": False}
@@ -182,6 +212,7 @@ class FileWriter:
             self._logdir, max_queue, flush_secs, self._suffix
         )
         self._seen_summary_tags: set[str] = set()
+        self._tags_lock = threading.Lock()
         self._session_run_tags: set[str] = set()
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
@@ -211,25 +242,40 @@ class FileWriter:
             event.step = int(step)
         self.add_event(event)
 
-    def add_summary(self, summary: Summary | bytes, global_step: Any = None) -> None:
+    def add_summary(
+        self, summary: Summary | bytes | DeferredValue, global_step: Any = None
+    ) -> None:
         """Adds a ``Summary`` (a proto or its serialized bytes) at ``global_step``.
 
-        Metadata is kept only on the first value of each tag, as TF1 does.
+        Metadata is kept only on the first value of each tag, as TF1 does. A
+        ``DeferredValue`` (a summary a run left to finish, not in TF1) is
+        awaited on the writer thread; if it fails, nothing is written.
         """
+        if isinstance(summary, DeferredValue):
+            event = Event(wall_time=time.time())
+            if global_step is not None:
+                event.step = int(global_step)
+            self.add_event(_Pending(self, event, summary))  # type: ignore[arg-type]
+            return
+        self._add_event(Event(summary=self._first_metadata(summary)), global_step)
+
+    def _first_metadata(self, summary: Summary | bytes) -> Summary:
+        """A copy of ``summary`` keeping metadata only on tags not seen before."""
         if isinstance(summary, bytes | bytearray):
             summary = Summary.FromString(bytes(summary))
         else:
             copy = Summary()
             copy.CopyFrom(summary)
             summary = copy
-        for value in summary.value:
-            if not value.HasField("metadata"):
-                continue
-            if value.tag in self._seen_summary_tags:
-                value.ClearField("metadata")
-            else:
-                self._seen_summary_tags.add(value.tag)
-        self._add_event(Event(summary=summary), global_step)
+        with self._tags_lock:  # the writer thread adds deferred summaries
+            for value in summary.value:
+                if not value.HasField("metadata"):
+                    continue
+                if value.tag in self._seen_summary_tags:
+                    value.ClearField("metadata")
+                else:
+                    self._seen_summary_tags.add(value.tag)
+        return summary
 
     def add_session_log(self, session_log: SessionLog, global_step: Any = None) -> None:
         """Adds a ``SessionLog`` (START, STOP, CHECKPOINT) at ``global_step``."""

@@ -1,0 +1,139 @@
+"""Summaries a monitored run finishes in the background (engine/deferred.py)."""
+
+import re
+
+import numpy as np
+import pytest
+from tensorboardX.proto.summary_pb2 import Summary
+
+import jaxsession as tf
+from jaxsession import errors
+from jaxsession.engine.deferred import DeferredValue
+from tests.helpers.events import read_events, scalars
+
+
+def _counter_graph():
+    """A step that adds 1 to ``v`` (float) and ``n`` (int), with summaries of both."""
+    step = tf.train.get_or_create_global_step()
+    v = tf.Variable(np.zeros(4, np.float32), name="count_v")
+    n = tf.Variable(0, name="count_n")
+    train = tf.group(
+        tf.assign_add(v, tf.ones(4)), tf.assign_add(n, 1), tf.assign_add(step, 1)
+    )
+    tf.summary.histogram("v", v)  # counted on the device
+    tf.summary.scalar("n", n)  # an int read: its value goes to the host
+    return train
+
+
+def _histograms(logdir, tag):
+    return [
+        (e.step, value.histo)
+        for e in read_events(logdir)
+        for value in e.summary.value
+        if value.tag == tag and value.HasField("histo")
+    ]
+
+
+def test_background_summaries_hold_the_values_of_their_step(tmp_path):
+    train = _counter_graph()
+    with tf.train.MonitoredTrainingSession(
+        checkpoint_dir=str(tmp_path), save_summaries_steps=3, save_checkpoint_secs=None
+    ) as sess:
+        for _ in range(10):
+            sess.run(train)
+    # The summaries fetched with the train op read the values before it,
+    # stamped with the step after it.
+    assert [(s, v) for s, _, v in scalars(tmp_path, "n")] == [
+        (1, 0.0),
+        (4, 3.0),
+        (7, 6.0),
+        (10, 9.0),
+    ]
+    histos = _histograms(tmp_path, "v")
+    assert [(s, h.min, h.max, h.num, h.sum) for s, h in histos] == [
+        (1, 0.0, 0.0, 4, 0.0),
+        (4, 3.0, 3.0, 4, 12.0),
+        (7, 6.0, 6.0, 4, 24.0),
+        (10, 9.0, 9.0, 4, 36.0),
+    ]
+
+
+def test_run_deferring_returns_deferred_summaries_equal_to_a_plain_run():
+    x = tf.placeholder(tf.float32, [None])
+    h = tf.summary.histogram("h", x)
+    s = tf.summary.scalar("s", tf.reduce_sum(x))
+    total = tf.reduce_sum(x)
+    feed = {x: [1.0, 2.0, 4.0]}
+    with tf.Session() as sess:
+        plain = sess.run([total, h, s], feed)
+        got = sess.run_deferring([total, h, s], feed, [h, s])
+        assert got[0] == 7.0
+        assert all(isinstance(v, DeferredValue) for v in got[1:])
+        assert [v.result() for v in got[1:]] == plain[1:]
+        # A summary not deferred must be ready when the run returns: none is.
+        mixed = sess.run_deferring([h, s], feed, [h])
+        assert mixed == plain[1:]
+
+
+def test_a_nan_in_a_background_histogram_is_raised_by_the_loop(tmp_path):
+    step = tf.train.get_or_create_global_step()
+    bad = tf.placeholder_with_default(np.float32(1.0), [], name="bad")
+    tf.summary.histogram("w", tf.fill([3], bad))
+    train = tf.assign_add(step, 1)
+    with pytest.raises(
+        errors.InvalidArgumentError, match=re.escape("Nan in summary histogram for: w")
+    ):
+        with tf.train.MonitoredTrainingSession(
+            checkpoint_dir=str(tmp_path), save_summaries_steps=2
+        ) as sess:
+            sess.run(train)
+            sess.run(train, {bad: np.nan})  # not a summary step: no histogram
+            sess.run(train, {bad: np.nan})  # a summary step: its NaN ...
+            sess.run(train)
+            sess.run(train)  # ... is raised by the next summary step at the latest
+    tf.summary.FileWriterCache.get(str(tmp_path)).flush()
+    assert [s for s, _ in _histograms(tmp_path, "w")][:1] == [1]
+
+
+class _Reading(tf.train.SummarySaverHook):
+    """A subclass that reads the fetched summaries: it must get bytes."""
+
+    seen: list
+
+    def after_run(self, run_context, run_values):
+        results = run_values.results or {}
+        self.seen.extend(type(v) for v in results.get("summary", []))
+        super().after_run(run_context, run_values)
+
+
+def test_subclasses_and_foreign_writers_get_finished_values(tmp_path):
+    train = _counter_graph()
+    reading = _Reading(
+        save_steps=1, output_dir=str(tmp_path / "a"), summary_op=tf.summary.merge_all()
+    )
+    reading.seen = []
+    with tf.train.MonitoredSession(hooks=[reading]) as sess:
+        sess.run(train)
+        sess.run(train)
+    assert reading.seen and all(t is not DeferredValue for t in reading.seen)
+
+    class ListWriter:
+        def __init__(self):
+            self.summaries = []
+
+        def add_summary(self, summary, step):
+            self.summaries.append((step, Summary.FromString(summary).value[0].tag))
+
+        def add_session_log(self, log, step):
+            pass
+
+        def flush(self):
+            pass
+
+    writer = ListWriter()
+    hook = tf.train.SummarySaverHook(
+        save_steps=1, summary_writer=writer, summary_op=tf.summary.merge_all()
+    )
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        sess.run(train)
+    assert writer.summaries == [(1, "v")]  # bytes: FromString took them
