@@ -17,6 +17,7 @@ import pytest
 jax.config.update("jax_num_cpu_devices", 4)
 
 import jaxsession as tf  # noqa: E402
+from jaxsession.checkpoint import pending  # noqa: E402
 
 # Compile notices (one INFO line per new run signature) would interleave with
 # the INFO lines other tests assert; tests of the notices lower this again.
@@ -25,11 +26,25 @@ logging.getLogger("jaxsession.compile").setLevel(logging.WARNING)
 
 @pytest.fixture(autouse=True)
 def _fresh_default_graph():
-    """Each test starts with an empty default graph and no cached summary writers."""
+    """Each test starts with an empty default graph and no cached summary writers.
+
+    Nor with another test's checkpoint writes: a Saver writes in the
+    background, and a write a test left in flight would run on into the next
+    test (its threads ending there, its Orbax helpers starting some).
+    """
     tf.reset_default_graph()
     yield
+    _wait_for_checkpoint_writes()
     tf.reset_default_graph()
     tf.summary.FileWriterCache.clear()
+
+
+def _wait_for_checkpoint_writes(timeout_secs=120.0):
+    """Waits, bounded, for the checkpoint writes in flight in this process."""
+    with pending._IN_FLIGHT_LOCK:
+        threads = list(pending._IN_FLIGHT)
+    for thread in threads:
+        thread.join(timeout_secs)
 
 
 def pytest_collection_modifyitems(config, items):

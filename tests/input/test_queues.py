@@ -1,5 +1,6 @@
 """Queue-based input (TF 1.0-1.3 programs), written as a TF1 user wrote it."""
 
+import logging
 import re
 import threading
 
@@ -410,14 +411,28 @@ def test_a_long_wait_for_elements_warns_about_queue_runners(monkeypatch, caplog)
     queue = tf.FIFOQueue(2, tf.int32, shapes=[[]], name="lonely")
     dequeued = queue.dequeue()
     got = []
-    with tf.Session() as sess:
-        consumer = threading.Thread(target=lambda: got.append(sess.run(dequeued)))
-        with caplog.at_level("WARNING", logger="jaxsession"):
-            consumer.start()
-            consumer.join(1.0)
-            assert consumer.is_alive()
-            sess.run(queue.enqueue(5))
-            consumer.join(5)
+    # The element is enqueued once the consumer has warned, however long its
+    # thread took to start waiting (a fixed join(1.0) raced a slow start).
+    warned = threading.Event()
+
+    class Signal(logging.Handler):
+        def emit(self, record):
+            if "has waited" in record.getMessage():
+                warned.set()
+
+    signal = Signal()
+    queues.logger.addHandler(signal)
+    try:
+        with tf.Session() as sess:
+            consumer = threading.Thread(target=lambda: got.append(sess.run(dequeued)))
+            with caplog.at_level("WARNING", logger="jaxsession"):
+                consumer.start()
+                assert warned.wait(60)
+                assert consumer.is_alive()
+                sess.run(queue.enqueue(5))
+                consumer.join(60)
+    finally:
+        queues.logger.removeHandler(signal)
     assert got == [5]
     assert (
         "lonely_Dequeue has waited 0.3 s for 1 elements of lonely (size 0): were its "

@@ -39,11 +39,21 @@ def _drain(sess, fetch):
             return out
 
 
-def _wait_for_thread_count(count, timeout=5.0):
+def _new_threads(before):
+    """How many live threads were started since ``before`` was taken.
+
+    Counted by identity, not ``threading.active_count()``: a thread an earlier
+    test left behind (an asynchronous checkpoint write, say) may end meanwhile.
+    """
+    return sum(t not in before for t in threading.enumerate())
+
+
+def _wait_for_new_threads(before, count, timeout=30.0):
+    """Waits until at most ``count`` threads started since ``before`` live; their number."""
     deadline = time.monotonic() + timeout
-    while threading.active_count() > count and time.monotonic() < deadline:
+    while _new_threads(before) > count and time.monotonic() < deadline:
         time.sleep(0.01)
-    return threading.active_count()
+    return _new_threads(before)
 
 
 def test_one_shot_batches_equal_numpy_then_out_of_range():
@@ -273,7 +283,7 @@ def test_map_exception_reaches_the_caller_with_its_traceback():
 
 
 def test_prefetch_is_bounded_and_threads_stop_at_close():
-    baseline = threading.active_count()
+    before = set(threading.enumerate())
     produced = []
 
     def endless():
@@ -290,21 +300,21 @@ def test_prefetch_is_bounded_and_threads_stop_at_close():
     time.sleep(0.3)
     # Consumed 3; at most PREFETCH_DEPTH queued plus one held by the thread.
     assert len(produced) <= 3 + infeed.PREFETCH_DEPTH + 1
-    assert threading.active_count() == baseline + 1
+    assert _new_threads(before) == 1
     sess.close()
-    assert _wait_for_thread_count(baseline) == baseline
+    assert _wait_for_new_threads(before, 0) == 0
 
 
 def test_reinitializing_stops_the_previous_prefetch_thread():
-    baseline = threading.active_count()
+    before = set(threading.enumerate())
     it = tf.data.Dataset.range(1000).make_initializable_iterator()
     nxt = it.get_next()
     with tf.Session() as sess:
         for _ in range(5):
             sess.run(it.initializer)
             assert int(sess.run(nxt)) == 0
-        assert _wait_for_thread_count(baseline + 1) == baseline + 1
-    assert _wait_for_thread_count(baseline) == baseline
+        assert _wait_for_new_threads(before, 1) == 1
+    assert _wait_for_new_threads(before, 0) == 0
 
 
 # -- batches cut by indexing, through the session's infeed -------------------------
