@@ -551,6 +551,25 @@ def take_elements(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any
     return _prefetcher(op, ctx, count).take(op, count)
 
 
+def take_uncut(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any], int]:
+    """As ``take_elements``, leaving K full batches of device data for the run to cut.
+
+    Returns:
+        ``(leaves, n)``; when ``count`` > 1 full batches of a device-resident
+        dataset are left, each leaf is ``(array, index)``: the whole array
+        and the ``[count, batch]`` row indices, which the compiled K-step
+        call gathers itself (no separate gather, no stacked copy).
+    """
+    feeder = _prefetcher(op, ctx, count)
+    if not isinstance(feeder, DeviceSlices) or count == 1:
+        return feeder.take(op, count)
+    index, lead, n = feeder.rows(op, count)
+    if n == count and len(lead) == 2:
+        rows = np.asarray(index).reshape(lead)
+        return [(a, rows) for a in feeder._arrays], n
+    return list(_cut(feeder._arrays, index, lead)), n
+
+
 def rows_or_leaves(op: Operation, ctx: HostContext) -> tuple[Any, bool]:
     """An IteratorGetNext's next element, uncut when its data is on the device.
 

@@ -155,7 +155,7 @@ def host_values(
     count = steps
     for op in plan.host_ops:
         if op.type == "IteratorGetNext":
-            leaves, n = infeed.take_elements(op, ctx, steps)
+            leaves, n = infeed.take_uncut(op, ctx, steps)
             count = min(count, n)
             values.update(zip(op.outputs, leaves))
         elif op.type == "MakeIterator":
@@ -170,5 +170,15 @@ def host_values(
             )
     if count < steps:
         per_step = set(plan.feeds)
-        values = {t: v[:count] if t in per_step else v for t, v in values.items()}
+        values = {
+            t: _rows(v)[:count] if t in per_step else v for t, v in values.items()
+        }
     return values, count
+
+
+def _rows(value: Any) -> Any:
+    """A value, its rows gathered if it came uncut (``infeed.take_uncut``)."""
+    if type(value) is tuple:
+        array, index = value
+        return array[index]
+    return value

@@ -149,6 +149,7 @@ class Runner:
     __slots__ = (
         "call",
         "checks",
+        "cut_swaps",
         "deferred",
         "effect",
         "effects",
@@ -227,6 +228,8 @@ class Runner:
         # Post-op fetches finished in the background (engine/deferred.py).
         self.deferred = deferred_lib.deferrable(plan, deferred)
         self.checks = tuple(plan.check_reports())
+        # A K-step call that gathers its batches (``_call``), per cut feed set.
+        self.cut_swaps: dict[tuple[int, ...], Swap] = {}
         # Host effects (printing) are done when the run returns, as in TF1;
         # they may hide in regions (a gradient's forward pass), so the graph
         # is asked.
@@ -357,6 +360,13 @@ class Runner:
         args = tuple([host[t] if dev else None for t, dev in self.feeds])
         if self.mesh is not None:
             args = self._mesh_args(args)
+        elif self.steps != 1:
+            # K batches of device data come uncut: the call gathers them.
+            where = tuple(i for i, a in enumerate(args) if type(a) is tuple)
+            if where:
+                swap = self.cut_swaps.get(where) or self.cut_swaps.setdefault(
+                    where, _fused_swap(self, where)
+                )
         fetched = _commit(self, store, swap, args, host, ready) or ()
         if self.exe.trace_count > self.traced[0]:
             self.traced[0] = self.exe.trace_count
@@ -656,7 +666,7 @@ def _note_compile(graph: Any, signature: RunSignature) -> None:
 def _shape_of(value: Any) -> list[int]:
     if isinstance(value, tuple):  # (array, row indices): cut in the call
         array, index = value
-        return [len(index), *array.shape[1:]]
+        return [*np.shape(index), *array.shape[1:]]
     return list(getattr(value, "shape", ()))
 
 

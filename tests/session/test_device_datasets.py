@@ -150,6 +150,41 @@ def test_k_step_runs_cut_k_batches_on_the_device_and_end_on_the_data():
         assert int(sess.run(step)) == 6
 
 
+def test_k_step_runs_gather_their_batches_inside_the_compiled_call(monkeypatch):
+    # Full K batches reach the K-step call as (array, [K, batch] indices):
+    # no separate gather. Only the data's tail, fewer than K, is cut apart.
+    cuts = []
+    real_cut = infeed._cut
+    monkeypatch.setattr(
+        infeed, "_cut", lambda a, i, lead: cuts.append(lead) or real_cut(a, i, lead)
+    )
+    step = tf.train.get_or_create_global_step()
+    x = np.arange(44, dtype=np.float32).reshape(22, 2)
+    it = tf.data.Dataset.from_tensor_slices(x).batch(2).make_one_shot_iterator()
+    total = tf.Variable(0.0)
+    last = tf.Variable(np.zeros((2, 2), np.float32))
+    nxt = it.get_next()
+    with tf.control_dependencies(
+        [total.assign_add(tf.reduce_sum(nxt)), last.assign(nxt)]
+    ):
+        train = step.assign_add(1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        made = [r.steps for r in _drain(sess, train, steps_per_run=5, every_step=[])]
+        assert made == [5, 5, 1]  # 11 batches: 5 + 5, then the last alone
+        assert cuts == [(1, 2)]  # only the tail was gathered apart
+        assert float(sess.run(total)) == float(x.sum())
+        np.testing.assert_array_equal(sess.run(last), x[20:])
+        assert int(sess.run(step)) == 11
+        (runner,) = [
+            r
+            for p in sess._prepared.values()
+            for r in p.runners.values()
+            if r.steps == 5
+        ]
+        assert list(runner.cut_swaps) == [(0,)]
+
+
 def _runner_of(sess, fetch):
     (runner,) = sess._prepared[fetch].runners.values()
     return runner
