@@ -96,6 +96,19 @@ class _Block:
         return [[leaf[i] for leaf in leaves] for i in range(self.count)]
 
 
+def _same_shape_runs(elements: list[Any]) -> list[list[Any]]:
+    """``elements`` split where a leaf's shape changes (each run stacks)."""
+    runs: list[list[Any]] = []
+    last = None
+    for element in elements:
+        shapes = tuple(np.shape(leaf) for leaf in _flatten(element)[0])
+        if shapes != last:
+            runs.append([])
+            last = shapes
+        runs[-1].append(element)
+    return runs
+
+
 def _stack(column: Sequence[Any]) -> Any:
     if isinstance(column[0], np.ndarray) and column[0].dtype == object:
         return np.stack(column)
@@ -219,10 +232,17 @@ class Prefetcher:
             elif chunk == 1 and batches:
                 block = self._safe(self._leaves_to_device, batches[0], 1, False)
             elif batches:
-                # A short last batch among K: as the element path, which
-                # stacks the K batches (and fails on their shapes).
+                # A short last batch among K: as the element path, in runs of
+                # one shape (the consumer shortens the run at the short one).
                 elements = [batcher.treedef.unflatten(b) for b in batches]
-                block = self._safe(self._to_device, elements, chunk)
+                runs = _same_shape_runs(elements)
+                for run in runs[:-1]:
+                    if not self._put(self._safe(self._to_device, run, chunk)):
+                        return
+                last = runs[-1]
+                block = self._safe(
+                    self._to_device, last, 1 if len(last) == 1 else chunk
+                )
             else:
                 terminal = terminal or _END
                 break
@@ -251,9 +271,11 @@ class Prefetcher:
                 terminal = _END
             except BaseException as e:
                 terminal = _Failure(e)
-            # Elements read before the end or a failure still reach the consumer.
-            if elements:
-                block = self._safe(self._to_device, elements, chunk)
+            # Elements read before the end or a failure still reach the consumer;
+            # K of differing shapes (a short batch inside) go in runs of one shape.
+            runs = _same_shape_runs(elements) if chunk != 1 else [elements]
+            for run in runs if elements else []:
+                block = self._safe(self._to_device, run, 1 if len(run) == 1 else chunk)
                 if not self._put(block) or isinstance(block, _Failure):
                     return
         if terminal is not None:
@@ -297,6 +319,11 @@ class Prefetcher:
         if n == 0:
             _raise_terminal(self._terminal, op)
         elements = [self._pending.popleft() for _ in range(n)]
+        if n > 1:
+            # Only elements of one shape stack: a short batch inside ends the run.
+            first = _same_shape_runs(elements)[0]
+            self._pending.extendleft(reversed(elements[len(first) :]))
+            elements, n = first, len(first)
         if self._mesh is not None:
             # Re-cut from host copies: placed here, as the session would.
             if count == 1:

@@ -364,9 +364,9 @@ class Runner:
             # K batches of device data come uncut: the call gathers them.
             where = tuple(i for i, a in enumerate(args) if type(a) is tuple)
             if where:
-                swap = self.cut_swaps.get(where) or self.cut_swaps.setdefault(
-                    where, _fused_swap(self, where)
-                )
+                swap = self.cut_swaps.get(where)
+                if swap is None:
+                    swap = self.cut_swaps[where] = _fused_swap(self, where)
         fetched = _commit(self, store, swap, args, host, ready) or ()
         if self.exe.trace_count > self.traced[0]:
             self.traced[0] = self.exe.trace_count

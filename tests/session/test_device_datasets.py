@@ -185,6 +185,32 @@ def test_k_step_runs_gather_their_batches_inside_the_compiled_call(monkeypatch):
         assert list(runner.cut_swaps) == [(0,)]
 
 
+@pytest.mark.parametrize(
+    ("repeat", "made"),
+    [(2, [2, 1, 2, 1]), (1, [2, 1])],
+    ids=["batch-repeat", "batch-host-sliced"],
+)
+def test_k_step_runs_on_the_host_stop_at_a_short_batch(repeat, made, monkeypatch):
+    # batch(4).repeat(2): each epoch ends with a short batch, inside the data;
+    # batch(4) alone, kept on the host: a short one among the last K. A K-step
+    # run stacks only batches of one shape: it ends at a short one.
+    monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
+    x = np.arange(10, dtype=np.float32)
+    it = tf.data.Dataset.from_tensor_slices(x).batch(4).repeat(repeat)
+    it = it.make_one_shot_iterator()
+    step = tf.train.get_or_create_global_step()
+    total = tf.Variable(0.0)
+    with tf.control_dependencies([total.assign_add(tf.reduce_sum(it.get_next()))]):
+        train = step.assign_add(1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got = [r.steps for r in _drain(sess, train, steps_per_run=3, every_step=[])]
+        assert isinstance(_feeder(sess, it), infeed.Prefetcher)
+        assert got == made  # [4, 4] then [2] rows, per epoch
+        assert float(sess.run(total)) == repeat * float(x.sum())
+        assert int(sess.run(step)) == 3 * repeat
+
+
 def _runner_of(sess, fetch):
     (runner,) = sess._prepared[fetch].runners.values()
     return runner
