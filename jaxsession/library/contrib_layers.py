@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jaxsession.graph import initializers as init_ops, variables as vs
+from jaxsession.graph import (
+    dtypes as dtypes_lib,
+    initializers as init_ops,
+    variables as vs,
+)
 from jaxsession.graph.core import (
     GraphKeys,
     Tensor,
@@ -55,14 +59,27 @@ def variance_scaling_initializer(
     """
     if mode not in _MODES:
         raise TypeError(f"Unknown mode {mode} [FAN_IN, FAN_OUT, FAN_AVG]")
+    if dtype is not None:
+        _check_floating(dtypes_lib.as_dtype(dtype))
     if uniform:
-        return init_ops.variance_scaling_initializer(
-            factor, _MODES[mode], "uniform", seed, dtype
-        )
+        return _FloatingOnly(factor, _MODES[mode], "uniform", seed, dtype)
     scale = 1.3 * factor * _TRUNCATED_STD**2
-    return init_ops.variance_scaling_initializer(
-        scale, _MODES[mode], "truncated_normal", seed, dtype
-    )
+    return _FloatingOnly(scale, _MODES[mode], "truncated_normal", seed, dtype)
+
+
+def _check_floating(dtype: dtypes_lib.DType) -> None:
+    if not dtype.is_floating:
+        raise TypeError(
+            f"Cannot create initializer for non-floating point type ({dtype.name})."
+        )
+
+
+class _FloatingOnly(init_ops.variance_scaling_initializer):
+    """The core variance scaling, refusing integer variables as contrib did."""
+
+    def _build(self, shape: tuple[int, ...], dtype: dtypes_lib.DType) -> Tensor:
+        _check_floating(dtype)
+        return super()._build(shape, dtype)
 
 
 def xavier_initializer(
@@ -108,6 +125,12 @@ def fully_connected(
     with vs.variable_scope(scope, "fully_connected", [inputs], reuse=reuse):
         x = convert_to_tensor(inputs)
         rank = x.shape.ndims
+        if rank is not None and rank < 2:
+            raise ValueError(
+                f"Input 0 of layer fully_connected is incompatible with the layer: "
+                f"expected min_ndim=2, found ndim={rank} (inputs {x.name!r}, shape "
+                f"{x.shape})."
+            )
         depth = x.shape[-1].value if rank else None
         if depth is None:
             raise ValueError(

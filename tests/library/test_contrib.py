@@ -70,6 +70,8 @@ def test_fully_connected_rank3_reuse_normalizer_and_regularizer():
         np.testing.assert_allclose(a, np.full((2, 3, 6), 4.0))
         np.testing.assert_allclose(b, a)
         assert sess.run(penalty) == pytest.approx(0.1 * 24 / 2)
+    with pytest.raises(ValueError, match="expected min_ndim=2, found ndim=1"):
+        tf.contrib.layers.fully_connected(tf.zeros([4]), 2)
     bad = tf.placeholder(tf.float32, [2, None], name="bad")
     with pytest.raises(ValueError, match="inputs 'bad:0', shape \\(2, \\?\\)"):
         tf.contrib.layers.fully_connected(bad, 2)
@@ -99,6 +101,11 @@ def test_xavier_and_variance_scaling_spreads():
     assert h.std() == pytest.approx(math.sqrt(1.3 * 2.0 / fan_in) * 0.8796, rel=0.02)
     with pytest.raises(TypeError, match=r"Unknown mode FAN_MAX \[FAN_IN"):
         tf.contrib.layers.variance_scaling_initializer(mode="FAN_MAX")
+    non_float = "Cannot create initializer for non-floating point type"
+    with pytest.raises(TypeError, match=non_float + r" \(int32\)"):
+        tf.contrib.layers.xavier_initializer(dtype=tf.int32)
+    with pytest.raises(TypeError, match=non_float):
+        tf.get_variable("i", [2, 2], tf.int32, tf.contrib.layers.xavier_initializer())
 
 
 def test_apply_regularization_sums_the_weights_collection():
