@@ -12,18 +12,23 @@ steps costs the step loop almost nothing (issue 16).
 from __future__ import annotations
 
 import concurrent.futures
+import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 
 from jaxsession.engine.host import run_host_post_ops, to_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
 
+# One daemon worker, fed by a queue: values finish in the order of their
+# runs, and (unlike a ThreadPoolExecutor, which refuses work once the main
+# thread has returned) it serves training threads until the process ends.
 _lock = threading.Lock()
-_executor: concurrent.futures.ThreadPoolExecutor | None = None
+_work: queue.SimpleQueue | None = None
 
 
 class DeferredValue:
@@ -55,15 +60,26 @@ class DeferredValue:
         return self._future.exception(timeout)
 
 
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _executor
+def _submit(fn: Callable[[], list[Any]]) -> concurrent.futures.Future:
+    global _work
     with _lock:
-        if _executor is None:
-            # One worker: values finish in the order of their runs.
-            _executor = concurrent.futures.ThreadPoolExecutor(
-                1, thread_name_prefix="jaxsession-deferred"
-            )
-        return _executor
+        if _work is None:
+            _work = queue.SimpleQueue()
+            threading.Thread(
+                target=_serve, args=(_work,), name="jaxsession-deferred", daemon=True
+            ).start()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        _work.put((fn, future))
+    return future
+
+
+def _serve(work: queue.SimpleQueue) -> None:
+    while True:
+        fn, future = work.get()
+        try:
+            future.set_result(fn())
+        except BaseException as e:
+            future.set_exception(e)
 
 
 def finish_later(
@@ -85,9 +101,17 @@ def finish_later(
         One ``DeferredValue`` per tensor of ``order``.
     """
     state = {id(b) for b in buffers}
+    inputs = {t for op in plan.host_post_ops for t in op.inputs}
+    # Host values (feeds) may be the caller's buffers, refilled by the next
+    # step: copied now, as the state buffers a later run may donate.
     snapshot = {
-        t: v.copy() if isinstance(v, jax.Array) and id(v) in state else v
+        t: (v.copy() if id(v) in state else v)
+        if isinstance(v, jax.Array)
+        else np.array(v, copy=True)
+        if isinstance(v, np.ndarray)
+        else v
         for t, v in values.items()
+        if t in inputs
     }
 
     def finish() -> list[Any]:
@@ -95,25 +119,29 @@ def finish_later(
         run_host_post_ops(plan, done)
         return [to_host(t, done[t]) for t in order]
 
-    future = _pool().submit(finish)
+    future = _submit(finish)
     return [DeferredValue(future, i) for i in range(len(order))]
 
 
 def deferrable(plan: Plan, wanted: Sequence[Tensor]) -> frozenset[Tensor]:
     """The tensors of ``wanted`` a run of ``plan`` can defer: all of them or none.
 
-    All when each is made by a host post op and no other requested tensor
-    is (those must be ready when the run returns).
+    All when every host post op of the plan is there only to make them (a
+    post op with another purpose, a queue's enqueue, runs before the run
+    returns) and no other requested tensor comes from a post op.
     """
-    made = {t for op in plan.host_post_ops for t in op.outputs}
     want = frozenset(wanted)
-    if not want or not want <= made:
+    post = plan.host_post_ops
+    made = {t: op for op in post for t in op.outputs}
+    if not want or not want <= made.keys():
         return frozenset()
     if any(t in made and t not in want for t in plan.requested):
         return frozenset()
-    return want
-
-
-def resolve(value: Any) -> Any:
-    """``value`` itself, or the result of a ``DeferredValue``."""
-    return value.result() if isinstance(value, DeferredValue) else value
+    needed: set[Any] = set()
+    todo = [made[t] for t in want]
+    while todo:
+        op = todo.pop()
+        if op not in needed:
+            needed.add(op)
+            todo.extend(made[t] for t in op.inputs if t in made)
+    return want if needed == set(post) else frozenset()

@@ -281,7 +281,7 @@ def callable_feeds(graph: Graph, feed_list: Sequence[Any]) -> tuple[list[Tensor]
 
 
 def resolve_known(
-    known: Mapping[Any, Tensor], feed_dict: Mapping[Any, Any]
+    known: Mapping[Any, tuple[Tensor, TensorShape]], feed_dict: Mapping[Any, Any]
 ) -> dict[Tensor, Any] | None:
     """A feed_dict's converted values when every key was resolved before.
 
@@ -289,18 +289,21 @@ def resolve_known(
     shape check (a run checks the shapes of a new signature only).
 
     Args:
-        known: Leaf keys that ``resolve_feeds`` resolved (its ``record``).
+        known: Leaf keys that ``resolve_feeds`` resolved (its ``record``):
+            each key's tensor and its static shape then.
         feed_dict: The run's feeds.
 
     Returns:
         Each fed tensor's converted value, or None when a key is new or
-        nested, or a value does not convert: ``resolve_feeds`` then names
-        every problem.
+        nested, a tensor's shape was set since, or a value does not
+        convert: ``resolve_feeds`` then checks and names every problem.
     """
     out: dict[Tensor, Any] = {}
     try:
         for key, value in feed_dict.items():
-            tensor = known[key]
+            tensor, shape = known[key]
+            if tensor.shape is not shape:  # set_shape narrowed it
+                return None
             out[tensor] = convert_feed(tensor, value)
     except (KeyError, TypeError):
         return None
@@ -311,7 +314,7 @@ def resolve_feeds(
     graph: Graph,
     feed_dict: Mapping[Any, Any] | None,
     steps: int = 1,
-    record: dict[Any, Tensor] | None = None,
+    record: dict[Any, tuple[Tensor, TensorShape]] | None = None,
 ) -> dict[Tensor, Any]:
     """Tensors and checked values of a feed_dict (nested tuple keys allowed).
 
@@ -319,8 +322,8 @@ def resolve_feeds(
         graph: The graph the keys name tensors of.
         feed_dict: Maps tensors (or names, or nested tuples of them) to values.
         steps: The run's steps; with K > 1 each value needs a leading K axis.
-        record: If given, receives each plain key's tensor once every feed
-            resolved (for ``resolve_known``).
+        record: If given, receives each plain key's tensor and static
+            shape once every feed resolved (for ``resolve_known``).
 
     Returns:
         Each fed tensor's value, converted to its dtype.
@@ -335,6 +338,7 @@ def resolve_feeds(
     if not feed_dict:
         return out
     problems: list[Exception] = []
+    plain: dict[Any, Tensor] = {}
     for key, value in feed_dict.items():
         if _is_nested(key):
             try:
@@ -345,13 +349,11 @@ def resolve_feeds(
             for k, v in pairs:
                 _resolve(graph, k, v, steps, out, problems)
         else:
-            _resolve(graph, key, value, steps, out, problems)
+            plain[key] = _resolve(graph, key, value, steps, out, problems)
     if problems:
         raise feed_error(problems) from None
     if record is not None:
-        for key in feed_dict:
-            if not _is_nested(key):
-                record[key] = feed_tensor(graph, key)
+        record.update((k, (t, t.shape)) for k, t in plain.items())
     return out
 
 
@@ -362,18 +364,27 @@ def _resolve(
     steps: int,
     out: dict[Tensor, Any],
     problems: list[Exception],
-) -> None:
-    """Adds one fed value to ``out``, or what is wrong with it to ``problems``."""
+) -> Tensor | None:
+    """Adds one fed value to ``out``, or what is wrong with it to ``problems``.
+
+    Returns:
+        The key's tensor, or None when the key names none.
+    """
     try:
         tensor = feed_tensor(graph, key)
+    except TypeError as e:
+        problems.append(e)
+        return None
+    try:
         value = convert_feed(tensor, value)
     except TypeError as e:
         problems.append(e)
-        return
+        return tensor
     bad = _shape_problem(tensor, value.shape, steps)
     if bad is not None:
         problems.append(bad)
     out[tensor] = value
+    return tensor
 
 
 def convert_feeds(tensors: Sequence[Tensor], values: Sequence[Any]) -> dict:

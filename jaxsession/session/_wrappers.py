@@ -237,9 +237,15 @@ def _merge_feeds(hook_feeds: dict[Any, Any], feed_dict: Any) -> Any:
     return merged
 
 
-def _take_deferred(actual: dict[Any, Any]) -> list[Tensor]:
-    """Unwraps the hooks' ``Deferred`` fetches; returns the tensors they hold."""
+def _take_deferred(actual: dict[Any, Any]) -> tuple[list[Any], list[Any]]:
+    """Unwraps the hooks' ``Deferred`` fetches in ``actual``.
+
+    Returns:
+        What the markers held, and every other fetch (the caller's, the
+        rest of the hooks'): a tensor among those must not be deferred.
+    """
     held: list[Any] = []
+    rest: list[Any] = []
     for key, fetch in actual.items():
         if isinstance(fetch, Deferred):
             actual[key] = fetch.fetches
@@ -251,8 +257,10 @@ def _take_deferred(actual: dict[Any, Any]) -> list[Tensor]:
                 k: v.fetches if isinstance(v, Deferred) else v for k, v in fetch.items()
             }
             held.extend(v.fetches for v in fetch.values() if isinstance(v, Deferred))
-    leaves = jax.tree_util.tree_leaves(held, is_leaf=fetches_lib.is_leaf)
-    return [t for t in leaves if isinstance(t, Tensor)]
+            rest.extend(v for v in fetch.values() if not isinstance(v, Deferred))
+        else:
+            rest.append(fetch)
+    return held, rest
 
 
 def _run_keyed(
@@ -262,12 +270,13 @@ def _run_keyed(
     options: Any,
     run_metadata: Any,
     steps: int = 1,
-    deferred: list[Tensor] | None = None,
+    deferred: tuple[list[Any], list[Any]] | None = None,
 ) -> tuple[dict[Any, Any], int]:
     """The merged run: each key's values, and the steps the run made.
 
-    ``deferred`` tensors (``Deferred`` hook fetches) may come back as
-    ``DeferredValue``s from a one-step untraced run of our Session.
+    ``deferred`` is ``_take_deferred``'s: the ``Deferred`` hook fetches may
+    come back as ``DeferredValue``s from a one-step untraced run of our
+    Session.
     """
     # Hooks are keys of the fetch dict in TF1; a dict fetch here needs
     # plain keys, so run a list and key the results afterwards.
@@ -276,8 +285,13 @@ def _run_keyed(
     if all(sp is None for sp in splits):
         fetches = [actual[k] for k in keys]
         if steps == 1:
-            if deferred and run_metadata is None and hasattr(sess, "run_deferring"):
-                values = sess.run_deferring(fetches, feed_dict, deferred)
+            if (
+                deferred
+                and deferred[0]
+                and run_metadata is None
+                and hasattr(sess, "run_deferring")
+            ):
+                values = sess.run_deferring(fetches, feed_dict, *deferred)
             else:
                 values = sess.run(fetches, feed_dict, options, run_metadata)
             return dict(zip(keys, values)), 1

@@ -468,7 +468,14 @@ class SummarySaverHook(SessionRunHook):
         return op if isinstance(op, list) else [op]
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
-        """Requests the summaries when due, and the global step unless the host knows it."""
+        """Requests the summaries when due, and the global step unless the host knows it.
+
+        Raises:
+            errors.InvalidArgumentError: a summary finished in the background
+                since the last run failed (a NaN in a histogram).
+        """
+        if self._pending:
+            self._raise_failed()
         self._request_summary = self._next_step is None or (
             self._timer.should_trigger_for_step(self._next_step)
         )
@@ -477,7 +484,6 @@ class SummarySaverHook(SessionRunHook):
             requests["global_step"] = self._global_step_tensor
         summary_op = self._get_summary_op() if self._request_summary else None
         if summary_op is not None:
-            self._raise_failed()
             later = self._defer and run_context.accepts_deferred
             requests["summary"] = Deferred(summary_op) if later else summary_op
         return SessionRunArgs(requests) if requests else None

@@ -31,6 +31,7 @@ from jaxsession.graph.core import (
     default_session,
     get_default_graph,
 )
+from jaxsession.graph.shapes import TensorShape
 from jaxsession.session import (
     chief_sync,
     config as config_lib,
@@ -60,7 +61,7 @@ class BaseSession:
         self._store.run_lock = self._lock
         self._prepared: dict[Any, fetches_lib.Prepared] = {}
         # feed_dict keys resolved before (feeds.resolve_known's fast path).
-        self._feed_tensors: dict[Any, Tensor] = {}
+        self._feed_tensors: dict[Any, tuple[Tensor, TensorShape]] = {}
         self._default_stack: list[Any] = []
 
     # -- context and lifecycle -------------------------------------------------
@@ -259,18 +260,23 @@ class BaseSession:
             )
         return feeds, feeds_lib.run_key(feeds), check
 
-    def run_deferring(self, fetches: Any, feed_dict: Any, deferred: Any) -> Any:
+    def run_deferring(
+        self, fetches: Any, feed_dict: Any, deferred: Any, shared: Any = ()
+    ) -> Any:
         """``run``, returning the fetched summaries of ``deferred`` unfinished.
 
         Not in TF1: how the SummarySaverHook keeps a step from waiting for its
-        summaries. When every fetch made by a host post op (a summary) is
-        among ``deferred``, their values are ``engine.deferred.DeferredValue``s
-        finished in the background; otherwise this is ``run``.
+        summaries. When every host post op of the run (summaries) is there
+        only for ``deferred``'s tensors, their values are
+        ``engine.deferred.DeferredValue``s finished in the background;
+        otherwise this is ``run``.
 
         Args:
-            fetches: As for ``run``.
+            fetches: As for ``run``; they include ``deferred``.
             feed_dict: As for ``run``.
-            deferred: Tensors among the fetches.
+            deferred: A fetch structure (summaries) that may be deferred.
+            shared: Fetches that must be finished: a tensor of ``deferred``
+                among them is not deferred (nor, then, the rest).
 
         Returns:
             As ``run``.
@@ -278,8 +284,11 @@ class BaseSession:
         if self._closed:
             self._check_open()
         prepared = self._prepare(fetches)
+        keep = set(self._prepare(shared).mapper.tensors)
+        tensors = tuple(
+            t for t in self._prepare(deferred).mapper.tensors if t not in keep
+        )
         feeds, key, check = self._resolve(feed_dict)
-        tensors = tuple(deferred)
         with self._lock:
             return self._run_prepared(
                 prepared, feeds, (("deferred", tensors), *key), check, tensors

@@ -137,27 +137,43 @@ class _EventFile:
 
 
 class _Pending:
-    """An event whose summary a run is still finishing (``engine/deferred.py``)."""
+    """A summary event whose metadata the writer thread settles (in write order).
+
+    Its summary may be one a run is still finishing (``engine/deferred.py``).
+    """
 
     __slots__ = ("event", "value", "writer")
 
-    def __init__(self, writer: FileWriter, event: Event, value: DeferredValue):
+    def __init__(
+        self, writer: FileWriter, event: Event, value: Summary | DeferredValue
+    ):
         self.writer, self.event, self.value = writer, event, value
 
     def finish(self) -> Event | None:
         """The event with its summary, or None (logged) if the summary failed."""
-        try:
-            summary = self.value.result()
-        except Exception as e:
-            # The hook that fetched it raises the error in the training loop.
-            logger.warning(
-                "A summary at step %d was not written: %s", self.event.step, e
-            )
-            return None
-        if isinstance(summary, np.ndarray):  # a 0-d string array
-            summary = summary.item()
-        self.event.summary.CopyFrom(self.writer._first_metadata(summary))
+        value = self.value
+        if isinstance(value, DeferredValue):
+            try:
+                value = _as_summary(value.result())
+            except Exception as e:
+                # The hook that fetched it raises the error in the training loop.
+                logger.warning(
+                    "A summary at step %d was not written: %s", self.event.step, e
+                )
+                return None
+        self.event.summary.CopyFrom(self.writer._keep_first_metadata(value))
         return self.event
+
+
+def _as_summary(summary: Summary | bytes | np.ndarray) -> Summary:
+    """A ``Summary`` of its own: parsed from bytes, or a copy of the proto."""
+    if isinstance(summary, np.ndarray):  # a 0-d string array
+        summary = summary.item()
+    if isinstance(summary, bytes | bytearray):
+        return Summary.FromString(bytes(summary))
+    copy = Summary()
+    copy.CopyFrom(summary)
+    return copy
 
 
 _exit_flush = {"registered_late": False, "done": False}
@@ -212,7 +228,6 @@ class FileWriter:
             self._logdir, max_queue, flush_secs, self._suffix
         )
         self._seen_summary_tags: set[str] = set()
-        self._tags_lock = threading.Lock()
         self._session_run_tags: set[str] = set()
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
@@ -250,31 +265,28 @@ class FileWriter:
         Metadata is kept only on the first value of each tag, as TF1 does. A
         ``DeferredValue`` (a summary a run left to finish, not in TF1) is
         awaited on the writer thread; if it fails, nothing is written.
-        """
-        if isinstance(summary, DeferredValue):
-            event = Event(wall_time=time.time())
-            if global_step is not None:
-                event.step = int(global_step)
-            self.add_event(_Pending(self, event, summary))  # type: ignore[arg-type]
-            return
-        self._add_event(Event(summary=self._first_metadata(summary)), global_step)
 
-    def _first_metadata(self, summary: Summary | bytes) -> Summary:
-        """A copy of ``summary`` keeping metadata only on tags not seen before."""
-        if isinstance(summary, bytes | bytearray):
-            summary = Summary.FromString(bytes(summary))
-        else:
-            copy = Summary()
-            copy.CopyFrom(summary)
-            summary = copy
-        with self._tags_lock:  # the writer thread adds deferred summaries
-            for value in summary.value:
-                if not value.HasField("metadata"):
-                    continue
-                if value.tag in self._seen_summary_tags:
-                    value.ClearField("metadata")
-                else:
-                    self._seen_summary_tags.add(value.tag)
+        Raises:
+            google.protobuf.message.DecodeError: ``summary`` is bytes that do
+                not parse.
+        """
+        if not isinstance(summary, DeferredValue):
+            summary = _as_summary(summary)
+        event = Event(wall_time=time.time())
+        if global_step is not None:
+            event.step = int(global_step)
+        # The writer thread settles each tag's first metadata, in write order.
+        self.add_event(_Pending(self, event, summary))  # type: ignore[arg-type]
+
+    def _keep_first_metadata(self, summary: Summary) -> Summary:
+        """``summary`` with metadata left only on tags not seen before (writer thread)."""
+        for value in summary.value:
+            if not value.HasField("metadata"):
+                continue
+            if value.tag in self._seen_summary_tags:
+                value.ClearField("metadata")
+            else:
+                self._seen_summary_tags.add(value.tag)
         return summary
 
     def add_session_log(self, session_log: SessionLog, global_step: Any = None) -> None:

@@ -126,6 +126,21 @@ def test_after_good_runs_the_same_keys_still_name_every_bad_feed(feeds):
         assert sess.run(total, {**good, xs[0]: np.ones((5, 2), np.float32)}) == 16.0
 
 
+def test_set_shape_after_a_run_is_checked_on_the_next_feed():
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    total = tf.reduce_sum(x)
+    with tf.Session() as sess:
+        assert sess.run(total, {x: np.ones((5, 3))}) == 15.0
+        x.set_shape([2, 3])
+        with pytest.raises(ValueError) as info:
+            sess.run(total, {x: np.ones((5, 3))})
+        assert str(info.value) == (
+            "Cannot feed value of shape (5, 3) for Tensor 'x:0', which has shape "
+            "(2, 3): dimension 0 must be 2, got 5."
+        )
+        assert sess.run(total, {x: np.ones((2, 3))}) == 6.0
+
+
 def test_k_step_runs_list_every_feed_without_its_step_axis():
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     y = tf.placeholder(tf.float32, [2], name="y")

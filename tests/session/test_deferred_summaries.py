@@ -1,6 +1,9 @@
 """Summaries a monitored run finishes in the background (engine/deferred.py)."""
 
 import re
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -75,7 +78,7 @@ def test_run_deferring_returns_deferred_summaries_equal_to_a_plain_run():
         assert mixed == plain[1:]
 
 
-def test_a_nan_in_a_background_histogram_is_raised_by_the_loop(tmp_path):
+def test_a_nan_in_a_background_histogram_is_raised_by_the_next_run(tmp_path):
     step = tf.train.get_or_create_global_step()
     bad = tf.placeholder_with_default(np.float32(1.0), [], name="bad")
     tf.summary.histogram("w", tf.fill([3], bad))
@@ -84,15 +87,103 @@ def test_a_nan_in_a_background_histogram_is_raised_by_the_loop(tmp_path):
         errors.InvalidArgumentError, match=re.escape("Nan in summary histogram for: w")
     ):
         with tf.train.MonitoredTrainingSession(
-            checkpoint_dir=str(tmp_path), save_summaries_steps=2
+            checkpoint_dir=str(tmp_path), save_summaries_steps=20
         ) as sess:
-            sess.run(train)
+            sess.run(train)  # a summary step: fine
             sess.run(train, {bad: np.nan})  # not a summary step: no histogram
-            sess.run(train, {bad: np.nan})  # a summary step: its NaN ...
-            sess.run(train)
-            sess.run(train)  # ... is raised by the next summary step at the latest
-    tf.summary.FileWriterCache.get(str(tmp_path)).flush()
-    assert [s for s, _ in _histograms(tmp_path, "w")][:1] == [1]
+            for _ in range(18):
+                sess.run(train)
+            sess.run(train, {bad: np.nan})  # a summary step (21): its NaN ...
+            # ... once finished (the writer's flush waits for it) ...
+            tf.summary.FileWriterCache.get(str(tmp_path)).flush()
+            sess.run(train)  # ... is raised by the next run
+            pytest.fail("the NaN was not raised")
+    assert [s for s, _ in _histograms(tmp_path, "w")] == [1]
+
+
+def test_a_fed_buffer_refilled_after_the_run_does_not_change_its_summary(tmp_path):
+    step = tf.train.get_or_create_global_step()
+    x = tf.placeholder(tf.float32, [], name="x")
+    img = tf.placeholder(tf.uint8, [1, 2, 2, 1], name="img")
+    tf.summary.scalar("s", x)
+    tf.summary.image("im", img)
+    train = tf.assign_add(step, 1)
+    xs, buf = np.zeros((), np.float32), np.zeros((1, 2, 2, 1), np.uint8)
+    with tf.train.MonitoredTrainingSession(
+        checkpoint_dir=str(tmp_path), save_summaries_steps=1
+    ) as sess:
+        for i in range(3):
+            xs[()] = i
+            buf[:] = 10 * i
+            sess.run(train, {x: xs, img: buf})
+        buf[:] = 200
+    assert [(s, v) for s, _, v in scalars(tmp_path, "s")] == [
+        (1, 0.0),
+        (2, 1.0),
+        (3, 2.0),
+    ]
+
+
+def test_a_summary_the_caller_also_fetches_comes_back_finished(tmp_path):
+    step = tf.train.get_or_create_global_step()
+    tf.summary.scalar("gs", step)
+    merged = tf.summary.merge_all()
+    train = tf.assign_add(step, 1)
+    hook = tf.train.SummarySaverHook(
+        save_steps=1, output_dir=str(tmp_path), summary_op=merged
+    )
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        _, got = sess.run([train, merged])
+    assert Summary.FromString(got).value[0].simple_value == 0.0
+
+
+def test_an_enqueue_in_a_summary_step_is_done_when_the_run_returns(tmp_path):
+    step = tf.train.get_or_create_global_step()
+    tf.summary.scalar("gs", step)
+    q = tf.FIFOQueue(10, tf.int64, shapes=[[]])
+    enqueue = q.enqueue(step)
+    size = q.size()
+    train = tf.assign_add(step, 1)
+    with tf.train.MonitoredTrainingSession(
+        checkpoint_dir=str(tmp_path), save_summaries_steps=1
+    ) as sess:
+        for want in (1, 2, 3):
+            sess.run([train, enqueue])
+            assert sess.run(size) == want
+
+
+def test_training_in_a_thread_outlives_the_main_thread(tmp_path):
+    # The background worker must serve a training thread after the main
+    # thread returns (a ThreadPoolExecutor refuses work then).
+    script = textwrap.dedent(
+        f"""
+        import threading, time
+        import jaxsession as tf
+
+        def train():
+            step = tf.train.get_or_create_global_step()
+            tf.summary.scalar("gs", step)
+            op = tf.assign_add(step, 1)
+            # No checkpoints: Orbax's own executors refuse work by then.
+            with tf.train.MonitoredTrainingSession(
+                checkpoint_dir={str(tmp_path)!r},
+                save_summaries_steps=1,
+                save_checkpoint_secs=None,
+            ) as sess:
+                time.sleep(0.5)
+                for _ in range(5):
+                    sess.run(op)
+            print("finished", flush=True)
+
+        threading.Thread(target=train).start()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "finished" in done.stdout
+    assert [s for s, _, _ in scalars(tmp_path, "gs")] == [1, 2, 3, 4, 5]
 
 
 class _Reading(tf.train.SummarySaverHook):
