@@ -26,7 +26,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE
+from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE, QUEUE_FILL_SUMMARY
 from jaxsession.graph.variables import Variable
 from jaxsession.input.queues import (
     FIFOQueue,
@@ -150,7 +150,15 @@ def input_producer(
         queue = FIFOQueue(capacity, [tensor.dtype], [element_shape], name="fifo_queue")
         enqueue = queue.enqueue_many([epoch])
         add_queue_runner(QueueRunner(queue, [enqueue], cancel_op=cancel_op))
+        if summary_name is not None:
+            _fill_summary(queue, capacity, 0, summary_name)
         return queue
+
+
+def _fill_summary(queue: QueueBase, capacity: int, keep: int, name: str) -> None:
+    """Adds TF1's summary of how full ``queue`` is (``fraction_of_N_full``)."""
+    for build in QUEUE_FILL_SUMMARY:
+        build(queue.size(), capacity, keep, name)
 
 
 def string_input_producer(
@@ -179,7 +187,7 @@ def string_input_producer(
         seed,
         capacity,
         shared_name,
-        None,
+        f"fraction_of_{capacity}_full",
         name or "input_producer",
         cancel_op,
     )
@@ -195,10 +203,17 @@ def range_input_producer(
     name: str | None = None,
 ) -> QueueBase:
     """A queue of the integers ``0 .. limit-1`` (int32), epoch after epoch."""
-    with name_scope(name, "input_producer"):
+    with name_scope(name, "input_producer") as scope:
         values = constant(np.arange(int(limit), dtype=np.int32), name="range")
         return input_producer(
-            values, [], num_epochs, shuffle, seed, capacity, name=None
+            values,
+            [],
+            num_epochs,
+            shuffle,
+            seed,
+            capacity,
+            summary_name=f"fraction_of_{capacity}_full",
+            name=scope,
         )
 
 
@@ -292,6 +307,7 @@ def _batch(
     name: str,
     make_queue: Any,
     dynamic_pad: bool = False,
+    min_after_dequeue: int = 0,
 ) -> Any:
     _, keys = _flat(tensors_list[0])
     with name_scope(None, name):
@@ -306,6 +322,15 @@ def _batch(
         if len(enqueues) == 1:
             enqueues = enqueues * num_threads
         add_queue_runner(QueueRunner(queue, enqueues))
+        keep = min_after_dequeue
+        _fill_summary(
+            queue,
+            capacity,
+            keep,
+            f"fraction_over_{keep}_of_{capacity - keep}_full"
+            if keep
+            else f"fraction_of_{capacity}_full",
+        )
         take = queue.dequeue_up_to if allow_smaller_final_batch else queue.dequeue_many
         out = take(batch_size)
     if keys is not None:
@@ -420,6 +445,7 @@ def shuffle_batch(
         allow_smaller_final_batch,
         name or "shuffle_batch",
         _shuffled(min_after_dequeue, seed),
+        min_after_dequeue=min_after_dequeue,
     )
 
 
@@ -446,6 +472,7 @@ def shuffle_batch_join(
         allow_smaller_final_batch,
         name or "shuffle_batch_join",
         _shuffled(min_after_dequeue, seed),
+        min_after_dequeue=min_after_dequeue,
     )
 
 
