@@ -26,7 +26,12 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE, QUEUE_FILL_SUMMARY
+from jaxsession.graph.rules import (
+    HOST_OPS,
+    NOT_DIFFERENTIABLE,
+    QUEUE_FILL_SUMMARY,
+    constant_value,
+)
 from jaxsession.graph.variables import Variable
 from jaxsession.input.queues import (
     FIFOQueue,
@@ -202,9 +207,22 @@ def range_input_producer(
     shared_name: str | None = None,
     name: str | None = None,
 ) -> QueueBase:
-    """A queue of the integers ``0 .. limit-1`` (int32), epoch after epoch."""
+    """A queue of the integers ``0 .. limit-1`` (int32), epoch after epoch.
+
+    ``limit`` may be a tensor whose value is known while building (computed
+    from constants, as PTB's reader computes its epoch size).
+
+    Differs from TF1: a tensor limit's value must be known while building
+    (the epochs are made on the host), and a tensor limit below 1 raises
+    InvalidArgumentError then, where TF1's queue stays empty.
+
+    Raises:
+        errors.UnimplementedError: ``limit`` is a tensor whose value depends
+            on a run (a placeholder, a variable).
+        errors.InvalidArgumentError: ``limit`` is a tensor whose value is < 1.
+    """
     with name_scope(name, "input_producer") as scope:
-        values = constant(np.arange(int(limit), dtype=np.int32), name="range")
+        values = constant(np.arange(_static_limit(limit), dtype=np.int32), name="range")
         return input_producer(
             values,
             [],
@@ -215,6 +233,33 @@ def range_input_producer(
             summary_name=f"fraction_of_{capacity}_full",
             name=scope,
         )
+
+
+def _static_limit(limit: Any) -> int:
+    if not isinstance(limit, Tensor):
+        return int(limit)
+    value = constant_value(limit)
+    if value is None:
+        raise errors.UnimplementedError(
+            None,
+            limit.op,
+            f"range_input_producer needs a limit known when the graph is built; "
+            f"{limit.name!r} depends on a run (a placeholder or a variable). "
+            "Compute the limit in Python, or use tf.data.Dataset.range.",
+        )
+    if value.shape != () or value.dtype.kind not in "iu":
+        raise ValueError(
+            f"range_input_producer's limit must be an integer scalar, got "
+            f"{limit.name!r} of shape {value.shape} and dtype {value.dtype}"
+        )
+    if value < 1:
+        raise errors.InvalidArgumentError(
+            None,
+            limit.op,
+            f"range_input_producer's limit {limit.name!r} is {int(value)}: the "
+            "queue would never get an element",
+        )
+    return int(value)
 
 
 def slice_input_producer(
