@@ -107,6 +107,8 @@ MATH = [
     "reduce_logsumexp",
     "argmax",
     "argmin",
+    "arg_max",
+    "arg_min",
     "cumsum",
     "equal",
     "not_equal",
