@@ -712,6 +712,9 @@ def strided_slice(
     ``strides`` must be known while building; ``begin`` and ``end`` may hold
     scalar tensors computed in the run where the result's size is known (its
     static shape, declared with ``set_shape`` as TF1 programs do).
+
+    Differs from TF1: such a window that would pass the end of the input is
+    moved back to fit (XLA's dynamic slice), where TF1 returns fewer elements.
     """
     b = _bounds(begin, "begin")
     e = _bounds(end, "end")
