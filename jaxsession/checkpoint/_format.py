@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ PARTIAL_SUFFIX = ".partial"
 ASIDE = "-old"
 DELETING = "-deleted"
 _CRC_CHUNK = 16 << 20
+# The top-level names a checkpoint directory holds (Orbax's and the manifest).
+_ENTRY = re.compile(
+    r"_[A-Z][A-Z_]*(\.json)?|_sharding|commit_success\.txt|manifest\.ocdbt"
+    r"|ocdbt\.process_\d+|d|array_metadatas|descriptor"
+)
 
 
 @dataclass(frozen=True)
@@ -451,6 +457,19 @@ def _bad_files(
             yield f"{rel} has {found} bytes, expected {size}"
         elif checksums and _crc32(file) != crc:
             yield f"{rel} fails its checksum"
+
+
+def holds_only_checkpoint_files(path: str) -> bool:
+    """Whether every entry of directory ``path`` is a name checkpoints use.
+
+    What a killed save or deletion leaves at a checkpoint's path holds only
+    such names; a directory with anything else (a Supervisor's logdir named
+    like a save prefix) is not a checkpoint's remains.
+    """
+    try:
+        return all(_ENTRY.fullmatch(name) for name in storage.listdir(path))
+    except OSError:
+        return False
 
 
 def is_complete(path: str) -> bool:

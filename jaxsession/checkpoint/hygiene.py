@@ -13,7 +13,8 @@ first save of a Saver into a directory removes them there:
   checkpoint: an aside ``P.partial-old`` whose ``P`` is missing is put back
   (``_format.recover``), and a ``P`` listed in the state file stays even if
   damaged; an unlisted ``P`` goes only when it is incomplete (its manifest or
-  a file is missing or of the wrong size);
+  a file is missing or of the wrong size) and holds nothing but names
+  checkpoints use (a user's directory named like the prefix stays);
 - in a multi-process job only the chief cleans.
 """
 
@@ -61,6 +62,7 @@ def clean(directory: str, base: str, latest_filename: str = "checkpoint") -> lis
                 storage.abspath(path) in listed
                 or not storage.isdir(path)
                 or _format.is_complete(path)
+                or not _format.holds_only_checkpoint_files(path)
             ):
                 continue
         elif rest == _format.ASIDE and _format.recover(path):

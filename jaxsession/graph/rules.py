@@ -109,6 +109,12 @@ def may_enclose_effect(op: Operation) -> bool:
 # takes ``y`` from there, so a forward loop XLA cannot merge runs once.
 PRIMAL_OUTPUTS: dict[str, Callable[[Operation], tuple[tuple[Any, int], ...]]] = {}
 
+# Summaries that TF1's input layer adds where only a higher layer can build
+# them: ``tf.train.batch`` & co. log how full their queue is. Filled by
+# ``library/summary_ops.py``: fn(size, capacity, min_after_dequeue, name),
+# ``size`` the queue's int32 size tensor; a missing entry adds nothing.
+QUEUE_FILL_SUMMARY: list[Callable[[Tensor, int, int, str], Any]] = []
+
 # Called after every run that may have host effects (EFFECT_OPS in its
 # graph), once the device is done: flush what the effects buffered.
 AFTER_RUN: list[Callable[[], None]] = []

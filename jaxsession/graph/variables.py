@@ -686,6 +686,25 @@ def local_variables_initializer() -> Operation:
     return variables_initializer(local_variables(), "init")
 
 
+# TF1's deprecated names, still called by programs of the TF 1.0 era.
+initialize_local_variables = local_variables_initializer
+initialize_variables = variables_initializer
+
+
+def tables_initializer(name: str = "init_all_tables") -> Operation:
+    """An op running the ops in the TABLE_INITIALIZERS collection (``tf.tables_initializer``).
+
+    jaxsession has no lookup tables of its own, so this is usually a NoOp;
+    TF1 programs run it as boilerplate next to the variable initializers.
+    """
+    return group_ops(
+        get_default_graph().get_collection(GraphKeys.TABLE_INITIALIZERS), name
+    )
+
+
+initialize_all_tables = tables_initializer
+
+
 def _host_only(**_: Any) -> Any:
     raise RuntimeError("variable-status ops are evaluated on the host by the session")
 

@@ -26,7 +26,12 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.constant import constant
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_OPS, NOT_DIFFERENTIABLE
+from jaxsession.graph.rules import (
+    HOST_OPS,
+    NOT_DIFFERENTIABLE,
+    QUEUE_FILL_SUMMARY,
+    constant_value,
+)
 from jaxsession.graph.variables import Variable
 from jaxsession.input.queues import (
     FIFOQueue,
@@ -150,7 +155,15 @@ def input_producer(
         queue = FIFOQueue(capacity, [tensor.dtype], [element_shape], name="fifo_queue")
         enqueue = queue.enqueue_many([epoch])
         add_queue_runner(QueueRunner(queue, [enqueue], cancel_op=cancel_op))
+        if summary_name is not None:
+            _fill_summary(queue, capacity, 0, summary_name)
         return queue
+
+
+def _fill_summary(queue: QueueBase, capacity: int, keep: int, name: str) -> None:
+    """Adds TF1's summary of how full ``queue`` is (``fraction_of_N_full``)."""
+    for build in QUEUE_FILL_SUMMARY:
+        build(queue.size(), capacity, keep, name)
 
 
 def string_input_producer(
@@ -179,7 +192,7 @@ def string_input_producer(
         seed,
         capacity,
         shared_name,
-        None,
+        f"fraction_of_{capacity}_full",
         name or "input_producer",
         cancel_op,
     )
@@ -194,12 +207,59 @@ def range_input_producer(
     shared_name: str | None = None,
     name: str | None = None,
 ) -> QueueBase:
-    """A queue of the integers ``0 .. limit-1`` (int32), epoch after epoch."""
-    with name_scope(name, "input_producer"):
-        values = constant(np.arange(int(limit), dtype=np.int32), name="range")
+    """A queue of the integers ``0 .. limit-1`` (int32), epoch after epoch.
+
+    ``limit`` may be a tensor whose value is known while building (computed
+    from constants, as PTB's reader computes its epoch size).
+
+    Differs from TF1: a tensor limit's value must be known while building
+    (the epochs are made on the host), and a tensor limit below 1 raises
+    InvalidArgumentError then, where TF1's queue stays empty.
+
+    Raises:
+        errors.UnimplementedError: ``limit`` is a tensor whose value depends
+            on a run (a placeholder, a variable).
+        errors.InvalidArgumentError: ``limit`` is a tensor whose value is < 1.
+    """
+    with name_scope(name, "input_producer") as scope:
+        values = constant(np.arange(_static_limit(limit), dtype=np.int32), name="range")
         return input_producer(
-            values, [], num_epochs, shuffle, seed, capacity, name=None
+            values,
+            [],
+            num_epochs,
+            shuffle,
+            seed,
+            capacity,
+            summary_name=f"fraction_of_{capacity}_full",
+            name=scope,
         )
+
+
+def _static_limit(limit: Any) -> int:
+    if not isinstance(limit, Tensor):
+        return int(limit)
+    value = constant_value(limit)
+    if value is None:
+        raise errors.UnimplementedError(
+            None,
+            limit.op,
+            f"range_input_producer needs a limit known when the graph is built; "
+            f"{limit.name!r} depends on a run (a placeholder or a variable). "
+            "Compute the limit in Python, or use tf.data.Dataset.range.",
+        )
+    if value.shape != () or value.dtype.kind not in "iu":
+        raise ValueError(
+            f"range_input_producer's limit must be an integer scalar, got "
+            f"{limit.name!r} of shape {value.shape} and dtype {value.dtype}"
+        )
+    if value < 1:
+        raise errors.InvalidArgumentError(
+            None,
+            limit.op,
+            f"range_input_producer's limit {limit.name!r} is {int(value)}: the "
+            "queue would never get an element",
+        )
+    return int(value)
 
 
 def slice_input_producer(
@@ -292,6 +352,7 @@ def _batch(
     name: str,
     make_queue: Any,
     dynamic_pad: bool = False,
+    min_after_dequeue: int = 0,
 ) -> Any:
     _, keys = _flat(tensors_list[0])
     with name_scope(None, name):
@@ -306,6 +367,15 @@ def _batch(
         if len(enqueues) == 1:
             enqueues = enqueues * num_threads
         add_queue_runner(QueueRunner(queue, enqueues))
+        keep = min_after_dequeue
+        _fill_summary(
+            queue,
+            capacity,
+            keep,
+            f"fraction_over_{keep}_of_{capacity - keep}_full"
+            if keep
+            else f"fraction_of_{capacity}_full",
+        )
         take = queue.dequeue_up_to if allow_smaller_final_batch else queue.dequeue_many
         out = take(batch_size)
     if keys is not None:
@@ -420,6 +490,7 @@ def shuffle_batch(
         allow_smaller_final_batch,
         name or "shuffle_batch",
         _shuffled(min_after_dequeue, seed),
+        min_after_dequeue=min_after_dequeue,
     )
 
 
@@ -446,6 +517,7 @@ def shuffle_batch_join(
         allow_smaller_final_batch,
         name or "shuffle_batch_join",
         _shuffled(min_after_dequeue, seed),
+        min_after_dequeue=min_after_dequeue,
     )
 
 

@@ -16,8 +16,7 @@ a full one) lets go of the session's run lock while it waits, so the other
 threads' runs go on meanwhile. Closing a session cancels its queues: waiting
 ops raise ``errors.CancelledError``.
 
-Differs from TF1: the batching functions add no ``fraction_of_N_full``
-summaries; ``PriorityQueue``, ``IdentityReader``, ``maybe_batch`` and
+Differs from TF1: ``PriorityQueue``, ``IdentityReader``, ``maybe_batch`` and
 ``maybe_shuffle_batch`` raise ``errors.UnimplementedError``.
 """
 

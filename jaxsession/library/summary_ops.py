@@ -39,7 +39,8 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor, make_op
-from jaxsession.graph.rules import HOST_POST_OPS
+from jaxsession.graph.rules import HOST_POST_OPS, QUEUE_FILL_SUMMARY
+from jaxsession.ops import math as math_ops
 
 __all__ = [
     "audio",
@@ -149,6 +150,32 @@ def scalar(
         value = _summary_op("ScalarSummary", [tensor], scope, tag=tag)
     _collect(value, collections)
     return value
+
+
+def queue_fill_summary(
+    size: Tensor, capacity: int, min_after_dequeue: int, name: str
+) -> Tensor:
+    """TF1's scalar summary of a queue's fill, as ``tf.train.batch`` & co. add it.
+
+    Args:
+        size: The queue's size (int32 scalar).
+        capacity: The queue's capacity.
+        min_after_dequeue: Elements a shuffling queue keeps; 0 for a FIFO.
+        name: The summary's name (its tag under the enclosing name scope).
+
+    Returns:
+        The summary tensor (also in the SUMMARIES collection): the fraction
+        of ``capacity - min_after_dequeue`` filled beyond ``min_after_dequeue``.
+    """
+    if min_after_dequeue:
+        size = math_ops.maximum(0, size - min_after_dequeue)
+    fraction = math_ops.cast(size, dtypes_lib.float32) * (
+        1.0 / (capacity - min_after_dequeue)
+    )
+    return scalar(name, fraction)
+
+
+QUEUE_FILL_SUMMARY.append(queue_fill_summary)
 
 
 def histogram(

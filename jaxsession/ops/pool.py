@@ -37,11 +37,35 @@ def _max_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
 
 
 def _avg_pool(x: Any, *, window: Any, strides: Any, padding: str) -> Any:
-    zero = np.array(0, np.dtype(x.dtype))
-    total = lax.reduce_window(x, zero, lax.add, window, strides, padding)
-    # SAME windows at the border average only their valid elements, as in TF1.
-    count = lax.reduce_window(jnp.ones_like(x), zero, lax.add, window, strides, padding)
-    return total / count
+    dtype = np.dtype(x.dtype)
+    total = lax.reduce_window(x, np.array(0, dtype), lax.add, window, strides, padding)
+    return total / _window_counts(x.shape, window, strides, padding).astype(dtype)
+
+
+def _window_counts(
+    shape: tuple[int, ...], window: Any, strides: Any, padding: str
+) -> np.ndarray:
+    """How many input elements each output window covers, broadcastable to the output.
+
+    SAME windows at the border average only their valid elements, as in TF1.
+    Counted in NumPy per dimension: a count computed on the device from an
+    array of ones the input's size is a constant XLA folds at every compile,
+    seconds for a batch of feature maps.
+    """
+    count = np.ones([1] * len(shape), np.int64)
+    for axis, (n, k, s) in enumerate(zip(shape, window, strides, strict=True)):
+        if k == 1:
+            continue
+        if padding == "VALID":
+            count = count * k
+            continue
+        out = -(-n // s)
+        start = np.arange(out) * s - max((out - 1) * s + k - n, 0) // 2
+        valid = np.minimum(start + k, n) - np.maximum(start, 0)
+        count = count * valid.reshape(
+            [-1 if a == axis else 1 for a in range(len(shape))]
+        )
+    return count
 
 
 def _pool(

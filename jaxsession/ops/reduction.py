@@ -39,6 +39,8 @@ from jaxsession.ops.math import (
 )
 
 __all__ = [
+    "arg_max",
+    "arg_min",
     "argmax",
     "argmin",
     "clip_by_global_norm",
@@ -297,6 +299,13 @@ def argmin(
     ``dimension`` is TF1's alias of ``axis``; ``output_type`` int32 or int64.
     """
     return _arg_op("ArgMin", False, input, axis, name, dimension, output_type)
+
+
+# TF1's older names (``tf.arg_max(input, dimension)``), used by programs of
+# the TF 1.0 era. Differs from TF1: a third positional argument is ``name``
+# (as in ``tf.argmax``), not ``output_type``; pass ``output_type=`` by keyword.
+arg_max = argmax
+arg_min = argmin
 
 
 def _cumulative(

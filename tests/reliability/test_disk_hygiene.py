@@ -36,6 +36,13 @@ def _leftover(path):
     (path / "data").write_bytes(b"x" * 10)
 
 
+def _half_deleted(path):
+    # What a deletion killed midway leaves: some of a checkpoint's files.
+    (path / "d").mkdir(parents=True)
+    (path / "d" / "0a1b").write_bytes(b"x" * 10)
+    (path / "_METADATA").write_text("{}")
+
+
 def test_the_first_save_removes_its_own_leftovers_and_nothing_else(tmp_path):
     sess, _ = _session()
     saver = tf.train.Saver(max_to_keep=2)
@@ -55,10 +62,11 @@ def test_the_first_save_removes_its_own_leftovers_and_nothing_else(tmp_path):
         "model.ckpt-4.partial.orbax-checkpoint-tmp-1700000000",
         "model.ckpt-5.partial-deleted",
         "model.ckpt-2.partial-old",
-        "model.ckpt-6",
     ]
     for name in own:
         _leftover(tmp_path / name)
+    own.append("model.ckpt-6")
+    _half_deleted(tmp_path / own[-1])
     # Not this Saver's: another prefix, other files.
     foreign = ["other.ckpt-3.partial", "model.ckpt-7.index", "notes"]
     _leftover(tmp_path / foreign[0])
@@ -161,3 +169,23 @@ def test_only_the_chief_cleans(tmp_path, monkeypatch):
     monkeypatch.undo()
     _save_once(sess, str(tmp_path / "m"), 4)  # as the chief
     assert not leftover.exists()
+
+
+def test_a_directory_named_like_the_prefix_that_is_no_checkpoint_stays(tmp_path):
+    # PTB's trainer: Supervisor(logdir="save"), then saver.save(sess, "save",
+    # global_step=...) next to it. The logdir is the user's, not a leftover.
+    sess, _ = _session()
+    logdir = tmp_path / "save"
+    logdir.mkdir()
+    for name in ("checkpoint", "graph.pbtxt", "events.out.tfevents.1.host"):
+        (logdir / name).write_text("keep")
+    _half_deleted(logdir)
+    _save_once(sess, str(logdir), 117)
+    assert _names(tmp_path) == ["checkpoint", "save", "save-117"]
+    assert _names(logdir) == [
+        "_METADATA",
+        "checkpoint",
+        "d",
+        "events.out.tfevents.1.host",
+        "graph.pbtxt",
+    ]

@@ -503,7 +503,13 @@ def _key_value(part: Any, dyn: Sequence[Any]) -> Any:
     return part
 
 
-def _strided_slice(x: Any, *dyn: Any, spec: tuple[tuple[Any, ...], ...]) -> Any:
+def _strided_slice(
+    x: Any,
+    *dyn: Any,
+    spec: tuple[tuple[Any, ...], ...],
+    result: Sequence[Tensor] = (),
+) -> Any:
+    x, spec = _dynamic_windows(x, dyn, spec, result)
     key = []
     for entry in spec:
         kind = entry[0]
@@ -520,6 +526,71 @@ def _strided_slice(x: Any, *dyn: Any, spec: tuple[tuple[Any, ...], ...]) -> Any:
     if builtins.any(_is_traced(d) for d in dyn):
         x = jnp.asarray(x)
     return x[tuple(key)]
+
+
+def _dynamic_windows(
+    x: Any,
+    dyn: Sequence[Any],
+    spec: tuple[tuple[Any, ...], ...],
+    result: Sequence[Tensor],
+) -> tuple[Any, tuple[tuple[Any, ...], ...]]:
+    """Cuts the slices whose bounds are computed on the device, as windows.
+
+    XLA needs each window's size while compiling: it is the result's static
+    dim, which TF1 programs declare with ``set_shape`` (PTB's reader does).
+    A window that would pass the end of the input is moved back to fit.
+    """
+    moving = [
+        i
+        for i, entry in enumerate(spec)
+        if entry[0] == "slice"
+        and builtins.any(
+            isinstance(p, tuple) and _is_traced(dyn[p[1] - 1]) for p in entry[1:]
+        )
+    ]
+    if not moving:
+        return x, spec
+    x = jnp.asarray(x)
+    dims = result[0].shape.as_tuple() if result else None
+    dim_of, out_pos = _dim_map(spec, x.ndim), _out_positions(spec, x.ndim)
+    spec_list = list(spec)
+    for i in moving:
+        start, _, step = (
+            dyn[p[1] - 1].reshape(()) if isinstance(p, tuple) else p
+            for p in spec[i][1:]
+        )
+        size = None if dims is None else dims[out_pos[i]]
+        if size is None or _is_traced(step) or step not in (None, 1):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"slice {i} of {result[0].name if result else 'a strided slice'} "
+                "has bounds computed on the device and no static size: declare "
+                "the result's shape with set_shape(...), or use tf.slice with a "
+                "constant size",
+            )
+        n = x.shape[dim_of[i]]
+        start = 0 if start is None else jnp.where(start < 0, start + n, start)
+        x = jax.lax.dynamic_slice_in_dim(x, start, size, axis=dim_of[i])
+        spec_list[i] = ("slice", None, None, None)
+    return x, tuple(spec_list)
+
+
+def _out_positions(spec: Sequence[tuple[Any, ...]], rank: int) -> dict[int, int]:
+    """The result dim of each slice entry of ``spec``."""
+    dim_of = _dim_map(spec, rank)
+    positions, n, used = {}, 0, 0
+    for pos, (entry, d) in enumerate(zip(spec, dim_of)):
+        if entry[0] == "...":
+            start = _next_dim(dim_of, pos, rank)
+            n, used = n + start - used, start
+        elif entry[0] == "new":
+            n += 1
+        elif entry[0] == "slice":
+            positions[pos], n, used = n, n + 1, d + 1
+        else:
+            used = d + 1
+    return positions
 
 
 def _dim_map(spec: Sequence[tuple[Any, ...]], rank: int) -> list[int | None]:
@@ -607,14 +678,20 @@ def _slice_helper(tensor: Any, key: Any, name: str = "strided_slice") -> Tensor:
     dims = x.shape.as_tuple()
     out = None if dims is None else _slice_out_shape(dims, spec)
     avals = [Aval(out, x.dtype)]
-    return make_op(
-        "StridedSlice",
-        _strided_slice,
-        [x, *dyn],
-        name=name,
-        attrs={"spec": spec},
-        out_avals=avals,
-    ).outputs[0]
+    # The lowering reads the result's static shape, which set_shape may refine.
+    result: list[Tensor] = []
+    fn = functools.partial(_strided_slice, result=result) if dyn else _strided_slice
+    result.extend(
+        make_op(
+            "StridedSlice",
+            fn,
+            [x, *dyn],
+            name=name,
+            attrs={"spec": spec},
+            out_avals=avals,
+        ).outputs
+    )
+    return result[0]
 
 
 def strided_slice(
@@ -632,10 +709,15 @@ def strided_slice(
 ) -> Tensor:
     """TF1's ``tf.strided_slice``; ``tensor[...]`` is the usual way to call it.
 
-    ``begin``, ``end`` and ``strides`` must be known while building.
+    ``strides`` must be known while building; ``begin`` and ``end`` may hold
+    scalar tensors computed in the run where the result's size is known (its
+    static shape, declared with ``set_shape`` as TF1 programs do).
+
+    Differs from TF1: such a window that would pass the end of the input is
+    moved back to fit (XLA's dynamic slice), where TF1 returns fewer elements.
     """
-    b = _static(begin, "begin")
-    e = _static(end, "end")
+    b = _bounds(begin, "begin")
+    e = _bounds(end, "end")
     s = (1,) * len(b) if strides is None else _static(strides, "strides")
     key = []
     for i, (bi, ei, si) in enumerate(zip(b, e, s)):
@@ -654,6 +736,15 @@ def strided_slice(
                 )
             )
     return _slice_helper(input_, tuple(key), name=name or "StridedSlice")
+
+
+def _bounds(value: Any, what: str) -> Any:
+    """``begin``/``end``: Python ints, with scalar tensors left for ``_bound``."""
+    if isinstance(value, list | tuple) and builtins.any(
+        isinstance(v, Tensor | Variable) for v in value
+    ):
+        return tuple(v if isinstance(v, Tensor | Variable) else int(v) for v in value)
+    return _static(value, what)
 
 
 def _getitem(self: Any, key: Any) -> Tensor:
