@@ -15,6 +15,8 @@ value of the same structure: key and value are flattened together (TF1's
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +28,10 @@ from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Graph, Tensor
 from jaxsession.graph.rules import has_static_feeds, is_static_feed
 from jaxsession.graph.shapes import TensorShape
+
+logger = logging.getLogger("jaxsession")
+# Integer tensors fed floats so far (each is logged once).
+_TRUNCATED: weakref.WeakSet[Tensor] = weakref.WeakSet()
 
 
 def feed_tensor(graph: Graph, key: Any) -> Tensor:
@@ -46,16 +52,19 @@ def feed_tensor(graph: Graph, key: Any) -> Tensor:
 def convert_feed(tensor: Tensor, value: Any) -> Any:
     """A fed value in the tensor's dtype, its shape not yet checked.
 
+    Floats fed to an integer tensor are truncated toward zero, as TF1's
+    ``np.asarray(value, dtype)`` does (logged once per tensor).
+
     Raises:
-        TypeError: the value cannot be converted to the tensor's dtype without
-            changing it (a float to an int, an int out of the dtype's range, a
-            non-string to a string), naming the tensor.
+        TypeError: the value cannot be converted to the tensor's dtype (an
+            int out of the dtype's range, a non-string to a string), naming
+            the tensor.
     """
     dtype = tensor.dtype
     if isinstance(value, jax.Array):
         if value.dtype != dtype.jax_dtype:
             if dtype.is_integer and jax.numpy.issubdtype(value.dtype, np.floating):
-                raise _float_to_int_error(tensor, value.dtype)
+                _note_truncation(tensor, value.dtype)
             value = value.astype(dtype.jax_dtype)
         return value
     if dtype is dtypes_lib.string:
@@ -78,11 +87,12 @@ def _to_numpy(tensor: Tensor, value: Any, dtype: dtypes_lib.DType) -> np.ndarray
             f"{tensor.name!r} of dtype {dtype.name}"
         )
     if dtype.is_integer and arr.dtype.kind == "f":
-        raise _float_to_int_error(tensor, arr.dtype)
+        _note_truncation(tensor, arr.dtype)
     if dtype.is_integer and arr.dtype.kind in "iub":
         _check_int_range(tensor, value, arr, np.dtype(dtype.jax_dtype))
-    # A float beyond the tensor's range becomes inf, silently, as in TF1.
-    with np.errstate(over="ignore"):
+    # A float beyond the tensor's range becomes inf, and a float fed to an
+    # integer tensor is truncated (NaN to the dtype's minimum), as in TF1.
+    with np.errstate(over="ignore", invalid="ignore"):
         return arr.astype(dtype.jax_dtype, copy=False)
 
 
@@ -90,10 +100,15 @@ def _all_ints(arr: np.ndarray) -> bool:
     return all(isinstance(x, int) for x in arr.flat)
 
 
-def _float_to_int_error(tensor: Tensor, given: Any) -> TypeError:
-    return TypeError(
-        f"Cannot feed value of dtype {np.dtype(given)} for Tensor {tensor.name!r} "
-        f"of dtype {tensor.dtype.name}: converting floats to integers would lose data"
+def _note_truncation(tensor: Tensor, given: Any) -> None:
+    if tensor in _TRUNCATED:
+        return
+    _TRUNCATED.add(tensor)
+    logger.warning(
+        "Feeding %s values to %s tensor %r: they are truncated toward zero, as in TF1.",
+        np.dtype(given),
+        tensor.dtype.name,
+        tensor.name,
     )
 
 
