@@ -77,7 +77,7 @@ class _Block:
     ``host`` keeps the host leaves of a block placed on a mesh, to re-cut it.
     """
 
-    __slots__ = ("count", "host", "leaves", "stacked")
+    __slots__ = ("count", "ends_run", "host", "leaves", "stacked")
 
     def __init__(
         self,
@@ -88,6 +88,8 @@ class _Block:
     ):
         self.leaves, self.count, self.stacked = leaves, count, stacked
         self.host = host
+        # The next element has another shape: a K-step run ends here.
+        self.ends_run = False
 
     def elements(self) -> list[list[Any]]:
         leaves = self.leaves if self.host is None else self.host
@@ -232,17 +234,12 @@ class Prefetcher:
             elif chunk == 1 and batches:
                 block = self._safe(self._leaves_to_device, batches[0], 1, False)
             elif batches:
-                # A short last batch among K: as the element path, in runs of
-                # one shape (the consumer shortens the run at the short one).
-                elements = [batcher.treedef.unflatten(b) for b in batches]
-                runs = _same_shape_runs(elements)
-                for run in runs[:-1]:
-                    if not self._put(self._safe(self._to_device, run, chunk)):
-                        return
-                last = runs[-1]
-                block = self._safe(
-                    self._to_device, last, 1 if len(last) == 1 else chunk
-                )
+                # A short last batch among K (the end of the data): in runs of
+                # one shape, each a run of its own.
+                runs = _same_shape_runs([batcher.treedef.unflatten(b) for b in batches])
+                if not self._put_runs(runs[:-1], chunk):
+                    return
+                block = self._run_block(runs[-1], chunk)
             else:
                 terminal = terminal or _END
                 break
@@ -262,8 +259,9 @@ class Prefetcher:
             it = iter(dataset._producer(values))
         except BaseException as e:
             it, terminal = iter(()), _Failure(e)
+        carry: list[Any] = []
         while terminal is None and not self._stop.is_set():
-            chunk, elements = self.chunk, []
+            chunk, elements, carry = self.chunk, carry, []
             try:
                 while len(elements) < chunk:
                     elements.append(next(it))
@@ -271,15 +269,46 @@ class Prefetcher:
                 terminal = _END
             except BaseException as e:
                 terminal = _Failure(e)
-            # Elements read before the end or a failure still reach the consumer;
-            # K of differing shapes (a short batch inside) go in runs of one shape.
-            runs = _same_shape_runs(elements) if chunk != 1 else [elements]
-            for run in runs if elements else []:
-                block = self._safe(self._to_device, run, 1 if len(run) == 1 else chunk)
-                if not self._put(block) or isinstance(block, _Failure):
+            # Elements read before the end or a failure still reach the consumer.
+            if not elements:
+                continue
+            runs = [elements]
+            if chunk != 1:
+                try:
+                    runs = _same_shape_runs(elements)
+                except BaseException as e:
+                    self._put(_Failure(e))
                     return
+            if len(runs) > 1 and terminal is None:
+                # K of differing shapes (a short batch inside): the first run
+                # goes alone and the rest starts the next block, so blocks
+                # keep lining up with the consumer's runs.
+                carry = [e for run in runs[1:] for e in run]
+                runs = runs[:1]
+            last = runs.pop()
+            if not self._put_runs(runs, chunk):
+                return
+            block = self._run_block(last, chunk)
+            if carry and isinstance(block, _Block):
+                block.ends_run = True
+            if not self._put(block) or isinstance(block, _Failure):
+                return
         if terminal is not None:
             self._put(terminal)
+
+    def _run_block(self, run: list[Any], chunk: int) -> _Block | _Failure:
+        """A block of elements of one shape (stacked unless alone)."""
+        return self._safe(self._to_device, run, 1 if len(run) == 1 else chunk)
+
+    def _put_runs(self, runs: list[list[Any]], chunk: int) -> bool:
+        """Puts each run as a block that ends a K-step run; False: stop filling."""
+        for run in runs:
+            block = self._run_block(run, chunk)
+            if isinstance(block, _Block):
+                block.ends_run = True
+            if not self._put(block) or isinstance(block, _Failure):
+                return False
+        return True
 
     # -- consumer ----------------------------------------------------------------
 
@@ -315,6 +344,8 @@ class Prefetcher:
                 return item.leaves, count
             else:
                 self._pending.extend(item.elements())
+                if item.ends_run:
+                    break
         n = min(count, len(self._pending))
         if n == 0:
             _raise_terminal(self._terminal, op)

@@ -440,8 +440,11 @@ class SummarySaverHook(SessionRunHook):
         self._global_step_tensor = require_global_step_read("SummarySaverHook")
         # Our writer finishes summaries on its own thread: the step need not
         # wait for them (hooks.Deferred), unless a subclass reads them.
+        writer = type(self._summary_writer)
         self._defer = (
-            isinstance(self._summary_writer, FileWriter)
+            issubclass(writer, FileWriter)
+            and writer.add_summary is FileWriter.add_summary
+            and writer.add_event is FileWriter.add_event
             and type(self).after_run is SummarySaverHook.after_run
         )
         self._pending: list[DeferredValue] = []

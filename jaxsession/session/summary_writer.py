@@ -243,13 +243,16 @@ class FileWriter:
 
     def add_event(self, event: Event) -> None:
         """Queues an ``Event`` proto as it is."""
+        self._enqueue(event)
+
+    def _enqueue(self, item: Event | _Pending) -> None:
         if self._events is None:
             logger.warning(
                 "Attempting to use a closed FileWriter. The operation will be a noop "
                 "unless the FileWriter is explicitly reopened."
             )
             return
-        self._events.add(event)
+        self._events.add(item)  # type: ignore[arg-type]
 
     def _add_event(self, event: Event, step: Any) -> None:
         event.wall_time = time.time()
@@ -275,8 +278,15 @@ class FileWriter:
         event = Event(wall_time=time.time())
         if global_step is not None:
             event.step = int(global_step)
+        if type(self).add_event is not FileWriter.add_event:
+            # A subclass sees every event through add_event, as in TF1.
+            if isinstance(summary, DeferredValue):
+                summary = _as_summary(summary.result())
+            event.summary.CopyFrom(self._keep_first_metadata(summary))
+            self.add_event(event)
+            return
         # The writer thread settles each tag's first metadata, in write order.
-        self.add_event(_Pending(self, event, summary))  # type: ignore[arg-type]
+        self._enqueue(_Pending(self, event, summary))
 
     def _keep_first_metadata(self, summary: Summary) -> Summary:
         """``summary`` with metadata left only on tags not seen before (writer thread)."""

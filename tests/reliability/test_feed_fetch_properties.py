@@ -2,10 +2,10 @@
 
 Feeds: a value of any dtype and shape fed to a placeholder gives what TF1
 gives (the value in the placeholder's dtype) or TF1's error class (a shape
-that does not fit: ValueError; a dtype that does not: TypeError). Differs
-from TF1, deliberately (engine/feeds.py): a float fed to an integer tensor
-and an integer out of the tensor's range are refused (TypeError) where TF1
-silently truncates or wraps.
+that does not fit: ValueError; a dtype that does not: TypeError). A float
+fed to an integer tensor is truncated toward zero, as in TF1. Differs from
+TF1, deliberately (engine/feeds.py): an integer out of the tensor's range is
+refused (TypeError) where TF1 silently wraps.
 
 Fetches: any nesting of lists, tuples, dicts (keys of mixed types) and
 namedtuples comes back with the same structure and types, each tensor
@@ -67,8 +67,6 @@ def _expected(placeholder_dtype, placeholder_shape, value):
     array = np.asarray(value)
     to = np.dtype(placeholder_dtype)
     device = np.dtype("int32") if to == np.int64 else to  # int64 runs in 32 bits
-    if to.kind in "iu" and array.dtype.kind == "f":
-        return TypeError  # TF1 truncates; refused here
     if to.kind in "iu" and array.dtype.kind in "iu" and array.size:
         info = np.iinfo(device)
         if array.min() < info.min or array.max() > info.max:
@@ -80,8 +78,10 @@ def _expected(placeholder_dtype, placeholder_shape, value):
         )
         if not fits:
             return ValueError
-    with np.errstate(over="ignore"):  # a float beyond float32 is inf, as in TF1
-        return (array.astype(to),)  # fetched in the declared dtype, as TF1 does
+    # A float beyond float32 is inf, and a float to an integer is truncated
+    # (in the device's width), as in TF1.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (array.astype(device).astype(to),)  # fetched in the declared dtype
 
 
 @pytest.fixture

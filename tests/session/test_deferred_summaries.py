@@ -228,3 +228,31 @@ def test_subclasses_and_foreign_writers_get_finished_values(tmp_path):
     with tf.train.MonitoredSession(hooks=[hook]) as sess:
         sess.run(train)
     assert writer.summaries == [(1, "v")]  # bytes: FromString took them
+
+
+def test_a_writer_subclass_sees_events_and_finished_summaries(tmp_path):
+    class Capturing(tf.summary.FileWriter):
+        def __init__(self, logdir):
+            super().__init__(logdir)
+            self.events = []
+
+        def add_event(self, event):
+            self.events.append(event)
+            super().add_event(event)
+
+    writer = Capturing(str(tmp_path))
+    writer.add_summary(Summary(value=[Summary.Value(tag="a", simple_value=1.0)]), 3)
+    (event,) = writer.events
+    assert (event.step, event.summary.value[0].tag) == (3, "a")
+
+    step = tf.train.get_or_create_global_step()
+    tf.summary.scalar("gs", step)
+    train = tf.assign_add(step, 1)
+    hook = tf.train.SummarySaverHook(
+        save_steps=1, summary_writer=writer, summary_op=tf.summary.merge_all()
+    )
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        sess.run(train)
+    summaries = [e for e in writer.events[1:] if e.summary.value]
+    assert [(e.step, e.summary.value[0].simple_value) for e in summaries] == [(1, 0.0)]
+    writer.close()

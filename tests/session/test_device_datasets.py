@@ -211,6 +211,32 @@ def test_k_step_runs_on_the_host_stop_at_a_short_batch(repeat, made, monkeypatch
         assert int(sess.run(step)) == 3 * repeat
 
 
+def test_k_step_runs_line_up_with_host_blocks_again_after_a_short_batch(monkeypatch):
+    # After a short batch the producer starts its next block where the run
+    # ended, so later K-step runs take whole blocks (no re-stacking).
+    monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
+    x = np.arange(18, dtype=np.float32)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(4).repeat(3)
+    it = ds.make_one_shot_iterator()
+    step = tf.train.get_or_create_global_step()
+    total = tf.Variable(0.0)
+    with tf.control_dependencies([total.assign_add(tf.reduce_sum(it.get_next()))]):
+        train = step.assign_add(1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        made, left = [], []
+        while True:
+            try:
+                made.append(sess.run(train, steps_per_run=3, every_step=[]).steps)
+            except tf.errors.OutOfRangeError:
+                break
+            left.append(len(_feeder(sess, it)._pending))
+        # Batches per epoch: 4, 4, 4, 4, 2.
+        assert made == [3, 1, 1, 3, 1, 1, 3, 1, 1]
+        assert left == [0] * len(made)
+        assert float(sess.run(total)) == 3 * float(x.sum())
+
+
 def _runner_of(sess, fetch):
     (runner,) = sess._prepared[fetch].runners.values()
     return runner
