@@ -185,6 +185,16 @@ def test_k_step_runs_gather_their_batches_inside_the_compiled_call(monkeypatch):
         assert list(runner.cut_swaps) == [(0,)]
 
 
+def _summing_steps(dataset):
+    """A one-shot iterator over ``dataset`` and a step adding each batch to a total."""
+    it = dataset.make_one_shot_iterator()
+    step = tf.train.get_or_create_global_step()
+    total = tf.Variable(0.0)
+    with tf.control_dependencies([total.assign_add(tf.reduce_sum(it.get_next()))]):
+        train = step.assign_add(1)
+    return it, train, total, step
+
+
 @pytest.mark.parametrize(
     ("repeat", "made"),
     [(2, [2, 1, 2, 1]), (1, [2, 1])],
@@ -196,12 +206,9 @@ def test_k_step_runs_on_the_host_stop_at_a_short_batch(repeat, made, monkeypatch
     # run stacks only batches of one shape: it ends at a short one.
     monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
     x = np.arange(10, dtype=np.float32)
-    it = tf.data.Dataset.from_tensor_slices(x).batch(4).repeat(repeat)
-    it = it.make_one_shot_iterator()
-    step = tf.train.get_or_create_global_step()
-    total = tf.Variable(0.0)
-    with tf.control_dependencies([total.assign_add(tf.reduce_sum(it.get_next()))]):
-        train = step.assign_add(1)
+    it, train, total, step = _summing_steps(
+        tf.data.Dataset.from_tensor_slices(x).batch(4).repeat(repeat)
+    )
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         got = [r.steps for r in _drain(sess, train, steps_per_run=3, every_step=[])]
@@ -216,12 +223,9 @@ def test_k_step_runs_line_up_with_host_blocks_again_after_a_short_batch(monkeypa
     # ended, so later K-step runs take whole blocks (no re-stacking).
     monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
     x = np.arange(18, dtype=np.float32)
-    ds = tf.data.Dataset.from_tensor_slices(x).batch(4).repeat(3)
-    it = ds.make_one_shot_iterator()
-    step = tf.train.get_or_create_global_step()
-    total = tf.Variable(0.0)
-    with tf.control_dependencies([total.assign_add(tf.reduce_sum(it.get_next()))]):
-        train = step.assign_add(1)
+    it, train, total, _ = _summing_steps(
+        tf.data.Dataset.from_tensor_slices(x).batch(4).repeat(3)
+    )
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         made, left = [], []
