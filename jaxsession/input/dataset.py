@@ -361,16 +361,29 @@ class Dataset(_ElementStructure):
     ) -> Dataset:
         """Shuffles with a buffer of ``buffer_size`` elements, as TF1 does.
 
-        With a graph or op seed the order is reproducible across program runs;
-        with neither it follows the process's seed (``graph/random.py``).
+        With a graph or op seed the order is reproducible across program runs
+        and, as in TF1, an iterator initialized again starts over with the
+        same order (each epoch of a ``repeat`` after it differs when
+        ``reshuffle_each_iteration``). With neither seed it follows the
+        process's seed (``graph/random.py``) and every pass differs.
         """
         graph_seed, op_seed = random_lib.get_seed(seed)
         resolve = random_lib.resolve_graph_seed
         producer = self._producer
         epochs = itertools.count()
+        # Per pass (one iterator initialization: one ``values`` dict), the
+        # epochs this shuffle has begun.
+        passes = object()
+
+        def next_epoch(values: dict[Any, Any]) -> int:
+            if not reshuffle_each_iteration:
+                return 0
+            if graph_seed is None:
+                return next(epochs)
+            return next(values.setdefault(passes, itertools.count()))
 
         def produce(values: dict[Tensor, Any]) -> Iterator[Any]:
-            epoch = next(epochs) if reshuffle_each_iteration else 0
+            epoch = next_epoch(values)
             rng = np.random.default_rng([resolve(graph_seed), op_seed, epoch])
             buffer: list[Any] = []
             for element in producer(values):
@@ -393,7 +406,7 @@ class Dataset(_ElementStructure):
             def runs() -> Iterator[np.ndarray]:
                 # Shares the epoch counter and seeds with ``produce``: both
                 # paths give the same order for the same iteration.
-                epoch = next(epochs) if reshuffle_each_iteration else 0
+                epoch = next_epoch(values)
                 rng = np.random.default_rng([resolve(graph_seed), op_seed, epoch])
                 yield from _shuffle_runs(source.runs, int(buffer_size), rng)
 

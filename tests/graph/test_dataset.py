@@ -71,6 +71,45 @@ def test_shuffle_is_reproducible_with_seed_and_a_permutation():
     assert again == first
 
 
+def _two_initializations(ds):
+    """The batches of two passes of ``ds``'s iterator, initialized twice in one session."""
+    it = ds.make_initializable_iterator()
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        passes = []
+        for _ in range(2):
+            sess.run(it.initializer)
+            passes.append(sess.run(nxt).tolist())
+    return passes
+
+
+@pytest.mark.parametrize("source", ["range", "slices", "generator"])
+def test_a_seeded_shuffle_starts_over_when_its_iterator_is_initialized_again(source):
+    # TF1 (tensorflow.compat.v1 2.21, graph mode): shuffle(6, seed=3).repeat(2)
+    # gives [0 1 2 3 4 5 0 4 1 5 3 2] after each initialization: the same
+    # sequence again, whose two epochs differ. Without a seed each differs.
+    # (Our permutations are NumPy's, not TF's Philox: only the rule matches.)
+    make = {
+        "range": lambda: tf.data.Dataset.range(6),
+        "slices": lambda: tf.data.Dataset.from_tensor_slices(np.arange(6)),
+        "generator": lambda: tf.data.Dataset.from_generator(
+            lambda: iter(range(6)), tf.int64, tf.TensorShape([])
+        ),
+    }[source]
+    first, second = _two_initializations(make().shuffle(6, seed=3).repeat(2).batch(12))
+    assert first == second
+    assert sorted(first[:6]) == sorted(first[6:]) == list(range(6))
+    assert first[:6] != first[6:]
+    tf.set_random_seed(11)
+    first, second = _two_initializations(make().shuffle(6).batch(6))
+    assert first == second
+    tf.reset_default_graph()
+    unseeded = make().repeat(3).shuffle(18).batch(18)
+    first, second = _two_initializations(unseeded)
+    assert sorted(first) == sorted(second) == sorted(list(range(6)) * 3)
+    assert first != second
+
+
 def test_from_generator_checks_elements():
     def gen():
         yield np.ones(2, np.float32)
