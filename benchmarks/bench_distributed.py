@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.common import INFO, MIN_REPEATS, Row, print_section
+from benchmarks.processes import join, run_job
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 300
@@ -34,23 +33,11 @@ SIZES = (64, 256, 10)  # inputs, hidden units, classes
 
 def _child(pid: int, n: int, port: int, steps: int, repeats: int, out: str) -> None:
     """One process of a side: trains, times blocks of steps, writes JSON to ``out``."""
-    import jax
-
-    jax.config.update("jax_num_cpu_devices", 1)
+    join(pid, n, port)
     import numpy as np
 
     import jaxsession as tf
-    from jaxsession.distributed import lifecycle
 
-    if n > 1:
-        lifecycle.initialize(
-            f"127.0.0.1:{port}",
-            n,
-            pid,
-            initialization_timeout=60,
-            heartbeat_timeout=30,
-            shutdown_timeout=30,
-        )
     d_in, hidden, classes = SIZES
     tf.set_random_seed(0)
     x = tf.placeholder(tf.float32, [None, d_in], name="x")
@@ -78,60 +65,10 @@ def _child(pid: int, n: int, port: int, steps: int, repeats: int, out: str) -> N
     Path(out).write_text(json.dumps({"per_step": per_step}))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _side(n: int, steps: int, repeats: int, work: str) -> list[float]:
     """Runs one side in ``n`` fresh processes; the chief's per-step times (s)."""
-    port = _free_port()
-    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    env.pop("XLA_FLAGS", None)
-    procs, outs, logs = [], [], []
-    for pid in range(n):
-        out = f"{work}/n{n}-p{pid}.json"
-        outs.append(out)
-        args = [
-            sys.executable,
-            "-m",
-            "benchmarks.bench_distributed",
-            "child",
-            str(pid),
-            str(n),
-            str(port),
-            str(steps),
-            str(repeats),
-            out,
-        ]
-        logs.append(open(f"{out}.log", "w"))
-        procs.append(
-            subprocess.Popen(
-                args,
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=logs[-1],
-                start_new_session=True,
-            )
-        )
-    deadline = time.monotonic() + TIMEOUT_S
-    try:
-        for p in procs:
-            p.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for log in logs:
-            log.close()
-    failed = [(i, p.returncode) for i, p in enumerate(procs) if p.returncode != 0]
-    if failed:
-        logs = "\n".join(Path(f"{o}.log").read_text()[-2000:] for o in outs)
-        raise RuntimeError(f"{n}-process side failed (process, exit): {failed}\n{logs}")
-    return json.loads(Path(outs[0]).read_text())["per_step"]
+    args = [str(steps), str(repeats)]
+    return run_job("benchmarks.bench_distributed", n, args, work)["per_step"]
 
 
 def main(quick: bool = False) -> list[Row]:
@@ -175,7 +112,8 @@ def main(quick: bool = False) -> list[Row]:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["child"]:
-        pid, n, port, steps, repeats = map(int, sys.argv[2:7])
-        _child(pid, n, port, steps, repeats, sys.argv[7])
+        pid, n, port = map(int, sys.argv[2:5])
+        steps, repeats = map(int, sys.argv[6:8])
+        _child(pid, n, port, steps, repeats, sys.argv[5])
     else:
         main("--quick" in sys.argv)

@@ -5,8 +5,12 @@ A dataset batched over in-memory arrays (``Dataset.batch`` over
 ``skip``: see ``input/slices.py``) keeps its arrays on the device
 (``DeviceSlices``): each batch is cut there by one gather of the row
 indices the host computes, with the same order, shuffle draws and end of
-data as the element path, and without a thread. Any other pipeline (files,
-generators, Python maps), a string leaf, a mesh or arrays over
+data as the element path, and without a thread. On a mesh the arrays sit on each of this process's
+devices and the gather there gives each device its part of the batch,
+which becomes this process's part of the global batch without a copy (each
+process has its own data, as each worker of a TF1 job has its own
+pipeline). Any other pipeline (files, generators, Python maps), a string
+leaf, a process whose devices are not one block of the mesh, or arrays over
 ``DEVICE_SLICES_MAX_BYTES`` take the host pipeline below.
 
 Each initialized iterator owns a background thread that pulls elements from
@@ -51,6 +55,7 @@ from jaxsession.engine.context import HostContext
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation
 from jaxsession.graph.rules import HOST_OPS, SESSION_CLOSED, add_resource
+from jaxsession.input import slices as slices_lib
 from jaxsession.input.dataset import Dataset
 from jaxsession.input.iterator import _flatten
 
@@ -176,7 +181,11 @@ class Prefetcher:
 
     def _move(self, host: list[Any], count: int, stacked: bool) -> _Block:
         if self._mesh is not None:
-            return _Block(self._place(host, stacked), count, stacked, host)
+            # Placed by the consumer (``take``): XLA:CPU's in-process
+            # all-reduce deadlocked within a few hundred steps when another
+            # thread copied to the devices meanwhile (it also does, far more
+            # rarely, in raw JAX).
+            return _Block(host, count, stacked, host)
         on_device = [
             i for i, d in enumerate(self._dtypes) if d is not dtypes_lib.string
         ]
@@ -341,6 +350,8 @@ class Prefetcher:
                 and item.count == count
                 and item.stacked == (count != 1)
             ):
+                if self._mesh is not None:
+                    return self._place(item.leaves, item.stacked), count
                 return item.leaves, count
             else:
                 self._pending.extend(item.elements())
@@ -380,32 +391,67 @@ class Prefetcher:
                 break
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _cut(arrays: tuple, index: jax.Array, lead: tuple[int, ...]) -> tuple:
+def _cut_rows(arrays: tuple, index: jax.Array, lead: tuple[int, ...]) -> tuple:
     """Rows ``index`` of each array, the rows shaped ``lead`` (one call for all)."""
     return tuple(a[index].reshape(lead + a.shape[1:]) for a in arrays)
 
 
+_cut = jax.jit(_cut_rows, static_argnums=2)
+
+
+@functools.cache
+def _mesh_cut(local: Any, axis: int, batch: tuple[bool, ...]) -> Any:
+    """``_cut`` on the devices of ``local``: batch leaves split along ``'data'``."""
+    specs = [_spec(axis, b) for b in batch]
+    shardings = tuple(mesh_lib.NamedSharding(local, spec) for spec in specs)
+    return jax.jit(_cut_rows, static_argnums=2, out_shardings=shardings)
+
+
+def _spec(axis: int, batch: bool) -> Any:
+    """A leaf's PartitionSpec: a batch split along ``'data'`` on ``axis``."""
+    if not batch:
+        return mesh_lib.PartitionSpec()
+    return mesh_lib.PartitionSpec(*[None] * axis, mesh_lib.DATA_AXIS)
+
+
 # Device copies of a dataset's constant arrays, kept across re-initializations
-# (an epoch loop re-initializes its iterator): dataset -> (host, device).
+# (an epoch loop re-initializes its iterator): dataset -> (host, where, device).
 _ON_DEVICE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _device_arrays(dataset: Dataset, host: list[np.ndarray], dtypes: list) -> tuple:
+def _device_arrays(
+    dataset: Dataset, host: list[np.ndarray], dtypes: list, where: Any = None
+) -> tuple:
+    """``host`` on the device, or on every device of the sharding ``where``."""
     kept = _ON_DEVICE.get(dataset)
-    if kept is not None and all(a is b for a, b in zip(kept[0], host)):
-        return kept[1]
+    if (
+        kept is not None
+        and kept[1] == where
+        and all(a is b for a, b in zip(kept[0], host))
+    ):
+        return kept[2]
     arrays = tuple(
-        jax.device_put(np.asarray(a, dtype=d.np_dtype)) for a, d in zip(host, dtypes)
+        jax.device_put(np.asarray(a, dtype=d.np_dtype), where)
+        for a, d in zip(host, dtypes)
     )
-    _ON_DEVICE[dataset] = (list(host), arrays)
+    _ON_DEVICE[dataset] = (list(host), where, arrays)
     return arrays
 
 
-def device_slices_fit(dataset: Dataset, dtypes: Sequence[dtypes_lib.DType]) -> bool:
-    """Whether ``dataset`` may run on the device (``DeviceSlices``)."""
-    return dataset._batches is not None and all(
-        d is not dtypes_lib.string for d in dtypes
+def device_slices_fit(
+    dataset: Dataset, dtypes: Sequence[dtypes_lib.DType], mesh: Any = None
+) -> bool:
+    """Whether ``dataset`` may run on the device (``DeviceSlices``) of a session.
+
+    Args:
+        dataset: The iterator's dataset.
+        dtypes: Declared dtypes of its element's leaves.
+        mesh: The session's mesh, or None.
+    """
+    return (
+        dataset._batches is not None
+        and all(d is not dtypes_lib.string for d in dtypes)
+        and (mesh is None or mesh_lib.local_block(mesh) is not None)
     )
 
 
@@ -418,11 +464,17 @@ class DeviceSlices:
     batch, or each block of K batches, is one gather there. The interface
     is ``Prefetcher``'s.
 
+    On a mesh the arrays are copied to each of this process's devices and
+    ``take`` returns global arrays placed as ``Prefetcher`` places them:
+    each device gathers its part of this process's batch.
+
     Args:
         dataset: A dataset with ``_batches`` (see ``device_slices_fit``).
         values: Values of the dataset's graph inputs (fed placeholders).
         dtypes: Declared dtypes of the element's leaves, in flattened order.
         chunk: Accepted for ``Prefetcher``'s interface.
+        mesh: The session's mesh, or None for one device.
+        batch: Per leaf, whether it is a batch (split along ``'data'``).
     """
 
     def __init__(
@@ -431,18 +483,31 @@ class DeviceSlices:
         values: dict[Any, Any],
         dtypes: Sequence[dtypes_lib.DType],
         chunk: int = 1,
+        mesh: Any = None,
+        batch: Sequence[bool] = (),
     ):
         self.chunk = chunk
         self._terminal: Any = None
         self._short: np.ndarray | None = None
         self._size = 0
+        self._mesh, self._batch = mesh, tuple(batch) or (False,) * len(dtypes)
+        where = None
+        if mesh is not None:
+            self._local = mesh_lib.local_block(mesh)
+            self._parts = mesh_lib.local_batch_devices(mesh)
+            self._total = mesh.shape[mesh_lib.DATA_AXIS]
+            where = mesh_lib.replicated(self._local)
+            # XLA:CPU's in-process all-reduce can deadlock when a step starts
+            # on some devices while others still run the cut: there the cut
+            # ends first (host and devices share the cores anyway).
+            self._wait = mesh.devices.flat[0].platform == "cpu"
         try:
             self._batcher = dataset._batches(values)
             host = self._batcher.arrays
             self._size = self._batcher._size
             if sum(np.asarray(a).nbytes for a in host) > DEVICE_SLICES_MAX_BYTES:
                 raise _TooBig
-            self._arrays = _device_arrays(dataset, host, list(dtypes))
+            self._arrays = _device_arrays(dataset, host, list(dtypes), where)
         except _TooBig:
             raise
         except BaseException as e:
@@ -489,7 +554,39 @@ class DeviceSlices:
         A short last batch among K comes alone, in the next call.
         """
         index, lead, n = self.rows(op, count)
-        return list(_cut(self._arrays, index, lead)), n
+        if self._mesh is None:
+            return list(_cut(self._arrays, index, lead)), n
+        return self._placed(index, lead), n
+
+    @property
+    def cuts_in_call(self) -> bool:
+        """Whether a run may take ``(arrays, index)`` and cut inside its call."""
+        return self._mesh is None
+
+    def _placed(self, index: np.ndarray, lead: tuple[int, ...]) -> list[Any]:
+        """The batch(es) at ``index`` as global arrays on the mesh."""
+        axis = len(lead) - 1
+        if any(self._batch) and lead[axis] % self._parts:
+            # A batch that does not split: the session's feed check names
+            # the tensor and the problem, as for a prefetched batch.
+            return [
+                slices_lib.gather(a, index).reshape(lead + a.shape[1:])
+                for a in self._batcher.arrays
+            ]
+        cut = _mesh_cut(self._local, axis, self._batch)
+        leaves = cut(self._arrays, index, lead)
+        if self._wait:
+            jax.block_until_ready(leaves)
+        placed = []
+        for leaf, batch in zip(leaves, self._batch):
+            shape = list(leaf.shape)
+            if batch:
+                shape[axis] = shape[axis] * self._total // self._parts
+            spec = _spec(axis, batch)
+            placed.append(
+                mesh_lib.from_local_block(self._mesh, leaf, spec, tuple(shape))
+            )
+        return placed
 
     def next(self, op: Operation) -> list[Any]:
         """The next batch's leaves (see ``take``)."""
@@ -511,9 +608,9 @@ def _feeder(
     placement: dict[str, Any],
 ) -> Prefetcher | DeviceSlices:
     """The device path for a batched in-memory dataset, else a host Prefetcher."""
-    if not placement and device_slices_fit(dataset, dtypes):
+    if device_slices_fit(dataset, dtypes, placement.get("mesh")):
         try:
-            return DeviceSlices(dataset, values, dtypes, chunk)
+            return DeviceSlices(dataset, values, dtypes, chunk, **placement)
         except _TooBig:
             pass
     return Prefetcher(dataset, values, dtypes, chunk=chunk, **placement)
@@ -619,7 +716,7 @@ def take_uncut(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any], 
         call gathers itself (no separate gather, no stacked copy).
     """
     feeder = _prefetcher(op, ctx, count)
-    if not isinstance(feeder, DeviceSlices) or count == 1:
+    if not isinstance(feeder, DeviceSlices) or count == 1 or not feeder.cuts_in_call:
         return feeder.take(op, count)
     index, lead, n = feeder.rows(op, count)
     if n == count and len(lead) == 2:
@@ -641,7 +738,7 @@ def rows_or_leaves(op: Operation, ctx: HostContext) -> tuple[Any, bool]:
         errors.OutOfRangeError: no element is left.
     """
     feeder = _prefetcher(op, ctx)
-    if isinstance(feeder, DeviceSlices):
+    if isinstance(feeder, DeviceSlices) and feeder.cuts_in_call:
         return (feeder._arrays, feeder.rows(op, 1)[0]), True
     return feeder.next(op), False
 

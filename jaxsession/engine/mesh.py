@@ -249,6 +249,41 @@ def local_batch_devices(mesh: Mesh) -> int:
     return _local_batch_parts(mesh)[0]
 
 
+def local_block(mesh: Mesh) -> Mesh | None:
+    """This process's devices of ``mesh`` as a Mesh with the same axes.
+
+    Returns:
+        ``mesh`` itself in a one-process job; None when this process's
+        devices do not form one block of the mesh (then a value placed on
+        them cannot be laid out as its part of a global array).
+    """
+    pid = jax.process_index()
+    mine = np.array([d.process_index == pid for d in mesh.devices.flat])
+    mine = mine.reshape(mesh.devices.shape)
+    if mine.all():
+        return mesh
+    box = tuple(slice(w.min(), w.max() + 1) for w in np.nonzero(mine))
+    block = mesh.devices[box]
+    if block.size != mine.sum():
+        return None
+    return _mesh_of(tuple(block.flat), tuple(zip(mesh.axis_names, block.shape)))
+
+
+def from_local_block(
+    mesh: Mesh, local: jax.Array, spec: PartitionSpec, shape: tuple[int, ...]
+) -> jax.Array:
+    """``local``, laid out on ``local_block(mesh)``, as this process's part of a global array.
+
+    No data moves: each device's shard of ``local`` becomes its shard of
+    the global array of ``shape``, sharded as ``spec`` on ``mesh``.
+    """
+    sharding = NamedSharding(mesh, spec)
+    if local.sharding == sharding:
+        return local
+    shards = [shard.data for shard in local.addressable_shards]
+    return jax.make_array_from_single_device_arrays(shape, sharding, shards)
+
+
 def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int = 0) -> jax.Array:
     """This process's batch ``local`` as its part of the global batch.
 

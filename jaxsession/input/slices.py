@@ -133,10 +133,11 @@ class _Batcher:
         if index is not None:
             lead = (count, self._size)
             return [a[index].reshape(lead + a.shape[1:]) for a in self.arrays], []
-        return None, [[_gather(a, cut) for a in self.arrays] for cut in cuts]
+        return None, [[gather(a, cut) for a in self.arrays] for cut in cuts]
 
 
-def _gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+def gather(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of ``array``, as the element path batches them."""
     if array.dtype == object:
         # As the element path does: stacking Python bytes gives a bytes array.
         return np.stack([array[i] for i in index])

@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 
 import jaxsession as tf  # noqa: E402
 from jaxsession.distributed import lifecycle  # noqa: E402
+from jaxsession.engine import infeed  # noqa: E402
 from tests.distributed import _mlp  # noqa: E402
 from tests.distributed._scenario import run_scenario  # noqa: E402
 
@@ -60,11 +61,15 @@ def multistep(pid, n, port, workdir):
     with tf.Graph().as_default():
         # A batch of this process's rows per step, as a dataset.
         ds = tf.data.Dataset.from_tensor_slices((xs.reshape(-1, 6), ys.reshape(-1)))
-        xb, yb = ds.batch(xs.shape[1]).make_one_shot_iterator().get_next()
+        it = ds.batch(xs.shape[1]).make_one_shot_iterator()
+        xb, yb = it.get_next()
         loss, train_op, step = _model(xb, yb)
 
         def single_ds(sess):
-            return [sess.run([loss, train_op])[0] for _ in range(K * RUNS)]
+            losses = [sess.run([loss, train_op])[0] for _ in range(K * RUNS)]
+            # The in-memory data sits on this process's devices.
+            result["dataset_feeder"] = type(sess.resources[("iterator", it)]).__name__
+            return losses
 
         def multi_ds(sess):
             out = []
@@ -75,6 +80,18 @@ def multistep(pid, n, port, workdir):
             return out
 
         _train_both(result, "dataset", single_ds, multi_ds, step)
+        # The same runs through the host pipeline, for comparison.
+        device_feeder = result["dataset_feeder"]
+        limit, infeed.DEVICE_SLICES_MAX_BYTES = infeed.DEVICE_SLICES_MAX_BYTES, -1
+        try:
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                losses = [float(v) for v in single_ds(sess)]
+        finally:
+            infeed.DEVICE_SLICES_MAX_BYTES = limit
+        result["dataset_host"] = {"losses": losses}
+        result["dataset_host_feeder"] = result["dataset_feeder"]
+        result["dataset_feeder"] = device_feeder
     _write(workdir, pid, result)
 
 

@@ -148,7 +148,15 @@ def test_k_step_feeds_are_split_along_the_batch_dimension():
     assert not mesh_lib.on_mesh(mesh, np.asarray(local))
 
 
-def test_prefetched_batches_are_placed_like_feeds(data_parallel):
+@pytest.fixture(params=["device", "host"])
+def pipeline(request, monkeypatch):
+    """Which input pipeline in-memory datasets take: cut on the device, or prefetched."""
+    if request.param == "host":
+        monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
+    return {"device": infeed.DeviceSlices, "host": infeed.Prefetcher}[request.param]
+
+
+def test_prefetched_batches_are_placed_like_feeds(data_parallel, pipeline):
     x, y = _data(9)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(BATCH)
     fixed = tf.data.Dataset.from_tensor_slices(x).batch(BATCH, drop_remainder=True)
@@ -158,6 +166,7 @@ def test_prefetched_batches_are_placed_like_feeds(data_parallel):
     with tf.Session() as sess:
         mesh = sess.mesh
         leaves, n = infeed.take_elements(xb.op, sess, 1)
+        assert type(sess.resources[("iterator", xb.op.attrs["iterator"])]) is pipeline
         assert n == 1
         assert leaves[0].sharding == mesh_lib.batch_sharding(mesh)
         assert leaves[1].sharding == mesh_lib.batch_sharding(mesh)
@@ -230,3 +239,74 @@ def test_a_per_step_batch_is_found_on_its_data_dimension():
     # This process's part along that dimension: here, all of it, in order.
     np.testing.assert_array_equal(mesh_lib.local_part(per_step, 1), local)
     np.testing.assert_array_equal(mesh_lib.local_part(batch, 0), local[0])
+
+
+def test_in_memory_data_sits_on_every_device_and_each_cuts_its_part(data_parallel):
+    x, y = _data(5)
+    it = tf.data.Dataset.from_tensor_slices((x, y)).repeat(2).batch(BATCH)
+    it = it.make_initializable_iterator()
+    xb, yb = it.get_next()
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        feeder = sess.resources[("iterator", it)]
+        assert type(feeder) is infeed.DeviceSlices
+        # The whole data on each device; only row indices go there per run.
+        for array, host in zip(feeder._arrays, (x, y)):
+            assert array.sharding == mesh_lib.replicated(sess.mesh)
+            assert {s.data.shape for s in array.addressable_shards} == {host.shape}
+        got = [sess.run([xb, yb]) for _ in range(10)]
+        with pytest.raises(tf.errors.OutOfRangeError, match="End of sequence"):
+            sess.run(xb)
+    for i, (gx, gy) in enumerate(got):
+        rows = slice((i % 5) * BATCH, (i % 5 + 1) * BATCH)
+        np.testing.assert_array_equal(gx, x[rows])
+        np.testing.assert_array_equal(gy, y[rows])
+
+
+def test_device_batches_on_a_model_axis_are_replicated_along_it(monkeypatch):
+    monkeypatch.setattr(
+        mesh_lib, "_settings", {"data_parallel": None, "mesh_shape": None}
+    )
+    mesh_lib.set_mesh_shape({"data": 2, "model": 2})
+    x, _ = _data(4)
+    it = tf.data.Dataset.from_tensor_slices(x).batch(BATCH).make_one_shot_iterator()
+    xb = it.get_next()
+    with tf.Session() as sess:
+        assert dict(sess.mesh.shape) == {"data": 2, "model": 2}
+        leaves, _ = infeed.take_elements(xb.op, sess, 1)
+        assert type(sess.resources[("iterator", it)]) is infeed.DeviceSlices
+        assert leaves[0].sharding == mesh_lib.batch_sharding(sess.mesh)
+        # Devices along 'model' hold the same half of the batch.
+        halves = {
+            s.device: np.asarray(s.data).tolist() for s in leaves[0].addressable_shards
+        }
+        for row in sess.mesh.devices:
+            assert halves[row[0]] == halves[row[1]]
+        np.testing.assert_array_equal(np.asarray(leaves[0]), x[:BATCH])
+        leaves, n = infeed.take_elements(xb.op, sess, 2)
+        assert n == 2 and leaves[0].sharding.spec == PartitionSpec(None, "data")
+        want = x[BATCH : 3 * BATCH].reshape(2, BATCH, N_IN)
+        np.testing.assert_array_equal(np.asarray(leaves[0]), want)
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+def test_a_device_batch_that_does_not_split_is_refused_naming_it(data_parallel, steps):
+    x = np.ones((12, 2), np.float32)
+    it = tf.data.Dataset.from_tensor_slices(x).batch(6).make_one_shot_iterator()
+    xb = it.get_next()
+    v = tf.Variable(0.0)
+    op = v.assign_add(tf.reduce_sum(xb))
+    what = "its leading dimension" if steps == 1 else "its dimension 1 (the batch)"
+    shape = "(6, 2)" if steps == 1 else "(2, 6, 2)"
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        with pytest.raises(
+            ValueError,
+            match=re.escape(
+                f"cannot feed a batch of shape {shape} for 'IteratorGetNext:0' in a "
+                f"data-parallel run: {what} must be a multiple of 4"
+            ),
+        ):
+            sess.run(op, steps_per_run=steps)
+        assert type(sess.resources[("iterator", it)]) is infeed.DeviceSlices
+        assert sess.run(v) == 0.0
