@@ -1,6 +1,7 @@
 """Multi-step runs and prefetch on a data-parallel mesh (one process, CPU devices)."""
 
 import re
+import types
 
 import jax
 import numpy as np
@@ -310,3 +311,16 @@ def test_a_device_batch_that_does_not_split_is_refused_naming_it(data_parallel, 
             sess.run(op, steps_per_run=steps)
         assert type(sess.resources[("iterator", it)]) is infeed.DeviceSlices
         assert sess.run(v) == 0.0
+
+
+def test_a_process_whose_devices_are_not_one_block_keeps_the_host_pipeline():
+    def device(process):
+        return types.SimpleNamespace(process_index=process)
+
+    # Process 0 holds two corners of a 2 x 2 mesh: its part of a batch is no block.
+    corners = np.array([[device(0), device(1)], [device(1), device(0)]], dtype=object)
+    mesh = types.SimpleNamespace(devices=corners, axis_names=("data", "model"))
+    assert mesh_lib.local_block(mesh) is None
+    ds = tf.data.Dataset.from_tensor_slices(np.zeros((8, 2), np.float32)).batch(4)
+    assert not infeed.device_slices_fit(ds, [tf.float32], mesh)
+    assert infeed.device_slices_fit(ds, [tf.float32])
