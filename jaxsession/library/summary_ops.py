@@ -494,6 +494,67 @@ _LIMITS_F32 = _limits_f32()
 _DEVICE_HISTOGRAM_DTYPES = (dtypes_lib.float32, dtypes_lib.float16, dtypes_lib.bfloat16)
 
 
+# The bucket of a float32 is found from its bits, in integers, so that a device
+# that flushes subnormals still places them as NumPy does: the bits of
+# non-negative floats sort as the floats. The limits are not symmetric in float32
+# (all are rounded up), so each side has its own table of magnitudes. A
+# magnitude's top 12 bits (exponent and 4 mantissa bits) cut the line into bins
+# narrower than the 10% between limits, so a bin holds at most one limit and a
+# table of the limits below each bin leaves one comparison to make.
+_BIN_SHIFT = 19
+_INF_BITS = int(np.float32(np.inf).view(np.int32))
+
+
+def _bucket_tables() -> tuple[int, int, np.ndarray, np.ndarray]:
+    """``(sides, rows, first, magnitudes)`` for :func:`_bucket_index`.
+
+    ``magnitudes`` holds the bits of the positive limits, then of the negative
+    limits' magnitudes, both ascending, then a sentinel above every float;
+    ``first[side * rows + bin]`` is the index in ``magnitudes`` of its side's
+    first limit at or above the bin's start.
+    """
+    sides = len(_LIMITS_F32) // 2  # limits on each side of 0
+    positive = _LIMITS_F32[sides + 1 :].view(np.int32)
+    negative = (-_LIMITS_F32[:sides][::-1]).view(np.int32)
+    starts = np.arange((_INF_BITS >> _BIN_SHIFT) + 1, dtype=np.int64) << _BIN_SHIFT
+    first = [
+        np.searchsorted(bits.astype(np.int64), starts) + offset
+        for bits, offset in ((positive, 0), (negative, sides))
+    ]
+    sentinel = [np.iinfo(np.int32).max]
+    magnitudes = np.concatenate([positive, negative, sentinel]).astype(np.int32)
+    return sides, len(starts), np.concatenate(first).astype(np.int32), magnitudes
+
+
+_SIDE_LIMITS, _BIN_ROWS, _BIN_FIRST, _LIMIT_BITS = _bucket_tables()
+
+
+def _bucket_index(xp: Any, bits: Any) -> Any:
+    """``searchsorted(_LIMITS_F32, v, side="right")`` of float32 ``v`` from its bits.
+
+    Args:
+        xp: ``numpy`` or ``jax.numpy``.
+        bits: The int32 bit patterns of the values.
+
+    Returns:
+        The int32 bucket index of each value, equal to NumPy's searchsorted for
+        every float32 (NaNs after every limit).
+    """
+    magnitude = bits & 0x7FFFFFFF
+    clipped = xp.minimum(magnitude, _INF_BITS)
+    # A negative v is at or above the negative limits -m with m >= |v|: all but
+    # those with m < |v|, i.e. m at or below the float just under |v|. -0 and
+    # NaNs count as positive (as searchsorted sorts them).
+    negative = (bits < 0) & (clipped > 0) & (magnitude <= _INF_BITS)
+    clipped = clipped - negative.astype(xp.int32)
+    first = xp.asarray(_BIN_FIRST)[
+        (clipped >> _BIN_SHIFT) + negative.astype(xp.int32) * _BIN_ROWS
+    ]
+    # Magnitudes at or below ``clipped``, plus _SIDE_LIMITS on the negative side.
+    below = first + (xp.asarray(_LIMIT_BITS)[first] <= clipped).astype(xp.int32)
+    return xp.where(negative, 2 * _SIDE_LIMITS - below, _SIDE_LIMITS + 1 + below)
+
+
 def _device_histogram(values: Any) -> tuple[Any, Any]:
     """``(stats, counts)`` of ``values`` on the device.
 
@@ -501,15 +562,15 @@ def _device_histogram(values: Any) -> tuple[Any, Any]:
     non-finite count]``;
     ``counts`` the int32 count per TF1 bucket.
     """
+    import jax
     import jax.numpy as jnp
 
     flat = jnp.ravel(values).astype(jnp.float32)
-    limits = jnp.asarray(_LIMITS_F32)
     if flat.size == 0:
         big = np.finfo(np.float32).max
         stats = jnp.array([big, -big, 0.0, 0.0, 1.0, 0.0], jnp.float32)
         return stats, jnp.zeros(len(_LIMITS_F32), jnp.int32)
-    index = jnp.searchsorted(limits, flat, side="right")
+    index = _bucket_index(jnp, jax.lax.bitcast_convert_type(flat, jnp.int32))
     counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
     bad = jnp.sum(~jnp.isfinite(flat)).astype(jnp.float32)
     # Squares scaled by the largest magnitude, so that they cannot overflow.

@@ -1,9 +1,16 @@
-"""Histogram summaries counted on the device give TF1's buckets."""
+"""Histogram summaries counted on the device give TF1's buckets.
 
+The bucket of a float32 is found from its bits (``_bucket_index``): it must
+equal ``searchsorted`` over the float32 limits for every value.
+"""
+
+import functools
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 from tensorboardX.proto.summary_pb2 import Summary
 
 import jaxsession as tf
@@ -70,3 +77,86 @@ def test_integer_values_stay_on_the_host_path():
     histo, h = _histo(np.array([1, 2, 2, 70000], np.int32), tf.int32)
     assert h.op.inputs[0].op.type == "Placeholder"
     assert (histo.num, histo.min, histo.max, histo.sum) == (4, 1.0, 70000.0, 70005.0)
+
+
+ZEROS = [0.0, -0.0, 1e-45, -1e-45]  # -0 and the smallest subnormals
+
+
+def _adversarial_float32():
+    """Limits, their float32 neighbours, zeros, subnormals, extremes, inf, nan."""
+    limits = summary_ops._LIMITS_F32
+    tiny = np.finfo(np.float32).tiny
+    huge = np.finfo(np.float32).max
+    extremes = [tiny, -tiny, tiny / 2, -tiny / 2, 1e20, -1e20, huge, -huge]
+    special = np.array(
+        [*ZEROS, *extremes, np.inf, -np.inf, np.nan, -np.nan], np.float32
+    )
+    with np.errstate(over="ignore"):  # the outermost neighbours are +-inf
+        up = np.nextafter(limits, np.float32(np.inf))
+        down = np.nextafter(limits, np.float32(-np.inf))
+    return np.concatenate([limits, up, down, special])
+
+
+ADVERSARIAL = _adversarial_float32()
+_SAMPLE = 64
+
+
+@functools.cache
+def _jitted_index():
+    import jax
+    import jax.numpy as jnp
+
+    return jax.jit(
+        lambda v: summary_ops._bucket_index(
+            jnp, jax.lax.bitcast_convert_type(v, jnp.int32)
+        )
+    )
+
+
+def _device_index(values):
+    return np.asarray(_jitted_index()(values))
+
+
+def _searchsorted(values):
+    return np.searchsorted(summary_ops._LIMITS_F32, values, side="right")
+
+
+def test_bucket_index_of_limits_and_their_neighbours():
+    # The bits travel to the device and back unchanged: subnormals too.
+    want = _searchsorted(ADVERSARIAL)
+    np.testing.assert_array_equal(_device_index(ADVERSARIAL), want)
+    bits = ADVERSARIAL.view(np.int32)
+    np.testing.assert_array_equal(summary_ops._bucket_index(np, bits), want)
+    # -0 is at 0's limit, the negative subnormals below it, on the device too.
+    zero = len(summary_ops._LIMITS_F32) // 2
+    zeros = np.array(ZEROS, np.float32)
+    assert _device_index(zeros).tolist() == [zero + 1, zero + 1, zero + 1, zero]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(
+        np.float32,
+        _SAMPLE,
+        elements=st.one_of(
+            st.floats(width=32, allow_nan=True),
+            st.sampled_from(ADVERSARIAL.tolist()),
+        ),
+    )
+)
+def test_bucket_index_equals_searchsorted(values):
+    want = _searchsorted(values)
+    np.testing.assert_array_equal(_device_index(values), want)
+    np.testing.assert_array_equal(
+        summary_ops._bucket_index(np, values.view(np.int32)), want
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(-(2**31), 2**31 - 1))
+def test_bucket_index_of_any_bit_pattern(start):
+    bits = np.arange(start, start + 1024, dtype=np.int64)
+    bits = bits.astype(np.uint32).view(np.int32)  # wraps around the int32 range
+    np.testing.assert_array_equal(
+        summary_ops._bucket_index(np, bits), _searchsorted(bits.view(np.float32))
+    )
