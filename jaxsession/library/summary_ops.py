@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import re
 import struct
 import wave
@@ -469,7 +470,7 @@ _BUCKET_LIMITS = _default_bucket_limits()
 
 def _collapse_empty(
     limits: np.ndarray, counts: np.ndarray
-) -> tuple[list[float], list[float]]:
+) -> tuple[np.ndarray, np.ndarray]:
     # histogram.cc EncodeToProto: each run of empty buckets becomes one bucket
     # ending where the run ends: an empty bucket stays only as a run's last.
     counts = np.asarray(counts, np.float64)
@@ -477,7 +478,55 @@ def _collapse_empty(
     keep = full.copy()
     keep[:-1] |= full[1:]
     keep[-1] = True
-    return limits[keep].tolist(), np.where(full, counts, 0.0)[keep].tolist()
+    return limits[keep], np.where(full, counts, 0.0)[keep]
+
+
+_DOUBLE = struct.Struct("<d")
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(key: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field: its key byte, length, then ``payload``."""
+    return bytes((key,)) + _varint(len(payload)) + payload
+
+
+def _histogram_bytes(
+    tag: str,
+    scalars: Sequence[float],
+    limits: np.ndarray,
+    counts: np.ndarray,
+) -> bytes:
+    """The serialized ``Summary`` of one ``HistogramProto``, byte for byte as protobuf writes it.
+
+    Written by hand, without building messages: this runs on every summary
+    step. Proto3's rules: fields in number order; a double is left out when
+    all its bits are 0 (-0.0 is written); repeated doubles are packed.
+
+    Args:
+        tag: The summary tag.
+        scalars: ``min, max, num, sum, sum_squares`` (HistogramProto fields 1-5,
+            all doubles).
+        limits: The bucket limits (field 6).
+        counts: The bucket counts (field 7).
+    """
+    parts = [
+        bytes((number << 3 | 1,)) + _DOUBLE.pack(x)
+        for number, x in enumerate(scalars, 1)
+        if x or math.copysign(1.0, x) < 0
+    ]
+    for key, array in ((0x32, limits), (0x3A, counts)):
+        if len(array):
+            parts.append(_field(key, np.asarray(array, "<f8").tobytes()))
+    name = _field(0x0A, tag.encode()) if tag else b""
+    return _field(0x0A, name + _field(0x2A, b"".join(parts)))
 
 
 # The bucket limits rounded up to float32: for a float32 value v and a limit
@@ -582,19 +631,20 @@ def _device_histogram(values: Any) -> tuple[Any, Any]:
     return stats, counts
 
 
-def _histogram_stats(
-    values: np.ndarray,
-) -> tuple[float, float, int, float, float, list[float], list[float]]:
-    """TF1's histogram of ``values``: (min, max, num, sum, sum_squares, limits, counts)."""
+_Stats = tuple[tuple[float, float, float, float, float], np.ndarray, np.ndarray]
+
+
+def _histogram_stats(values: np.ndarray) -> _Stats:
+    """TF1's histogram of ``values``: ((min, max, num, sum, sum_squares), limits, counts)."""
     flat = np.asarray(values, dtype=np.float64).reshape(-1)
     index = np.searchsorted(_BUCKET_LIMITS, flat, side="right")
     counts = np.bincount(index, minlength=len(_BUCKET_LIMITS)).astype(np.float64)
-    limits, bucket_counts = _collapse_empty(_BUCKET_LIMITS, counts)
     big = float(np.finfo(np.float64).max)
     low = float(flat.min()) if flat.size else big
     high = float(flat.max()) if flat.size else -big
     total, squares = float(flat.sum()), float(np.dot(flat, flat))
-    return low, high, int(flat.size), total, squares, limits, bucket_counts
+    scalars = (low, high, float(flat.size), total, squares)
+    return (scalars, *_collapse_empty(_BUCKET_LIMITS, counts))
 
 
 def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
@@ -605,23 +655,21 @@ def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
         if not np.all(np.isfinite(values)):
             raise _invalid(op, f"Nan in summary histogram for: {op.name}")
         stats = _histogram_stats(values)
-    return _as_bytes(tbx_summary.histogram_raw(op.attrs["tag"], *stats))
+    return np.array(_histogram_bytes(op.attrs["tag"], *stats), dtype=object)
 
 
-def _stats_from_device(
-    op: Operation, stats: Any, counts: Any
-) -> tuple[float, float, int, float, float, list[float], list[float]]:
+def _stats_from_device(op: Operation, stats: Any, counts: Any) -> _Stats:
     low, high, total, squares, scale, bad = np.asarray(stats, np.float64).tolist()
     squares *= scale * scale
     if bad:
         raise _invalid(op, f"Nan in summary histogram for: {op.name}")
-    counts = np.asarray(counts, np.int64)
-    num = int(counts.sum())
+    counts = np.asarray(counts)
+    num = float(counts.sum(dtype=np.int64))
     if not num:
         big = float(np.finfo(np.float64).max)
         low, high = big, -big
-    limits, bucket_counts = _collapse_empty(_BUCKET_LIMITS, counts)
-    return low, high, num, total, squares, limits, bucket_counts
+    scalars = (low, high, num, total, squares)
+    return (scalars, *_collapse_empty(_BUCKET_LIMITS, counts))
 
 
 def _image_shape_ok(shape: Sequence[int | None]) -> bool:

@@ -1,7 +1,9 @@
 """Histogram summaries counted on the device give TF1's buckets.
 
 The bucket of a float32 is found from its bits (``_bucket_index``): it must
-equal ``searchsorted`` over the float32 limits for every value.
+equal ``searchsorted`` over the float32 limits for every value. The summary
+bytes are written by hand (``_histogram_bytes``): they must equal what
+protobuf serializes for the same ``HistogramProto``.
 """
 
 import functools
@@ -11,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
+from tensorboardX import summary as tbx_summary
 from tensorboardX.proto.summary_pb2 import Summary
 
 import jaxsession as tf
@@ -44,11 +47,11 @@ def test_device_buckets_equal_the_host_computation_at_the_edges():
     )
     histo, h = _histo(values)
     assert h.op.inputs[0].op.type == "HistogramStats"
-    low, high, num, total, squares, want_limits, want_counts = (
+    (low, high, num, total, squares), want_limits, want_counts = (
         summary_ops._histogram_stats(values.astype(np.float64))
     )
-    assert list(histo.bucket_limit) == want_limits
-    assert list(histo.bucket) == want_counts
+    assert list(histo.bucket_limit) == want_limits.tolist()
+    assert list(histo.bucket) == want_counts.tolist()
     assert (histo.min, histo.max, histo.num) == (low, high, num)
     # Squares are scaled on the device: even 1e20 ** 2 does not overflow.
     assert histo.sum_squares == pytest.approx(squares, rel=1e-5)
@@ -160,3 +163,50 @@ def test_bucket_index_of_any_bit_pattern(start):
     np.testing.assert_array_equal(
         summary_ops._bucket_index(np, bits), _searchsorted(bits.view(np.float32))
     )
+
+
+_DOUBLES = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e308, -1e308, 5e-324]),
+    st.floats(allow_nan=False),
+)
+_COUNTS = st.one_of(st.sampled_from([0, 1, 2**31, 2**53]), st.integers(0, 2**40))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    tag=st.one_of(
+        st.sampled_from(["", "h", "layer/dense/kernel_1", "é" * 70, "t" * 300]),
+        st.text(st.characters(categories=["L", "N"]), max_size=140),
+    ),
+    scalars=st.tuples(*[_DOUBLES] * 5),
+    sparse=st.dictionaries(st.integers(0, 1548), _COUNTS, max_size=40),
+)
+def test_histogram_bytes_equal_protobuf(tag, scalars, sparse):
+    counts = np.zeros(len(summary_ops._BUCKET_LIMITS), np.int64)
+    counts[list(sparse)] = list(sparse.values())
+    limits, kept = summary_ops._collapse_empty(summary_ops._BUCKET_LIMITS, counts)
+    want = tbx_summary.histogram_raw(tag, *scalars, limits.tolist(), kept.tolist())
+    got = summary_ops._histogram_bytes(tag, scalars, limits, kept)
+    assert got == want.SerializeToString()
+    if not sparse:
+        assert kept.tolist() == [0.0]  # one bucket: the last limit, empty
+
+
+def test_summary_run_writes_protobufs_bytes():
+    # Sums exact in float32, and in the device's squares scaled by the max (8).
+    values = np.array([-4.0, -0.0, 0.0, 0.25, 8.0, 8.0], np.float32)
+    x = tf.placeholder(tf.float32, [None])
+    device = tf.summary.histogram("device", x)
+    host = tf.summary.histogram("host", tf.cast(x, tf.int32))
+    with tf.Session() as sess:
+        got = sess.run([device, host], {x: values})
+    for name, v, serialized in zip(
+        ["device", "host"], [values, values.astype(np.int32)], got
+    ):
+        (low, high, num, total, squares), limits, counts = summary_ops._histogram_stats(
+            v
+        )
+        want = tbx_summary.histogram_raw(
+            name, low, high, num, total, squares, limits.tolist(), counts.tolist()
+        )
+        assert serialized == want.SerializeToString()
