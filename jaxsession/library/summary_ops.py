@@ -473,12 +473,12 @@ def _collapse_empty(
 ) -> tuple[np.ndarray, np.ndarray]:
     # histogram.cc EncodeToProto: each run of empty buckets becomes one bucket
     # ending where the run ends: an empty bucket stays only as a run's last.
-    counts = np.asarray(counts, np.float64)
+    counts = np.asarray(counts)
     full = counts > 0
     keep = full.copy()
     keep[:-1] |= full[1:]
     keep[-1] = True
-    return limits[keep], np.where(full, counts, 0.0)[keep]
+    return limits[keep], counts[keep].astype(np.float64)
 
 
 _DOUBLE = struct.Struct("<d")
@@ -604,12 +604,13 @@ def _bucket_index(xp: Any, bits: Any) -> Any:
     return xp.where(negative, 2 * _SIDE_LIMITS - below, _SIDE_LIMITS + 1 + below)
 
 
-def _device_histogram(values: Any) -> tuple[Any, Any]:
-    """``(stats, counts)`` of ``values`` on the device.
+def _device_histogram(values: Any) -> Any:
+    """The int32 bucket counts and statistics of ``values``, on the device, in one array.
 
-    ``stats`` is float32 ``[min, max, sum, sum_squares / scale**2, scale,
-    non-finite count]``;
-    ``counts`` the int32 count per TF1 bucket.
+    One output per histogram rather than two: each output of a run costs
+    its own transfer. The array is the count per TF1 bucket, then the bits
+    of the float32 ``[min, max, sum, sum_squares / scale**2, scale,
+    non-finite count]``.
     """
     import jax
     import jax.numpy as jnp
@@ -618,17 +619,18 @@ def _device_histogram(values: Any) -> tuple[Any, Any]:
     if flat.size == 0:
         big = np.finfo(np.float32).max
         stats = jnp.array([big, -big, 0.0, 0.0, 1.0, 0.0], jnp.float32)
-        return stats, jnp.zeros(len(_LIMITS_F32), jnp.int32)
-    index = _bucket_index(jnp, jax.lax.bitcast_convert_type(flat, jnp.int32))
-    counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
-    bad = jnp.sum(~jnp.isfinite(flat)).astype(jnp.float32)
-    # Squares scaled by the largest magnitude, so that they cannot overflow.
-    scale = jnp.maximum(jnp.max(jnp.abs(flat)), jnp.finfo(jnp.float32).tiny)
-    squares = jnp.sum(jnp.square(flat / scale))
-    stats = jnp.stack(
-        [jnp.min(flat), jnp.max(flat), jnp.sum(flat), squares, scale, bad]
-    )
-    return stats, counts
+        counts = jnp.zeros(len(_LIMITS_F32), jnp.int32)
+    else:
+        index = _bucket_index(jnp, jax.lax.bitcast_convert_type(flat, jnp.int32))
+        counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
+        bad = jnp.sum(~jnp.isfinite(flat)).astype(jnp.float32)
+        # Squares scaled by the largest magnitude, so that they cannot overflow.
+        scale = jnp.maximum(jnp.max(jnp.abs(flat)), jnp.finfo(jnp.float32).tiny)
+        squares = jnp.sum(jnp.square(flat / scale))
+        stats = jnp.stack(
+            [jnp.min(flat), jnp.max(flat), jnp.sum(flat), squares, scale, bad]
+        )
+    return jnp.concatenate([counts, jax.lax.bitcast_convert_type(stats, jnp.int32)])
 
 
 _Stats = tuple[tuple[float, float, float, float, float], np.ndarray, np.ndarray]
@@ -658,12 +660,14 @@ def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
     return np.array(_histogram_bytes(op.attrs["tag"], *stats), dtype=object)
 
 
-def _stats_from_device(op: Operation, stats: Any, counts: Any) -> _Stats:
-    low, high, total, squares, scale, bad = np.asarray(stats, np.float64).tolist()
+def _stats_from_device(op: Operation, packed: Any) -> _Stats:
+    packed = np.asarray(packed)
+    counts = packed[: len(_LIMITS_F32)]
+    stats = packed[len(_LIMITS_F32) :].view(np.float32).astype(np.float64)
+    low, high, total, squares, scale, bad = stats.tolist()
     squares *= scale * scale
     if bad:
         raise _invalid(op, f"Nan in summary histogram for: {op.name}")
-    counts = np.asarray(counts)
     num = float(counts.sum(dtype=np.int64))
     if not num:
         big = float(np.finfo(np.float64).max)
