@@ -540,6 +540,7 @@ def _limits_f32() -> np.ndarray:
 
 
 _LIMITS_F32 = _limits_f32()
+_TINY = float(np.finfo(np.float32).tiny)
 _DEVICE_HISTOGRAM_DTYPES = (dtypes_lib.float32, dtypes_lib.float16, dtypes_lib.bfloat16)
 
 
@@ -609,8 +610,8 @@ def _device_histogram(values: Any) -> Any:
 
     One output per histogram rather than two: each output of a run costs
     its own transfer. The array is the count per TF1 bucket, then the bits
-    of the float32 ``[min, max, sum, sum_squares / scale**2, scale,
-    non-finite count]``.
+    of the float32 ``[min, max, sum, sum_squares / scale**2]``, scale being
+    the largest magnitude. Few reductions: each is a step of the program.
     """
     import jax
     import jax.numpy as jnp
@@ -618,18 +619,16 @@ def _device_histogram(values: Any) -> Any:
     flat = jnp.ravel(values).astype(jnp.float32)
     if flat.size == 0:
         big = np.finfo(np.float32).max
-        stats = jnp.array([big, -big, 0.0, 0.0, 1.0, 0.0], jnp.float32)
+        stats = jnp.array([big, -big, 0.0, 0.0], jnp.float32)
         counts = jnp.zeros(len(_LIMITS_F32), jnp.int32)
     else:
         index = _bucket_index(jnp, jax.lax.bitcast_convert_type(flat, jnp.int32))
         counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
-        bad = jnp.sum(~jnp.isfinite(flat)).astype(jnp.float32)
+        low, high = jnp.min(flat), jnp.max(flat)  # NaN if any value is
         # Squares scaled by the largest magnitude, so that they cannot overflow.
-        scale = jnp.maximum(jnp.max(jnp.abs(flat)), jnp.finfo(jnp.float32).tiny)
+        scale = jnp.maximum(jnp.maximum(jnp.abs(low), jnp.abs(high)), _TINY)
         squares = jnp.sum(jnp.square(flat / scale))
-        stats = jnp.stack(
-            [jnp.min(flat), jnp.max(flat), jnp.sum(flat), squares, scale, bad]
-        )
+        stats = jnp.stack([low, high, jnp.sum(flat), squares])
     return jnp.concatenate([counts, jax.lax.bitcast_convert_type(stats, jnp.int32)])
 
 
@@ -663,10 +662,12 @@ def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
 def _stats_from_device(op: Operation, packed: Any) -> _Stats:
     packed = np.asarray(packed)
     counts = packed[: len(_LIMITS_F32)]
-    stats = packed[len(_LIMITS_F32) :].view(np.float32).astype(np.float64)
-    low, high, total, squares, scale, bad = stats.tolist()
+    stats = packed[len(_LIMITS_F32) :].view(np.float32)
+    low, high, total, squares = stats.astype(np.float64).tolist()
+    # The device's scale, exactly: abs and max of float32 values are exact.
+    scale = max(abs(low), abs(high), _TINY)
     squares *= scale * scale
-    if bad:
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise _invalid(op, f"Nan in summary histogram for: {op.name}")
     num = float(counts.sum(dtype=np.int64))
     if not num:

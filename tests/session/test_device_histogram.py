@@ -70,10 +70,15 @@ def test_empty_and_non_finite_values_on_the_device():
     histo, _ = _histo(np.zeros(0, np.float32))
     big = float(np.finfo(np.float64).max)
     assert (histo.num, histo.min, histo.max, histo.sum) == (0, big, -big, 0.0)
-    with pytest.raises(
-        errors.InvalidArgumentError, match=re.escape("Nan in summary histogram for: h")
-    ):
-        _histo(np.array([1.0, np.inf], np.float32))
+    for bad in ([1.0, np.inf], [np.nan, 1.0], [2.0, np.nan, 3.0], [-np.inf], [np.nan]):
+        with pytest.raises(
+            errors.InvalidArgumentError,
+            match=re.escape("Nan in summary histogram for: h"),
+        ):
+            _histo(np.array(bad, np.float32))
+    # Values whose float32 sum overflows are finite: no error.
+    histo, _ = _histo(np.full(4, 3e38, np.float32))
+    assert (histo.num, histo.max, histo.sum) == (4, pytest.approx(3e38), np.inf)
 
 
 def test_integer_values_stay_on_the_host_path():
