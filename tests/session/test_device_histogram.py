@@ -81,6 +81,20 @@ def test_empty_and_non_finite_values_on_the_device():
     assert (histo.num, histo.max, histo.sum) == (4, pytest.approx(3e38), np.inf)
 
 
+@pytest.mark.parametrize("dtype", [tf.float16, tf.bfloat16])
+def test_half_precision_values_are_counted_on_the_device(dtype):
+    values = np.array([-3.0, -1e-3, 0.0, 0.5, 0.5, 100.0], np.float32)
+    histo, h = _histo(values, dtype)
+    assert h.op.inputs[0].op.type == "HistogramStats"
+    # The reference counts the values as fed: rounded to the half format.
+    (low, high, num, _, _), limits, counts = summary_ops._histogram_stats(
+        values.astype(dtype.as_numpy_dtype).astype(np.float64)
+    )
+    assert (histo.min, histo.max, histo.num) == (low, high, num)
+    assert list(histo.bucket_limit) == limits.tolist()
+    assert list(histo.bucket) == counts.tolist()
+
+
 def test_integer_values_stay_on_the_host_path():
     histo, h = _histo(np.array([1, 2, 2, 70000], np.int32), tf.int32)
     assert h.op.inputs[0].op.type == "Placeholder"
