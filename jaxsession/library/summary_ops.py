@@ -192,7 +192,8 @@ def histogram(
     those come back to build the protocol buffer. Differs from TF1: there,
     ``sum`` and ``sum_squares`` are accumulated in double; here in float32
     (the squares scaled by the largest magnitude, so they do not overflow),
-    and subnormal values count as 0 where the device flushes them.
+    and subnormal values, though bucketed as TF1 does, count as 0 in min,
+    max and the sums where the device flushes them.
 
     Args:
         name: Name of the op; with the name scope it is the summary tag.
