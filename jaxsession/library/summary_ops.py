@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import re
 import struct
 import wave
@@ -191,7 +192,8 @@ def histogram(
     those come back to build the protocol buffer. Differs from TF1: there,
     ``sum`` and ``sum_squares`` are accumulated in double; here in float32
     (the squares scaled by the largest magnitude, so they do not overflow),
-    and subnormal values count as 0 where the device flushes them.
+    and subnormal values, though bucketed as TF1 does, count as 0 in min,
+    max and the sums where the device flushes them.
 
     Args:
         name: Name of the op; with the name scope it is the summary tag.
@@ -469,15 +471,63 @@ _BUCKET_LIMITS = _default_bucket_limits()
 
 def _collapse_empty(
     limits: np.ndarray, counts: np.ndarray
-) -> tuple[list[float], list[float]]:
+) -> tuple[np.ndarray, np.ndarray]:
     # histogram.cc EncodeToProto: each run of empty buckets becomes one bucket
     # ending where the run ends: an empty bucket stays only as a run's last.
-    counts = np.asarray(counts, np.float64)
+    counts = np.asarray(counts)
     full = counts > 0
     keep = full.copy()
     keep[:-1] |= full[1:]
     keep[-1] = True
-    return limits[keep].tolist(), np.where(full, counts, 0.0)[keep].tolist()
+    return limits[keep], counts[keep].astype(np.float64)
+
+
+_DOUBLE = struct.Struct("<d")
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(key: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field: its key byte, length, then ``payload``."""
+    return bytes((key,)) + _varint(len(payload)) + payload
+
+
+def _histogram_bytes(
+    tag: str,
+    scalars: Sequence[float],
+    limits: np.ndarray,
+    counts: np.ndarray,
+) -> bytes:
+    """The serialized ``Summary`` of one ``HistogramProto``, byte for byte as protobuf writes it.
+
+    Written by hand, without building messages: this runs on every summary
+    step. Proto3's rules: fields in number order; a double is left out when
+    all its bits are 0 (-0.0 is written); repeated doubles are packed.
+
+    Args:
+        tag: The summary tag.
+        scalars: ``min, max, num, sum, sum_squares`` (HistogramProto fields 1-5,
+            all doubles).
+        limits: The bucket limits (field 6).
+        counts: The bucket counts (field 7).
+    """
+    parts = [
+        bytes((number << 3 | 1,)) + _DOUBLE.pack(x)
+        for number, x in enumerate(scalars, 1)
+        if x or math.copysign(1.0, x) < 0
+    ]
+    for key, array in ((0x32, limits), (0x3A, counts)):
+        if len(array):
+            parts.append(_field(key, np.asarray(array, "<f8").tobytes()))
+    name = _field(0x0A, tag.encode()) if tag else b""
+    return _field(0x0A, name + _field(0x2A, b"".join(parts)))
 
 
 # The bucket limits rounded up to float32: for a float32 value v and a limit
@@ -491,49 +541,112 @@ def _limits_f32() -> np.ndarray:
 
 
 _LIMITS_F32 = _limits_f32()
+_TINY = float(np.finfo(np.float32).tiny)
 _DEVICE_HISTOGRAM_DTYPES = (dtypes_lib.float32, dtypes_lib.float16, dtypes_lib.bfloat16)
 
 
-def _device_histogram(values: Any) -> tuple[Any, Any]:
-    """``(stats, counts)`` of ``values`` on the device.
+# The bucket of a float32 is found from its bits, in integers, so that a device
+# that flushes subnormals still places them as NumPy does: the bits of
+# non-negative floats sort as the floats. The limits are not symmetric in float32
+# (all are rounded up), so each side has its own table of magnitudes. A
+# magnitude's top 12 bits (exponent and 4 mantissa bits) cut the line into bins
+# narrower than the 10% between limits, so a bin holds at most one limit and a
+# table of the limits below each bin leaves one comparison to make.
+_BIN_SHIFT = 19
+_INF_BITS = int(np.float32(np.inf).view(np.int32))
 
-    ``stats`` is float32 ``[min, max, sum, sum_squares / scale**2, scale,
-    non-finite count]``;
-    ``counts`` the int32 count per TF1 bucket.
+
+def _bucket_tables() -> tuple[int, int, np.ndarray, np.ndarray]:
+    """``(sides, rows, first, magnitudes)`` for :func:`_bucket_index`.
+
+    ``magnitudes`` holds the bits of the positive limits, then of the negative
+    limits' magnitudes, both ascending, then a sentinel above every float;
+    ``first[side * rows + bin]`` is the index in ``magnitudes`` of its side's
+    first limit at or above the bin's start.
     """
+    sides = len(_LIMITS_F32) // 2  # limits on each side of 0
+    positive = _LIMITS_F32[sides + 1 :].view(np.int32)
+    negative = (-_LIMITS_F32[:sides][::-1]).view(np.int32)
+    starts = np.arange((_INF_BITS >> _BIN_SHIFT) + 1, dtype=np.int64) << _BIN_SHIFT
+    first = [
+        np.searchsorted(bits.astype(np.int64), starts) + offset
+        for bits, offset in ((positive, 0), (negative, sides))
+    ]
+    sentinel = [np.iinfo(np.int32).max]
+    magnitudes = np.concatenate([positive, negative, sentinel]).astype(np.int32)
+    return sides, len(starts), np.concatenate(first).astype(np.int32), magnitudes
+
+
+_SIDE_LIMITS, _BIN_ROWS, _BIN_FIRST, _LIMIT_BITS = _bucket_tables()
+
+
+def _bucket_index(xp: Any, bits: Any) -> Any:
+    """``searchsorted(_LIMITS_F32, v, side="right")`` of float32 ``v`` from its bits.
+
+    Args:
+        xp: ``numpy`` or ``jax.numpy``.
+        bits: The int32 bit patterns of the values.
+
+    Returns:
+        The int32 bucket index of each value, equal to NumPy's searchsorted for
+        every float32 (NaNs after every limit).
+    """
+    magnitude = bits & 0x7FFFFFFF
+    clipped = xp.minimum(magnitude, _INF_BITS)
+    # A negative v is at or above the negative limits -m with m >= |v|: all but
+    # those with m < |v|, i.e. m at or below the float just under |v|. -0 and
+    # NaNs count as positive (as searchsorted sorts them).
+    negative = (bits < 0) & (clipped > 0) & (magnitude <= _INF_BITS)
+    clipped = clipped - negative.astype(xp.int32)
+    first = xp.asarray(_BIN_FIRST)[
+        (clipped >> _BIN_SHIFT) + negative.astype(xp.int32) * _BIN_ROWS
+    ]
+    # Magnitudes at or below ``clipped``, plus _SIDE_LIMITS on the negative side.
+    below = first + (xp.asarray(_LIMIT_BITS)[first] <= clipped).astype(xp.int32)
+    return xp.where(negative, 2 * _SIDE_LIMITS - below, _SIDE_LIMITS + 1 + below)
+
+
+def _device_histogram(values: Any) -> Any:
+    """The int32 bucket counts and statistics of ``values``, on the device, in one array.
+
+    One output per histogram rather than two: each output of a run costs
+    its own transfer. The array is the count per TF1 bucket, then the bits
+    of the float32 ``[min, max, sum, sum_squares / scale**2]``, scale being
+    the largest magnitude. Few reductions: each is a step of the program.
+    """
+    import jax
     import jax.numpy as jnp
 
     flat = jnp.ravel(values).astype(jnp.float32)
-    limits = jnp.asarray(_LIMITS_F32)
     if flat.size == 0:
         big = np.finfo(np.float32).max
-        stats = jnp.array([big, -big, 0.0, 0.0, 1.0, 0.0], jnp.float32)
-        return stats, jnp.zeros(len(_LIMITS_F32), jnp.int32)
-    index = jnp.searchsorted(limits, flat, side="right")
-    counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
-    bad = jnp.sum(~jnp.isfinite(flat)).astype(jnp.float32)
-    # Squares scaled by the largest magnitude, so that they cannot overflow.
-    scale = jnp.maximum(jnp.max(jnp.abs(flat)), jnp.finfo(jnp.float32).tiny)
-    squares = jnp.sum(jnp.square(flat / scale))
-    stats = jnp.stack(
-        [jnp.min(flat), jnp.max(flat), jnp.sum(flat), squares, scale, bad]
-    )
-    return stats, counts
+        stats = jnp.array([big, -big, 0.0, 0.0], jnp.float32)
+        counts = jnp.zeros(len(_LIMITS_F32), jnp.int32)
+    else:
+        index = _bucket_index(jnp, jax.lax.bitcast_convert_type(flat, jnp.int32))
+        counts = jnp.zeros(len(_LIMITS_F32), jnp.int32).at[index].add(1)
+        low, high = jnp.min(flat), jnp.max(flat)  # NaN if any value is
+        # Squares scaled by the largest magnitude, so that they cannot overflow.
+        scale = jnp.maximum(jnp.maximum(jnp.abs(low), jnp.abs(high)), _TINY)
+        squares = jnp.sum(jnp.square(flat / scale))
+        stats = jnp.stack([low, high, jnp.sum(flat), squares])
+    return jnp.concatenate([counts, jax.lax.bitcast_convert_type(stats, jnp.int32)])
 
 
-def _histogram_stats(
-    values: np.ndarray,
-) -> tuple[float, float, int, float, float, list[float], list[float]]:
-    """TF1's histogram of ``values``: (min, max, num, sum, sum_squares, limits, counts)."""
+_Stats = tuple[tuple[float, float, float, float, float], np.ndarray, np.ndarray]
+
+
+def _histogram_stats(values: np.ndarray) -> _Stats:
+    """TF1's histogram of ``values``: ((min, max, num, sum, sum_squares), limits, counts)."""
     flat = np.asarray(values, dtype=np.float64).reshape(-1)
     index = np.searchsorted(_BUCKET_LIMITS, flat, side="right")
     counts = np.bincount(index, minlength=len(_BUCKET_LIMITS)).astype(np.float64)
-    limits, bucket_counts = _collapse_empty(_BUCKET_LIMITS, counts)
     big = float(np.finfo(np.float64).max)
     low = float(flat.min()) if flat.size else big
     high = float(flat.max()) if flat.size else -big
     total, squares = float(flat.sum()), float(np.dot(flat, flat))
-    return low, high, int(flat.size), total, squares, limits, bucket_counts
+    scalars = (low, high, float(flat.size), total, squares)
+    return (scalars, *_collapse_empty(_BUCKET_LIMITS, counts))
 
 
 def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
@@ -544,23 +657,25 @@ def _eval_histogram(op: Operation, inputs: list[Any]) -> np.ndarray:
         if not np.all(np.isfinite(values)):
             raise _invalid(op, f"Nan in summary histogram for: {op.name}")
         stats = _histogram_stats(values)
-    return _as_bytes(tbx_summary.histogram_raw(op.attrs["tag"], *stats))
+    return np.array(_histogram_bytes(op.attrs["tag"], *stats), dtype=object)
 
 
-def _stats_from_device(
-    op: Operation, stats: Any, counts: Any
-) -> tuple[float, float, int, float, float, list[float], list[float]]:
-    low, high, total, squares, scale, bad = np.asarray(stats, np.float64).tolist()
+def _stats_from_device(op: Operation, packed: Any) -> _Stats:
+    packed = np.asarray(packed)
+    counts = packed[: len(_LIMITS_F32)]
+    stats = packed[len(_LIMITS_F32) :].view(np.float32)
+    low, high, total, squares = stats.astype(np.float64).tolist()
+    # The device's scale, exactly: abs and max of float32 values are exact.
+    scale = max(abs(low), abs(high), _TINY)
     squares *= scale * scale
-    if bad:
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise _invalid(op, f"Nan in summary histogram for: {op.name}")
-    counts = np.asarray(counts, np.int64)
-    num = int(counts.sum())
+    num = float(counts.sum(dtype=np.int64))
     if not num:
         big = float(np.finfo(np.float64).max)
         low, high = big, -big
-    limits, bucket_counts = _collapse_empty(_BUCKET_LIMITS, counts)
-    return low, high, num, total, squares, limits, bucket_counts
+    scalars = (low, high, num, total, squares)
+    return (scalars, *_collapse_empty(_BUCKET_LIMITS, counts))
 
 
 def _image_shape_ok(shape: Sequence[int | None]) -> bool:
