@@ -236,6 +236,8 @@ def image(
     non-negative the largest becomes 255, otherwise 0 maps to 128 and the
     largest magnitude to 255 (or 1); non-finite pixels are drawn red. Tags
     are ``<tag>/image/<i>``, or ``<tag>/image`` when ``max_outputs`` is 1.
+    The first ``max_outputs`` images are cut and scaled on the device,
+    inside the run (``ImageToUint8``): only their bytes come back.
 
     Args:
         name: Name of the op; with the name scope it is the summary tag.
@@ -260,8 +262,19 @@ def image(
         shape = _static_shape(tensor)
         if shape is not None and not _image_shape_ok(shape):
             raise ValueError(_image_shape_message(shape))
+        max_images = int(max_outputs)
+        if shape is not None and max_images > 0:
+            kept = shape[0] if shape[0] is None else min(shape[0], max_images)
+            tensor = make_op(
+                "ImageToUint8",
+                _device_images,
+                [tensor],
+                name=scope + "uint8",
+                attrs={"max_images": max_images},
+                out_avals=[Aval((kept, *shape[1:]), dtypes_lib.uint8)],
+            ).outputs[0]
         value = _summary_op(
-            "ImageSummary", [tensor], scope, tag=tag, max_images=int(max_outputs)
+            "ImageSummary", [tensor], scope, tag=tag, max_images=max_images
         )
     _collect(value, collections)
     return value
@@ -709,6 +722,33 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     bad_color = np.array([255, 0, 0, 255], np.uint8)[: values.shape[-1]]
     out[~finite] = bad_color
     return out
+
+
+def _device_images(batch: Any, max_images: int) -> Any:
+    """``_to_uint8`` of the first ``max_images`` images, on the device.
+
+    A batch of the wrong rank or channels passes through uncut, for the
+    summary op to name the problem.
+    """
+    import jax.numpy as jnp
+
+    if batch.ndim != 4 or batch.shape[3] not in (1, 3, 4):
+        return batch
+    batch = batch[:max_images]
+    if batch.dtype == jnp.uint8:
+        return batch
+    values = batch.astype(jnp.float32)
+    finite = jnp.all(jnp.isfinite(values), axis=-1, keepdims=True)
+    axes = (1, 2, 3)
+    low = jnp.min(jnp.where(finite, values, jnp.inf), axis=axes, keepdims=True)
+    high = jnp.max(jnp.where(finite, values, -jnp.inf), axis=axes, keepdims=True)
+    signed = low < 0
+    top = jnp.where(signed, jnp.maximum(jnp.abs(low), jnp.abs(high)), high)
+    scale = jnp.where(top < 1e-6, 0.0, jnp.where(signed, 127.0, 255.0) / top)
+    offset = jnp.where(signed, 128.0, 0.0).astype(jnp.float32)
+    scaled = (values * scale.astype(jnp.float32) + offset).astype(jnp.uint8)
+    bad = jnp.asarray(np.array([255, 0, 0, 255], np.uint8)[: batch.shape[3]])
+    return jnp.where(finite, scaled, bad)
 
 
 def _encode_png(image: np.ndarray) -> bytes:

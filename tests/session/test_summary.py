@@ -241,6 +241,57 @@ def test_image_shape_errors():
             sess.run(img, {x: np.zeros((1, 2, 2, 2), np.float32)})
 
 
+def test_images_are_cut_and_scaled_on_the_device_as_the_host_would():
+    from jaxsession.library import summary_ops
+
+    rng = np.random.default_rng(3)
+    batch = rng.normal(size=(6, 5, 4, 3)).astype(np.float32) * 10.0
+    batch[1] = np.abs(batch[1])  # non-negative: the largest becomes 255
+    batch[2, 0, 0, 1] = np.nan  # a red pixel
+    batch[2, 1, 1, 0] = -np.inf
+    batch[3] = 1e-7  # below the scaling threshold: all 0
+    batch[4] = np.nan  # nothing finite
+    x = tf.placeholder(tf.float32, [None, 5, 4, 3], name="x")
+    img = tf_summary.image("dev", x, max_outputs=5)
+    cut = img.op.inputs[0]
+    # Only the kept images, as bytes, leave the run.
+    assert cut.op.type == "ImageToUint8" and cut.dtype == tf.uint8
+    assert cut.shape.as_list() == [None, 5, 4, 3]
+    with tf.Session() as sess:
+        out, pixels = sess.run([img, cut], {x: batch})
+    assert pixels.shape == (5, 5, 4, 3)
+    for got, image in zip(pixels, batch):
+        np.testing.assert_array_equal(got, summary_ops._to_uint8(image))
+    values = parse(out).value
+    assert [v.tag for v in values] == [f"dev/image/{i}" for i in range(5)]
+    for value, image in zip(values, batch):
+        np.testing.assert_array_equal(
+            decode_png(value.image.encoded_image_string), summary_ops._to_uint8(image)
+        )
+    # A static batch smaller than max_outputs keeps its size.
+    small = tf_summary.image("small", tf.constant(batch[:2]), max_outputs=3)
+    assert small.op.inputs[0].shape.as_list() == [2, 5, 4, 3]
+
+
+def test_an_image_of_unknown_channels_is_refused_at_run_time_naming_them():
+    x = tf.placeholder(tf.float32, [None, None, None, None])
+    img = tf_summary.image("late", x)
+    with tf.Session() as sess:
+        with pytest.raises(
+            errors.InvalidArgumentError,
+            match=re.escape(
+                "Tensor must be 4-D with last dim 1, 3, or 4, not [1,2,2,2]"
+            ),
+        ):
+            sess.run(img, {x: np.zeros((1, 2, 2, 2), np.float32)})
+        got = parse(sess.run(img, {x: np.ones((4, 2, 2, 1), np.float32)}))
+    assert [v.tag for v in got.value] == [f"late/image/{i}" for i in range(3)]
+    assert decode_png(got.value[0].image.encoded_image_string).tolist() == [
+        [[255], [255]],
+        [[255], [255]],
+    ]
+
+
 def test_audio_wav_and_tags():
     clips = np.array([[0.0, 0.5, -1.0, 2.0], [0.25, 0.0, 0.0, 0.0]], np.float32)
     a = tf_summary.audio("snd", tf.constant(clips), sample_rate=8000, max_outputs=3)
