@@ -219,6 +219,14 @@ def test_image_float_scaling_as_tf1():
     )
 
 
+def _refuses_two_channels(sess, img, x):
+    with pytest.raises(
+        errors.InvalidArgumentError,
+        match=re.escape("Tensor must be 4-D with last dim 1, 3, or 4, not [1,2,2,2]"),
+    ):
+        sess.run(img, {x: np.zeros((1, 2, 2, 2), np.float32)})
+
+
 def test_image_shape_errors():
     with pytest.raises(
         ValueError,
@@ -232,13 +240,7 @@ def test_image_shape_errors():
     x = tf.placeholder(tf.float32, shape=None)
     img = tf_summary.image("late", x)
     with tf.Session() as sess:
-        with pytest.raises(
-            errors.InvalidArgumentError,
-            match=re.escape(
-                "Tensor must be 4-D with last dim 1, 3, or 4, not [1,2,2,2]"
-            ),
-        ):
-            sess.run(img, {x: np.zeros((1, 2, 2, 2), np.float32)})
+        _refuses_two_channels(sess, img, x)
 
 
 def test_images_are_cut_and_scaled_on_the_device_as_the_host_would():
@@ -277,13 +279,7 @@ def test_an_image_of_unknown_channels_is_refused_at_run_time_naming_them():
     x = tf.placeholder(tf.float32, [None, None, None, None])
     img = tf_summary.image("late", x)
     with tf.Session() as sess:
-        with pytest.raises(
-            errors.InvalidArgumentError,
-            match=re.escape(
-                "Tensor must be 4-D with last dim 1, 3, or 4, not [1,2,2,2]"
-            ),
-        ):
-            sess.run(img, {x: np.zeros((1, 2, 2, 2), np.float32)})
+        _refuses_two_channels(sess, img, x)
         got = parse(sess.run(img, {x: np.ones((4, 2, 2, 1), np.float32)}))
     assert [v.tag for v in got.value] == [f"late/image/{i}" for i in range(3)]
     assert decode_png(got.value[0].image.encoded_image_string).tolist() == [
