@@ -147,6 +147,11 @@ class Prefetcher:
     ):
         self._dtypes = list(dtypes)
         self._mesh = mesh
+        # On CPU the consumer places blocks (``take``): XLA:CPU's in-process
+        # all-reduce deadlocked within a few hundred steps when this thread
+        # copied to the devices meanwhile (it also does, far more rarely, in
+        # raw JAX). Elsewhere the copy overlaps the step.
+        self._place_ahead = mesh is not None and mesh_lib.platform(mesh) != "cpu"
         self._batch = list(batch) or [False] * len(self._dtypes)
         self._parts = mesh_lib.local_batch_devices(mesh) if mesh is not None else 1
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -181,11 +186,8 @@ class Prefetcher:
 
     def _move(self, host: list[Any], count: int, stacked: bool) -> _Block:
         if self._mesh is not None:
-            # Placed by the consumer (``take``): XLA:CPU's in-process
-            # all-reduce deadlocked within a few hundred steps when another
-            # thread copied to the devices meanwhile (it also does, far more
-            # rarely, in raw JAX).
-            return _Block(host, count, stacked, host)
+            placed = self._place(host, stacked) if self._place_ahead else host
+            return _Block(placed, count, stacked, host)
         on_device = [
             i for i, d in enumerate(self._dtypes) if d is not dtypes_lib.string
         ]
@@ -350,7 +352,7 @@ class Prefetcher:
                 and item.count == count
                 and item.stacked == (count != 1)
             ):
-                if self._mesh is not None:
+                if self._mesh is not None and not self._place_ahead:
                     return self._place(item.leaves, item.stacked), count
                 return item.leaves, count
             else:
@@ -500,7 +502,7 @@ class DeviceSlices:
             # XLA:CPU's in-process all-reduce can deadlock when a step starts
             # on some devices while others still run the cut: there the cut
             # ends first (host and devices share the cores anyway).
-            self._wait = mesh.devices.flat[0].platform == "cpu"
+            self._wait = mesh_lib.platform(mesh) == "cpu"
         try:
             self._batcher = dataset._batches(values)
             host = self._batcher.arrays

@@ -249,6 +249,11 @@ def local_batch_devices(mesh: Mesh) -> int:
     return _local_batch_parts(mesh)[0]
 
 
+def platform(mesh: Mesh) -> str:
+    """The platform of ``mesh``'s devices (``'cpu'``, ``'gpu'``, ``'tpu'``)."""
+    return mesh.devices.flat[0].platform
+
+
 def local_block(mesh: Mesh) -> Mesh | None:
     """This process's devices of ``mesh`` as a Mesh with the same axes.
 

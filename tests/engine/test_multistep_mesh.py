@@ -149,12 +149,18 @@ def test_k_step_feeds_are_split_along_the_batch_dimension():
     assert not mesh_lib.on_mesh(mesh, np.asarray(local))
 
 
-@pytest.fixture(params=["device", "host"])
+@pytest.fixture(params=["device", "host", "host_placing_ahead"])
 def pipeline(request, monkeypatch):
-    """Which input pipeline in-memory datasets take: cut on the device, or prefetched."""
-    if request.param == "host":
+    """Which input pipeline in-memory datasets take: cut on the device, or prefetched.
+
+    ``host_placing_ahead``: the prefetch thread places blocks on the mesh
+    itself, as it does off CPU.
+    """
+    if request.param != "device":
         monkeypatch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
-    return {"device": infeed.DeviceSlices, "host": infeed.Prefetcher}[request.param]
+    if request.param == "host_placing_ahead":
+        monkeypatch.setattr(mesh_lib, "platform", lambda mesh: "gpu")
+    return infeed.DeviceSlices if request.param == "device" else infeed.Prefetcher
 
 
 def test_prefetched_batches_are_placed_like_feeds(data_parallel, pipeline):
