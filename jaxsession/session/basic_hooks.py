@@ -52,7 +52,8 @@ from jaxsession.session.timers import (
     SecondOrStepTimer,
     SharedTimer,
     host_step,
-    steps_of_run,
+    stale_step,
+    step_after_run,
 )
 
 __all__ = [
@@ -196,8 +197,8 @@ class StepCounterHook(SessionRunHook):
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
         """Requests the global step, unless the host knows it."""
-        self._before = host_step(run_context.session, self._global_step_tensor)
-        if self._before is not None:
+        self._before = before = host_step(run_context.session, self._global_step_tensor)
+        if before is not None:
             return None
         return SessionRunArgs(self._global_step_tensor)
 
@@ -214,9 +215,11 @@ class StepCounterHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Records the rate when the timer fires; warns if the step stands still."""
-        session, tensor = run_context.session, self._global_step_tensor
-        stale, step = steps_of_run(session, tensor, run_values.results, self._before)
+        fetched = run_values.results
+        stale = stale_step(fetched, self._before)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
+            session, tensor = run_context.session, self._global_step_tensor
+            step = step_after_run(session, tensor, fetched)
             step = global_step(session, tensor) if step is None else step
             if self._timer.should_trigger_for_step(step):
                 elapsed_time, elapsed_steps = self._timer.update_last_triggered_step(
@@ -479,13 +482,17 @@ class SummarySaverHook(SessionRunHook):
         """
         if self._pending:
             self._raise_failed()
-        self._request_summary = self._next_step is None or (
-            self._timer.should_trigger_for_step(self._next_step)
+        next_step = self._next_step
+        self._request_summary = request = next_step is None or (
+            self._timer.should_trigger_for_step(next_step)
         )
+        known = host_step(run_context.session, self._global_step_tensor) is not None
+        if known and not request:
+            return None
         requests: dict[str, Any] = {}
-        if host_step(run_context.session, self._global_step_tensor) is None:
+        if not known:
             requests["global_step"] = self._global_step_tensor
-        summary_op = self._get_summary_op() if self._request_summary else None
+        summary_op = self._get_summary_op() if request else None
         if summary_op is not None:
             later = self._defer and run_context.accepts_deferred
             requests["summary"] = Deferred(summary_op) if later else summary_op

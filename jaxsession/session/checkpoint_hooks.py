@@ -12,6 +12,7 @@ from jaxsession.checkpoint import storage
 from jaxsession.checkpoint.graph_io import write_graph
 from jaxsession.checkpoint.preemption import PreemptionWatcher
 from jaxsession.distributed import process
+from jaxsession.distributed.preemption import in_job
 from jaxsession.graph.core import GraphKeys, get_default_graph
 from jaxsession.session._global_step import (
     get_or_create_global_step_read,
@@ -25,7 +26,12 @@ from jaxsession.session.hooks import (
 )
 from jaxsession.session.scaffold import collected_saver
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog
-from jaxsession.session.timers import SharedTimer, host_step, steps_of_run
+from jaxsession.session.timers import (
+    SharedTimer,
+    host_step,
+    stale_step,
+    step_after_run,
+)
 
 logger = logging.getLogger("jaxsession")
 
@@ -159,9 +165,11 @@ class CheckpointSaverHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Saves when the timer fires; a listener may request a stop."""
-        session, tensor = run_context.session, self._global_step_tensor
-        stale, step = steps_of_run(session, tensor, run_values.results, self._before)
+        fetched = run_values.results
+        stale = stale_step(fetched, self._before)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
+            session, tensor = run_context.session, self._global_step_tensor
+            step = step_after_run(session, tensor, fetched)
             step = int(session.run(tensor)) if step is None else step
             if self._timer.should_trigger_for_step(step):
                 self._timer.update_last_triggered_step(step)
@@ -235,6 +243,13 @@ class PreemptionStopHook(SessionRunHook):
 
     def __init__(self, watcher: PreemptionWatcher | None = None):
         self._watcher = watcher or PreemptionWatcher()
+        # Our watcher's answer is known without asking it when alone and not
+        # signalled; a subclass is always asked.
+        kind = type(self._watcher)
+        self._plain_watcher = (
+            kind.should_save_and_stop is PreemptionWatcher.should_save_and_stop
+            and kind.preempted is PreemptionWatcher.preempted
+        )
         self._installed = False
         self._global_step_tensor: Any = None
         self._runs = 0
@@ -273,13 +288,16 @@ class PreemptionStopHook(SessionRunHook):
     ) -> None:
         """Requests a stop once the watcher says so for this step."""
         self._runs += 1
+        watcher = self._watcher
+        if self._plain_watcher and not watcher.preempted and not in_job():
+            return
         if self._global_step_tensor is None:
             step = self._runs
         elif self._stale is not None:
             step = self._stale
         else:
             step = int(run_values.results)
-        if self._watcher.should_save_and_stop(step):
+        if watcher.should_save_and_stop(step):
             run_context.request_stop()
 
     def end(self, session: Any) -> None:
