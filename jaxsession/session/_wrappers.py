@@ -23,6 +23,7 @@ from jaxsession.session.hooks import (
     SessionRunContext,
     SessionRunValues,
 )
+from jaxsession.session.quiet_runs import QuietRuns
 
 logger = logging.getLogger("jaxsession")
 
@@ -119,9 +120,16 @@ class _HookedSession(_WrappedSession):
         self._hooks = hooks
         self._should_stop = False
         self._deferring = hasattr(sess, "run_deferring")
+        # Runs where no hook has anything to do skip the callbacks (quiet_runs.py).
+        self._quiet = QuietRuns.for_hooks(hooks, sess)
 
     def _check_stop(self) -> bool:
         return self._should_stop
+
+    def close(self) -> None:
+        if self._quiet is not None:
+            self._quiet.catch_up()
+        super().close()
 
     def run(
         self,
@@ -134,6 +142,16 @@ class _HookedSession(_WrappedSession):
     ) -> Any:
         if self._should_stop:
             raise RuntimeError("Run called even after should_stop requested.")
+        quiet = self._quiet
+        if quiet is not None:
+            if options is None and run_metadata is None and steps_per_run == 1:
+                start = quiet.start()
+                if start is not None:
+                    result = self._sess.run(fetches, feed_dict)
+                    if not quiet.finish(start):
+                        self._after_late(quiet, start, fetches, feed_dict)
+                    return result
+            quiet.catch_up()
         # tuple.__new__: half the cost of a NamedTuple's own constructor.
         ctx = SessionRunContext(
             _new_tuple(SessionRunArgs, (fetches, feed_dict, None)),
@@ -200,6 +218,21 @@ class _HookedSession(_WrappedSession):
             result = outputs["caller"]
         self._should_stop = self._should_stop or ctx.stop_requested
         return result
+
+    def _after_late(
+        self, quiet: QuietRuns, start: int, fetches: Any, feed_dict: Any
+    ) -> None:
+        """The hooks' after_run of a run that was quiet before it but not after it."""
+        quiet.catch_up()
+        quiet.before(start)
+        ctx = SessionRunContext(
+            _new_tuple(SessionRunArgs, (fetches, feed_dict, None)), self._sess
+        )
+        options, run_metadata = config_lib.RunOptions(), config_lib.RunMetadata()
+        values = _new_tuple(SessionRunValues, (None, options, run_metadata))
+        for hook in self._hooks:
+            hook.after_run(ctx, values)
+        self._should_stop = self._should_stop or ctx.stop_requested
 
 
 def _add_hook_feeds(hook_feeds: dict[Any, Any] | None, feeds: Any) -> dict[Any, Any]:

@@ -72,6 +72,7 @@ __all__ = [
 logger = logging.getLogger("jaxsession")
 
 Clock = Callable[[], float]
+_INF = float("inf")
 
 
 class StopAtStepHook(SessionRunHook):
@@ -201,6 +202,20 @@ class StepCounterHook(SessionRunHook):
         if before is not None:
             return None
         return SessionRunArgs(self._global_step_tensor)
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): after_run's timer check is at
+        # the step before the run + steps_per_run, its clock read after it.
+        if self._last_global_step == step and self._warnings_left > 0:
+            return None
+        due_step, due_time = self._timer.quiet_until()
+        return due_step - self._steps_per_run, _INF, due_time, None
+
+    def _quiet_before(self, step: int) -> None:
+        self._before = step
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._last_global_step = start
 
     def _log_and_record(
         self, elapsed_steps: int, elapsed_time: float, step: int
@@ -497,6 +512,20 @@ class SummarySaverHook(SessionRunHook):
             later = self._defer and run_context.accepts_deferred
             requests["summary"] = Deferred(summary_op) if later else summary_op
         return SessionRunArgs(requests) if requests else None
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): before_run's timer check is at
+        # the step after the last run + 1, its clock read before the run.
+        if self._pending or not self._summary_writer or self._next_step != step + 1:
+            return None
+        due_step, due_time = self._timer.quiet_until()
+        return due_step - 1, due_time, _INF, None
+
+    def _quiet_before(self, step: int) -> None:
+        self._request_summary = False
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._next_step = end + 1
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues

@@ -34,6 +34,7 @@ from jaxsession.session.timers import (
 )
 
 logger = logging.getLogger("jaxsession")
+_INF = float("inf")
 
 
 class CheckpointSaverListener:
@@ -176,6 +177,17 @@ class CheckpointSaverHook(SessionRunHook):
                 if self._save(run_context.session, step):
                     run_context.request_stop()
 
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): as StepCounterHook's.
+        due_step, due_time = self._timer.quiet_until()
+        return due_step - self._steps_per_run, _INF, due_time, None
+
+    def _quiet_before(self, step: int) -> None:
+        self._before = step
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        pass
+
     def end(self, session: Any) -> None:
         """Saves once more unless this step was just saved, then waits for the write."""
         step = int(session.run(self._global_step_tensor))
@@ -299,6 +311,22 @@ class PreemptionStopHook(SessionRunHook):
             step = int(run_values.results)
         if watcher.should_save_and_stop(step):
             run_context.request_stop()
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): alone, our watcher says no
+        # until its event is set.
+        watcher = self._watcher
+        if not self._plain_watcher or watcher.preempted or in_job():
+            return None
+        if self._global_step_tensor is None:
+            return None
+        return _INF, _INF, _INF, watcher.event
+
+    def _quiet_before(self, step: int) -> None:
+        self._stale = step
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._runs += runs
 
     def end(self, session: Any) -> None:
         """Puts back the previous signal handlers."""

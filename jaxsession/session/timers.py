@@ -134,6 +134,20 @@ class SecondOrStepTimer:
         self._last = None
         self._set_bounds()
 
+    def quiet_until(self) -> tuple[float, float]:
+        """``(step, deadline)``: no trigger under ``step`` before ``deadline``.
+
+        The timer does not fire at a step under ``step`` asked while
+        ``time.monotonic()`` is under ``deadline``.
+
+        ``(-inf, -inf)`` when it cannot tell without asking: no trigger yet, a
+        cadence the chief decides for a job, or a seconds cadence on a clock
+        other than ``time.monotonic``.
+        """
+        if self._due_time != _INF and self._clock is not time.monotonic:
+            return -_INF, -_INF
+        return self._due_step, self._due_time
+
     def should_trigger_for_step(self, step: int) -> bool:
         """Whether the timer fires at ``step``."""
         # Between triggers: an int comparison (a step cadence) or one clock

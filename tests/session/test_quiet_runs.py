@@ -6,8 +6,11 @@ precomputed step or deadline between triggers. These tests check that what
 hooks see is the same as on the general path.
 """
 
+import logging
 import os
 import signal
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,12 +23,13 @@ from jaxsession.checkpoint.policies import (
     EverySteps,
     Trigger,
 )
-from jaxsession.session import timers
-from jaxsession.session.checkpoint_hooks import PreemptionStopHook
+from jaxsession.session import _wrappers, quiet_runs, timers
+from jaxsession.session.checkpoint_hooks import CheckpointSaverHook, PreemptionStopHook
 from jaxsession.session.config import RunMetadata, RunOptions
 from jaxsession.session.hooks import SessionRunArgs
 from jaxsession.session.monitored_session import ChiefSessionCreator, MonitoredSession
 from jaxsession.session.scaffold import Scaffold
+from jaxsession.session.summary_writer import SessionLog
 from tests.helpers.clock import FakeClock
 from tests.helpers.recording_hook import RecordingHook
 
@@ -250,3 +254,171 @@ def test_the_preemption_hook_stops_after_the_run_the_signal_came_in():
             assert made < 10
     assert made == 5  # the signal came during the loop after run 4
     assert signal.getsignal(signal.SIGUSR1) is before
+
+
+_STILL = (
+    "It seems that global step (tf.train.get_global_step) has not been "
+    "increased. Current value (could be stable)"
+)
+
+
+def _train_and_record(directory, hooks, caplog):
+    """30 runs (2 of them not stepping) under MTS's default hooks; what they wrote."""
+    with tf.Graph().as_default():
+        gs = tf.train.get_or_create_global_step()
+        v = tf.Variable(0.0)
+        tf.summary.scalar("v", v)
+        train = tf.group(v.assign_add(1.0), gs.assign_add(1))
+        still = v.assign_add(10.0).op
+        caplog.clear()
+        with caplog.at_level(logging.INFO, "jaxsession"):
+            with tf.train.MonitoredTrainingSession(
+                checkpoint_dir=str(directory),
+                save_summaries_steps=7,
+                log_step_count_steps=6,
+                save_checkpoint_steps=10,
+                hooks=hooks,
+            ) as sess:
+                for i in range(30):
+                    sess.run(still if i in (9, 10) else train)
+        logs = [
+            r.getMessage().split(":")[0]
+            for r in caplog.records
+            if "global_step/sec" in r.getMessage()
+            or "not been increased" in r.getMessage()
+        ]
+    events = []
+    for path in sorted(directory.glob("events.out.tfevents.*")):
+        for event in tf.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                simple = value.simple_value if value.tag == "v" else None
+                events.append((event.step, value.tag, simple))
+            if event.HasField("session_log"):
+                events.append((event.step, "log", event.session_log.status))
+    state = tf.train.get_checkpoint_state(str(directory))
+    checkpoints = [Path(p).name for p in state.all_model_checkpoint_paths]
+    return events, logs, checkpoints
+
+
+def test_quiet_runs_write_what_hooks_called_at_every_run_write(
+    tmp_path, caplog, monkeypatch
+):
+    calls = []
+    after_run = tf.train.StepCounterHook.after_run
+
+    def counted(self, run_context, run_values):
+        calls.append(1)
+        return after_run(self, run_context, run_values)
+
+    monkeypatch.setattr(tf.train.StepCounterHook, "after_run", counted)
+    quiet = _train_and_record(tmp_path / "quiet", None, caplog)
+    quiet_calls = len(calls)
+    # A hook of the user's takes no part: every run calls every hook.
+    every = _train_and_record(tmp_path / "every", [RecordingHook()], caplog)
+    assert len(calls) - quiet_calls == 30
+    assert quiet_calls < 25  # the quiet runs skipped the callbacks
+    assert quiet == every
+    events, logs, checkpoints = quiet
+    assert events == [
+        (0, "log", SessionLog.CHECKPOINT),
+        (1, "log", SessionLog.START),
+        (1, "v", 0.0),
+        (7, "global_step/sec", None),
+        (8, "v", 7.0),
+        (10, "log", SessionLog.CHECKPOINT),
+        (13, "global_step/sec", None),
+        (15, "v", 34.0),
+        (19, "global_step/sec", None),
+        (20, "log", SessionLog.CHECKPOINT),
+        (22, "v", 41.0),
+        (25, "global_step/sec", None),
+        (28, "log", SessionLog.CHECKPOINT),
+    ]
+    # The two runs that did not step each found the step where it was.
+    assert logs == ["global_step/sec"] + 2 * [_STILL] + 3 * ["global_step/sec"]
+    assert checkpoints == [f"model.ckpt-{s}" for s in (0, 10, 20, 28)]
+
+
+@pytest.fixture
+def late(monkeypatch):
+    """The start steps of runs found quiet before they ran but not after."""
+    starts = []
+    after_late = _wrappers._HookedSession._after_late
+
+    def spy(self, quiet, start, *args):
+        starts.append(start)
+        return after_late(self, quiet, start, *args)
+
+    monkeypatch.setattr(_wrappers._HookedSession, "_after_late", spy)
+    return starts
+
+
+@pytest.mark.parametrize("user_hook", [False, True])
+def test_a_signal_during_a_quiet_run_stops_after_it(user_hook, late):
+    gs = tf.train.get_or_create_global_step()
+    made = []
+
+    def count(step):
+        if int(step) == 4 and 4 not in made:
+            os.kill(os.getpid(), signal.SIGUSR1)  # arrives during run 5
+        made.append(int(step))
+        return np.float32(0)
+
+    seen = tf.py_func(count, [gs.read_value()], tf.float32)
+    with tf.control_dependencies([seen]):
+        train = gs.assign_add(1)
+    hook = PreemptionStopHook(PreemptionWatcher(signals=(signal.SIGUSR1,)))
+    extra = [RecordingHook()] if user_hook else []
+    with _monitored([hook, *extra]) as sess:
+        while not sess.should_stop():
+            sess.run(train)
+    # Stopped after the run the signal came in, whichever path it took.
+    assert sorted(set(made)) == [0, 1, 2, 3, 4]
+    assert hook._runs == 5
+    # Without a hook of the user's, run 5 was quiet until the signal.
+    assert late == ([] if user_hook else [4])
+
+
+@pytest.mark.parametrize("user_hook", [False, True])
+def test_seconds_deadlines_passing_between_or_during_runs_fire_as_before(
+    tmp_path, monkeypatch, user_hook, late
+):
+    clock = FakeClock(0.0)
+    # The hooks' clock is the one quiet runs read (time.monotonic's stand-in).
+    fake_time = SimpleNamespace(monotonic=clock)
+    monkeypatch.setattr(quiet_runs, "time", fake_time)
+    monkeypatch.setattr(timers, "time", fake_time)
+    gs = tf.train.get_or_create_global_step()
+    v = tf.Variable(0.0)
+    summary = tf.summary.scalar("v", v)
+
+    def tick(step):
+        if int(step) == 5:
+            clock.now = 10.5  # the checkpoint's deadline passes during this run
+        return np.float32(0)
+
+    with tf.control_dependencies([tf.py_func(tick, [gs.read_value()], tf.float32)]):
+        train = tf.group(v.assign_add(1.0), gs.assign_add(1))
+    hooks = [
+        CheckpointSaverHook(str(tmp_path), save_secs=10, clock=clock),
+        tf.train.SummarySaverHook(
+            save_secs=20, output_dir=str(tmp_path), summary_op=summary, clock=clock
+        ),
+    ]
+    hooks += [RecordingHook()] if user_hook else []
+    with _monitored(hooks) as sess:
+        for step in range(12):
+            if step == 8:
+                clock.now = 20.5  # the summaries' deadline passes before run 9
+            sess.run(train)
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    saved = [Path(p).name for p in state.all_model_checkpoint_paths]
+    assert saved == ["model.ckpt-0", "model.ckpt-6", "model.ckpt-9", "model.ckpt-12"]
+    writes = [
+        (event.step, value.simple_value)
+        for path in sorted(tmp_path.glob("events.out.tfevents.*"))
+        for event in tf.train.summary_iterator(str(path))
+        for value in event.summary.value
+    ]
+    assert writes == [(1, 0.0), (9, 8.0)]
+    assert late == ([] if user_hook else [5])
