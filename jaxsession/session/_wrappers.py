@@ -142,9 +142,13 @@ class _HookedSession(_WrappedSession):
     ) -> Any:
         if self._should_stop:
             raise RuntimeError("Run called even after should_stop requested.")
+        plain = options is None and run_metadata is None and steps_per_run == 1
+        if plain and not self._hooks:
+            # Nobody to call: the run as the caller asked for it.
+            return self._sess.run(fetches, feed_dict)
         quiet = self._quiet
         if quiet is not None:
-            if options is None and run_metadata is None and steps_per_run == 1:
+            if plain:
                 start = quiet.start()
                 if start is not None:
                     result = self._sess.run(fetches, feed_dict)
