@@ -41,6 +41,7 @@ from jaxsession.session.hooks import (
     SessionRunHook,
     SessionRunValues,
 )
+from jaxsession.session.quiet_runs import takes_part
 from jaxsession.session.summary_writer import (
     FileWriter,
     FileWriterCache,
@@ -140,6 +141,7 @@ class StopAtStepHook(SessionRunHook):
                 run_context.request_stop()
 
 
+@takes_part
 class StepCounterHook(SessionRunHook):
     """Logs and records global steps per second.
 
@@ -405,6 +407,7 @@ class LoggingTensorHook(SessionRunHook):
             self._log_tensors(session.run(self._current_tensors))
 
 
+@takes_part
 class SummarySaverHook(SessionRunHook):
     """Writes summaries every N global steps or seconds (and at the first run).
 

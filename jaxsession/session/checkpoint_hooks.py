@@ -24,6 +24,7 @@ from jaxsession.session.hooks import (
     SessionRunHook,
     SessionRunValues,
 )
+from jaxsession.session.quiet_runs import takes_part
 from jaxsession.session.scaffold import collected_saver
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog
 from jaxsession.session.timers import (
@@ -67,6 +68,7 @@ def _get_saver(saver: Any, scaffold: Any) -> Any:
     return collected
 
 
+@takes_part
 class CheckpointSaverHook(SessionRunHook):
     """Saves a checkpoint every N steps or seconds, at creation and at the end.
 
@@ -240,6 +242,7 @@ class CheckpointSaverHook(SessionRunHook):
         return should_stop
 
 
+@takes_part
 class PreemptionStopHook(SessionRunHook):
     """On SIGTERM, stops training after the current run, at an agreed step.
 

@@ -6,8 +6,11 @@ the step. The hooked layer (``_wrappers._HookedSession``) then skips the
 callbacks and makes the caller's run alone; the hooks catch up on what
 their ``after_run`` would have recorded when they are next called.
 
-A hook takes part by defining three methods (and not overriding
-``before_run``/``after_run`` below the class that defines them):
+A hook class takes part (``@takes_part``) by defining, beside its own
+``before_run`` and ``after_run``, three methods; a subclass or an instance
+that replaces any of the five, or a class whose methods were replaced
+(patched) since, takes no part, and its session calls every hook at every
+run:
 
 - ``_quiet_bounds(step)``: with ``step`` the host's global step at the start
   of the coming run, None when the hook may have work at it; else
@@ -41,14 +44,25 @@ _NAMES = (
 )
 
 
+# The classes taking part, with their five methods as defined.
+_TAKING_PART: dict[type, dict[str, Any]] = {}
+
+
+def takes_part(cls: type) -> type:
+    """Class decorator: ``cls`` takes part in quiet runs (see the module docstring)."""
+    _TAKING_PART[cls] = {name: cls.__dict__[name] for name in _NAMES}
+    return cls
+
+
 def _takes_part(hook: Any) -> bool:
-    """Whether ``hook`` defines the quiet-run methods for its own callbacks."""
+    """Whether ``hook``'s callbacks are those of a class taking part, as defined."""
     cls = type(hook)
-    owner = next((c for c in cls.__mro__ if "_quiet_bounds" in c.__dict__), None)
+    owner = next((c for c in cls.__mro__ if c in _TAKING_PART), None)
     if owner is None:
         return False
     own = getattr(hook, "__dict__", {})
-    return all(getattr(cls, n) is getattr(owner, n) and n not in own for n in _NAMES)
+    methods = _TAKING_PART[owner].items()
+    return all(getattr(cls, n) is f and n not in own for n, f in methods)
 
 
 class QuietRuns:

@@ -303,20 +303,20 @@ def _train_and_record(directory, hooks, caplog):
 def test_quiet_runs_write_what_hooks_called_at_every_run_write(
     tmp_path, caplog, monkeypatch
 ):
-    calls = []
-    after_run = tf.train.StepCounterHook.after_run
+    quiet_runs_made = []
+    finish = quiet_runs.QuietRuns.finish
 
-    def counted(self, run_context, run_values):
-        calls.append(1)
-        return after_run(self, run_context, run_values)
+    def counted(self, start):
+        quiet_runs_made.append(finish(self, start))
+        return quiet_runs_made[-1]
 
-    monkeypatch.setattr(tf.train.StepCounterHook, "after_run", counted)
+    monkeypatch.setattr(quiet_runs.QuietRuns, "finish", counted)
     quiet = _train_and_record(tmp_path / "quiet", None, caplog)
-    quiet_calls = len(calls)
+    assert 5 < sum(quiet_runs_made) < 30
+    quiet_runs_made.clear()
     # A hook of the user's takes no part: every run calls every hook.
     every = _train_and_record(tmp_path / "every", [RecordingHook()], caplog)
-    assert len(calls) - quiet_calls == 30
-    assert quiet_calls < 25  # the quiet runs skipped the callbacks
+    assert quiet_runs_made == []
     assert quiet == every
     events, logs, checkpoints = quiet
     assert events == [
@@ -422,3 +422,18 @@ def test_seconds_deadlines_passing_between_or_during_runs_fire_as_before(
     ]
     assert writes == [(1, 0.0), (9, 8.0)]
     assert late == ([] if user_hook else [5])
+
+
+def test_a_patched_callback_of_a_default_hook_is_called_at_every_run(
+    tmp_path, caplog, monkeypatch
+):
+    calls = []
+    after_run = tf.train.StepCounterHook.after_run
+
+    def counted(self, run_context, run_values):
+        calls.append(run_values.results)
+        return after_run(self, run_context, run_values)
+
+    monkeypatch.setattr(tf.train.StepCounterHook, "after_run", counted)
+    _train_and_record(tmp_path, None, caplog)
+    assert calls == [None] * 30
