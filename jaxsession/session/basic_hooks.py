@@ -76,6 +76,7 @@ Clock = Callable[[], float]
 _INF = float("inf")
 
 
+@takes_part
 class StopAtStepHook(SessionRunHook):
     """Requests a stop once the global step reaches a target.
 
@@ -128,6 +129,19 @@ class StopAtStepHook(SessionRunHook):
             if start + steps > self._last_step:
                 run_context.limit_steps(max(1, self._last_step - start))
         return SessionRunArgs(self._global_step_tensor)
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): a one-step run from a step
+        # under last_step - 1 only notes where the next run starts.
+        if self._last_step is None:
+            return None
+        return self._last_step - 1, _INF, _INF, None
+
+    def _quiet_before(self, step: int) -> None:
+        pass
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._next_step = start + 1
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues

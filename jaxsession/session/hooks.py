@@ -39,7 +39,7 @@ one step is exactly TF1's.
 
 Quiet runs: when every hook of a session is one of the default chief hooks
 (StepCounterHook, SummarySaverHook, CheckpointSaverHook, PreemptionStopHook)
-and none has anything to do at a run, their callbacks are skipped and they
+or StopAtStepHook and none has anything to do at a run, their callbacks are skipped and they
 catch up on their counters when next called (``session/quiet_runs.py``);
 what they fetch, write, log and save is the same. Any other hook keeps
 every run calling every hook.

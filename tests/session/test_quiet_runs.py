@@ -263,7 +263,11 @@ _STILL = (
 
 
 def _train_and_record(directory, hooks, caplog):
-    """30 runs (2 of them not stepping) under MTS's default hooks; what they wrote."""
+    """MTS's default hooks and a StopAtStepHook(last_step=28) over 30 runs.
+
+    Two runs do not step; ``hooks`` come after those. Returns what the
+    hooks wrote, logged and saved.
+    """
     with tf.Graph().as_default():
         gs = tf.train.get_or_create_global_step()
         v = tf.Variable(0.0)
@@ -277,10 +281,13 @@ def _train_and_record(directory, hooks, caplog):
                 save_summaries_steps=7,
                 log_step_count_steps=6,
                 save_checkpoint_steps=10,
-                hooks=hooks,
+                hooks=[tf.train.StopAtStepHook(last_step=28), *(hooks or [])],
             ) as sess:
-                for i in range(30):
-                    sess.run(still if i in (9, 10) else train)
+                runs = 0
+                while not sess.should_stop():
+                    sess.run(still if runs in (9, 10) else train)
+                    runs += 1
+        assert runs == 30
         logs = [
             r.getMessage().split(":")[0]
             for r in caplog.records
