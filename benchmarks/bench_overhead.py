@@ -5,7 +5,9 @@ the compiled call: ``Session.run`` with no feed, with a feed_dict, and fed
 by a Dataset over in-memory arrays, then the same three through
 MonitoredTrainingSession with the chief's default hooks; and issue 11's
 tiny dispatch rows (``x <- 0.99 x + 1`` by ``sess.run`` and
-``make_callable`` against one raw ``jax.jit`` call).
+``make_callable`` against one raw ``jax.jit`` call). In between, the cost
+of a MonitoredSession run with no hooks, with each default chief hook
+alone, and with all of MonitoredTrainingSession's.
 
 On a machine shared with other jobs, medians swing with the load; here each
 side's figure is a low order statistic (the 6th best of ``repeats``
@@ -104,6 +106,58 @@ def bench_hooks(calls: int, repeats: int) -> list[Row]:
     ]
 
 
+def bench_by_hook(calls: int, repeats: int) -> list[Row]:
+    """A MonitoredSession run with no hooks, each default hook alone, and all of them."""
+    from jaxsession.session.checkpoint_hooks import (
+        CheckpointSaverHook,
+        PreemptionStopHook,
+    )
+
+    with tf.Graph().as_default(), tempfile.TemporaryDirectory() as out:
+        step = tf.train.get_or_create_global_step()
+        v = tf.Variable(1.0)
+        train = tf.group(tf.assign_add(v, 1.0), tf.assign_add(step, 1))
+        init = tf.global_variables_initializer()
+        scaffold = tf.train.Scaffold()
+        hooks = {
+            "StepCounterHook": [tf.train.StepCounterHook(output_dir=out)],
+            "SummarySaverHook": [
+                tf.train.SummarySaverHook(
+                    save_steps=100, output_dir=out, scaffold=scaffold
+                )
+            ],
+            "CheckpointSaverHook": [
+                CheckpointSaverHook(out, save_secs=600, scaffold=scaffold)
+            ],
+            "PreemptionStopHook": [PreemptionStopHook()],
+            "no hooks": [],
+        }
+        # Hooks' begin() adds the global step's read to the graph: their
+        # sessions come before the hookless one, which finalizes it.
+        creator = tf.train.ChiefSessionCreator(scaffold)
+        sessions = {
+            name: tf.train.MonitoredSession(creator, hooks=h)
+            for name, h in hooks.items()
+        }
+        sessions["all MTS defaults"] = tf.train.MonitoredTrainingSession(
+            checkpoint_dir=out, scaffold=scaffold
+        )
+        plain = tf.Session()
+        plain.run(init)
+        sides = {"plain": lambda: plain.run(train)}
+        sides.update({k: (lambda s=s: s.run(train)) for k, s in sessions.items()})
+        try:
+            best = _best(sides, calls, repeats)
+        finally:
+            for s in sessions.values():
+                s.close()
+            plain.close()
+    return [
+        _row(f"MonitoredSession, {k} vs plain run", best, k, "plain")
+        for k in ["no hooks", *[*hooks][:-1], "all MTS defaults"]
+    ]
+
+
 def bench_tiny(calls: int, repeats: int) -> list[Row]:
     """Issue 11's tiny rows: sess.run and make_callable against one raw jit call."""
     with tf.Graph().as_default():
@@ -139,9 +193,13 @@ def main(quick: bool = False) -> list[Row]:
     hooks = bench_hooks(calls, repeats)
     columns = {"ours": "µs per run", "raw": "plain run µs"}
     print_section("Host cost per run (6th best of 40 repeats)", hooks, **columns)
+    by_hook = bench_by_hook(calls, repeats)
+    print_section(
+        "Host cost per run by hook (6th best of 40 repeats)", by_hook, **columns
+    )
     tiny = bench_tiny(2 * calls, 5 * repeats)
     print_section("Tiny dispatch (6th best of 200 repeats)", tiny)
-    return hooks + tiny
+    return hooks + by_hook + tiny
 
 
 if __name__ == "__main__":

@@ -283,6 +283,11 @@ class ChiefDecides:
             self._shared = self.channel.shared()
         return self._shared
 
+    @property
+    def decided_locally(self) -> bool:
+        """Whether ``cadence`` decides here alone, as found at the first call (else False)."""
+        return self._shared is False
+
     def is_due(self, step: int, now: float, last: Trigger | None) -> bool:
         """See SaveCadence: the chief's answer in a job.
 

@@ -93,6 +93,11 @@ class PreemptionWatcher:
         """Whether a preemption signal arrived in this process."""
         return self._flag.is_set()
 
+    @property
+    def event(self) -> threading.Event:
+        """The event a preemption signal sets (``preempted`` reads it)."""
+        return self._flag
+
     def reset(self) -> None:
         """Forgets a received signal."""
         self._flag.clear()

@@ -23,11 +23,14 @@ from jaxsession.session.hooks import (
     SessionRunContext,
     SessionRunValues,
 )
+from jaxsession.session.quiet_runs import QuietRuns
 
 logger = logging.getLogger("jaxsession")
 
 # Hook fetches of these types hold no EveryStep: no need to walk them.
 _PLAIN_LEAVES = frozenset({Tensor, Operation, str, type(None)})
+
+_new_tuple = tuple.__new__
 
 # The errors after which a session is re-created and restored, defined once.
 PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
@@ -117,9 +120,16 @@ class _HookedSession(_WrappedSession):
         self._hooks = hooks
         self._should_stop = False
         self._deferring = hasattr(sess, "run_deferring")
+        # Runs where no hook has anything to do skip the callbacks (quiet_runs.py).
+        self._quiet = QuietRuns.for_hooks(hooks, sess)
 
     def _check_stop(self) -> bool:
         return self._should_stop
+
+    def close(self) -> None:
+        if self._quiet is not None:
+            self._quiet.catch_up()
+        super().close()
 
     def run(
         self,
@@ -132,26 +142,66 @@ class _HookedSession(_WrappedSession):
     ) -> Any:
         if self._should_stop:
             raise RuntimeError("Run called even after should_stop requested.")
-        actual_fetches: dict[Any, Any] = {"caller": fetches}
+        plain = options is None and run_metadata is None and steps_per_run == 1
+        if plain and not self._hooks:
+            # Nobody to call: the run as the caller asked for it.
+            return self._sess.run(fetches, feed_dict)
+        quiet = self._quiet
+        if quiet is not None:
+            if plain:
+                start = quiet.start()
+                if start is not None:
+                    result = self._sess.run(fetches, feed_dict)
+                    if not quiet.finish(start):
+                        self._after_late(quiet, start, fetches, feed_dict)
+                    return result
+            quiet.catch_up()
+        # tuple.__new__: half the cost of a NamedTuple's own constructor.
         ctx = SessionRunContext(
-            SessionRunArgs(fetches, feed_dict), self._sess, steps_per_run
+            _new_tuple(SessionRunArgs, (fetches, feed_dict, None)),
+            self._sess,
+            steps_per_run,
         )
-        ctx.accepts_deferred = self._deferring
-        # The caller's options object is reused (and merged into), as in TF1.
-        options = options if options is not None else config_lib.RunOptions()
-        hook_feeds = self._call_before_run(ctx, actual_fetches, options)
-        feed_dict = _merge_feeds(hook_feeds, feed_dict)
+        if self._deferring:
+            ctx.accepts_deferred = True
+        # The caller's options object is reused (and merged into), as in TF1;
+        # a new one asks for nothing unless a hook merges options into it.
+        plain_options = options is None
+        if plain_options:
+            options = config_lib.RunOptions()
+        actual_fetches: dict[Any, Any] | None = None
+        hook_feeds: dict[Any, Any] | None = None
+        for hook in self._hooks:
+            request = hook.before_run(ctx)
+            if request is None:
+                continue
+            if request.fetches is not None:
+                if actual_fetches is None:
+                    actual_fetches = {"caller": fetches}
+                actual_fetches[hook] = request.fetches
+            if request.feed_dict:
+                hook_feeds = _add_hook_feeds(hook_feeds, request.feed_dict)
+            if request.options is not None:
+                _merge_run_options(options, request.options)
+                plain_options = False
+        if hook_feeds:
+            feed_dict = _merge_feeds(hook_feeds, feed_dict)
         filled = run_metadata
         if run_metadata is None:
             run_metadata = config_lib.RunMetadata()
             # An untraced run only clears the metadata: a new one is clear.
-            if config_lib.wants_metadata(options):
+            if not plain_options and config_lib.wants_metadata(options):
                 filled = run_metadata
-        if len(actual_fetches) == 1 and ctx.steps_per_run == 1:
-            # No hook fetches: the caller's run as it is (no merged structure).
-            outputs = {"caller": self._sess.run(fetches, feed_dict, options, filled)}
-            made = 1
+        if actual_fetches is None and ctx.steps_per_run == 1:
+            # No hook fetches: the caller's run as it is (no merged structure),
+            # and every hook gets the same values (results None).
+            result = self._sess.run(fetches, feed_dict, options, filled)
+            values = _new_tuple(SessionRunValues, (None, options, run_metadata))
+            for hook in self._hooks:
+                hook.after_run(ctx, values)
         else:
+            if actual_fetches is None:
+                actual_fetches = {"caller": fetches}
             deferred = _take_deferred(actual_fetches)
             # One merged run of the steps the hooks left (see limit_steps).
             outputs, made = _run_keyed(
@@ -163,35 +213,41 @@ class _HookedSession(_WrappedSession):
                 ctx.steps_per_run,
                 deferred,
             )
-        # after_run sees the steps made: fewer when the data ran out.
-        ctx.limit_steps(made)
-        for hook in self._hooks:
-            hook.after_run(
-                ctx, SessionRunValues(outputs.get(hook), options, run_metadata)
-            )
+            # after_run sees the steps made: fewer when the data ran out.
+            ctx.limit_steps(made)
+            for hook in self._hooks:
+                hook.after_run(
+                    ctx, SessionRunValues(outputs.get(hook), options, run_metadata)
+                )
+            result = outputs["caller"]
         self._should_stop = self._should_stop or ctx.stop_requested
-        return outputs["caller"]
+        return result
 
-    def _call_before_run(
-        self, ctx: SessionRunContext, actual_fetches: dict[Any, Any], options: Any
-    ) -> dict:
-        hook_feeds: dict[Any, Any] = {}
+    def _after_late(
+        self, quiet: QuietRuns, start: int, fetches: Any, feed_dict: Any
+    ) -> None:
+        """The hooks' after_run of a run that was quiet before it but not after it."""
+        quiet.catch_up()
+        quiet.before(start)
+        ctx = SessionRunContext(
+            _new_tuple(SessionRunArgs, (fetches, feed_dict, None)), self._sess
+        )
+        options, run_metadata = config_lib.RunOptions(), config_lib.RunMetadata()
+        values = _new_tuple(SessionRunValues, (None, options, run_metadata))
         for hook in self._hooks:
-            request = hook.before_run(ctx)
-            if request is None:
-                continue
-            if request.fetches is not None:
-                actual_fetches[hook] = request.fetches
-            if request.feed_dict:
-                conflicts = [k for k in request.feed_dict if k in hook_feeds]
-                if conflicts:
-                    raise RuntimeError(
-                        f"Same tensor is fed by two hooks. Conflict(s): {conflicts}"
-                    )
-                hook_feeds.update(request.feed_dict)
-            if request.options is not None:
-                _merge_run_options(options, request.options)
-        return hook_feeds
+            hook.after_run(ctx, values)
+        self._should_stop = self._should_stop or ctx.stop_requested
+
+
+def _add_hook_feeds(hook_feeds: dict[Any, Any] | None, feeds: Any) -> dict[Any, Any]:
+    """``hook_feeds`` with a hook's ``feeds`` added; two hooks may not feed one tensor."""
+    if hook_feeds is None:
+        return dict(feeds)
+    conflicts = [k for k in feeds if k in hook_feeds]
+    if conflicts:
+        raise RuntimeError(f"Same tensor is fed by two hooks. Conflict(s): {conflicts}")
+    hook_feeds.update(feeds)
+    return hook_feeds
 
 
 def _merge_run_options(options: Any, incoming: Any) -> None:

@@ -41,6 +41,7 @@ from jaxsession.session.hooks import (
     SessionRunHook,
     SessionRunValues,
 )
+from jaxsession.session.quiet_runs import takes_part
 from jaxsession.session.summary_writer import (
     FileWriter,
     FileWriterCache,
@@ -52,7 +53,8 @@ from jaxsession.session.timers import (
     SecondOrStepTimer,
     SharedTimer,
     host_step,
-    steps_of_run,
+    stale_step,
+    step_after_run,
 )
 
 __all__ = [
@@ -71,8 +73,10 @@ __all__ = [
 logger = logging.getLogger("jaxsession")
 
 Clock = Callable[[], float]
+_INF = float("inf")
 
 
+@takes_part
 class StopAtStepHook(SessionRunHook):
     """Requests a stop once the global step reaches a target.
 
@@ -126,6 +130,19 @@ class StopAtStepHook(SessionRunHook):
                 run_context.limit_steps(max(1, self._last_step - start))
         return SessionRunArgs(self._global_step_tensor)
 
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): a one-step run from a step
+        # under last_step - 1 only notes where the next run starts.
+        if self._last_step is None:
+            return None
+        return self._last_step - 1, _INF, _INF, None
+
+    def _quiet_before(self, step: int) -> None:
+        pass
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._next_step = start + 1
+
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
@@ -138,6 +155,7 @@ class StopAtStepHook(SessionRunHook):
                 run_context.request_stop()
 
 
+@takes_part
 class StepCounterHook(SessionRunHook):
     """Logs and records global steps per second.
 
@@ -196,10 +214,24 @@ class StepCounterHook(SessionRunHook):
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
         """Requests the global step, unless the host knows it."""
-        self._before = host_step(run_context.session, self._global_step_tensor)
-        if self._before is not None:
+        self._before = before = host_step(run_context.session, self._global_step_tensor)
+        if before is not None:
             return None
         return SessionRunArgs(self._global_step_tensor)
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): after_run's timer check is at
+        # the step before the run + steps_per_run, its clock read after it.
+        if self._last_global_step == step and self._warnings_left > 0:
+            return None
+        due_step, due_time = self._timer.quiet_until()
+        return due_step - self._steps_per_run, _INF, due_time, None
+
+    def _quiet_before(self, step: int) -> None:
+        self._before = step
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._last_global_step = start
 
     def _log_and_record(
         self, elapsed_steps: int, elapsed_time: float, step: int
@@ -214,9 +246,11 @@ class StepCounterHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Records the rate when the timer fires; warns if the step stands still."""
-        session, tensor = run_context.session, self._global_step_tensor
-        stale, step = steps_of_run(session, tensor, run_values.results, self._before)
+        fetched = run_values.results
+        stale = stale_step(fetched, self._before)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
+            session, tensor = run_context.session, self._global_step_tensor
+            step = step_after_run(session, tensor, fetched)
             step = global_step(session, tensor) if step is None else step
             if self._timer.should_trigger_for_step(step):
                 elapsed_time, elapsed_steps = self._timer.update_last_triggered_step(
@@ -387,6 +421,7 @@ class LoggingTensorHook(SessionRunHook):
             self._log_tensors(session.run(self._current_tensors))
 
 
+@takes_part
 class SummarySaverHook(SessionRunHook):
     """Writes summaries every N global steps or seconds (and at the first run).
 
@@ -479,17 +514,35 @@ class SummarySaverHook(SessionRunHook):
         """
         if self._pending:
             self._raise_failed()
-        self._request_summary = self._next_step is None or (
-            self._timer.should_trigger_for_step(self._next_step)
+        next_step = self._next_step
+        self._request_summary = request = next_step is None or (
+            self._timer.should_trigger_for_step(next_step)
         )
+        known = host_step(run_context.session, self._global_step_tensor) is not None
+        if known and not request:
+            return None
         requests: dict[str, Any] = {}
-        if host_step(run_context.session, self._global_step_tensor) is None:
+        if not known:
             requests["global_step"] = self._global_step_tensor
-        summary_op = self._get_summary_op() if self._request_summary else None
+        summary_op = self._get_summary_op() if request else None
         if summary_op is not None:
             later = self._defer and run_context.accepts_deferred
             requests["summary"] = Deferred(summary_op) if later else summary_op
         return SessionRunArgs(requests) if requests else None
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): before_run's timer check is at
+        # the step after the last run + 1, its clock read before the run.
+        if self._pending or not self._summary_writer or self._next_step != step + 1:
+            return None
+        due_step, due_time = self._timer.quiet_until()
+        return due_step - 1, due_time, _INF, None
+
+    def _quiet_before(self, step: int) -> None:
+        self._request_summary = False
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._next_step = end + 1
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues

@@ -12,6 +12,7 @@ from jaxsession.checkpoint import storage
 from jaxsession.checkpoint.graph_io import write_graph
 from jaxsession.checkpoint.preemption import PreemptionWatcher
 from jaxsession.distributed import process
+from jaxsession.distributed.preemption import in_job
 from jaxsession.graph.core import GraphKeys, get_default_graph
 from jaxsession.session._global_step import (
     get_or_create_global_step_read,
@@ -23,11 +24,18 @@ from jaxsession.session.hooks import (
     SessionRunHook,
     SessionRunValues,
 )
+from jaxsession.session.quiet_runs import takes_part
 from jaxsession.session.scaffold import collected_saver
 from jaxsession.session.summary_writer import FileWriterCache, SessionLog
-from jaxsession.session.timers import SharedTimer, host_step, steps_of_run
+from jaxsession.session.timers import (
+    SharedTimer,
+    host_step,
+    stale_step,
+    step_after_run,
+)
 
 logger = logging.getLogger("jaxsession")
+_INF = float("inf")
 
 
 class CheckpointSaverListener:
@@ -60,6 +68,7 @@ def _get_saver(saver: Any, scaffold: Any) -> Any:
     return collected
 
 
+@takes_part
 class CheckpointSaverHook(SessionRunHook):
     """Saves a checkpoint every N steps or seconds, at creation and at the end.
 
@@ -159,14 +168,27 @@ class CheckpointSaverHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Saves when the timer fires; a listener may request a stop."""
-        session, tensor = run_context.session, self._global_step_tensor
-        stale, step = steps_of_run(session, tensor, run_values.results, self._before)
+        fetched = run_values.results
+        stale = stale_step(fetched, self._before)
         if self._timer.should_trigger_for_step(stale + self._steps_per_run):
+            session, tensor = run_context.session, self._global_step_tensor
+            step = step_after_run(session, tensor, fetched)
             step = int(session.run(tensor)) if step is None else step
             if self._timer.should_trigger_for_step(step):
                 self._timer.update_last_triggered_step(step)
                 if self._save(run_context.session, step):
                     run_context.request_stop()
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): as StepCounterHook's.
+        due_step, due_time = self._timer.quiet_until()
+        return due_step - self._steps_per_run, _INF, due_time, None
+
+    def _quiet_before(self, step: int) -> None:
+        self._before = step
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        pass
 
     def end(self, session: Any) -> None:
         """Saves once more unless this step was just saved, then waits for the write."""
@@ -220,6 +242,7 @@ class CheckpointSaverHook(SessionRunHook):
         return should_stop
 
 
+@takes_part
 class PreemptionStopHook(SessionRunHook):
     """On SIGTERM, stops training after the current run, at an agreed step.
 
@@ -235,6 +258,13 @@ class PreemptionStopHook(SessionRunHook):
 
     def __init__(self, watcher: PreemptionWatcher | None = None):
         self._watcher = watcher or PreemptionWatcher()
+        # Our watcher's answer is known without asking it when alone and not
+        # signalled; a subclass is always asked.
+        kind = type(self._watcher)
+        self._plain_watcher = (
+            kind.should_save_and_stop is PreemptionWatcher.should_save_and_stop
+            and kind.preempted is PreemptionWatcher.preempted
+        )
         self._installed = False
         self._global_step_tensor: Any = None
         self._runs = 0
@@ -273,14 +303,33 @@ class PreemptionStopHook(SessionRunHook):
     ) -> None:
         """Requests a stop once the watcher says so for this step."""
         self._runs += 1
+        watcher = self._watcher
+        if self._plain_watcher and not watcher.preempted and not in_job():
+            return
         if self._global_step_tensor is None:
             step = self._runs
         elif self._stale is not None:
             step = self._stale
         else:
             step = int(run_values.results)
-        if self._watcher.should_save_and_stop(step):
+        if watcher.should_save_and_stop(step):
             run_context.request_stop()
+
+    def _quiet_bounds(self, step: int) -> tuple | None:
+        # Quiet runs (session/quiet_runs.py): alone, our watcher says no
+        # until its event is set.
+        watcher = self._watcher
+        if not self._plain_watcher or watcher.preempted or in_job():
+            return None
+        if self._global_step_tensor is None:
+            return None
+        return _INF, _INF, _INF, watcher.event
+
+    def _quiet_before(self, step: int) -> None:
+        self._stale = step
+
+    def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
+        self._runs += runs
 
     def end(self, session: Any) -> None:
         """Puts back the previous signal handlers."""

@@ -50,14 +50,32 @@ class _Message:
     """A small stand-in for a protocol-buffer message: named fields with defaults."""
 
     _FIELDS: dict[str, Callable[[], Any]] = {}
+    # Per class: the defaults that are immutable values, made once, and the
+    # factories of the others (a monitored run makes a RunOptions per step).
+    _CONSTANT_DEFAULTS: dict[str, Any] = {}
+    _FACTORIES: tuple[tuple[str, Callable[[], Any]], ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        constant: dict[str, Any] = {}
+        factories = []
+        for name, default in cls._FIELDS.items():
+            value = default()
+            if value is None or type(value) in (bool, int, float, str):
+                constant[name] = value
+            else:
+                factories.append((name, default))
+        cls._CONSTANT_DEFAULTS, cls._FACTORIES = constant, tuple(factories)
 
     def __init__(self, **kwargs: Any):
         # Straight into __dict__: a monitored run makes one or two per step.
         fields = self.__dict__
-        for name, default in self._FIELDS.items():
+        fields.update(self._CONSTANT_DEFAULTS)
+        for name, default in self._FACTORIES:
             fields[name] = default()
-        for name, value in kwargs.items():
-            setattr(self, name, value)
+        if kwargs:
+            for name, value in kwargs.items():
+                setattr(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self._FIELDS:
@@ -217,8 +235,9 @@ class RunMetadata(_Message):
         fields = self.__dict__
         fields["_step_stats"] = fields["cost_graph"] = None
         fields["partition_graphs"], fields["function_graphs"] = [], []
-        for name, value in kwargs.items():
-            setattr(self, name, value)
+        if kwargs:
+            for name, value in kwargs.items():
+                setattr(self, name, value)
 
     def Clear(self) -> None:
         """Resets every field to its default (nothing to do when all are)."""

@@ -36,6 +36,13 @@ values come stacked on a leading axis of the steps made (fewer than K when
 the data ran out, and 1 when a later hook shortened the run to one step).
 Hooks ask for per-step values only when ``steps_per_run > 1``, so a run of
 one step is exactly TF1's.
+
+Quiet runs: when every hook of a session is one of the default chief hooks
+(StepCounterHook, SummarySaverHook, CheckpointSaverHook, PreemptionStopHook)
+or StopAtStepHook and none has anything to do at a run, their callbacks are skipped and they
+catch up on their counters when next called (``session/quiet_runs.py``);
+what they fetch, write, log and save is the same. Any other hook keeps
+every run calling every hook.
 """
 
 from __future__ import annotations

@@ -258,13 +258,10 @@ class _MonitoredSession:
         StopAtStepHook does so as not to pass its last step.
         """
         steps = self._steps_per_run if steps_per_run is None else steps_per_run
-        extra = {"steps_per_run": steps} if steps != 1 else {}
+        if steps == 1:
+            return self._sess.run(fetches, feed_dict, options, run_metadata)
         return self._sess.run(
-            fetches,
-            feed_dict=feed_dict,
-            options=options,
-            run_metadata=run_metadata,
-            **extra,
+            fetches, feed_dict, options, run_metadata, steps_per_run=steps
         )
 
     def run_step_fn(self, step_fn: Callable[[StepContext], Any]) -> Any:

@@ -18,9 +18,12 @@ from jaxsession.checkpoint.policies import (
     ChiefDecides,
     EverySecs,
     EverySteps,
+    Never,
     SaveCadence,
     Trigger,
 )
+
+_INF = float("inf")
 
 
 def host_step(session: Any, tensor: Any) -> int | None:
@@ -34,25 +37,26 @@ def host_step(session: Any, tensor: Any) -> int | None:
     return None if known is None else known(tensor)
 
 
-def steps_of_run(
-    session: Any, tensor: Any, fetched: Any, before: int | None
-) -> tuple[int, int | None]:
-    """``(stale, now)``: the global step before a run and, if known, after it.
+def stale_step(fetched: Any, before: int | None) -> int:
+    """The global step before a run, as a hook that tracks it saw it.
 
     Args:
-        session: The session that ran.
-        tensor: The global step's read.
-        fetched: Its fetched value (the step before the run), or None when
+        fetched: The fetched value of the global step's read, or None when
             the hook fetched nothing because the host knew the step.
         before: ``host_step`` at the hook's ``before_run``.
-
-    Returns:
-        The step before the run, and the step after it when the host knows
-        it (else None: the hook reads it when its timer is due).
     """
-    if fetched is not None or before is None:
-        return int(fetched), None
-    return before, host_step(session, tensor)
+    if fetched is None and before is not None:
+        return before
+    return int(fetched)
+
+
+def step_after_run(session: Any, tensor: Any, fetched: Any) -> int | None:
+    """The global step after a run, when the host knows it; else None (read it).
+
+    Only when the hook fetched nothing (``fetched`` None): a hook that had
+    to fetch the step found the host not knowing it.
+    """
+    return host_step(session, tensor) if fetched is None else None
 
 
 class SecondOrStepTimer:
@@ -85,24 +89,88 @@ class SecondOrStepTimer:
         if every_secs is not None and every_steps is not None:
             raise ValueError("Can not provide both every_secs and every_steps.")
         self.every_secs, self.every_steps = every_secs, every_steps
-        self.cadence: SaveCadence = (
+        self._clock = clock
+        self._last: Trigger | None = None
+        self.cadence = (
             EverySecs(every_secs) if every_secs is not None else EverySteps(every_steps)
         )
-        self._clock = clock
-        self.reset()
+
+    @property
+    def cadence(self) -> SaveCadence:
+        """The policy deciding."""
+        return self._cadence
+
+    @cadence.setter
+    def cadence(self, cadence: SaveCadence) -> None:
+        self._cadence = cadence
+        self._set_bounds()
+
+    def _set_bounds(self) -> None:
+        """Precomputes below which step and before which time the cadence is not due.
+
+        From the last trigger and a plain local cadence: a step count or a
+        clock reading compared with these answers most calls without asking
+        the cadence. Otherwise (no trigger yet, a cadence decided by the
+        chief or another kind) both are -inf: the cadence decides.
+        """
+        self._due_step = self._due_time = -_INF
+        last, cadence = self._last, self._cadence
+        if last is None:
+            return
+        if type(cadence) is ChiefDecides:
+            if not cadence.decided_locally:
+                return
+            cadence = cadence.cadence
+        kind = type(cadence)
+        if kind is EverySteps:
+            self._due_step, self._due_time = last.step + cadence.n, _INF
+        elif kind is EverySecs:
+            self._due_step, self._due_time = _INF, last.time + cadence.secs
+        elif kind is Never:
+            self._due_step = self._due_time = _INF
 
     def reset(self) -> None:
         """Forgets the last trigger."""
-        self._last: Trigger | None = None
+        self._last = None
+        self._set_bounds()
+
+    def quiet_until(self) -> tuple[float, float]:
+        """``(step, deadline)``: no trigger under ``step`` before ``deadline``.
+
+        The timer does not fire at a step under ``step`` asked while
+        ``time.monotonic()`` is under ``deadline``.
+
+        ``(-inf, -inf)`` when it cannot tell without asking: no trigger yet, a
+        cadence the chief decides for a job, or a seconds cadence on a clock
+        other than ``time.monotonic``.
+        """
+        if self._due_time != _INF and self._clock is not time.monotonic:
+            return -_INF, -_INF
+        return self._due_step, self._due_time
 
     def should_trigger_for_step(self, step: int) -> bool:
         """Whether the timer fires at ``step``."""
-        return self.cadence.is_due(step, self._clock(), self._last)
+        # Between triggers: an int comparison (a step cadence) or one clock
+        # reading (seconds), the same answers as the cadence's.
+        if step < self._due_step:
+            if self._due_time == _INF:
+                return False
+            now = self._clock()
+            if now < self._due_time:
+                return False
+        else:
+            now = self._clock()
+        due = self._cadence.is_due(step, now, self._last)
+        if self._due_step == -_INF and self._last is not None:
+            # A chief-decided cadence may have just found it decides locally.
+            self._set_bounds()
+        return due
 
     def update_last_triggered_step(self, step: int) -> tuple[float | None, int | None]:
         """Records a trigger at ``step``; returns (elapsed secs, elapsed steps) or (None, None)."""
         now, last = self._clock(), self._last
         self._last = Trigger(step, now)
+        self._set_bounds()
         if last is None:
             return (None, None)
         return (now - last.time, step - last.step)
