@@ -102,6 +102,9 @@ class StopAtStepHook(SessionRunHook):
         self._last_step = last_step
         # The global step expected at the start of the next run (None: unknown).
         self._next_step: int | None = None
+        # The step a run started at when the hook fetched nothing (a quiet
+        # run found not quiet after it ran, session/quiet_runs.py).
+        self._before: int | None = None
 
     def begin(self) -> None:
         """Finds the global step.
@@ -128,6 +131,7 @@ class StopAtStepHook(SessionRunHook):
                 start = global_step(run_context.session, self._global_step_tensor)
             if start + steps > self._last_step:
                 run_context.limit_steps(max(1, self._last_step - start))
+        self._before = None
         return SessionRunArgs(self._global_step_tensor)
 
     def _quiet_bounds(self, step: int) -> tuple | None:
@@ -138,7 +142,7 @@ class StopAtStepHook(SessionRunHook):
         return self._last_step - 1, _INF, _INF, None
 
     def _quiet_before(self, step: int) -> None:
-        pass
+        self._before = step
 
     def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
         self._next_step = start + 1
@@ -147,7 +151,8 @@ class StopAtStepHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Requests a stop when the re-read global step reached the last step."""
-        self._next_step = int(run_values.results) + run_context.steps_per_run
+        stale = stale_step(run_values.results, self._before)
+        self._next_step = stale + run_context.steps_per_run
         if self._next_step >= self._last_step:
             step = global_step(run_context.session, self._global_step_tensor)
             self._next_step = step

@@ -444,3 +444,70 @@ def test_a_patched_callback_of_a_default_hook_is_called_at_every_run(
     monkeypatch.setattr(tf.train.StepCounterHook, "after_run", counted)
     _train_and_record(tmp_path, None, caplog)
     assert calls == [None] * 30
+
+
+def _checkpoint_steps(directory):
+    state = tf.train.get_checkpoint_state(str(directory))
+    return [int(Path(p).name.split("-")[-1]) for p in state.all_model_checkpoint_paths]
+
+
+def _train_to_step_8(directory, extra, monkeypatch):
+    """StopAtStepHook(last_step=8) with a checkpoint every 10 s of a fake clock.
+
+    The clock passes the deadline during the run from step 3. Returns the
+    steps of the runs made and the checkpoints saved.
+    """
+    clock = FakeClock(0.0)
+    fake_time = SimpleNamespace(monotonic=clock)
+    monkeypatch.setattr(quiet_runs, "time", fake_time)
+    monkeypatch.setattr(timers, "time", fake_time)
+    with tf.Graph().as_default():
+        gs = tf.train.get_or_create_global_step()
+
+        def tick(step):
+            if int(step) == 3:
+                clock.now = 10.5
+            return np.float32(0)
+
+        seen = tf.py_func(tick, [gs.read_value()], tf.float32)
+        with tf.control_dependencies([seen]):
+            train = gs.assign_add(1)
+        hooks = [
+            tf.train.StopAtStepHook(last_step=8),
+            CheckpointSaverHook(str(directory), save_secs=10, clock=clock),
+            *extra,
+        ]
+        steps = []
+        with _monitored(hooks) as sess:
+            while not sess.should_stop():
+                steps.append(int(sess.run([train, gs])[1]))
+                assert len(steps) < 20
+    return steps, _checkpoint_steps(directory)
+
+
+def test_stop_at_step_hook_runs_on_after_a_deadline_passes_in_a_quiet_run(
+    tmp_path, monkeypatch, late
+):
+    quiet = _train_to_step_8(tmp_path / "quiet", [], monkeypatch)
+    assert late == [3]
+    every = _train_to_step_8(tmp_path / "every", [RecordingHook()], monkeypatch)
+    assert late == [3]  # a hook of the user's: no quiet runs
+    # Stops at step 8 as when every hook is called at every run; the
+    # checkpoint is saved after the run the deadline passed in.
+    assert quiet == every == ([1, 2, 3, 4, 5, 6, 7, 8], [0, 4, 8])
+
+
+def test_stop_at_step_hook_runs_on_after_a_run_sets_the_step_by_a_computed_value(
+    late,
+):
+    gs = tf.train.get_or_create_global_step()
+    inc = gs.assign_add(1)
+    # The host cannot follow this one: the step is unknown after it.
+    computed = gs.assign(gs.read_value() + 1)
+    hook = tf.train.StopAtStepHook(last_step=6)
+    made = []
+    with _monitored([hook]) as sess:
+        while not sess.should_stop():
+            made.append(int(sess.run(computed if len(made) == 2 else inc)))
+    assert made == [1, 2, 3, 4, 5, 6]
+    assert late == [2]
