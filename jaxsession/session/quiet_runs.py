@@ -91,9 +91,10 @@ class QuietRuns:
         host_step = getattr(sess, "_host_global_step", None)
         if not hooks or host_step is None or not all(map(_takes_part, hooks)):
             return None
-        reads = {id(getattr(h, "_global_step_tensor", None)) for h in hooks}
-        read = hooks[0]._global_step_tensor
-        if len(reads) != 1 or read is None:
+        # A hook not begun yet has no read: its session calls it at every run.
+        reads = [getattr(h, "_global_step_tensor", None) for h in hooks]
+        read = reads[0]
+        if read is None or any(r is not read for r in reads):
             return None
         return cls(hooks, host_step, read)
 

@@ -511,3 +511,19 @@ def test_stop_at_step_hook_runs_on_after_a_run_sets_the_step_by_a_computed_value
             made.append(int(sess.run(computed if len(made) == 2 else inc)))
     assert made == [1, 2, 3, 4, 5, 6]
     assert late == [2]
+
+
+def test_hooks_may_begin_after_the_hooked_session_is_made():
+    gs = tf.train.get_or_create_global_step()
+    train = gs.assign_add(1)
+    hook = tf.train.StopAtStepHook(last_step=2)
+    with tf.Session() as raw:
+        raw.run(tf.global_variables_initializer())
+        # As TF1's _HookedSession: the hooks are not looked at until a run.
+        sess = _wrappers._HookedSession(raw, [hook])
+        hook.begin()
+        hook.after_create_session(raw, None)
+        made = []
+        while not sess.should_stop():
+            made.append(int(sess.run(train)))
+    assert made == [1, 2]
