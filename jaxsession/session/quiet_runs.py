@@ -26,7 +26,7 @@ run:
   ``end``.
 
 Consecutive quiet runs also need the step to advance by each run alone:
-each starts where the last ended, at another step than the last started.
+each starts where the last ended, above the step the last started at.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class QuietRuns:
         if (
             not self._ok
             or step != self._prev_end
-            or step == self._prev_start
+            or (self._prev_start is not None and step <= self._prev_start)
             or step >= self._below
         ):
             return None

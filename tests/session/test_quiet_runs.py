@@ -527,3 +527,43 @@ def test_hooks_may_begin_after_the_hooked_session_is_made():
         while not sess.should_stop():
             made.append(int(sess.run(train)))
     assert made == [1, 2]
+
+
+@pytest.mark.parametrize("user_hook", [False, True])
+@pytest.mark.parametrize(
+    "runs, expected",
+    [
+        # Two runs that step, two that do not (an eval run), 40 runs.
+        ("aann" * 10, [1, 6, 12, 18]),
+        # A train op adding 2 to the global step, 16 runs.
+        ("2" * 16, [2, 12, 22, 32]),
+    ],
+)
+def test_summaries_count_on_from_the_step_before_each_run_as_tf1(
+    tmp_path, runs, expected, user_hook
+):
+    # The steps are TensorFlow 2.21's (tf.compat.v1) for the same program.
+    gs = tf.train.get_or_create_global_step()
+    v = tf.Variable(0.0)
+    ops = {
+        "a": tf.group(v.assign_add(1.0), gs.assign_add(1)),
+        "2": tf.group(v.assign_add(1.0), gs.assign_add(2)),
+        "n": v.assign_add(10.0).op,
+    }
+    hooks = [
+        tf.train.SummarySaverHook(
+            save_steps=7, output_dir=str(tmp_path), summary_op=tf.summary.scalar("v", v)
+        ),
+        tf.train.StepCounterHook(every_n_steps=6),
+        *([RecordingHook()] if user_hook else []),
+    ]
+    with _monitored(hooks) as sess:
+        for kind in runs:
+            sess.run(ops[kind])
+    steps = [
+        event.step
+        for path in tmp_path.glob("events.out.tfevents.*")
+        for event in tf.train.summary_iterator(str(path))
+        if event.summary.value
+    ]
+    assert steps == expected
