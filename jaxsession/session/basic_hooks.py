@@ -102,6 +102,9 @@ class StopAtStepHook(SessionRunHook):
         self._last_step = last_step
         # The global step expected at the start of the next run (None: unknown).
         self._next_step: int | None = None
+        # The step a run started at when the hook fetched nothing (a quiet
+        # run found not quiet after it ran, session/quiet_runs.py).
+        self._before: int | None = None
 
     def begin(self) -> None:
         """Finds the global step.
@@ -128,6 +131,7 @@ class StopAtStepHook(SessionRunHook):
                 start = global_step(run_context.session, self._global_step_tensor)
             if start + steps > self._last_step:
                 run_context.limit_steps(max(1, self._last_step - start))
+        self._before = None
         return SessionRunArgs(self._global_step_tensor)
 
     def _quiet_bounds(self, step: int) -> tuple | None:
@@ -138,7 +142,7 @@ class StopAtStepHook(SessionRunHook):
         return self._last_step - 1, _INF, _INF, None
 
     def _quiet_before(self, step: int) -> None:
-        pass
+        self._before = step
 
     def _quiet_results(self, end: int) -> int:
         # It fetches the global step at every run: the value after the run.
@@ -151,7 +155,8 @@ class StopAtStepHook(SessionRunHook):
         self, run_context: SessionRunContext, run_values: SessionRunValues
     ) -> None:
         """Requests a stop when the re-read global step reached the last step."""
-        self._next_step = int(run_values.results) + run_context.steps_per_run
+        stale = stale_step(run_values.results, self._before)
+        self._next_step = stale + run_context.steps_per_run
         if self._next_step >= self._last_step:
             step = global_step(run_context.session, self._global_step_tensor)
             self._next_step = step
@@ -476,6 +481,7 @@ class SummarySaverHook(SessionRunHook):
         if self._summary_writer is None and self._output_dir:
             self._summary_writer = FileWriterCache.get(self._output_dir)
         self._next_step: int | None = None
+        self._before: int | None = None
         self._global_step_tensor = require_global_step_read("SummarySaverHook")
         # Our writer finishes summaries on its own thread: the step need not
         # wait for them (hooks.Deferred), unless a subclass reads them.
@@ -522,7 +528,8 @@ class SummarySaverHook(SessionRunHook):
         self._request_summary = request = next_step is None or (
             self._timer.should_trigger_for_step(next_step)
         )
-        known = host_step(run_context.session, self._global_step_tensor) is not None
+        self._before = host_step(run_context.session, self._global_step_tensor)
+        known = self._before is not None
         if known and not request:
             return None
         requests: dict[str, Any] = {}
@@ -537,6 +544,9 @@ class SummarySaverHook(SessionRunHook):
     def _quiet_bounds(self, step: int) -> tuple | None:
         # Quiet runs (session/quiet_runs.py): before_run's timer check is at
         # the step after the last run + 1, its clock read before the run.
+        # A run sets the next one's check at its own start + 2 (TF1's
+        # stale + 1, + 1), at most the next start + 1: quiet runs start
+        # above where the last started.
         if self._pending or not self._summary_writer or self._next_step != step + 1:
             return None
         due_step, due_time = self._timer.quiet_until()
@@ -544,9 +554,10 @@ class SummarySaverHook(SessionRunHook):
 
     def _quiet_before(self, step: int) -> None:
         self._request_summary = False
+        self._before = step
 
     def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
-        self._next_step = end + 1
+        self._next_step = start + 2
 
     def after_run(
         self, run_context: SessionRunContext, run_values: SessionRunValues
@@ -556,12 +567,16 @@ class SummarySaverHook(SessionRunHook):
             return
         results = run_values.results or {}
         session, tensor = run_context.session, self._global_step_tensor
-        step = host_step(session, tensor) if "global_step" not in results else None
-        if step is None:
-            if "global_step" in results:
-                step = int(results["global_step"]) + 1
-            if step is None or self._next_step is None or self._request_summary:
-                step = global_step(session, tensor)
+        fetched = results.get("global_step")
+        stale = self._before if fetched is None else int(fetched)
+        if stale is not None and not (self._next_step is None or self._request_summary):
+            # TF1 counts on from the step before the run (stale + 1), even
+            # when the run moved the step by more or less than one per step.
+            step = stale + run_context.steps_per_run
+        else:
+            # Written at the step after the run: the host's, else re-read.
+            step = host_step(session, tensor) if fetched is None else None
+            step = global_step(session, tensor) if step is None else step
         if self._next_step is None:
             self._summary_writer.add_session_log(
                 SessionLog(status=SessionLog.START), step

@@ -29,7 +29,7 @@ run:
   ``end``.
 
 Consecutive quiet runs also need the step to advance by each run alone:
-each starts where the last ended, at another step than the last started.
+each starts where the last ended, above the step the last started at.
 """
 
 from __future__ import annotations
@@ -94,9 +94,10 @@ class QuietRuns:
         host_step = getattr(sess, "_host_global_step", None)
         if not hooks or host_step is None or not all(map(_takes_part, hooks)):
             return None
-        reads = {id(getattr(h, "_global_step_tensor", None)) for h in hooks}
-        read = hooks[0]._global_step_tensor
-        if len(reads) != 1 or read is None:
+        # A hook not begun yet has no read: its session calls it at every run.
+        reads = [getattr(h, "_global_step_tensor", None) for h in hooks]
+        read = reads[0]
+        if read is None or any(r is not read for r in reads):
             return None
         return cls(hooks, host_step, read)
 
@@ -132,7 +133,7 @@ class QuietRuns:
         if (
             not self._ok
             or step != self._prev_end
-            or step == self._prev_start
+            or (self._prev_start is not None and step <= self._prev_start)
             or step >= self._below
         ):
             return None

@@ -448,3 +448,126 @@ def test_a_patched_callback_of_a_default_hook_is_called_at_every_run(
     monkeypatch.setattr(tf.train.StepCounterHook, "after_run", counted)
     _train_and_record(tmp_path, None, caplog)
     assert calls == [None] * 30
+
+
+def _checkpoint_steps(directory):
+    state = tf.train.get_checkpoint_state(str(directory))
+    return [int(Path(p).name.split("-")[-1]) for p in state.all_model_checkpoint_paths]
+
+
+def _train_to_step_8(directory, extra, monkeypatch):
+    """StopAtStepHook(last_step=8) with a checkpoint every 10 s of a fake clock.
+
+    The clock passes the deadline during the run from step 3. Returns the
+    steps of the runs made and the checkpoints saved.
+    """
+    clock = FakeClock(0.0)
+    fake_time = SimpleNamespace(monotonic=clock)
+    monkeypatch.setattr(quiet_runs, "time", fake_time)
+    monkeypatch.setattr(timers, "time", fake_time)
+    with tf.Graph().as_default():
+        gs = tf.train.get_or_create_global_step()
+
+        def tick(step):
+            if int(step) == 3:
+                clock.now = 10.5
+            return np.float32(0)
+
+        seen = tf.py_func(tick, [gs.read_value()], tf.float32)
+        with tf.control_dependencies([seen]):
+            train = gs.assign_add(1)
+        hooks = [
+            tf.train.StopAtStepHook(last_step=8),
+            CheckpointSaverHook(str(directory), save_secs=10, clock=clock),
+            *extra,
+        ]
+        steps = []
+        with _monitored(hooks) as sess:
+            while not sess.should_stop():
+                steps.append(int(sess.run([train, gs])[1]))
+                assert len(steps) < 20
+    return steps, _checkpoint_steps(directory)
+
+
+def test_stop_at_step_hook_runs_on_after_a_deadline_passes_in_a_quiet_run(
+    tmp_path, monkeypatch, late
+):
+    quiet = _train_to_step_8(tmp_path / "quiet", [], monkeypatch)
+    assert late == [3]
+    every = _train_to_step_8(tmp_path / "every", [RecordingHook()], monkeypatch)
+    assert late == [3]  # a hook of the user's: no quiet runs
+    # Stops at step 8 as when every hook is called at every run; the
+    # checkpoint is saved after the run the deadline passed in.
+    assert quiet == every == ([1, 2, 3, 4, 5, 6, 7, 8], [0, 4, 8])
+
+
+def test_stop_at_step_hook_runs_on_after_a_run_sets_the_step_by_a_computed_value(
+    late,
+):
+    gs = tf.train.get_or_create_global_step()
+    inc = gs.assign_add(1)
+    # The host cannot follow this one: the step is unknown after it.
+    computed = gs.assign(gs.read_value() + 1)
+    hook = tf.train.StopAtStepHook(last_step=6)
+    made = []
+    with _monitored([hook]) as sess:
+        while not sess.should_stop():
+            made.append(int(sess.run(computed if len(made) == 2 else inc)))
+    assert made == [1, 2, 3, 4, 5, 6]
+    assert late == [2]
+
+
+def test_hooks_may_begin_after_the_hooked_session_is_made():
+    gs = tf.train.get_or_create_global_step()
+    train = gs.assign_add(1)
+    hook = tf.train.StopAtStepHook(last_step=2)
+    with tf.Session() as raw:
+        raw.run(tf.global_variables_initializer())
+        # As TF1's _HookedSession: the hooks are not looked at until a run.
+        sess = _wrappers._HookedSession(raw, [hook])
+        hook.begin()
+        hook.after_create_session(raw, None)
+        made = []
+        while not sess.should_stop():
+            made.append(int(sess.run(train)))
+    assert made == [1, 2]
+
+
+@pytest.mark.parametrize("user_hook", [False, True])
+@pytest.mark.parametrize(
+    "runs, expected",
+    [
+        # Two runs that step, two that do not (an eval run), 40 runs.
+        ("aann" * 10, [1, 6, 12, 18]),
+        # A train op adding 2 to the global step, 16 runs.
+        ("2" * 16, [2, 12, 22, 32]),
+    ],
+)
+def test_summaries_count_on_from_the_step_before_each_run_as_tf1(
+    tmp_path, runs, expected, user_hook
+):
+    # The steps are TensorFlow 2.21's (tf.compat.v1) for the same program.
+    gs = tf.train.get_or_create_global_step()
+    v = tf.Variable(0.0)
+    ops = {
+        "a": tf.group(v.assign_add(1.0), gs.assign_add(1)),
+        "2": tf.group(v.assign_add(1.0), gs.assign_add(2)),
+        "n": v.assign_add(10.0).op,
+    }
+    hooks = [
+        tf.train.SummarySaverHook(
+            save_steps=7, output_dir=str(tmp_path), summary_op=tf.summary.scalar("v", v)
+        ),
+        tf.train.StepCounterHook(every_n_steps=6),
+        *([RecordingHook()] if user_hook else []),
+    ]
+    with _monitored(hooks) as sess:
+        for kind in runs:
+            sess.run(ops[kind])
+    steps = [
+        event.step
+        for path in tmp_path.glob("events.out.tfevents.*")
+        for event in tf.train.summary_iterator(str(path))
+        if event.summary.value
+    ]
+    assert steps == expected
