@@ -228,15 +228,14 @@ class _HookedSession(_WrappedSession):
     ) -> None:
         """The hooks' after_run of a run that was quiet before it but not after it."""
         quiet.catch_up()
-        results = quiet.before(start)
+        quiet.before(start)
         ctx = SessionRunContext(
             _new_tuple(SessionRunArgs, (fetches, feed_dict, None)), self._sess
         )
         options, run_metadata = config_lib.RunOptions(), config_lib.RunMetadata()
-        for hook, fetched in zip(self._hooks, results):
-            hook.after_run(
-                ctx, _new_tuple(SessionRunValues, (fetched, options, run_metadata))
-            )
+        values = _new_tuple(SessionRunValues, (None, options, run_metadata))
+        for hook in self._hooks:
+            hook.after_run(ctx, values)
         self._should_stop = self._should_stop or ctx.stop_requested
 
 

@@ -144,10 +144,6 @@ class StopAtStepHook(SessionRunHook):
     def _quiet_before(self, step: int) -> None:
         self._before = step
 
-    def _quiet_results(self, end: int) -> int:
-        # It fetches the global step at every run: the value after the run.
-        return end
-
     def _quiet_catch_up(self, start: int, end: int, runs: int) -> None:
         self._next_step = start + 1
 

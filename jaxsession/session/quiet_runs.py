@@ -21,9 +21,6 @@ run:
   ``after_run`` would record only what ``_quiet_catch_up`` restores.
 - ``_quiet_before(step)``: what its ``before_run`` sets at such a run, for a
   run found not quiet only after it ran (a deadline passed meanwhile).
-  A hook whose ``before_run`` fetches even then (``StopAtStepHook``: the
-  global step) also defines ``_quiet_results(end)``: the results its
-  ``after_run`` gets, with ``end`` the host step after the run.
 - ``_quiet_catch_up(start, end, runs)``: what ``after_run`` would have
   recorded over ``runs`` quiet runs, the last from host step ``start`` to
   ``end``.
@@ -163,16 +160,7 @@ class QuietRuns:
             self._runs = 0
         self._stale = True
 
-    def before(self, step: int) -> list[Any]:
-        """Sets what the hooks' ``before_run`` would have at a quiet run from ``step``.
-
-        Returns:
-            Per hook, the results its ``after_run`` gets for that run.
-        """
-        end = self._host_step(self._read)
-        results = []
+    def before(self, step: int) -> None:
+        """Sets what the hooks' ``before_run`` would have at a quiet run from ``step``."""
         for hook in self._hooks:
             hook._quiet_before(step)
-            fetched = getattr(hook, "_quiet_results", None)
-            results.append(None if fetched is None else fetched(end))
-        return results
