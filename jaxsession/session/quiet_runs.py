@@ -25,6 +25,9 @@ run:
   recorded over ``runs`` quiet runs, the last from host step ``start`` to
   ``end``.
 
+A hook that keeps ``SessionRunHook``'s own ``before_run`` and ``after_run``
+(they do nothing) is no obstacle: it has nothing to do at any run.
+
 Consecutive quiet runs also need the step to advance by each run alone:
 each starts where the last ended, above the step the last started at.
 """
@@ -33,6 +36,8 @@ from __future__ import annotations
 
 import time
 from typing import Any
+
+from jaxsession.session.hooks import SessionRunHook
 
 _INF = float("inf")
 _NAMES = (
@@ -65,6 +70,19 @@ def _takes_part(hook: Any) -> bool:
     return all(getattr(cls, n) is f and n not in own for n, f in methods)
 
 
+def _idle(hook: Any) -> bool:
+    """Whether ``hook`` keeps ``SessionRunHook``'s ``before_run`` and ``after_run``.
+
+    Those do nothing, so such a hook (one that only watches the session's
+    creation or end, say) has nothing to do at any run.
+    """
+    cls, own = type(hook), getattr(hook, "__dict__", {})
+    return all(
+        getattr(cls, n, None) is getattr(SessionRunHook, n) and n not in own
+        for n in ("before_run", "after_run")
+    )
+
+
 class QuietRuns:
     """The quiet-run state of one hooked session.
 
@@ -89,6 +107,7 @@ class QuietRuns:
     def for_hooks(cls, hooks: list[Any], sess: Any) -> QuietRuns | None:
         """The state for ``hooks`` over ``sess``, or None when a hook does not take part."""
         host_step = getattr(sess, "_host_global_step", None)
+        hooks = [h for h in hooks if not _idle(h)]
         if not hooks or host_step is None or not all(map(_takes_part, hooks)):
             return None
         # A hook not begun yet has no read: its session calls it at every run.

@@ -435,6 +435,48 @@ def test_seconds_deadlines_passing_between_or_during_runs_fire_as_before(
     assert late == ([] if user_hook else [5])
 
 
+class _CreationWatcher(tf.train.SessionRunHook):
+    """A hook of the user's with only begin, after_create_session and end."""
+
+    def __init__(self):
+        self.calls = []
+
+    def begin(self):
+        self.calls.append("begin")
+
+    def after_create_session(self, session, coord):
+        self.calls.append("after_create_session")
+
+    def end(self, session):
+        self.calls.append("end")
+
+
+def test_a_hook_with_no_run_callbacks_leaves_the_runs_quiet(
+    tmp_path, caplog, monkeypatch
+):
+    quiet_runs_made = []
+    finish = quiet_runs.QuietRuns.finish
+
+    def counted(self, start):
+        quiet_runs_made.append(finish(self, start))
+        return quiet_runs_made[-1]
+
+    monkeypatch.setattr(quiet_runs.QuietRuns, "finish", counted)
+    watcher = _CreationWatcher()
+    watched = _train_and_record(tmp_path / "watched", [watcher], caplog)
+    assert watcher.calls == ["begin", "after_create_session", "end"]
+    assert sum(quiet_runs_made) > 5
+    # The same files, logs and checkpoints as with every hook at every run.
+    assert watched == _train_and_record(tmp_path / "every", [RecordingHook()], caplog)
+    # An instance given its own after_run is called at every run.
+    runs = []
+    watcher = _CreationWatcher()
+    watcher.after_run = lambda context, values: runs.append(values.results)
+    quiet_runs_made.clear()
+    _train_and_record(tmp_path / "patched", [watcher], caplog)
+    assert quiet_runs_made == [] and runs == [None] * 30
+
+
 def test_a_patched_callback_of_a_default_hook_is_called_at_every_run(
     tmp_path, caplog, monkeypatch
 ):

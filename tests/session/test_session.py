@@ -296,7 +296,8 @@ def test_hooks_in_a_monitored_session_read_no_global_step_from_the_device(tmp_pa
     hits, device_reads = _step_counts(capture.session)
     # The zeros initializer's value is known on the host: no device read at all.
     assert device_reads == capture.at_start[1] == 0
-    assert hits - capture.at_start[0] >= 10
+    # They read it from the host's mirror (fewer times than runs: quiet runs).
+    assert hits > capture.at_start[0]
     assert tf.train.latest_checkpoint(str(tmp_path)).endswith("-10")
 
 
