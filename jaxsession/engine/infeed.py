@@ -5,13 +5,14 @@ A dataset batched over in-memory arrays (``Dataset.batch`` over
 ``skip``: see ``input/slices.py``) keeps its arrays on the device
 (``DeviceSlices``): each batch is cut there by one gather of the row
 indices the host computes, with the same order, shuffle draws and end of
-data as the element path, and without a thread. On a mesh the arrays sit on each of this process's
-devices and the gather there gives each device its part of the batch,
-which becomes this process's part of the global batch without a copy (each
-process has its own data, as each worker of a TF1 job has its own
-pipeline). Any other pipeline (files, generators, Python maps), a string
-leaf, a process whose devices are not one block of the mesh, or arrays over
-``DEVICE_SLICES_MAX_BYTES`` take the host pipeline below.
+data as the element path, and without a thread. On a mesh the arrays sit
+on each of this process's devices and the gather there gives each device
+its part of the batch, which becomes this process's part of the global
+batch without a copy (each process has its own data, as each worker of a
+TF1 job has its own pipeline). Any other pipeline (files, generators,
+Python maps), a string leaf, a process whose devices are not one block of
+the mesh, or arrays over ``DEVICE_SLICES_MAX_BYTES`` take the host pipeline
+below.
 
 Each initialized iterator owns a background thread that pulls elements from
 the dataset's host pipeline and copies them to the device (``jax.device_put``)
@@ -411,9 +412,7 @@ def _mesh_cut(local: Any, axis: int, batch: tuple[bool, ...]) -> Any:
 
 def _spec(axis: int, batch: bool) -> Any:
     """A leaf's PartitionSpec: a batch split along ``'data'`` on ``axis``."""
-    if not batch:
-        return mesh_lib.PartitionSpec()
-    return mesh_lib.PartitionSpec(*[None] * axis, mesh_lib.DATA_AXIS)
+    return mesh_lib.batch_spec(axis) if batch else mesh_lib.PartitionSpec()
 
 
 # Device copies of a dataset's constant arrays, kept across re-initializations
@@ -497,7 +496,6 @@ class DeviceSlices:
         if mesh is not None:
             self._local = mesh_lib.local_block(mesh)
             self._parts = mesh_lib.local_batch_devices(mesh)
-            self._total = mesh.shape[mesh_lib.DATA_AXIS]
             where = mesh_lib.replicated(self._local)
             # XLA:CPU's in-process all-reduce can deadlock when a step starts
             # on some devices while others still run the cut: there the cut
@@ -581,13 +579,11 @@ class DeviceSlices:
             jax.block_until_ready(leaves)
         placed = []
         for leaf, batch in zip(leaves, self._batch):
-            shape = list(leaf.shape)
+            shape = leaf.shape
             if batch:
-                shape[axis] = shape[axis] * self._total // self._parts
+                shape = mesh_lib.global_batch_shape(self._mesh, shape, axis)
             spec = _spec(axis, batch)
-            placed.append(
-                mesh_lib.from_local_block(self._mesh, leaf, spec, tuple(shape))
-            )
+            placed.append(mesh_lib.from_local_block(self._mesh, leaf, spec, shape))
         return placed
 
     def next(self, op: Operation) -> list[Any]:

@@ -310,7 +310,7 @@ def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int = 0) -> jax.Arr
             process's positions along ``'data'`` (naming the tensor ``name``).
     """
     local = np.asarray(local)
-    n, total = _local_batch_parts(mesh)
+    n = local_batch_devices(mesh)
     if local.ndim <= axis or local.shape[axis] % n:
         which = "leading dimension" if axis == 0 else f"dimension {axis} (the batch)"
         raise ValueError(
@@ -318,10 +318,24 @@ def global_batch_at(mesh: Mesh, local: Any, name: str, axis: int = 0) -> jax.Arr
             f"data-parallel run: its {which} must be a multiple of {n}, this "
             f"process's parts of the batch along '{DATA_AXIS}'"
         )
-    shape = list(local.shape)
+    sharding = NamedSharding(mesh, batch_spec(axis))
+    shape = global_batch_shape(mesh, local.shape, axis)
+    return jax.make_array_from_process_local_data(sharding, local, shape)
+
+
+def batch_spec(axis: int = 0) -> PartitionSpec:
+    """The PartitionSpec of a batch split along ``'data'`` on dimension ``axis``."""
+    return PartitionSpec(*[None] * axis, DATA_AXIS)
+
+
+def global_batch_shape(
+    mesh: Mesh, local: tuple[int, ...], axis: int = 0
+) -> tuple[int, ...]:
+    """The global shape of a batch whose part in this process has shape ``local``."""
+    n, total = _local_batch_parts(mesh)
+    shape = list(local)
     shape[axis] = shape[axis] * total // n
-    sharding = NamedSharding(mesh, PartitionSpec(*[None] * axis, DATA_AXIS))
-    return jax.make_array_from_process_local_data(sharding, local, tuple(shape))
+    return tuple(shape)
 
 
 def feed_value(

@@ -307,17 +307,23 @@ def _train_and_record(directory, hooks, caplog):
     return events, logs, checkpoints
 
 
-def test_quiet_runs_write_what_hooks_called_at_every_run_write(
-    tmp_path, caplog, monkeypatch
-):
-    quiet_runs_made = []
+@pytest.fixture
+def quiet_runs_made(monkeypatch):
+    """Whether each run that started quiet was quiet (``QuietRuns.finish``)."""
+    made = []
     finish = quiet_runs.QuietRuns.finish
 
     def counted(self, start):
-        quiet_runs_made.append(finish(self, start))
-        return quiet_runs_made[-1]
+        made.append(finish(self, start))
+        return made[-1]
 
     monkeypatch.setattr(quiet_runs.QuietRuns, "finish", counted)
+    return made
+
+
+def test_quiet_runs_write_what_hooks_called_at_every_run_write(
+    tmp_path, caplog, quiet_runs_made
+):
     quiet = _train_and_record(tmp_path / "quiet", None, caplog)
     assert 5 < sum(quiet_runs_made) < 30
     quiet_runs_made.clear()
@@ -452,16 +458,8 @@ class _CreationWatcher(tf.train.SessionRunHook):
 
 
 def test_a_hook_with_no_run_callbacks_leaves_the_runs_quiet(
-    tmp_path, caplog, monkeypatch
+    tmp_path, caplog, quiet_runs_made
 ):
-    quiet_runs_made = []
-    finish = quiet_runs.QuietRuns.finish
-
-    def counted(self, start):
-        quiet_runs_made.append(finish(self, start))
-        return quiet_runs_made[-1]
-
-    monkeypatch.setattr(quiet_runs.QuietRuns, "finish", counted)
     watcher = _CreationWatcher()
     watched = _train_and_record(tmp_path / "watched", [watcher], caplog)
     assert watcher.calls == ["begin", "after_create_session", "end"]
