@@ -71,6 +71,7 @@ class _Monitored:
 
     def __init__(self, m: mlp_model.GraphModel, checkpoint_dir: str, **kwargs: Any):
         self.model = m
+        self._dir = checkpoint_dir
         self._grab = _SessionGrabber()
         with m.graph.as_default():
             self.sess = tf.train.MonitoredTrainingSession(
@@ -86,6 +87,9 @@ class _Monitored:
 
     def sync(self) -> None:
         jax.block_until_ready(list(self.raw.variable_values().values()))
+        # The hooks' summaries are finished and written on background threads:
+        # their work is charged to this side, not to the side timed next.
+        tf.summary.FileWriterCache.get(self._dir).flush()
 
     def close(self) -> None:
         with self.model.graph.as_default():
