@@ -32,6 +32,19 @@ def masked_crc32c(data: bytes) -> int:
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
+def record_bytes(data: bytes) -> bytes:
+    """``data`` framed as one TFRecord: length, its CRC, the data, its CRC."""
+    header = struct.pack("<Q", len(data))
+    return b"".join(
+        (
+            header,
+            _FOOTER.pack(masked_crc32c(header)),
+            data,
+            _FOOTER.pack(masked_crc32c(data)),
+        )
+    )
+
+
 class TFRecordCompressionType:
     """The compression of a TFRecord file (``tf.python_io.TFRecordCompressionType``)."""
 
@@ -135,10 +148,7 @@ class TFRecordWriter:
         """Appends one record (bytes; str is UTF-8 encoded)."""
         if isinstance(record, str):
             record = record.encode()
-        data = bytes(record)
-        header = struct.pack("<Q", len(data))
-        self._file.write(header + struct.pack("<I", masked_crc32c(header)))
-        self._file.write(data + _FOOTER.pack(masked_crc32c(data)))
+        self._file.write(record_bytes(bytes(record)))
 
     def flush(self) -> None:
         """Flushes what was written to the file."""

@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 from tensorboardX.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 from tensorboardX.proto.summary_pb2 import Summary
-from tensorboardX.record_writer import RecordWriter, masked_crc32c
 
 from jaxsession import errors
 from jaxsession.checkpoint import storage
 from jaxsession.engine.deferred import DeferredValue
+from jaxsession.input.tfrecord import masked_crc32c, record_bytes
 
 logger = logging.getLogger("jaxsession")
 
@@ -72,7 +72,10 @@ class _EventFile:
             fd, self._local = tempfile.mkstemp(prefix="jaxsession-events-")
             os.close(fd)
             _flush_before_clients_close()
-        self._records = RecordWriter(self._local or self.path)
+        # TF's record framing with a native CRC32C: tensorboardX's RecordWriter
+        # computes it in Python without the optional crc32c package (~0.4 ms
+        # for a 3 KB histogram event).
+        self._records = open(self._local or self.path, "wb")
         self._lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue(max_queue)
         self._flush_secs = flush_secs
@@ -87,11 +90,12 @@ class _EventFile:
             if event is None:
                 return
         with self._lock:
-            self._records.write(event.SerializeToString())
+            self._records.write(record_bytes(event.SerializeToString()))
 
     def _flush_file(self) -> None:
         with self._lock:
             self._records.flush()
+            os.fsync(self._records.fileno())
             if self._local is not None:
                 storage.upload(self._local, self.path)
 

@@ -119,3 +119,34 @@ def test_mts_histogram_image_and_text_summaries_in_tensorboard(tmp_path):
         ("START", 1, ""),
         ("CHECKPOINT", 3, prefix),
     ]
+
+
+def test_event_records_carry_tfs_masked_crc32c(tmp_path):
+    # tensorboardX's pure-Python CRC32C is an implementation independent of
+    # the native one the writer uses.
+    import struct
+
+    from tensorboardX.record_writer import masked_crc32c
+
+    with tf.summary.FileWriter(str(tmp_path)) as writer:
+        writer.add_summary(
+            tf_summary.Summary(
+                value=[tf_summary.Summary.Value(tag="loss", simple_value=0.5)]
+            ),
+            global_step=3,
+        )
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    data, records = path.read_bytes(), []
+    while data:
+        header, (header_crc,) = data[:8], struct.unpack("<I", data[8:12])
+        (length,) = struct.unpack("<Q", header)
+        body = data[12 : 12 + length]
+        (body_crc,) = struct.unpack("<I", data[12 + length : 16 + length])
+        assert header_crc == masked_crc32c(header)
+        assert body_crc == masked_crc32c(body)
+        records.append(tf.Event.FromString(body))
+        data = data[16 + length :]
+    assert records[0].file_version == "brain.Event:2"
+    assert [(e.step, e.summary.value[0].simple_value) for e in records[1:]] == [
+        (3, 0.5)
+    ]
