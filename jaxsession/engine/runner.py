@@ -245,20 +245,26 @@ class Runner:
             and not self.effects
         )
         self.fast = self.fast_with() if fast else None
-        # A one-step run whose only host work is iterators: batches of data
-        # on the device are cut inside the compiled call (``_run_fused``).
-        # Per set of cut feeds: the swap of that call and its calls so far.
+        # A one-step run whose only host work before the call is iterators:
+        # batches of data on the device are cut inside the compiled call
+        # (``_run_fused``). Its post ops (summaries) may not read a batch,
+        # which never comes to the host. Per set of cut feeds: the swap of
+        # that call and its calls so far.
+        batches = {t for op in plan.host_ops for t in op.outputs}
         self.fused: dict[tuple[int, ...], list] | None = (
             {}
             if (
                 exe.steps == 1
                 and host_ops
-                and self.simple
                 and self.mesh is None
                 and plan.host_ops
                 and not plan.constants
                 and not plan.host_fetches
+                and not any(self.fetch_from_host)
                 and all(op.type == "IteratorGetNext" for op in plan.host_ops)
+                and not any(
+                    t in batches for op in plan.host_post_ops for t in op.inputs
+                )
             )
             else None
         )
@@ -347,7 +353,9 @@ class Runner:
             if entry[1] > 1:
                 _note_retrace(self, args)
         fetches = self.plan.fetches
-        return list(map(to_host, fetches, fetched)) if fetches else []
+        if self.simple:
+            return list(map(to_host, fetches, fetched)) if fetches else []
+        return _finish(self, fetched[: len(fetches)], host, store)
 
     def _serve_step(self, store: VariableStore, host: Mapping) -> dict:
         host = dict(host)

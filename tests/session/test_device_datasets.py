@@ -242,7 +242,7 @@ def test_k_step_runs_line_up_with_host_blocks_again_after_a_short_batch(monkeypa
 
 
 def _runner_of(sess, fetch):
-    (runner,) = sess._prepared[fetch].runners.values()
+    (runner,) = sess._prepare(fetch).runners.values()
     return runner
 
 
@@ -266,6 +266,46 @@ def test_one_step_runs_cut_the_batch_inside_the_compiled_call():
         (calls,) = [entry[1] for entry in _runner_of(sess, train).fused.values()]
         assert calls == 4
         assert float(sess.run(total)) == float(x.sum())
+
+
+def test_a_summary_run_cuts_the_batch_inside_the_compiled_call_too():
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    nxt = tf.data.Dataset.from_tensor_slices(x).batch(5).make_one_shot_iterator()
+    batch = nxt.get_next()
+    total = tf.Variable(0.0)
+    train = total.assign_add(tf.reduce_sum(batch)).op
+    merged = tf.summary.merge(
+        [tf.summary.scalar("total", total), tf.summary.histogram("w", total * 2.0)]
+    )
+    fetches = [train, merged]
+    with tf.Session() as sess:
+        sess.run(total.initializer)
+        summaries = [sess.run(fetches)[1] for _ in range(4)]
+        (calls,) = [entry[1] for entry in _runner_of(sess, fetches).fused.values()]
+        assert calls == 4
+        seen = []
+        for raw in summaries:
+            values = {v.tag: v for v in tf.Summary.FromString(raw).value}
+            seen.append((values["total"].simple_value, values["w"].histo.max))
+    # Each summary reads the variable before the run's write, as TF1's does.
+    sums = np.cumsum(x.reshape(4, 10).sum(axis=1))
+    assert seen == [(0.0, 0.0)] + [(float(s), 2.0 * float(s)) for s in sums[:-1]]
+
+
+def test_a_summary_of_the_batch_itself_takes_the_batch_to_the_host():
+    # float64: no device histogram, so the summary's host op reads the batch.
+    x = np.arange(12, dtype=np.float64).reshape(6, 2)
+    batch = (
+        tf.data.Dataset.from_tensor_slices(x).batch(3).make_one_shot_iterator()
+    ).get_next()
+    summary = tf.summary.histogram("batch", batch)
+    with tf.Session() as sess:
+        got = [tf.Summary.FromString(sess.run(summary)).value[0] for _ in range(2)]
+        assert _runner_of(sess, summary).fused is None
+    assert [(v.histo.min, v.histo.max, v.histo.num) for v in got] == [
+        (0.0, 5.0, 6.0),
+        (6.0, 11.0, 6.0),
+    ]
 
 
 def test_a_ragged_last_batch_cut_in_the_call_is_noted(caplog):
