@@ -886,7 +886,7 @@ def _eval_tensor(op: Operation, inputs: list[Any]) -> np.ndarray:
 
 
 def _eval_merge(op: Operation, inputs: list[Any]) -> np.ndarray:
-    merged = Summary()
+    parts: list[bytes] = []
     seen: set[str] = set()
     for item in inputs:
         for serialized in np.asarray(item, dtype=object).reshape(-1):
@@ -901,8 +901,10 @@ def _eval_merge(op: Operation, inputs: list[Any]) -> np.ndarray:
                         op, f"Duplicate tag {value.tag} found in summary inputs"
                     )
                 seen.add(value.tag)
-                merged.value.append(value)
-    return _as_bytes(merged)
+            # Serialized Summaries joined are the Summary of all their values
+            # (a repeated field's encoding), without copying the messages.
+            parts.append(summary.SerializeToString())
+    return np.array(b"".join(parts), dtype=object)
 
 
 _HOST_FUNCTIONS: dict[str, Callable[[Operation, list[Any]], np.ndarray]] = {
