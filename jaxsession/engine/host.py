@@ -7,6 +7,7 @@ produce values that enter the call like feeds. After it, HOST_POST_OPS
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,17 @@ def constant_on_host(tensor: Tensor) -> Any:
     return value.astype(tensor.dtype.jax_dtype, copy=False)
 
 
+def unfed(
+    op: Operation, values: Iterable[Any], feeds: Mapping[Tensor, Any]
+) -> Iterator[tuple[Tensor, Any]]:
+    """``op``'s outputs with ``values``, less those the run feeds.
+
+    A fed output keeps its fed value, as in TF1, while the op still runs for
+    its other outputs (an iterator still moves on).
+    """
+    return ((t, v) for t, v in zip(op.outputs, values) if t not in feeds)
+
+
 def run_host_ops(
     plan: Plan, ctx: HostContext, feeds: dict[Tensor, Any]
 ) -> dict[Tensor, Any]:
@@ -50,7 +62,7 @@ def run_host_ops(
         values[t] = constant_on_host(t)
     for op in plan.host_ops:
         inputs = [_host_input(op, t, values) for t in op.inputs]
-        values.update(zip(op.outputs, HOST_OPS[op.type](op, ctx, inputs)))
+        values.update(unfed(op, HOST_OPS[op.type](op, ctx, inputs), feeds))
     return values
 
 

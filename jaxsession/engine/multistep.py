@@ -25,7 +25,7 @@ import numpy as np
 
 from jaxsession.engine import infeed
 from jaxsession.engine.context import HostContext
-from jaxsession.engine.host import constant_on_host
+from jaxsession.engine.host import constant_on_host, unfed
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.rules import HOST_OPS
@@ -157,7 +157,7 @@ def host_values(
         if op.type == "IteratorGetNext":
             leaves, n = infeed.take_uncut(op, ctx, steps)
             count = min(count, n)
-            values.update(zip(op.outputs, leaves))
+            values.update(unfed(op, leaves, feeds))
         elif op.type == "MakeIterator":
             raise ValueError(
                 f"{op!r} initializes an iterator and cannot run in a run of "
@@ -166,7 +166,8 @@ def host_values(
         else:
             outs = HOST_OPS[op.type](op, ctx, [])
             values.update(
-                (t, np.stack([np.asarray(v)] * steps)) for t, v in zip(op.outputs, outs)
+                (t, np.stack([np.asarray(v)] * steps))
+                for t, v in unfed(op, outs, feeds)
             )
     if count < steps:
         per_step = set(plan.feeds)

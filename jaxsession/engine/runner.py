@@ -40,7 +40,7 @@ from jaxsession.engine import (
     multistep,
 )
 from jaxsession.engine.executable import Executable, executables, get_executable
-from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host
+from jaxsession.engine.host import run_host_ops, run_host_post_ops, to_host, unfed
 from jaxsession.engine.interrupts import (
     SIGINT,
     STATE,
@@ -330,9 +330,9 @@ class Runner:
             value, uncut = infeed.rows_or_leaves(op, store)
             if uncut:
                 arrays, index = value
-                cuts.update((t, (a, index)) for t, a in zip(op.outputs, arrays))
+                cuts.update((t, (a, index)) for t, a in unfed(op, arrays, feeds))
             else:
-                host.update(zip(op.outputs, value))
+                host.update(unfed(op, value, feeds))
         if not cuts:
             return self._call(store, self.swap, host, ready)
         args = tuple(

@@ -337,3 +337,38 @@ def test_shapes_given_as_dim_lists_follow_the_types_structure():
             1,
             2,
         ]
+
+
+def _pairs_of_batches():
+    x = np.arange(12, dtype=np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices((x, x * 10)).batch(4)
+    return dataset.make_one_shot_iterator().get_next()
+
+
+def test_a_fed_iterator_output_overrides_the_batch_as_in_tf1():
+    bx, by = _pairs_of_batches()
+    out = tf.reduce_sum(bx) + tf.reduce_sum(by)
+    summary = tf.summary.scalar("y", tf.reduce_sum(by))
+    ones = np.ones(4, np.float32)
+    with tf.Session() as sess:
+        # The iterator still moves on for bx; by is the fed value.
+        assert float(sess.run(out, feed_dict={by: ones})) == 10.0
+        got, raw = sess.run([out, summary], feed_dict={by: 2 * ones})
+        assert float(got) == 30.0
+        assert tf.Summary.FromString(raw).value[0].simple_value == 8.0
+        got, batch = sess.run([out, bx], feed_dict={by: ones})
+        assert float(got) == 42.0
+        assert batch.tolist() == [8.0, 9.0, 10.0, 11.0]
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(out, feed_dict={by: ones})
+
+
+def test_a_fed_iterator_output_overrides_each_batch_of_a_k_step_run():
+    bx, by = _pairs_of_batches()
+    total = tf.Variable(0.0)
+    train = total.assign_add(tf.reduce_sum(bx) + tf.reduce_sum(by))
+    fed = np.stack([np.ones(4, np.float32), np.full(4, 2, np.float32)])
+    with tf.Session() as sess:
+        sess.run(total.initializer)
+        got = sess.run(train, steps_per_run=2, every_step=[train], feed_dict={by: fed})
+        assert got.every_step[0].tolist() == [10.0, 40.0]
