@@ -3,6 +3,8 @@
 XLA reads ``XLA_FLAGS`` once, when the process compiles for the first time,
 so these are set when ``jaxsession`` is imported. A flag the user already
 put in ``XLA_FLAGS`` is left as it is: that is how to choose otherwise.
+They are set on every platform (GPU and TPU compilers ignore ``xla_cpu_*``
+flags) and child processes inherit them with the environment.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def choose_cpu_scheduler(environ: MutableMapping[str, str] = os.environ) -> bool
         Whether the flag was added.
     """
     flags = environ.get("XLA_FLAGS", "")
-    if CPU_SCHEDULER in flags:
+    named = f"--{CPU_SCHEDULER}"
+    if any(f == named or f.startswith(f"{named}=") for f in flags.split()):
         return False
     environ["XLA_FLAGS"] = f"{flags} --{CPU_SCHEDULER}=false".strip()
     return True

@@ -77,6 +77,7 @@ class _EventFile:
         # for a 3 KB histogram event).
         self._records = open(self._local or self.path, "wb")
         self._lock = threading.Lock()
+        self._unflushed = False
         self._queue: queue.Queue[Any] = queue.Queue(max_queue)
         self._flush_secs = flush_secs
         self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
@@ -91,9 +92,15 @@ class _EventFile:
                 return
         with self._lock:
             self._records.write(record_bytes(event.SerializeToString()))
+            self._unflushed = True
 
     def _flush_file(self) -> None:
         with self._lock:
+            # As TF1's EventsWriter: nothing written since the last flush, no
+            # sync (nor, for a bucket, another upload of the same bytes).
+            if not self._unflushed:
+                return
+            self._unflushed = False
             self._records.flush()
             os.fsync(self._records.fileno())
             if self._local is not None:

@@ -69,6 +69,13 @@ def test_leaves_the_users_own_choice(value: str) -> None:
     assert env == {"XLA_FLAGS": f"--{CPU_SCHEDULER}={value}"}
 
 
+def test_a_flag_that_only_contains_the_name_is_not_the_users_choice() -> None:
+    other = f"--xla_dump_to=/tmp/{CPU_SCHEDULER}"
+    env = {"XLA_FLAGS": other}
+    assert choose_cpu_scheduler(env) is True
+    assert env["XLA_FLAGS"] == f"{other} --{CPU_SCHEDULER}=false"
+
+
 def test_importing_jaxsession_gives_xla_the_depth_first_schedule() -> None:
     ours = _child("jaxsession", None)
     assert ours["flags"] == f"--{CPU_SCHEDULER}=false"

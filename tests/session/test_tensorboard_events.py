@@ -150,3 +150,24 @@ def test_event_records_carry_tfs_masked_crc32c(tmp_path):
     assert [(e.step, e.summary.value[0].simple_value) for e in records[1:]] == [
         (3, 0.5)
     ]
+
+
+def test_a_flush_with_nothing_new_written_does_not_sync_again(tmp_path, monkeypatch):
+    from jaxsession.session import summary_writer
+
+    synced = []
+    real = summary_writer.os.fsync
+    monkeypatch.setattr(
+        summary_writer.os, "fsync", lambda fd: synced.append(fd) or real(fd)
+    )
+    writer = tf.summary.FileWriter(str(tmp_path))
+    writer.flush()
+    assert len(synced) == 1  # the file version record
+    writer.flush()
+    assert len(synced) == 1
+    writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), 1)
+    writer.flush()
+    assert len(synced) == 2
+    writer.close()
+    assert len(synced) == 2
+    assert session_logs(tmp_path) == [("START", 1, "")]
