@@ -21,6 +21,7 @@ import sys
 import jax
 
 import benchmarks
+import jaxsession  # noqa: F401  (its XLA flags, before the backend starts below)
 
 
 def bench_modules() -> list[str]:

@@ -1,5 +1,5 @@
 """Graph to compiled XLA calls: plan, lower, compile, cache."""
 
-from jaxsession.engine.xla_flags import choose_cpu_scheduler
+from jaxsession.engine.xla_flags import set_flags
 
-choose_cpu_scheduler()
+set_flags()

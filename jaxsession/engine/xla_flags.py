@@ -9,8 +9,11 @@ flags) and child processes inherit them with the environment.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import MutableMapping
+
+logger = logging.getLogger("jaxsession")
 
 # XLA:CPU orders a computation with one of two schedulers. The default
 # (breadth-first, "concurrency optimized") spreads a step of many small ops
@@ -37,3 +40,24 @@ def choose_cpu_scheduler(environ: MutableMapping[str, str] = os.environ) -> bool
         return False
     environ["XLA_FLAGS"] = f"{flags} --{CPU_SCHEDULER}=false".strip()
     return True
+
+
+def backend_started() -> bool:
+    """Whether JAX has started its backends (and read ``XLA_FLAGS``)."""
+    try:
+        from jax._src import xla_bridge
+
+        return xla_bridge.backends_are_initialized()
+    except (ImportError, AttributeError):  # private API moved: assume started
+        return True
+
+
+def set_flags() -> None:
+    """Sets the engine's flags; says so when JAX read ``XLA_FLAGS`` already."""
+    if choose_cpu_scheduler() and backend_started():
+        logger.info(
+            "JAX started before jaxsession was imported: XLA:CPU keeps its "
+            "default scheduler in this process (import jaxsession first, or "
+            "set --%s=false in XLA_FLAGS)",
+            CPU_SCHEDULER,
+        )

@@ -31,6 +31,8 @@ from typing import Any
 
 import jax
 
+from jaxsession.engine.xla_flags import backend_started
+
 logger = logging.getLogger("jaxsession")
 
 _warned: set[str] = set()
@@ -322,15 +324,6 @@ def _varint(n: int) -> bytes:
 # -- mapping onto JAX ---------------------------------------------------------
 
 
-def _backend_started() -> bool:
-    try:
-        from jax._src import xla_bridge
-
-        return xla_bridge.backends_are_initialized()
-    except (ImportError, AttributeError):  # private API moved: assume started
-        return True
-
-
 def plan_settings(
     config: ConfigProto,
 ) -> tuple[dict[str, str], dict[str, Any], list[str]]:
@@ -389,7 +382,7 @@ def apply_config(config: Any) -> None:
             f"ConfigProto.{name}={_field(config, name)!r} has no effect in jaxsession: "
             "XLA compiles and places the whole computation.",
         )
-    started = _backend_started()
+    started = backend_started()
     for name, value in env.items():
         if started:
             warn_once(

@@ -17,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 # Prints XLA_FLAGS after the import and the order XLA:CPU gave a small
 # computation's instructions: the scheduler's only observable trace.
 _CHILD = """
-import json, os, sys
-if sys.argv[1] == "jaxsession":
+import json, logging, os, sys
+logging.basicConfig(level=logging.INFO)
+if sys.argv[1] == "late":
+    import jax
+    jax.devices()  # the backend starts, reading XLA_FLAGS, before the import
+if sys.argv[1] in ("jaxsession", "late"):
     import jaxsession  # noqa: F401
 import jax, jax.numpy as jnp
 
@@ -45,7 +49,7 @@ def _child(importing: str, xla_flags: str | None) -> dict:
         timeout=120,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"log": out.stderr}
 
 
 def test_adds_the_scheduler_flag_to_an_empty_environment() -> None:
@@ -92,3 +96,11 @@ def test_a_user_choice_survives_the_import() -> None:
     ours = _child("jaxsession", f"--{CPU_SCHEDULER}=true")
     assert ours["flags"] == f"--{CPU_SCHEDULER}=true"
     assert ours["order"] == _child("jax", None)["order"]
+
+
+def test_an_import_after_jax_started_says_the_flag_waits_for_a_new_process() -> None:
+    late = _child("late", None)
+    assert late["flags"] == f"--{CPU_SCHEDULER}=false"  # for child processes
+    assert late["order"] == _child("jax", None)["order"]
+    assert "JAX started before jaxsession was imported" in late["log"]
+    assert "JAX started before" not in _child("jaxsession", None)["log"]
