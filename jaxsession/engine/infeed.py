@@ -148,11 +148,9 @@ class Prefetcher:
     ):
         self._dtypes = list(dtypes)
         self._mesh = mesh
-        # On CPU the consumer places blocks (``take``): XLA:CPU's in-process
-        # all-reduce deadlocked within a few hundred steps when this thread
-        # copied to the devices meanwhile (it also does, far more rarely, in
-        # raw JAX). Elsewhere the copy overlaps the step.
-        self._place_ahead = mesh is not None and mesh_lib.platform(mesh) != "cpu"
+        # Elsewhere than on a CPU mesh (``_serialized``) the copy to the
+        # devices overlaps the step; there the consumer places blocks (``take``).
+        self._place_ahead = mesh is not None and not _serialized(mesh)
         self._batch = list(batch) or [False] * len(self._dtypes)
         self._parts = mesh_lib.local_batch_devices(mesh) if mesh is not None else 1
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -394,6 +392,17 @@ class Prefetcher:
                 break
 
 
+def _serialized(mesh: Any) -> bool:
+    """Whether device work for a batch must end before a step starts on ``mesh``.
+
+    On a CPU mesh: XLA:CPU's in-process all-reduce deadlocked within a few
+    hundred steps when batches were copied to, or cut on, some devices while
+    a step ran on others (raw JAX does too, far more rarely). Host and
+    devices share the cores there anyway.
+    """
+    return mesh_lib.platform(mesh) == "cpu"
+
+
 def _cut_rows(arrays: tuple, index: jax.Array, lead: tuple[int, ...]) -> tuple:
     """Rows ``index`` of each array, the rows shaped ``lead`` (one call for all)."""
     return tuple(a[index].reshape(lead + a.shape[1:]) for a in arrays)
@@ -497,10 +506,7 @@ class DeviceSlices:
             self._local = mesh_lib.local_block(mesh)
             self._parts = mesh_lib.local_batch_devices(mesh)
             where = mesh_lib.replicated(self._local)
-            # XLA:CPU's in-process all-reduce can deadlock when a step starts
-            # on some devices while others still run the cut: there the cut
-            # ends first (host and devices share the cores anyway).
-            self._wait = mesh_lib.platform(mesh) == "cpu"
+            self._wait = _serialized(mesh)
         try:
             self._batcher = dataset._batches(values)
             host = self._batcher.arrays

@@ -1,7 +1,7 @@
 """XLA flags the engine chooses for the process, before JAX first compiles.
 
-XLA reads ``XLA_FLAGS`` once, when the process compiles for the first time,
-so these are set when ``jaxsession`` is imported. A flag the user already
+XLA reads ``XLA_FLAGS`` once, when JAX starts its backend (the first
+device query or compile), so these are set when ``jaxsession`` is imported. A flag the user already
 put in ``XLA_FLAGS`` is left as it is: that is how to choose otherwise.
 They are set on every platform (GPU and TPU compilers ignore ``xla_cpu_*``
 flags) and child processes inherit them with the environment.
@@ -21,7 +21,6 @@ logger = logging.getLogger("jaxsession")
 # thread pool, and the hand-offs cost more than the ops: a 32-32-32-10 MLP
 # step took 70 µs, and 35 µs with the depth-first, memory-ordered one
 # (benchmarks/RESULTS.md, "Session 5"). Large steps differ by a few percent.
-# GPU and TPU compilers ignore ``xla_cpu_*`` flags.
 CPU_SCHEDULER = "xla_cpu_enable_concurrency_optimized_scheduler"
 
 

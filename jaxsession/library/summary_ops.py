@@ -41,6 +41,7 @@ from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import GraphKeys, Operation, Tensor, get_default_graph
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import HOST_POST_OPS, QUEUE_FILL_SUMMARY
+from jaxsession.library.wire import field
 from jaxsession.ops import math as math_ops
 
 __all__ = [
@@ -498,20 +499,6 @@ def _collapse_empty(
 _DOUBLE = struct.Struct("<d")
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _field(key: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field: its key byte, length, then ``payload``."""
-    return bytes((key,)) + _varint(len(payload)) + payload
-
-
 def _histogram_bytes(
     tag: str,
     scalars: Sequence[float],
@@ -536,11 +523,12 @@ def _histogram_bytes(
         for number, x in enumerate(scalars, 1)
         if x or math.copysign(1.0, x) < 0
     ]
-    for key, array in ((0x32, limits), (0x3A, counts)):
+    for number, array in ((6, limits), (7, counts)):
         if len(array):
-            parts.append(_field(key, np.asarray(array, "<f8").tobytes()))
-    name = _field(0x0A, tag.encode()) if tag else b""
-    return _field(0x0A, name + _field(0x2A, b"".join(parts)))
+            parts.append(field(number, np.asarray(array, "<f8").tobytes()))
+    # Summary.value (1) of a Value: tag (1), histo (5).
+    name = field(1, tag.encode()) if tag else b""
+    return field(1, name + field(5, b"".join(parts)))
 
 
 # The bucket limits rounded up to float32: for a float32 value v and a limit

@@ -32,6 +32,7 @@ from typing import Any
 import jax
 
 from jaxsession.engine.xla_flags import backend_started
+from jaxsession.library.wire import field
 
 logger = logging.getLogger("jaxsession")
 
@@ -287,7 +288,7 @@ class RunMetadata(_Message):
             payload = message.SerializeToString()
             if number == 1 and not payload:
                 continue
-            out += _varint(number << 3 | 2) + _varint(len(payload)) + payload
+            out += field(number, payload)
         return bytes(out)
 
 
@@ -310,15 +311,6 @@ def _step_stats() -> Any:
     from jaxsession.session.step_stats import StepStats
 
     return StepStats()
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 # -- mapping onto JAX ---------------------------------------------------------
