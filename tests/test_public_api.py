@@ -622,6 +622,14 @@ CONTRIB = [
     "contrib.layers.l1_regularizer",
     "contrib.layers.apply_regularization",
     "contrib.layers.flatten",
+    "contrib.metrics.streaming_accuracy",
+    "contrib.metrics.streaming_auc",
+    "contrib.metrics.streaming_mean",
+    "contrib.metrics.streaming_mean_absolute_error",
+    "contrib.metrics.streaming_mean_squared_error",
+    "contrib.metrics.streaming_precision",
+    "contrib.metrics.streaming_recall",
+    "contrib.metrics.streaming_root_mean_squared_error",
 ]
 
 ALL_NAMES = [

@@ -1,8 +1,9 @@
 """``tf.contrib``: the parts of TF1's contrib that training programs use most.
 
-Only ``tf.contrib.rnn`` and ``tf.contrib.layers`` (see their modules). Other
+Only ``tf.contrib.rnn``, ``tf.contrib.layers`` and ``tf.contrib.metrics``
+(see their modules). Other
 contrib packages (slim, learn, seq2seq, ...) are not provided: import
 errors name them.
 """
 
-from jaxsession.contrib import layers as layers, rnn as rnn
+from jaxsession.contrib import layers as layers, metrics as metrics, rnn as rnn

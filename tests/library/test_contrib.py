@@ -150,3 +150,52 @@ def test_contrib_static_rnn_over_an_unstacked_batch():
         got_last, got_h = sess.run([last, state.h], feed)
     # Past its length a sequence keeps its state: h is the last real output.
     np.testing.assert_allclose(got_last, got_h, rtol=1e-6)
+
+
+def test_contrib_streaming_accuracy_takes_predictions_first():
+    # The XOR tutorial's pattern: bool predictions against int32 labels.
+    predictions = tf.placeholder(tf.bool, [4])
+    labels = tf.placeholder(tf.int32, [4])
+    accuracy, update = tf.contrib.metrics.streaming_accuracy(predictions, labels)
+    assert accuracy.name == "accuracy/value:0"
+    assert update.name == "accuracy/update_op:0"
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        y = [1, 0, 0, 1]
+        sess.run(update, {predictions: [True, False, True, True], labels: y})
+        assert sess.run(accuracy) == pytest.approx(0.75)
+        sess.run(update, {predictions: [False] * 4, labels: y})
+        assert sess.run(accuracy) == pytest.approx(5 / 8)
+
+
+@pytest.mark.parametrize(
+    "streaming, metric",
+    [
+        ("streaming_precision", "precision"),
+        ("streaming_recall", "recall"),
+        ("streaming_auc", "auc"),
+        ("streaming_mean_squared_error", "mean_squared_error"),
+        ("streaming_mean_absolute_error", "mean_absolute_error"),
+        ("streaming_root_mean_squared_error", "root_mean_squared_error"),
+    ],
+)
+def test_contrib_streaming_metrics_are_tf_metrics_with_the_arguments_swapped(
+    streaming, metric
+):
+    predictions = tf.constant([0.9, 0.2, 0.7, 0.4])
+    labels = tf.constant([1.0, 0.0, 0.0, 1.0])
+    ours = getattr(tf.contrib.metrics, streaming)(predictions, labels)
+    theirs = getattr(tf.metrics, metric)(labels=labels, predictions=predictions)
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        sess.run([ours[1], theirs[1]])
+        got, want = sess.run([ours[0], theirs[0]])
+    assert got == pytest.approx(want) and want != 0
+
+
+def test_contrib_streaming_mean_is_tf_metrics_mean():
+    mean, update = tf.contrib.metrics.streaming_mean(tf.constant([1.0, 2.0, 6.0]))
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        sess.run(update)
+        assert sess.run(mean) == pytest.approx(3.0)
