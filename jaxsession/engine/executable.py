@@ -63,19 +63,22 @@ class Executable:
         self.state = state_spec(plan, layout)
         self.steps = steps
         self.trace_count = 0
+        state = self.state
+        n_rw = len(state.packs_rw) + len(state.loose_rw)
         if steps == 1:
-            step = lower_plan(plan, self._count_trace)
+            run = packed_run(lower_plan(plan, self._count_trace), plan, layout, state)
         else:
             keys = set(stacked)
             where = tuple(
                 i for i, t in enumerate(plan.fetches) if tensor_key(t) in keys
             )
-            step = repeat_steps(lower_plan(plan), plan, steps, self._count_trace, where)
-        run = packed_run(step, plan, layout, self.state)
+            # The packs are the loop carry, sliced and rebuilt inside the
+            # body: XLA:CPU runs that faster than a carry of every variable
+            # sliced once before the loop (benchmarks/RESULTS.md, session 6).
+            packed = packed_run(lower_plan(plan), plan, layout, state)
+            run = repeat_steps(packed, n_rw, plan, steps, self._count_trace, where)
         if mesh is not None:
-            run = _pinned_state(run, mesh, self.state)
-        state = self.state
-        n_rw = len(state.packs_rw) + len(state.loose_rw)
+            run = _pinned_state(run, mesh, state)
         n_in = n_rw + len(state.packs_ro) + len(state.loose_ro)
         donate = tuple(range(n_rw))
         if plan.random:

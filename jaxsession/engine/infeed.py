@@ -465,6 +465,15 @@ def device_slices_fit(
     )
 
 
+def _int32(index: np.ndarray) -> np.ndarray:
+    """Row indices as int32, the type a jitted call takes them in.
+
+    An int64 argument is converted at every call when JAX runs without
+    x64; an array on the device has far fewer than 2**31 rows.
+    """
+    return index.astype(np.int32)
+
+
 class DeviceSlices:
     """A batched in-memory dataset whose batches are cut on the device.
 
@@ -543,16 +552,16 @@ class DeviceSlices:
                 self._terminal = _Failure(e)
                 raise
         if index is not None:
-            return index, (count, self._size), count
+            return _int32(index), (count, self._size), count
         if not cuts:
             self._terminal = _END
             _raise_terminal(self._terminal, op)
         if len(cuts) > 1 and len(cuts[-1]) != len(cuts[0]):
             self._short = cuts.pop()
         if count == 1:
-            return cuts[0], (len(cuts[0]),), 1
+            return _int32(cuts[0]), (len(cuts[0]),), 1
         index = np.concatenate(cuts) if len(cuts) > 1 else cuts[0]
-        return index, (len(cuts), len(cuts[0])), len(cuts)
+        return _int32(index), (len(cuts), len(cuts[0])), len(cuts)
 
     def take(self, op: Operation, count: int) -> tuple[list[Any], int]:
         """As ``Prefetcher.take``: up to ``count`` batches, stacked when ``count`` > 1.

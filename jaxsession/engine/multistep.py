@@ -1,11 +1,12 @@
 """K training steps in one compiled call (TPUEstimator's iterations_per_loop).
 
 ``repeat_steps`` turns the lowered function of one run into a ``lax.scan``
-over K steps with the same signature: variables and the PRNG key are the
-loop carry, each fed value (and each iterator's output) has a leading K
-axis that the loop slices, and the fetched values are those of the last
-step. Because the carry threads exactly what consecutive single runs pass
-to each other, K steps in one call compute what K single runs compute.
+over K steps with the same signature: the state (packs and loose
+variables) and the PRNG key are the loop carry, each fed value (and each
+iterator's output) has a leading K axis that the loop slices, and the
+fetched values are those of the last step. Because the carry threads
+exactly what consecutive single runs pass to each other, K steps in one
+call compute what K single runs compute.
 Fetches asked for at every step (``stacked``, what hooks such as
 NanTensorHook request) are also returned as the loop's per-step outputs,
 stacked on a leading K axis; only those pay for K values.
@@ -51,6 +52,7 @@ class StepValues(NamedTuple):
 
 def repeat_steps(
     step: StepFn,
+    n_rw: int,
     plan: Plan,
     steps: int,
     on_trace: Callable[[], None] | None = None,
@@ -60,7 +62,9 @@ def repeat_steps(
 
     Args:
         step: One run of ``plan``: ``(rw, ro, feeds, rng) -> (fetches,
-            written, rng)`` with ``written = rw_vars + wo_vars`` values.
+            written, rng)``, the first ``n_rw`` of ``written`` the new values
+            of ``rw`` (the loop carry), the rest write-only state.
+        n_rw: How many values ``rw`` holds.
         plan: The plan ``step`` runs.
         steps: How many steps (K >= 1).
         on_trace: Called each time the K-step function is traced.
@@ -72,7 +76,6 @@ def repeat_steps(
         and whose fetches are those of the last step, followed by the
         ``stacked`` fetches' values of every step, each of shape ``(K, ...)``.
     """
-    n_rw = len(plan.rw_vars)
     # Where each check's passed flag is among the fetches.
     checks = tuple(where[0] for _, where in plan.check_reports())
 
