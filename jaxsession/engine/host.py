@@ -17,7 +17,12 @@ from jaxsession.engine.context import HostContext
 from jaxsession.engine.plan import Plan
 from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.core import Operation, Tensor
-from jaxsession.graph.rules import HOST_OPS, constant_value, host_post_function
+from jaxsession.graph.rules import (
+    HOST_OPS,
+    HOST_POST_BATCHES,
+    constant_value,
+    host_post_function,
+)
 
 
 def _host_input(op: Operation, t: Tensor, values: dict[Tensor, Any]) -> Any:
@@ -67,12 +72,43 @@ def run_host_ops(
 
 
 def run_host_post_ops(plan: Plan, values: dict[Tensor, Any]) -> dict[Tensor, Any]:
-    """Adds the outputs of the plan's post ops (summaries) to ``values``."""
+    """Adds the outputs of the plan's post ops (summaries) to ``values``.
+
+    Ops of a type in ``HOST_POST_BATCHES`` whose inputs are all at hand are
+    evaluated together; an error of one is raised where that op comes in
+    the plan's order, as if each ran alone.
+    """
+    batched = _batched_post_ops(plan.host_post_ops, values)
     for op in plan.host_post_ops:
-        args = [values[t] if t in values else constant_on_host(t) for t in op.inputs]
-        out = host_post_function(op)(op, args)
+        out = batched.pop(op, None) if batched else None
+        if out is None:
+            args = [_post_input(t, values) for t in op.inputs]
+            out = host_post_function(op)(op, args)
+        elif isinstance(out, BaseException):
+            raise out
         values[op.outputs[0]] = out
     return values
+
+
+def _post_input(t: Tensor, values: dict[Tensor, Any]) -> Any:
+    return values[t] if t in values else constant_on_host(t)
+
+
+def _batched_post_ops(
+    ops: tuple[Operation, ...], values: dict[Tensor, Any]
+) -> dict[Operation, Any]:
+    """Values (or errors) of the post ops evaluated together, by op."""
+    groups: dict[str, list[Operation]] = {}
+    for op in ops:
+        if op.type in HOST_POST_BATCHES and all(
+            t in values or constant_value(t) is not None for t in op.inputs
+        ):
+            groups.setdefault(op.type, []).append(op)
+    done: dict[Operation, Any] = {}
+    for kind, group in groups.items():
+        args = [[_post_input(t, values) for t in op.inputs] for op in group]
+        done.update(zip(group, HOST_POST_BATCHES[kind](group, args)))
+    return done
 
 
 def to_host(tensor: Tensor, value: Any) -> Any:

@@ -60,6 +60,13 @@ def add_resource(resources: dict[Any, Any], key: Any, value: Any) -> bool:
 # fn(op, input_values) -> NumPy value. Their inputs are fetched from the
 # device (or are earlier host ops' outputs); they never run on the device.
 HOST_POST_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}
+# Post ops of one type that are cheaper evaluated together (a run's many
+# histograms): op type -> fn(ops, input values of each) -> per op, its value
+# or the error it raises. Used for the ops whose inputs all come from the
+# device call.
+HOST_POST_BATCHES: dict[
+    str, Callable[[list[Operation], list[list[Any]]], list[Any]]
+] = {}
 # Ops that TF1 runs on any dtype and that run here as post ops when an input
 # is a string, since strings never reach the device: op type -> as above.
 HOST_STRING_OPS: dict[str, Callable[[Operation, list[Any]], Any]] = {}

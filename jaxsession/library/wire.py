@@ -6,9 +6,16 @@ message objects: a varint, and a length-delimited field.
 
 from __future__ import annotations
 
+_ONE_BYTE = [bytes((i,)) for i in range(0x80)]
+
 
 def varint(n: int) -> bytes:
     """``n`` (non-negative) as a protobuf varint."""
+    # Keys and most lengths take one or two bytes: no loop for those.
+    if n < 0x80:
+        return _ONE_BYTE[n]
+    if n < 0x4000:
+        return bytes((n & 0x7F | 0x80, n >> 7))
     out = bytearray()
     while n > 0x7F:
         out.append(n & 0x7F | 0x80)

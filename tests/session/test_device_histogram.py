@@ -229,3 +229,42 @@ def test_summary_run_writes_protobufs_bytes():
             name, low, high, num, total, squares, limits.tolist(), counts.tolist()
         )
         assert serialized == want.SerializeToString()
+
+
+def test_a_runs_histograms_together_equal_each_alone():
+    x = tf.placeholder(tf.float32, [None])
+    summaries = [
+        tf.summary.histogram("a", x),
+        tf.summary.histogram("b", x * 1e6),
+        tf.summary.histogram("empty", x[:0]),
+        tf.summary.histogram("ints", tf.cast(x, tf.int32)),
+        tf.summary.scalar("s", x[0]),
+        tf.summary.histogram("c", -x),
+    ]
+    values = np.array([-3.0, 0.0, 0.0, 0.5, 2.0, 70.0], np.float32)
+    with tf.Session() as sess:
+        together = sess.run(summaries, {x: values})
+        alone = [sess.run(s, {x: values}) for s in summaries]
+        merged = sess.run(tf.summary.merge(summaries), {x: values})
+    assert together == alone
+    assert merged == b"".join(alone)
+    histo = Summary.FromString(together[1]).value[0].histo
+    assert (histo.min, histo.max, histo.num) == (-3e6, 7e7, 6)
+    assert Summary.FromString(together[2]).value[0].histo.num == 0
+
+
+def test_the_first_histogram_with_a_nan_is_named_when_several_have_one():
+    x = tf.placeholder(tf.float32, [None])
+    fine = tf.summary.histogram("fine", x)
+    first = tf.summary.histogram("first_bad", x / 0.0)
+    second = tf.summary.histogram("second_bad", x * np.nan)
+    with tf.Session() as sess:
+        for fetches in ([fine, first, second], [second, first, fine]):
+            with pytest.raises(
+                errors.InvalidArgumentError,
+                match=re.escape("Nan in summary histogram for: first_bad"),
+            ):
+                sess.run(fetches, {x: np.zeros(3, np.float32)})
+        # The fine one alone still runs.
+        histo = Summary.FromString(sess.run(fine, {x: np.ones(3, np.float32)}))
+        assert histo.value[0].histo.num == 3
