@@ -1,18 +1,21 @@
 """Fetched values finished after the run returns: summaries, off the step's path.
 
 A run may defer the fetches that come out of host post ops (summaries):
-``Session.run`` then returns without waiting for the device, and one
-background thread brings their inputs to the host and runs the post ops in
-the order the runs were made. A ``DeferredValue`` stands for each such
-value until then; ``FileWriter.add_summary`` takes one and resolves it on
-its own writer thread, so a monitored run that writes a histogram every N
-steps costs the step loop almost nothing (issue 16).
+``Session.run`` then returns without waiting for the device, and a
+``DeferredValue`` stands for each such value until its post ops have run.
+They run on the training thread, a run or two later, once the device has
+made their inputs (``finish_ready``, which the SummarySaverHook calls after
+its runs), or on whichever thread asks for the value first. A monitored
+run that writes a histogram every N steps then costs the step loop only
+the post ops' own host time (issue 16). No worker thread: on a host with
+few cores, handing each summary to a thread cost the loop several times
+the work itself (session 6's timeline in benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
-import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -24,62 +27,96 @@ from jaxsession.engine.host import run_host_post_ops, to_host
 from jaxsession.engine.plan import Plan
 from jaxsession.graph.core import Tensor
 
-# One daemon worker, fed by a queue: values finish in the order of their
-# runs, and (unlike a ThreadPoolExecutor, which refuses work once the main
-# thread has returned) it serves training threads until the process ends.
+
+class _Work:
+    """One run's deferred post ops: what computes them, and their device inputs."""
+
+    __slots__ = ("arrays", "fn", "future")
+
+    def __init__(self, fn: Callable[[], list[Any]], arrays: list[Any]):
+        self.fn, self.arrays = fn, arrays
+        self.future: concurrent.futures.Future = concurrent.futures.Future()
+
+
+# The runs' work, oldest first. Whoever holds the lock runs the work it pops,
+# so each runs once, in the order of the runs.
 _lock = threading.Lock()
-_work: queue.SimpleQueue | None = None
+_queue: collections.deque[_Work] = collections.deque()
 
 
 class DeferredValue:
-    """One fetched value that a background thread finishes.
+    """One fetched value finished after its run returned.
 
     Differs from TF1, where every fetched value is ready when ``run`` returns.
     """
 
-    __slots__ = ("_future", "_index")
+    __slots__ = ("_index", "_work")
 
-    def __init__(self, future: concurrent.futures.Future, index: int):
-        self._future, self._index = future, index
+    def __init__(self, work: _Work, index: int):
+        self._work, self._index = work, index
 
     def done(self) -> bool:
         """Whether the value (or its error) is ready."""
-        return self._future.done()
+        return self._work.future.done()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Waits up to ``timeout`` seconds for another thread to finish it; whether done."""
+        concurrent.futures.wait([self._work.future], timeout)
+        return self.done()
 
     def result(self, timeout: float | None = None) -> Any:
-        """The value, waiting for it.
+        """The value, finished on this thread if nobody has yet.
 
         Raises:
             Whatever evaluating it raised (an InvalidArgumentError for a NaN
             in a histogram summary, ...).
         """
-        return self._future.result(timeout)[self._index]
+        _finish_through(self._work)
+        return self._work.future.result(timeout)[self._index]
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
-        """The error the value failed with (None if it did not), waiting for it."""
-        return self._future.exception(timeout)
+        """The error the value failed with (None if it did not), finishing it first."""
+        _finish_through(self._work)
+        return self._work.future.exception(timeout)
 
 
-def _submit(fn: Callable[[], list[Any]]) -> concurrent.futures.Future:
-    global _work
+def _run(work: _Work) -> None:
+    try:
+        work.future.set_result(work.fn())
+    except BaseException as e:
+        work.future.set_exception(e)
+
+
+def _finish_through(work: _Work) -> None:
+    """Runs the queued work up to ``work`` on this thread, unless it is done."""
+    if work.future.done():
+        return
     with _lock:
-        if _work is None:
-            _work = queue.SimpleQueue()
-            threading.Thread(
-                target=_serve, args=(_work,), name="jaxsession-deferred", daemon=True
-            ).start()
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        _work.put((fn, future))
-    return future
+        while not work.future.done() and _queue:
+            _run(_queue.popleft())
 
 
-def _serve(work: queue.SimpleQueue) -> None:
-    while True:
-        fn, future = work.get()
-        try:
-            future.set_result(fn())
-        except BaseException as e:
-            future.set_exception(e)
+def finish_ready() -> None:
+    """Finishes on this thread the oldest queued work whose device inputs are ready.
+
+    Never waits: it stops at the first work the device has not finished, or
+    when another thread is finishing work.
+    """
+    if not _queue or not _lock.acquire(blocking=False):
+        return
+    try:
+        while _queue and all(a.is_ready() for a in _queue[0].arrays):
+            _run(_queue.popleft())
+    finally:
+        _lock.release()
+
+
+def finish_all() -> None:
+    """Finishes all queued work on this thread (a writer's flush, the end of training)."""
+    if _queue:
+        with _lock:
+            while _queue:
+                _run(_queue.popleft())
 
 
 def finish_later(
@@ -88,7 +125,7 @@ def finish_later(
     order: Sequence[Tensor],
     buffers: Sequence[Any],
 ) -> list[DeferredValue]:
-    """Runs the plan's post ops on ``values`` in the background.
+    """Queues the plan's post ops on ``values``, to run once the device is done.
 
     Args:
         plan: The run's plan.
@@ -119,8 +156,11 @@ def finish_later(
         run_host_post_ops(plan, done)
         return [to_host(t, done[t]) for t in order]
 
-    future = _submit(finish)
-    return [DeferredValue(future, i) for i in range(len(order))]
+    arrays = [v for v in snapshot.values() if isinstance(v, jax.Array)]
+    work = _Work(finish, arrays)
+    # Not under the lock, which a thread finishing older work holds.
+    _queue.append(work)
+    return [DeferredValue(work, i) for i in range(len(order))]
 
 
 def deferrable(plan: Plan, wanted: Sequence[Tensor]) -> frozenset[Tensor]:

@@ -225,7 +225,7 @@ class Runner:
             and plan.fetches == plan.requested
             and not any(self.fetch_from_host)
         )
-        # Post-op fetches finished in the background (engine/deferred.py).
+        # Post-op fetches finished after the run returns (engine/deferred.py).
         self.deferred = deferred_lib.deferrable(plan, deferred)
         self.checks = tuple(plan.check_reports())
         # A K-step call that gathers its batches (``_call``), per cut feed set.

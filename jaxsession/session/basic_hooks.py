@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.engine import deferred
 from jaxsession.engine.deferred import DeferredValue
 from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.variables import get_global_step
@@ -491,7 +492,7 @@ class SummarySaverHook(SessionRunHook):
         self._pending: list[DeferredValue] = []
 
     def _raise_failed(self, wait: bool = False) -> None:
-        """Raises the error of a summary finished in the background, if one failed."""
+        """Raises the error of a summary finished after its run, if one failed."""
         pending, self._pending = self._pending, []
         for value in pending:
             if wait or value.done():
@@ -515,7 +516,7 @@ class SummarySaverHook(SessionRunHook):
         """Requests the summaries when due, and the global step unless the host knows it.
 
         Raises:
-            errors.InvalidArgumentError: a summary finished in the background
+            errors.InvalidArgumentError: a summary finished after its run
                 since the last run failed (a NaN in a histogram).
         """
         if self._pending:
@@ -586,12 +587,16 @@ class SummarySaverHook(SessionRunHook):
                 else:
                     self._summary_writer.add_summary(_summary_bytes(summary), step)
         self._next_step = step + 1
+        if self._pending:
+            # After this run's dispatch, while the device computes it: the
+            # summaries of an earlier step are ready by now.
+            deferred.finish_ready()
 
     def end(self, session: Any = None) -> None:
         """Flushes the writer; raises the error of a summary that failed.
 
         Raises:
-            errors.InvalidArgumentError: a summary finished in the background
+            errors.InvalidArgumentError: a summary finished after its run
                 failed (a NaN in a histogram), raised here or by the run
                 after it; TF1 raises it from the run that fetched it.
         """

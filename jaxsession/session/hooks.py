@@ -94,8 +94,8 @@ class Deferred:
     Not in TF1. In a hook's ``SessionRunArgs.fetches`` (itself, or a value
     of its dict), ``Deferred(fetches)`` stands for ``fetches``; in a
     one-step run whose other fetches need no summary, their values come back
-    as ``engine.deferred.DeferredValue``s, finished by a background thread,
-    so the step does not wait for the device. ``FileWriter.add_summary``
+    as ``engine.deferred.DeferredValue``s, finished a run or two later once
+    the device has made them, so the step does not wait for the device. ``FileWriter.add_summary``
     takes them. Otherwise the values are the usual ones.
 
     Args:

@@ -268,7 +268,8 @@ class BaseSession:
         Not in TF1: how the SummarySaverHook keeps a step from waiting for its
         summaries. When every host post op of the run (summaries) is there
         only for ``deferred``'s tensors, their values are
-        ``engine.deferred.DeferredValue``s finished in the background;
+        ``engine.deferred.DeferredValue``s finished later (when asked for, or
+        by ``engine.deferred.finish_ready``);
         otherwise this is ``run``.
 
         Args:

@@ -42,12 +42,16 @@ from tensorboardX.proto.summary_pb2 import Summary
 
 from jaxsession import errors
 from jaxsession.checkpoint import storage
+from jaxsession.engine import deferred
 from jaxsession.engine.deferred import DeferredValue
 from jaxsession.input.tfrecord import masked_crc32c, record_bytes
 
 logger = logging.getLogger("jaxsession")
 
 _STOP = object()
+# How long the writer thread waits for the training thread to finish a
+# deferred summary before it finishes the summary itself.
+_DEFERRED_WAIT_SECS = 0.5
 _OPEN_FILES: set[_EventFile] = set()
 
 
@@ -133,10 +137,13 @@ class _EventFile:
         self._queue.put(event)
 
     def flush(self) -> None:
+        # Deferred summaries queued here are finished on this thread first.
+        deferred.finish_all()
         self._queue.join()
         self._flush_file()
 
     def close(self) -> None:
+        deferred.finish_all()
         self._queue.put(_STOP)
         self._thread.join()
         self._flush_file()
@@ -164,6 +171,9 @@ class _Pending:
         """The event with its summary, or None (logged) if the summary failed."""
         value = self.value
         if isinstance(value, DeferredValue):
+            # The training thread finishes it a run or two later, in its
+            # own time; if it stops running, this thread does.
+            value.wait(_DEFERRED_WAIT_SECS)
             try:
                 value = _as_summary(value.result())
             except Exception as e:

@@ -4,13 +4,17 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
+import jax
 import numpy as np
 import pytest
 from tensorboardX.proto.summary_pb2 import Summary
 
 import jaxsession as tf
 from jaxsession import errors
+from jaxsession.engine import deferred
 from jaxsession.engine.deferred import DeferredValue
 from tests.helpers.events import read_events, scalars
 
@@ -153,8 +157,8 @@ def test_an_enqueue_in_a_summary_step_is_done_when_the_run_returns(tmp_path):
 
 
 def test_training_in_a_thread_outlives_the_main_thread(tmp_path):
-    # The background worker must serve a training thread after the main
-    # thread returns (a ThreadPoolExecutor refuses work then).
+    # Summaries are finished by the training thread (and the writer's), so
+    # they are written after the main thread returns.
     script = textwrap.dedent(
         f"""
         import threading, time
@@ -184,6 +188,45 @@ def test_training_in_a_thread_outlives_the_main_thread(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "finished" in done.stdout
     assert [s for s, _, _ in scalars(tmp_path, "gs")] == [1, 2, 3, 4, 5]
+
+
+def test_the_training_thread_finishes_ready_summaries_without_waiting():
+    x = tf.placeholder(tf.float32, [None])
+    h = tf.summary.histogram("h", x)
+    with tf.Session() as sess:
+        (first,) = sess.run_deferring([h], {x: [1.0, 2.0]}, [h])
+        (second,) = sess.run_deferring([h], {x: [3.0]}, [h])
+        assert not first.done() and not second.done()
+        jax.effects_barrier()
+        for value in (first, second):
+            value._work.arrays[0].block_until_ready()
+        # Their device values are ready: this thread finishes both, in order.
+        deferred.finish_ready()
+        assert first.done() and second.done()
+        assert Summary.FromString(second.result()).value[0].histo.num == 1
+    assert not any(
+        t.name.startswith("jaxsession-deferred") for t in threading.enumerate()
+    )
+
+
+def test_the_writer_finishes_a_summary_the_training_thread_left(tmp_path):
+    x = tf.placeholder(tf.float32, [None])
+    h = tf.summary.histogram("h", x)
+    writer = tf.summary.FileWriter(str(tmp_path), flush_secs=0.05)
+    try:
+        with tf.Session() as sess:
+            (value,) = sess.run_deferring([h], {x: [1.0, 2.0, 4.0]}, [h])
+        writer.add_summary(value, global_step=7)
+        # Nobody runs nor flushes: after its wait, the writer thread
+        # finishes the summary itself and its timer flushes the file.
+        deadline = time.monotonic() + 30
+        while not _histograms(tmp_path, "h") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [(s, h.num, h.max) for s, h in _histograms(tmp_path, "h")] == [
+            (7, 3, 4.0)
+        ]
+    finally:
+        writer.close()
 
 
 class _Reading(tf.train.SummarySaverHook):
