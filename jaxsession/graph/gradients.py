@@ -414,7 +414,9 @@ def _hessian_lowering(path: _Path, xs: list[Any]) -> Callable[..., tuple[Any, ..
                 args = [xv if j in mine else d for j, d in enumerate(diff)]
                 return sum(jnp.sum(o) for o in f(*args))
 
-            h = jax.hessian(total)(jnp.asarray(diff[mine[0]]))
+            # Reverse over reverse, as TF1's gradients of gradients: an op
+            # with a custom gradient (conv2d_transpose's) has no forward mode.
+            h = jax.jacrev(jax.jacrev(total))(jnp.asarray(diff[mine[0]]))
             results.append(jnp.asarray(h, xs[i].dtype.jax_dtype))
         return tuple(results)
 
