@@ -2,9 +2,9 @@
 
 Events are written in TensorBoard's event-file format (TFRecord framing,
 ``Event`` protos) with tensorboardX's record writer and protos. As in TF1,
-``add_*`` calls only queue the event; a background thread writes it and
-flushes the file every ``flush_secs``; ``flush()`` returns once every queued
-event is on disk.
+``add_*`` calls only queue the event; a background thread writes the queued
+events in batches (when ``max_queue`` wait) and flushes the file every
+``flush_secs``; ``flush()`` returns once every queued event is on disk.
 
 ``add_graph`` (and ``FileWriter(logdir, graph=...)``) writes the graph as a
 ``GraphDef`` event for TensorBoard's graph tab (see ``graph_def.py``).
@@ -26,7 +26,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import queue
 import socket
 import struct
 import tempfile
@@ -48,7 +47,6 @@ from jaxsession.input.tfrecord import masked_crc32c, record_bytes
 
 logger = logging.getLogger("jaxsession")
 
-_STOP = object()
 # How long the writer thread waits for the training thread to finish a
 # deferred summary before it finishes the summary itself.
 _DEFERRED_WAIT_SECS = 0.5
@@ -65,7 +63,14 @@ def _event_file_path(logdir: str, suffix: str) -> str:
 
 
 class _EventFile:
-    """One open event file, fed by a queue and written by a daemon thread."""
+    """One open event file, its events written by a daemon thread in batches.
+
+    The thread is woken when ``max_queue`` events wait, at a flush and
+    every ``flush_secs``, not at every event: on a host with few cores
+    each wake-up of a thread costs the training loop more than writing
+    the event (benchmarks/RESULTS.md, session 6). An ``add`` with
+    ``max_queue`` events still waiting blocks until the thread takes them.
+    """
 
     def __init__(self, logdir: str, max_queue: int, flush_secs: float, suffix: str):
         storage.makedirs(logdir)
@@ -82,8 +87,13 @@ class _EventFile:
         self._records = open(self._local or self.path, "wb")
         self._lock = threading.Lock()
         self._unflushed = False
-        self._queue: queue.Queue[Any] = queue.Queue(max_queue)
+        self._max_queue = max(1, max_queue)
         self._flush_secs = flush_secs
+        # Guards the waiting events and the flush requests, and signals both ways.
+        self._cond = threading.Condition()
+        self._waiting: list[Any] = []
+        self._asked = self._served = 0
+        self._stopping = False
         self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
@@ -113,38 +123,69 @@ class _EventFile:
     def _loop(self) -> None:
         next_flush = time.monotonic() + self._flush_secs
         while True:
+            with self._cond:
+                while not (
+                    self._stopping
+                    or self._asked > self._served
+                    or len(self._waiting) >= self._max_queue
+                ):
+                    left = next_flush - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                items, self._waiting = self._waiting, []
+                asked, stopping = self._asked, self._stopping
+                self._cond.notify_all()  # an add waiting for room
             try:
-                item = self._queue.get(timeout=max(0.0, next_flush - time.monotonic()))
-            except queue.Empty:
-                item = None
-            if item is _STOP:
-                self._queue.task_done()
-                return
-            try:
-                if item is not None:
-                    self._write(item)
-                if time.monotonic() >= next_flush:
+                for item in items:
+                    self._write_logged(item)
+                if asked > self._served or time.monotonic() >= next_flush:
                     self._flush_file()
                     next_flush = time.monotonic() + self._flush_secs
             except Exception:
                 # A dead writer thread would make flush() wait forever.
                 logger.exception("Writing to event file %s failed.", self.path)
             finally:
-                if item is not None:
-                    self._queue.task_done()
+                with self._cond:
+                    self._served = asked
+                    self._cond.notify_all()
+            if stopping:
+                return
+
+    def _write_logged(self, item: Any) -> None:
+        try:
+            self._write(item)
+        except Exception:
+            logger.exception("Writing to event file %s failed.", self.path)
 
     def add(self, event: Event) -> None:
-        self._queue.put(event)
+        with self._cond:
+            while len(self._waiting) >= self._max_queue and self._thread.is_alive():
+                self._cond.notify_all()
+                self._cond.wait(0.1)
+            self._waiting.append(event)
+            if len(self._waiting) >= self._max_queue:
+                self._cond.notify_all()
+
+    def _ask(self, stop: bool = False) -> None:
+        """Has the thread write what waits and flush; returns once it has."""
+        with self._cond:
+            self._asked += 1
+            ticket = self._asked
+            self._stopping = self._stopping or stop
+            self._cond.notify_all()
+            while self._served < ticket and self._thread.is_alive():
+                self._cond.wait(0.1)
 
     def flush(self) -> None:
         # Deferred summaries queued here are finished on this thread first.
         deferred.finish_all()
-        self._queue.join()
+        self._ask()
         self._flush_file()
 
     def close(self) -> None:
         deferred.finish_all()
-        self._queue.put(_STOP)
+        self._ask(stop=True)
         self._thread.join()
         self._flush_file()
         with self._lock:

@@ -171,3 +171,40 @@ def test_a_flush_with_nothing_new_written_does_not_sync_again(tmp_path, monkeypa
     writer.close()
     assert len(synced) == 2
     assert session_logs(tmp_path) == [("START", 1, "")]
+
+
+def test_events_added_from_several_threads_are_all_written_in_order(tmp_path):
+    import threading
+
+    writer = tf.summary.FileWriter(str(tmp_path), max_queue=3, flush_secs=1000)
+
+    def add(thread):
+        for i in range(40):
+            value = tf_summary.Summary.Value(tag=f"t{thread}", simple_value=float(i))
+            writer.add_summary(tf_summary.Summary(value=[value]), global_step=i)
+            if i == 20 and thread == 0:
+                writer.flush()
+
+    threads = [threading.Thread(target=add, args=(t,)) for t in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    seen = {}
+    for event in tf.train.summary_iterator(str(path)):
+        for value in event.summary.value:
+            seen.setdefault(value.tag, []).append((event.step, value.simple_value))
+    assert seen == {f"t{t}": [(i, float(i)) for i in range(40)] for t in range(3)}
+
+
+def test_events_wait_for_a_batch_or_the_timer_and_a_flush_writes_them(tmp_path):
+    writer = tf.summary.FileWriter(str(tmp_path), max_queue=100, flush_secs=1000)
+    writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), 1)
+    # Neither a batch of 100 nor the timer: the event still waits ...
+    assert session_logs(tmp_path) == []
+    writer.flush()
+    # ... and a flush writes it to disk.
+    assert session_logs(tmp_path) == [("START", 1, "")]
+    writer.close()
