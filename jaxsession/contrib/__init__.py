@@ -1,9 +1,14 @@
 """``tf.contrib``: the parts of TF1's contrib that training programs use most.
 
-Only ``tf.contrib.rnn``, ``tf.contrib.layers`` and ``tf.contrib.metrics``
-(see their modules). Other
+Only ``tf.contrib.rnn``, ``tf.contrib.layers``, ``tf.contrib.metrics`` and
+``tf.contrib.tensorboard.plugins.projector`` (see their modules). Other
 contrib packages (slim, learn, seq2seq, ...) are not provided: import
 errors name them.
 """
 
-from jaxsession.contrib import layers as layers, metrics as metrics, rnn as rnn
+from jaxsession.contrib import (
+    layers as layers,
+    metrics as metrics,
+    rnn as rnn,
+    tensorboard as tensorboard,
+)

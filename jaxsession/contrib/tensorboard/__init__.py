@@ -1,0 +1,3 @@
+"""``tf.contrib.tensorboard``: only its ``plugins.projector``."""
+
+from jaxsession.contrib.tensorboard import plugins as plugins

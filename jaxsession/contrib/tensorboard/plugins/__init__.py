@@ -1,0 +1,3 @@
+"""``tf.contrib.tensorboard.plugins``: the embedding projector's config."""
+
+from jaxsession.contrib.tensorboard.plugins import projector as projector
