@@ -1,6 +1,7 @@
 """``tf.contrib``: the parts of TF1's contrib that training programs use most.
 
-Only ``tf.contrib.rnn``, ``tf.contrib.layers``, ``tf.contrib.metrics`` and
+Only ``tf.contrib.rnn``, ``tf.contrib.layers``, ``tf.contrib.metrics``,
+``tf.contrib.legacy_seq2seq`` (its decoder and losses) and
 ``tf.contrib.tensorboard.plugins.projector`` (see their modules). Other
 contrib packages (slim, learn, seq2seq, ...) are not provided: import
 errors name them.
@@ -8,6 +9,7 @@ errors name them.
 
 from jaxsession.contrib import (
     layers as layers,
+    legacy_seq2seq as legacy_seq2seq,
     metrics as metrics,
     rnn as rnn,
     tensorboard as tensorboard,
