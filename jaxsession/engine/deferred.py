@@ -82,9 +82,16 @@ class DeferredValue:
 
 def _run(work: _Work) -> None:
     try:
-        work.future.set_result(work.fn())
-    except BaseException as e:
+        result = work.fn()
+    except Exception as e:
         work.future.set_exception(e)
+    except BaseException:
+        # A Ctrl-C (or exit) landing on the thread finishing the work is
+        # that thread's, not the value's: the work goes back, to run again.
+        _queue.appendleft(work)
+        raise
+    else:
+        work.future.set_result(result)
 
 
 def _finish_through(work: _Work) -> None:

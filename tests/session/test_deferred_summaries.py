@@ -299,3 +299,33 @@ def test_a_writer_subclass_sees_events_and_finished_summaries(tmp_path):
     summaries = [e for e in writer.events[1:] if e.summary.value]
     assert [(e.step, e.summary.value[0].simple_value) for e in summaries] == [(1, 0.0)]
     writer.close()
+
+
+def test_a_ctrl_c_while_finishing_a_summary_interrupts_the_caller_only(
+    tmp_path, monkeypatch
+):
+    # Summaries are finished on the training thread, where a Ctrl-C lands:
+    # it must reach the caller and leave the summary to finish later, not
+    # become the summary's error (which killed the writer thread, hanging
+    # every later flush).
+    x = tf.placeholder(tf.float32, [None])
+    h = tf.summary.histogram("h", x)
+    real, calls = deferred.run_host_post_ops, []
+
+    def interrupted_once(plan, values):
+        calls.append(None)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(plan, values)
+
+    monkeypatch.setattr(deferred, "run_host_post_ops", interrupted_once)
+    with tf.Session() as sess:
+        (value,) = sess.run_deferring([h], {x: [1.0, 2.0, 4.0]}, [h])
+    with pytest.raises(KeyboardInterrupt):
+        value.result()
+    assert not value.done()
+    assert Summary.FromString(value.result()).value[0].histo.num == 3
+    writer = tf.summary.FileWriter(str(tmp_path))
+    writer.add_summary(value, global_step=5)
+    writer.close()
+    assert [(s, h.num) for s, h in _histograms(tmp_path, "h")] == [(5, 3)]
