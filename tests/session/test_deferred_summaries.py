@@ -16,6 +16,7 @@ import jaxsession as tf
 from jaxsession import errors
 from jaxsession.engine import deferred
 from jaxsession.engine.deferred import DeferredValue
+from jaxsession.session.hooks import Deferred
 from tests.helpers.events import read_events, scalars
 
 
@@ -329,3 +330,33 @@ def test_a_ctrl_c_while_finishing_a_summary_interrupts_the_caller_only(
     writer.add_summary(value, global_step=5)
     writer.close()
     assert [(s, h.num) for s, h in _histograms(tmp_path, "h")] == [(5, 3)]
+
+
+def test_a_custom_hooks_deferred_summaries_are_finished_by_later_runs():
+    # hooks.Deferred is open to any hook: the monitored session, not only
+    # the SummarySaverHook, finishes what its runs deferred (else the writer
+    # thread waits _DEFERRED_WAIT_SECS for each, half a second a step).
+    train = _counter_graph()
+    summary = tf.summary.merge_all()
+
+    class Collecting(tf.train.SessionRunHook):
+        def __init__(self):
+            self.values = []
+
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs({"s": Deferred(summary)})
+
+        def after_run(self, run_context, run_values):
+            self.values.append(run_values.results["s"])
+
+    hook = Collecting()
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        sess.run(train)
+        (first,) = hook.values
+        assert isinstance(first, DeferredValue)
+        for array in first._work.arrays:
+            array.block_until_ready()
+        sess.run(train)
+        assert first.done()
+    histo = Summary.FromString(first.result()).value[0].histo
+    assert (histo.num, histo.max) == (4, 0.0)
