@@ -221,10 +221,10 @@ class _HookedSession(_WrappedSession):
                     ctx, SessionRunValues(outputs.get(hook), options, run_metadata)
                 )
             result = outputs["caller"]
+        self._should_stop = self._should_stop or ctx.stop_requested
         # After this run's dispatch, while the device computes it: what the
         # hooks' earlier runs deferred is ready by now (engine/deferred.py).
         deferred_lib.finish_ready()
-        self._should_stop = self._should_stop or ctx.stop_requested
         return result
 
     def _after_late(
