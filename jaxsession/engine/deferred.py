@@ -107,23 +107,40 @@ def finish_ready() -> None:
     """Finishes on this thread the oldest queued work whose device inputs are ready.
 
     Never waits: it stops at the first work the device has not finished, or
-    when another thread is finishing work.
+    when another thread is finishing work, and leaves what others queue
+    while it runs.
     """
-    if not _queue or not _lock.acquire(blocking=False):
+    last = _last()
+    if last is None or not _lock.acquire(blocking=False):
         return
     try:
-        while _queue and all(a.is_ready() for a in _queue[0].arrays):
+        while (
+            not last.future.done()
+            and _queue
+            and all(a.is_ready() for a in _queue[0].arrays)
+        ):
             _run(_queue.popleft())
     finally:
         _lock.release()
 
 
 def finish_all() -> None:
-    """Finishes all queued work on this thread (a writer's flush, the end of training)."""
-    if _queue:
-        with _lock:
-            while _queue:
-                _run(_queue.popleft())
+    """Finishes on this thread the work queued so far (a writer's flush, the end of training).
+
+    Not what other threads queue meanwhile: a thread training on would keep
+    a flush (the exit's, with a daemon thread training) from ever returning.
+    """
+    last = _last()
+    if last is not None:
+        _finish_through(last)
+
+
+def _last() -> _Work | None:
+    """The newest queued work, or None."""
+    try:
+        return _queue[-1]
+    except IndexError:
+        return None
 
 
 def finish_later(

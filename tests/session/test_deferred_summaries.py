@@ -360,3 +360,26 @@ def test_a_custom_hooks_deferred_summaries_are_finished_by_later_runs():
         assert first.done()
     histo = Summary.FromString(first.result()).value[0].histo
     assert (histo.num, histo.max) == (4, 0.0)
+
+
+def test_finishing_stops_at_the_work_queued_before_it():
+    # Another thread training on queues work while this one finishes the
+    # queue: a flush chasing it returned only once that thread stopped (a
+    # daemon thread training on kept the exit's flush from returning).
+    ran = []
+
+    def a_run_while_another_trains():
+        ran.append(None)
+        if len(ran) < 5:
+            deferred._queue.append(deferred._Work(a_run_while_another_trains, []))
+        return []
+
+    for finish in (deferred.finish_all, deferred.finish_ready):
+        ran.clear()
+        first = deferred._Work(a_run_while_another_trains, [])
+        deferred._queue.append(first)
+        finish()
+        assert first.future.done() and len(ran) == 1
+        while deferred._queue:
+            deferred.finish_all()
+        assert len(ran) == 5
