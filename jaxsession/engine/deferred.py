@@ -137,10 +137,12 @@ def finish_all() -> None:
 
 def _last() -> _Work | None:
     """The newest queued work, or None."""
-    try:
-        return _queue[-1]
-    except IndexError:
-        return None
+    if _queue:  # raising IndexError costs an empty queue's check tenfold
+        try:
+            return _queue[-1]
+        except IndexError:  # emptied by another thread meanwhile
+            pass
+    return None
 
 
 def finish_later(
