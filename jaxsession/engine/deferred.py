@@ -4,8 +4,8 @@ A run may defer the fetches that come out of host post ops (summaries):
 ``Session.run`` then returns without waiting for the device, and a
 ``DeferredValue`` stands for each such value until its post ops have run.
 They run on the training thread, a run or two later, once the device has
-made their inputs (``finish_ready``, which the SummarySaverHook calls after
-its runs), or on whichever thread asks for the value first. A monitored
+made their inputs (``finish_ready``, which a monitored session calls after
+each run with hooks), or on whichever thread asks for the value first. A monitored
 run that writes a histogram every N steps then costs the step loop only
 the post ops' own host time (issue 16). No worker thread: on a host with
 few cores, handing each summary to a thread cost the loop several times
@@ -82,9 +82,16 @@ class DeferredValue:
 
 def _run(work: _Work) -> None:
     try:
-        work.future.set_result(work.fn())
-    except BaseException as e:
+        result = work.fn()
+    except Exception as e:
         work.future.set_exception(e)
+    except BaseException:
+        # A Ctrl-C (or exit) landing on the thread finishing the work is
+        # that thread's, not the value's: the work goes back, to run again.
+        _queue.appendleft(work)
+        raise
+    else:
+        work.future.set_result(result)
 
 
 def _finish_through(work: _Work) -> None:
@@ -100,23 +107,42 @@ def finish_ready() -> None:
     """Finishes on this thread the oldest queued work whose device inputs are ready.
 
     Never waits: it stops at the first work the device has not finished, or
-    when another thread is finishing work.
+    when another thread is finishing work, and leaves what others queue
+    while it runs.
     """
-    if not _queue or not _lock.acquire(blocking=False):
+    last = _last()
+    if last is None or not _lock.acquire(blocking=False):
         return
     try:
-        while _queue and all(a.is_ready() for a in _queue[0].arrays):
+        while (
+            not last.future.done()
+            and _queue
+            and all(a.is_ready() for a in _queue[0].arrays)
+        ):
             _run(_queue.popleft())
     finally:
         _lock.release()
 
 
 def finish_all() -> None:
-    """Finishes all queued work on this thread (a writer's flush, the end of training)."""
-    if _queue:
-        with _lock:
-            while _queue:
-                _run(_queue.popleft())
+    """Finishes on this thread the work queued so far (a writer's flush, the end of training).
+
+    Not what other threads queue meanwhile: a thread training on would keep
+    a flush (the exit's, with a daemon thread training) from ever returning.
+    """
+    last = _last()
+    if last is not None:
+        _finish_through(last)
+
+
+def _last() -> _Work | None:
+    """The newest queued work, or None."""
+    if _queue:  # raising IndexError costs an empty queue's check tenfold
+        try:
+            return _queue[-1]
+        except IndexError:  # emptied by another thread meanwhile
+            pass
+    return None
 
 
 def finish_later(

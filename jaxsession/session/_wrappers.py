@@ -14,6 +14,7 @@ import jax
 
 from jaxsession import errors
 from jaxsession.distributed.health import PeerLostError
+from jaxsession.engine import deferred as deferred_lib
 from jaxsession.graph.core import Operation, Tensor
 from jaxsession.session import config as config_lib, fetches as fetches_lib
 from jaxsession.session.hooks import (
@@ -221,6 +222,9 @@ class _HookedSession(_WrappedSession):
                 )
             result = outputs["caller"]
         self._should_stop = self._should_stop or ctx.stop_requested
+        # After this run's dispatch, while the device computes it: what the
+        # hooks' earlier runs deferred is ready by now (engine/deferred.py).
+        deferred_lib.finish_ready()
         return result
 
     def _after_late(

@@ -24,7 +24,6 @@ import jax
 import numpy as np
 
 from jaxsession import errors
-from jaxsession.engine import deferred
 from jaxsession.engine.deferred import DeferredValue
 from jaxsession.graph.core import get_default_graph
 from jaxsession.graph.variables import get_global_step
@@ -587,10 +586,6 @@ class SummarySaverHook(SessionRunHook):
                 else:
                     self._summary_writer.add_summary(_summary_bytes(summary), step)
         self._next_step = step + 1
-        if self._pending:
-            # After this run's dispatch, while the device computes it: the
-            # summaries of an earlier step are ready by now.
-            deferred.finish_ready()
 
     def end(self, session: Any = None) -> None:
         """Flushes the writer; raises the error of a summary that failed.

@@ -321,3 +321,68 @@ def test_every_step_values_are_stacked_over_the_steps_made():
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(last, steps_per_run=3, every_step={"x": last})
         assert int(sess.run(total)) == sum(range(7))
+
+
+def _state_kinds_graph(fail_at):
+    """A step with every kind of state a K-step scan carries.
+
+    Packed and loose (large) variables read and written, written only, and
+    read only (a pack of its own dtype), a random draw, and an assert that
+    fails once the global step reaches ``fail_at``.
+    """
+    from jaxsession.engine.packing import PACK_MAX_ELEMENTS
+
+    big = PACK_MAX_ELEMENTS + 1
+    tf.set_random_seed(3)
+    x = tf.placeholder(tf.float32, [3], name="x")
+    step = tf.train.get_or_create_global_step()
+    a = tf.Variable(np.arange(3, dtype=np.float32), name="a")
+    loose = tf.Variable(np.ones(big, np.float32), name="loose")
+    written = tf.Variable(np.zeros(3, np.float32), name="written")
+    loose_written = tf.Variable(np.zeros(big, np.float32), name="loose_written")
+    read = tf.Variable(np.full(3, 3, np.int64), name="read")
+    loose_read = tf.Variable(np.full(big, 0.5, np.float32), name="loose_read")
+    noise = tf.random_uniform([3])
+    check = tf.debugging.assert_less(step, tf.cast(fail_at, tf.int64))
+    with tf.control_dependencies([check]):
+        train = tf.group(
+            tf.assign_add(a, x * tf.cast(read, tf.float32) + noise),
+            tf.assign(loose, loose * 1.5 + tf.reduce_mean(loose_read)),
+            tf.assign(written, x + noise),
+            tf.assign(loose_written, tf.fill([big], tf.reduce_sum(x))),
+            tf.assign_add(step, 1),
+        )
+    return x, train, tf.reduce_sum(a) + loose[0]
+
+
+@pytest.mark.parametrize("fail_at", [100, 7])
+def test_k_steps_carry_every_kind_of_state_as_k_single_runs(fail_at):
+    x, train, loss = _state_kinds_graph(fail_at)
+    xs = np.random.default_rng(0).normal(size=(2, K, 3)).astype(np.float32)
+    runs = []
+    for steps in (1, K):
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            losses, error = [], None
+            try:
+                for batch in xs:
+                    if steps == 1:
+                        for row in batch:
+                            losses.append(sess.run([train, loss], {x: row})[1])
+                    else:
+                        each = sess.run(
+                            train, {x: batch}, steps_per_run=K, every_step=[loss]
+                        ).every_step[0]
+                        losses.extend(each)
+            except tf.errors.InvalidArgumentError as e:
+                error = str(e).split("\n")[0]
+            runs.append((losses, _values(sess), error))
+    (single, single_vars, single_error), (multi, multi_vars, multi_error) = runs
+    # A K-step run that fails keeps the state of its steps before the
+    # failing one, as the single runs do, and returns no values.
+    assert single[: len(multi)] == pytest.approx(multi, rel=1e-6)
+    assert len(single) == (2 * K if fail_at == 100 else fail_at)
+    assert len(multi) == (2 * K if fail_at == 100 else K)
+    assert multi_error == single_error
+    assert (multi_error is None) == (fail_at == 100)
+    _assert_same_values(multi_vars, single_vars)

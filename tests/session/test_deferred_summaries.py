@@ -16,6 +16,7 @@ import jaxsession as tf
 from jaxsession import errors
 from jaxsession.engine import deferred
 from jaxsession.engine.deferred import DeferredValue
+from jaxsession.session.hooks import Deferred
 from tests.helpers.events import read_events, scalars
 
 
@@ -299,3 +300,86 @@ def test_a_writer_subclass_sees_events_and_finished_summaries(tmp_path):
     summaries = [e for e in writer.events[1:] if e.summary.value]
     assert [(e.step, e.summary.value[0].simple_value) for e in summaries] == [(1, 0.0)]
     writer.close()
+
+
+def test_a_ctrl_c_while_finishing_a_summary_interrupts_the_caller_only(
+    tmp_path, monkeypatch
+):
+    # Summaries are finished on the training thread, where a Ctrl-C lands:
+    # it must reach the caller and leave the summary to finish later, not
+    # become the summary's error (which killed the writer thread, hanging
+    # every later flush).
+    x = tf.placeholder(tf.float32, [None])
+    h = tf.summary.histogram("h", x)
+    real, calls = deferred.run_host_post_ops, []
+
+    def interrupted_once(plan, values):
+        calls.append(None)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(plan, values)
+
+    monkeypatch.setattr(deferred, "run_host_post_ops", interrupted_once)
+    with tf.Session() as sess:
+        (value,) = sess.run_deferring([h], {x: [1.0, 2.0, 4.0]}, [h])
+    with pytest.raises(KeyboardInterrupt):
+        value.result()
+    assert not value.done()
+    assert Summary.FromString(value.result()).value[0].histo.num == 3
+    writer = tf.summary.FileWriter(str(tmp_path))
+    writer.add_summary(value, global_step=5)
+    writer.close()
+    assert [(s, h.num) for s, h in _histograms(tmp_path, "h")] == [(5, 3)]
+
+
+def test_a_custom_hooks_deferred_summaries_are_finished_by_later_runs():
+    # hooks.Deferred is open to any hook: the monitored session, not only
+    # the SummarySaverHook, finishes what its runs deferred (else the writer
+    # thread waits _DEFERRED_WAIT_SECS for each, half a second a step).
+    train = _counter_graph()
+    summary = tf.summary.merge_all()
+
+    class Collecting(tf.train.SessionRunHook):
+        def __init__(self):
+            self.values = []
+
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs({"s": Deferred(summary)})
+
+        def after_run(self, run_context, run_values):
+            self.values.append(run_values.results["s"])
+
+    hook = Collecting()
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        sess.run(train)
+        (first,) = hook.values
+        assert isinstance(first, DeferredValue)
+        for array in first._work.arrays:
+            array.block_until_ready()
+        sess.run(train)
+        assert first.done()
+    histo = Summary.FromString(first.result()).value[0].histo
+    assert (histo.num, histo.max) == (4, 0.0)
+
+
+def test_finishing_stops_at_the_work_queued_before_it():
+    # Another thread training on queues work while this one finishes the
+    # queue: a flush chasing it returned only once that thread stopped (a
+    # daemon thread training on kept the exit's flush from returning).
+    ran = []
+
+    def a_run_while_another_trains():
+        ran.append(None)
+        if len(ran) < 5:
+            deferred._queue.append(deferred._Work(a_run_while_another_trains, []))
+        return []
+
+    for finish in (deferred.finish_all, deferred.finish_ready):
+        ran.clear()
+        first = deferred._Work(a_run_while_another_trains, [])
+        deferred._queue.append(first)
+        finish()
+        assert first.future.done() and len(ran) == 1
+        while deferred._queue:
+            deferred.finish_all()
+        assert len(ran) == 5
