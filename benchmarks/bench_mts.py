@@ -87,8 +87,9 @@ class _Monitored:
 
     def sync(self) -> None:
         jax.block_until_ready(list(self.raw.variable_values().values()))
-        # The hooks' summaries are finished and written on background threads:
-        # their work is charged to this side, not to the side timed next.
+        # The hooks' summaries are written by the event writer's thread (and
+        # finished by a flush at the latest): their work is charged to this
+        # side, not to the side timed next.
         tf.summary.FileWriterCache.get(self._dir).flush()
 
     def close(self) -> None:

@@ -5,8 +5,8 @@ A run may defer the fetches that come out of host post ops (summaries):
 ``DeferredValue`` stands for each such value until its post ops have run.
 They run on the training thread, a run or two later, once the device has
 made their inputs (``finish_ready``, which a monitored session calls after
-each run with hooks), or on whichever thread asks for the value first. A monitored
-run that writes a histogram every N steps then costs the step loop only
+each run with hooks), or on whichever thread asks for the value first. A
+monitored run that writes a histogram every N steps then costs the loop only
 the post ops' own host time (issue 16). No worker thread: on a host with
 few cores, handing each summary to a thread cost the loop several times
 the work itself (session 6's timeline in benchmarks/RESULTS.md).

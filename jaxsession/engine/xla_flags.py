@@ -1,8 +1,9 @@
 """XLA flags the engine chooses for the process, before JAX first compiles.
 
 XLA reads ``XLA_FLAGS`` once, when JAX starts its backend (the first
-device query or compile), so these are set when ``jaxsession`` is imported. A flag the user already
-put in ``XLA_FLAGS`` is left as it is: that is how to choose otherwise.
+device query or compile), so these are set when ``jaxsession`` is
+imported. A flag the user already put in ``XLA_FLAGS`` is left as it is:
+that is how to choose otherwise.
 They are set on every platform (GPU and TPU compilers ignore ``xla_cpu_*``
 flags) and child processes inherit them with the environment.
 """

@@ -302,8 +302,8 @@ def _adjoint_of(forward: Any, shape: tuple[int, ...]) -> Any:
     The adjoint is ``forward``'s vjp in its input. Differentiating that vjp
     again gives convolutions XLA:CPU runs 40 times slower than these: the
     adjoint's gradient in ``x`` is ``forward`` itself, and in ``w`` the
-    forward convolution's filter gradient (a strided transposed conv's
-    training step, 7 s -> 0.3 s on 2 cores).
+    forward convolution's filter gradient (both gradients of a DCGAN
+    layer, batch 100: 6.9 s -> 0.45 s on 2 cores).
     """
 
     @jax.custom_vjp
