@@ -5,11 +5,14 @@ A dataset batched over in-memory arrays (``Dataset.batch`` over
 ``skip``: see ``input/slices.py``) keeps its arrays on the device
 (``DeviceSlices``): each batch is cut there by one gather of the row
 indices the host computes, with the same order, shuffle draws and end of
-data as the element path, and without a thread. On a mesh the arrays sit
-on each of this process's devices and the gather there gives each device
-its part of the batch, which becomes this process's part of the global
-batch without a copy (each process has its own data, as each worker of a
-TF1 job has its own pipeline). Any other pipeline (files, generators,
+data as the element path, and without a thread. The gather is part of
+the run's own compiled call (one step or K), on one device and on a mesh
+of one process, where the arrays are one global array replicated on every
+device and each device gathers its rows. Across processes each has its
+own data (as each worker of a TF1 job has its own pipeline): the arrays
+sit on each of this process's devices and a call of its own gives each
+device its part of the batch, which becomes this process's part of the
+global batch without a copy. Any other pipeline (files, generators,
 Python maps), a string leaf, a process whose devices are not one block of
 the mesh, or arrays over ``DEVICE_SLICES_MAX_BYTES`` take the host pipeline
 below.
@@ -575,8 +578,29 @@ class DeviceSlices:
 
     @property
     def cuts_in_call(self) -> bool:
-        """Whether a run may take ``(arrays, index)`` and cut inside its call."""
-        return self._mesh is None
+        """Whether a one-step run may take ``(arrays, index)`` and cut inside its call.
+
+        On one device, and on a mesh of one process, where the arrays are
+        one global array replicated on every device. Not across processes:
+        each has its own data, so each cuts its part of the global batch
+        in a call of its own (``_placed``).
+        """
+        return self._mesh is None or self._local is self._mesh
+
+    def next_uncut(self, op: Operation) -> tuple[Any, bool]:
+        """As ``rows_or_leaves``: ``((arrays, index), True)``, or ``(leaves, False)``.
+
+        On a mesh, a batch that does not split over this process's devices
+        comes cut (``_placed``), for the session's feed check to name it.
+        """
+        index, lead, _ = self.rows(op, 1)
+        if not self.splits(lead[0]):
+            return self._placed(index, lead), False
+        return (self._arrays, index), True
+
+    def splits(self, batch: int) -> bool:
+        """Whether a batch of ``batch`` rows splits over this process's devices (if it must)."""
+        return self._mesh is None or not any(self._batch) or batch % self._parts == 0
 
     def _placed(self, index: np.ndarray, lead: tuple[int, ...]) -> list[Any]:
         """The batch(es) at ``index`` as global arrays on the mesh."""
@@ -732,9 +756,11 @@ def take_uncut(op: Operation, ctx: HostContext, count: int) -> tuple[list[Any], 
     if not isinstance(feeder, DeviceSlices) or count == 1 or not feeder.cuts_in_call:
         return feeder.take(op, count)
     index, lead, n = feeder.rows(op, count)
-    if n == count and len(lead) == 2:
+    if n == count and len(lead) == 2 and feeder.splits(lead[1]):
         rows = np.asarray(index).reshape(lead)
         return [(a, rows) for a in feeder._arrays], n
+    if feeder._mesh is not None:
+        return feeder._placed(index, lead), n
     return list(_cut(feeder._arrays, index, lead)), n
 
 
@@ -752,7 +778,7 @@ def rows_or_leaves(op: Operation, ctx: HostContext) -> tuple[Any, bool]:
     """
     feeder = _prefetcher(op, ctx)
     if isinstance(feeder, DeviceSlices) and feeder.cuts_in_call:
-        return (feeder._arrays, feeder.rows(op, 1)[0]), True
+        return feeder.next_uncut(op)
     return feeder.next(op), False
 
 

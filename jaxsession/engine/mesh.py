@@ -361,6 +361,13 @@ def feed_value(
     return place_replicated(mesh, value)
 
 
+def feed_sharding(mesh: Mesh, tensor: Any, axis: int = 0) -> NamedSharding:
+    """Where a value of ``tensor`` goes: its batch (dimension ``axis``) split along ``'data'``, or replicated."""
+    if is_batch_feed(tensor):
+        return NamedSharding(mesh, batch_spec(axis))
+    return replicated(mesh)
+
+
 def is_batch_shape(shape: Any) -> bool:
     """Whether a static shape is a batch's: its leading dimension is unknown."""
     dims = getattr(shape, "dims", None)

@@ -256,7 +256,6 @@ class Runner:
             if (
                 exe.steps == 1
                 and host_ops
-                and self.mesh is None
                 and plan.host_ops
                 and not plan.constants
                 and not plan.host_fetches
@@ -342,6 +341,8 @@ class Runner:
             ]
         )
         where = tuple(i for i, (t, _) in enumerate(self.feeds) if t in cuts)
+        if self.mesh is not None:
+            args = self._mesh_args(args, where)
         entry = self.fused.get(where)
         if entry is None:
             entry = self.fused[where] = [_fused_swap(self, where), 0]
@@ -352,10 +353,7 @@ class Runner:
             self.traced[0] = self.exe.trace_count
             if entry[1] > 1:
                 _note_retrace(self, args)
-        fetches = self.plan.fetches
-        if self.simple:
-            return list(map(to_host, fetches, fetched)) if fetches else []
-        return _finish(self, fetched[: len(fetches)], host, store)
+        return self._values(fetched, host, store)
 
     def _serve_step(self, store: VariableStore, host: Mapping) -> dict:
         host = dict(host)
@@ -366,19 +364,26 @@ class Runner:
         self, store: VariableStore, swap: Swap, host: Mapping[Tensor, Any], ready: bool
     ) -> list[Any]:
         args = tuple([host[t] if dev else None for t, dev in self.feeds])
-        if self.mesh is not None:
-            args = self._mesh_args(args)
-        elif self.steps != 1:
-            # K batches of device data come uncut: the call gathers them.
+        # K batches of device data may come uncut: the call gathers them.
+        where = ()
+        if self.steps != 1:
             where = tuple(i for i, a in enumerate(args) if type(a) is tuple)
-            if where:
-                swap = self.cut_swaps.get(where)
-                if swap is None:
-                    swap = self.cut_swaps[where] = _fused_swap(self, where)
+        if self.mesh is not None:
+            args = self._mesh_args(args, where)
+        if where:
+            swap = self.cut_swaps.get(where)
+            if swap is None:
+                swap = self.cut_swaps[where] = _fused_swap(self, where)
         fetched = _commit(self, store, swap, args, host, ready) or ()
         if self.exe.trace_count > self.traced[0]:
             self.traced[0] = self.exe.trace_count
             _note_retrace(self, args)
+        return self._values(fetched, host, store)
+
+    def _values(
+        self, fetched: Any, host: Mapping[Tensor, Any], store: VariableStore
+    ) -> list[Any]:
+        """The run's values from the call's fetched arrays (see ``run``)."""
         if self.mesh is not None:
             health.wait_ready(fetched)  # a dead peer: raise, not hang in to_host
             fetched = [mesh_lib.to_host(v) for v in fetched]
@@ -391,15 +396,16 @@ class Runner:
             values += fetched[len(fetches) :]
         return values
 
-    def _mesh_args(self, args: tuple) -> tuple:
-        """A data-parallel run's device feeds as global arrays.
+    def _mesh_args(self, args: tuple, uncut: tuple[int, ...] = ()) -> tuple:
+        """A data-parallel run's device feeds as global arrays (those at ``uncut`` as they are).
 
         A batch is split along ``'data'``: its dimension 0, or 1 after the
         steps of a K-step run.
         """
         axis = 0 if self.steps == 1 else 1
         return tuple(
-            _mesh_feed(self.mesh, t, v, axis) for (t, _), v in zip(self.feeds, args)
+            v if i in uncut else _mesh_feed(self.mesh, t, v, axis)
+            for i, ((t, _), v) in enumerate(zip(self.feeds, args))
         )
 
     def fast_with(
@@ -505,11 +511,23 @@ def _fused_swap(r: Runner, where: tuple[int, ...]) -> Swap:
     if r.random:
         donate += (n + len(r.feeds),)
 
+    # On a mesh each cut batch is placed as its feed would be (``_mesh_feed``):
+    # split along 'data', or replicated. The arrays are replicated, so each
+    # device gathers its own rows: no data crosses devices.
+    axis = 0 if r.steps == 1 else 1
+    places = [
+        mesh_lib.feed_sharding(r.mesh, r.feeds[i][0], axis) if r.mesh else None
+        for i in where
+    ]
+
     def cut(*args: Any) -> Any:
         args = list(args)
-        for i in where:
+        for i, place in zip(where, places):
             array, index = args[n + i]
-            args[n + i] = array[index]
+            value = array[index]
+            if place is not None:
+                value = jax.lax.with_sharding_constraint(value, place)
+            args[n + i] = value
         return call(*args)
 
     return _swapper(jax.jit(cut, donate_argnums=donate), r)

@@ -296,6 +296,37 @@ def test_device_batches_on_a_model_axis_are_replicated_along_it(monkeypatch):
         np.testing.assert_array_equal(np.asarray(leaves[0]), want)
 
 
+def test_runs_on_one_process_cut_their_batches_inside_the_call(
+    data_parallel, monkeypatch
+):
+    # The data is one global array, replicated on every device: the step's
+    # own call gathers each device's rows; no cut call of its own.
+    losses_host, vars_host, _ = _train_on_dataset_with(monkeypatch, "host")
+    cuts = []
+    real_cut = infeed._mesh_cut
+    monkeypatch.setattr(infeed, "_mesh_cut", lambda *a: cuts.append(a) or real_cut(*a))
+    losses, variables, step = _train_on_dataset(True, 1, 7)
+    assert cuts == [] and step == 7
+    # Dropout's masks too: the same keys, the same batches as placed feeds.
+    np.testing.assert_allclose(losses, losses_host, rtol=1e-6, atol=1e-6)
+    _close(variables, vars_host)
+    # K steps gather their K batches inside the call too (7 = 3 + 3 + 1: the
+    # last run's one batch is cut alone, as on one device).
+    multi_losses, multi_vars, _ = _train_on_dataset(True, K, 7)
+    assert len(cuts) == 1
+    np.testing.assert_allclose(
+        multi_losses, [losses[i] for i in (2, 5, 6)], rtol=1e-6, atol=1e-6
+    )
+    _close(multi_vars, variables)
+
+
+def _train_on_dataset_with(monkeypatch, pipeline):
+    with monkeypatch.context() as patch:
+        if pipeline == "host":
+            patch.setattr(infeed, "DEVICE_SLICES_MAX_BYTES", -1)
+        return _train_on_dataset(True, 1, 7)
+
+
 @pytest.mark.parametrize("steps", [1, 2])
 def test_a_device_batch_that_does_not_split_is_refused_naming_it(data_parallel, steps):
     x = np.ones((12, 2), np.float32)
