@@ -14,7 +14,9 @@ alternately in one process against the same raw loop (issue 16):
   through a one-shot iterator (small: >= 1.0x; full: >= 0.95x);
 - that Dataset with ``steps_per_run=10`` (small: >= 3.0x; full: >= 1.05x);
 - that Dataset with a histogram summary of every weight, written every 100
-  steps by the default SummarySaverHook (time vs without: <= 1.05x);
+  steps by the default SummarySaverHook (time vs without: <= 1.05x), and
+  its anchor: the raw loop computing the same histograms on the device
+  every 100 steps, doing nothing else with them (time vs the raw loop);
 - TF1's ``tf.compat.v1`` MonitoredTrainingSession, feed_dict and tf.data,
   when ``tensorflow`` is importable (the ``bench`` extra; or TensorFlow's
   own environment with jaxsession's on ``PYTHONPATH``, see RESULTS.md).
@@ -271,10 +273,19 @@ def _jax_sides(
             sides["multi"] = _dataset_side(multi)
     raw = mlp_model.RawTrainer(feed.raw.run(feed.model.params))
     sides["raw"] = raw.side(data)
+    raw_hist = mlp_model.RawTrainer(feed.raw.run(feed.model.params))
+    sides["raw_hist"] = raw_hist.histogram_side(data)
     for k in SCAN_STEPS:
         scan = mlp_model.RawTrainer(feed.raw.run(feed.model.params))
         sides[f"scan{k}"] = scan.scan_side(data, k)
     return sides
+
+
+# The histogram rows time differences of a few percent, the size of this
+# host's noise over short repeats: their sides are compared apart, over
+# repeats of HIST_STEPS steps (several summaries each), HIST_REPEATS times.
+HIST_SIDES = ("data", "hist", "raw", "raw_hist")
+HIST_REPEATS = 21
 
 
 def bench(
@@ -283,6 +294,7 @@ def bench(
     repeats: int,
     warmup: int,
     min_repeats: int | None = None,
+    hist_calls: int | None = None,
 ) -> list[Row]:
     """Runs the comparison; returns the table rows."""
     xy = mlp_model.make_data(sizes)
@@ -295,7 +307,17 @@ def bench(
         sides = _jax_sides(sizes, xy, data, dirs, opened)
         sides.update(_tf1_sides(sizes, xy, data, stack))
         kw = {} if min_repeats is None else {"min_repeats": min_repeats}
-        t = compare(sides, calls=calls, repeats=repeats, warmup=warmup, **kw)
+        main = {k: v for k, v in sides.items() if k not in ("hist", "raw_hist")}
+        t = compare(main, calls=calls, repeats=repeats, warmup=warmup, **kw)
+        pairs = {k: sides[k] for k in HIST_SIDES}
+        hist_repeats = HIST_REPEATS if min_repeats is None else repeats
+        h = compare(
+            pairs,
+            calls=hist_calls or calls,
+            repeats=hist_repeats,
+            warmup=warmup,
+            **kw,
+        )
     small = sizes.hidden < 64
     name = f"{sizes.inputs}-{sizes.hidden}-{sizes.hidden}-{sizes.classes}"
     targets = TARGETS_SMALL if small else TARGETS_FULL
@@ -328,10 +350,20 @@ def bench(
         row(
             f"{name}: MTS Dataset, + histogram summaries every 100 steps "
             "(time vs without)",
-            t,
+            h,
             "hist",
             "data",
             1.05,
+        )
+    )
+    rows.append(
+        row(
+            f"{name}: (anchor) raw JAX, + the same device histograms every 100 "
+            "steps (time vs without)",
+            h,
+            "raw_hist",
+            "raw",
+            INFO,
         )
     )
     if "tf1_feed" in t:
@@ -374,8 +406,8 @@ def main(quick: bool = False) -> list[Row]:
         rows = bench(mlp_model.QUICK, calls=3, repeats=1, warmup=2, min_repeats=1)
     else:
         # Each repeat covers at least one histogram summary (every 100 steps).
-        rows = bench(mlp_model.SMALL, calls=200, repeats=11, warmup=20)
-        rows += bench(mlp_model.FULL, calls=100, repeats=11, warmup=10)
+        rows = bench(mlp_model.SMALL, calls=200, repeats=11, warmup=20, hist_calls=1000)
+        rows += bench(mlp_model.FULL, calls=100, repeats=11, warmup=10, hist_calls=200)
     print(markdown_table(rows))
     print()
     return rows

@@ -177,6 +177,32 @@ class RawTrainer:
 
         return call, self.sync
 
+    def histogram_side(
+        self, data: list[Batch], every: int = 100
+    ) -> tuple[Callable[[], None], Callable[[], None]]:
+        """``side``, with TF1's histogram of every parameter made every ``every`` steps.
+
+        The anchor of a summary step's cost: the same device computation as
+        ``tf.summary.histogram`` (``summary_ops._device_histogram``), in the
+        step's call; its counts come to the host at the next such step, as
+        a deferred summary's would, and nothing else is done with them.
+        """
+        it, count = itertools.cycle(data), itertools.count()
+        made: list[Any] = []
+        summary_step = _histogram_step(self._step_fn_of())
+
+        def call() -> None:
+            x, y = next(it)
+            if next(count) % every:
+                self.state, _ = self._step(self.state, x, y)
+                return
+            for counts in made:
+                np.asarray(counts)
+            self.state, _, counts = summary_step(self.state, x, y)
+            made[:] = counts
+
+        return call, self.sync
+
     def scan_side(
         self, data: list[Batch], steps: int
     ) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -203,6 +229,17 @@ class RawTrainer:
 
     def _step_fn_of(self) -> Callable[..., Any]:
         return self._step.__wrapped__
+
+
+@functools.cache
+def _histogram_step(step: Callable[..., Any]) -> Callable[..., Any]:
+    from jaxsession.library.summary_ops import _device_histogram
+
+    def run(state: Any, x: jax.Array, y: jax.Array) -> Any:
+        state, loss = step(state, x, y)
+        return state, loss, [_device_histogram(p) for p in state[0]]
+
+    return jax.jit(run, donate_argnums=0)
 
 
 @functools.cache

@@ -369,6 +369,54 @@ def test_merge_rejects_duplicate_tags():
             sess.run(merged)
 
 
+# TF 2.21 compat.v1: tf.summary.merge([p, q]) of two fed strings (hex of the
+# merged bytes, or the error's kind and its message here).
+_MERGE_GOLDENS = {
+    "bad_utf8": ((b"\n\x05\n\x03\xff\xfe\xfd", b""), "Could not parse"),
+    "truncated": ((b"\n\x09\n\x03abc", b""), "Could not parse"),
+    "garbage": ((b"\xff\xff", b""), "Could not parse"),
+    "two_empty_tags": (
+        (b"\n\x05\x15\x00\x00\x80?", b"\n\x05\x15\x00\x00\x00@"),
+        "0a05150000803f0a051500000040",
+    ),
+    "dup_fed": (
+        (b"\n\x08\n\x01x\x15\x00\x00\x80?", b"\n\x08\n\x01x\x15\x00\x00\x00@"),
+        "Duplicate tag x found in summary inputs",
+    ),
+    # Written again in protobuf's field order, as TF1 does.
+    "noncanonical": ((b"\n\x08\x15\x00\x00\x80?\n\x01x", b""), "0a080a0178150000803f"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_MERGE_GOLDENS))
+def test_merge_of_fed_summaries_is_tf1s(case):
+    (first, second), want = _MERGE_GOLDENS[case]
+    p, q = tf.placeholder(tf.string, []), tf.placeholder(tf.string, [])
+    merged = tf_summary.merge([p, q])
+    with tf.Session() as sess:
+        if " " in want:
+            with pytest.raises(errors.InvalidArgumentError, match=re.escape(want)):
+                sess.run(merged, {p: first, q: second})
+        else:
+            assert sess.run(merged, {p: first, q: second}).hex() == want
+
+
+def test_merge_of_merged_summaries_is_tf1s():
+    a = tf_summary.scalar("a", tf.constant(1.0))
+    ab = tf_summary.merge([a, tf_summary.scalar("b", tf.constant(2.0))])
+    nested = tf_summary.merge([ab, tf_summary.scalar("c", tf.constant(3.0))])
+    with tf.Session() as sess:
+        # TF 2.21 compat.v1's bytes.
+        assert sess.run(nested).hex() == (
+            "0a080a0161150000803f0a080a016215000000400a080a01631500004040"
+        )
+        with pytest.raises(
+            errors.InvalidArgumentError,
+            match=re.escape("Duplicate tag a found in summary inputs"),
+        ):
+            sess.run(tf_summary.merge([ab, a]))
+
+
 # -- FileWriter ---------------------------------------------------------------------------
 
 
