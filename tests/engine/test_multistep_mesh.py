@@ -320,6 +320,23 @@ def test_runs_on_one_process_cut_their_batches_inside_the_call(
     _close(multi_vars, variables)
 
 
+def test_a_batch_of_static_shape_is_cut_inside_the_call_replicated(
+    data_parallel, monkeypatch
+):
+    # drop_remainder gives the batch a static shape: no batch to split, so
+    # the call's cut leaves it whole on every device, as its feed would be.
+    monkeypatch.setattr(infeed, "_mesh_cut", None)  # no cut call of its own
+    x, _ = _data(3)
+    ds = tf.data.Dataset.from_tensor_slices(x).batch(BATCH, drop_remainder=True)
+    xb = ds.make_one_shot_iterator().get_next()
+    total = tf.reduce_sum(xb, axis=0)
+    with tf.Session() as sess:
+        assert xb.shape.as_list() == [BATCH, N_IN]
+        got = [sess.run(total) for _ in range(3)]
+    want = x.reshape(3, BATCH, N_IN).sum(axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def _train_on_dataset_with(monkeypatch, pipeline):
     with monkeypatch.context() as patch:
         if pipeline == "host":
