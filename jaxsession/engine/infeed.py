@@ -578,7 +578,7 @@ class DeviceSlices:
 
     @property
     def cuts_in_call(self) -> bool:
-        """Whether a one-step run may take ``(arrays, index)`` and cut inside its call.
+        """Whether a run may take ``(arrays, index)`` and cut inside its own call.
 
         On one device, and on a mesh of one process, where the arrays are
         one global array replicated on every device. Not across processes:

@@ -516,7 +516,7 @@ def _fused_swap(r: Runner, where: tuple[int, ...]) -> Swap:
     # device gathers its own rows: no data crosses devices.
     axis = 0 if r.steps == 1 else 1
     places = [
-        mesh_lib.feed_sharding(r.mesh, r.feeds[i][0], axis) if r.mesh else None
+        None if r.mesh is None else mesh_lib.feed_sharding(r.mesh, r.feeds[i][0], axis)
         for i in where
     ]
 
