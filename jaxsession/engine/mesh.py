@@ -362,7 +362,7 @@ def feed_value(
 
 
 def feed_sharding(mesh: Mesh, tensor: Any, axis: int = 0) -> NamedSharding:
-    """Where a value of ``tensor`` goes: split along ``'data'`` on ``axis`` if a batch, else replicated."""
+    """Where a value of ``tensor`` goes: a batch split along ``'data'`` on ``axis``, else whole."""
     if is_batch_feed(tensor):
         return NamedSharding(mesh, batch_spec(axis))
     return replicated(mesh)
