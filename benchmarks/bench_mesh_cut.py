@@ -1,4 +1,4 @@
-"""A data-parallel MLP on one process's devices: its batches cut inside the step or ahead of it.
+"""A data-parallel MLP on one process's devices: batches cut in the step or ahead.
 
 One process, a data-parallel session over this process's devices (one CPU
 device here: a mesh of one; every GPU of a host elsewhere), trained with

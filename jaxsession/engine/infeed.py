@@ -599,7 +599,7 @@ class DeviceSlices:
         return (self._arrays, index), True
 
     def splits(self, batch: int) -> bool:
-        """Whether a batch of ``batch`` rows splits over this process's devices (if it must)."""
+        """Whether ``batch`` rows split over this process's devices, where they must."""
         return self._mesh is None or not any(self._batch) or batch % self._parts == 0
 
     def _placed(self, index: np.ndarray, lead: tuple[int, ...]) -> list[Any]:

@@ -362,7 +362,7 @@ def feed_value(
 
 
 def feed_sharding(mesh: Mesh, tensor: Any, axis: int = 0) -> NamedSharding:
-    """Where a value of ``tensor`` goes: a batch split along ``'data'`` on ``axis``, else whole."""
+    """Where ``tensor``'s value goes: a batch split on ``axis``, else replicated."""
     if is_batch_feed(tensor):
         return NamedSharding(mesh, batch_spec(axis))
     return replicated(mesh)

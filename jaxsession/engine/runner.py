@@ -397,7 +397,7 @@ class Runner:
         return values
 
     def _mesh_args(self, args: tuple, uncut: tuple[int, ...] = ()) -> tuple:
-        """A data-parallel run's device feeds as global arrays (those at ``uncut`` as they are).
+        """A data-parallel run's device feeds as global arrays, but those at ``uncut``.
 
         A batch is split along ``'data'``: its dimension 0, or 1 after the
         steps of a K-step run.
