@@ -228,6 +228,7 @@ ARRAY = [
     "tile",
     "pad",
     "reverse",
+    "reverse_sequence",
     "shape",
     "size",
     "rank",
