@@ -618,6 +618,7 @@ CONTRIB = [
     "contrib.rnn.OutputProjectionWrapper",
     "contrib.rnn.InputProjectionWrapper",
     "contrib.rnn.EmbeddingWrapper",
+    "contrib.seq2seq.sequence_loss",
     "contrib.layers.fully_connected",
     "contrib.layers.xavier_initializer",
     "contrib.layers.xavier_initializer_conv2d",
