@@ -618,6 +618,8 @@ CONTRIB = [
     "contrib.rnn.OutputProjectionWrapper",
     "contrib.rnn.InputProjectionWrapper",
     "contrib.rnn.EmbeddingWrapper",
+    "contrib.rnn.stack_bidirectional_dynamic_rnn",
+    "contrib.rnn.stack_bidirectional_rnn",
     "contrib.seq2seq.sequence_loss",
     "contrib.layers.fully_connected",
     "contrib.layers.xavier_initializer",

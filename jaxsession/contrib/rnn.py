@@ -7,6 +7,8 @@ from jaxsession.library.contrib_rnn_cell import (
     OutputProjectionWrapper as OutputProjectionWrapper,
 )
 from jaxsession.library.rnn import (
+    stack_bidirectional_dynamic_rnn as stack_bidirectional_dynamic_rnn,
+    stack_bidirectional_rnn as stack_bidirectional_rnn,
     static_bidirectional_rnn as static_bidirectional_rnn,
     static_rnn as static_rnn,
 )
