@@ -617,6 +617,7 @@ CONTRIB = [
     "contrib.rnn.static_bidirectional_rnn",
     "contrib.rnn.OutputProjectionWrapper",
     "contrib.rnn.InputProjectionWrapper",
+    "contrib.rnn.LSTMBlockCell",
     "contrib.rnn.EmbeddingWrapper",
     "contrib.rnn.stack_bidirectional_dynamic_rnn",
     "contrib.rnn.stack_bidirectional_rnn",

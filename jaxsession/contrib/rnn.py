@@ -4,6 +4,7 @@ from jaxsession._nn_rnn_cell import *
 from jaxsession.library.contrib_rnn_cell import (
     EmbeddingWrapper as EmbeddingWrapper,
     InputProjectionWrapper as InputProjectionWrapper,
+    LSTMBlockCell as LSTMBlockCell,
     OutputProjectionWrapper as OutputProjectionWrapper,
 )
 from jaxsession.library.rnn import (

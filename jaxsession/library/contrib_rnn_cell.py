@@ -1,4 +1,4 @@
-"""``tf.contrib.rnn``'s projection and embedding wrappers (TF1's ``core_rnn_cell``).
+"""``tf.contrib.rnn``'s projection and embedding wrappers, and ``LSTMBlockCell``.
 
 Unlike the plain wrappers (``DropoutWrapper``, ...), these have weights and
 so a variable scope of their own, in which the wrapped cell then takes its
@@ -15,11 +15,16 @@ from typing import Any
 
 from jaxsession.graph import initializers as init_ops, variables as vs
 from jaxsession.graph.core import Tensor
-from jaxsession.library.rnn_cell import RNNCell, _Wrapper, state_leaves
+from jaxsession.library.rnn_cell import LSTMCell, RNNCell, _Wrapper, state_leaves
 from jaxsession.ops import math as math_ops, nn as nn_ops
 from jaxsession.ops.array.shape import reshape
 
-__all__ = ["EmbeddingWrapper", "InputProjectionWrapper", "OutputProjectionWrapper"]
+__all__ = [
+    "EmbeddingWrapper",
+    "InputProjectionWrapper",
+    "LSTMBlockCell",
+    "OutputProjectionWrapper",
+]
 
 
 class _ScopedWrapper(_Wrapper):
@@ -177,3 +182,54 @@ class EmbeddingWrapper(_ScopedWrapper):
         )
         embedded = nn_ops.embedding_lookup(embedding, reshape(inputs, [-1]))
         return self._cell(embedded, state)
+
+
+class LSTMBlockCell(LSTMCell):
+    """TF1's fused LSTM cell (``tf.contrib.rnn.LSTMBlockCell``), as ``LSTMCell``.
+
+    The same step as ``LSTMCell`` with gates ``i, ci, f, o`` and the same
+    variables: ``lstm_cell/kernel [input + units, 4 units]``, ``bias``
+    (zeros) and, with ``use_peephole``, ``w_i_diag``, ``w_f_diag``,
+    ``w_o_diag``; so its checkpoints and ``LSTMCell``'s are interchangeable,
+    as in TF1. Differs from TF1: XLA fuses the step, not a custom kernel.
+
+    Args:
+        num_units: The number of units.
+        forget_bias: Added to the forget gate's pre-activation.
+        cell_clip: Clips the cell state to ``±cell_clip`` when above 0.
+        use_peephole: Whether to add peephole connections.
+        dtype: The variables' dtype (by default the first inputs').
+        reuse: Reuse the variables of an existing scope.
+        name: The cell's scope name.
+    """
+
+    def __init__(
+        self,
+        num_units: int,
+        forget_bias: float = 1.0,
+        cell_clip: float | None = None,
+        use_peephole: bool = False,
+        dtype: Any = None,
+        reuse: Any = None,
+        name: str = "lstm_cell",
+    ):
+        clip = cell_clip if cell_clip is not None and cell_clip > 0 else None
+        super().__init__(
+            num_units,
+            use_peepholes=use_peephole,
+            cell_clip=clip,
+            forget_bias=forget_bias,
+            reuse=reuse,
+            name=name,
+            dtype=dtype,
+        )
+
+    def build(self, input_depth: int) -> None:
+        """Creates the kernel, the bias and the peepholes (TF1's order)."""
+        n = self._num_units
+        self._kernel = self._weight("kernel", [input_depth + n, 4 * n])
+        self._bias = self._weight("bias", [4 * n], init_ops.constant_initializer(0.0))
+        if self._use_peepholes:
+            self._w_i = self._weight("w_i_diag", [n])
+            self._w_f = self._weight("w_f_diag", [n])
+            self._w_o = self._weight("w_o_diag", [n])

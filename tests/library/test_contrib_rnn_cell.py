@@ -115,3 +115,59 @@ def test_wrapper_arguments_are_checked_as_tf1():
         tf.contrib.rnn.EmbeddingWrapper(cell, 0, 4)
     with pytest.raises(TypeError, match="The parameter cell is not a RNNCell"):
         tf.contrib.rnn.InputProjectionWrapper("lstm", 3)
+
+
+def _pattern(shape, dtype=None, partition_info=None, **_):
+    n = int(np.prod(shape))
+    return tf.constant((np.cos(np.arange(n) * 0.37) * 0.5).reshape(shape), tf.float32)
+
+
+def test_lstm_block_cell_matches_tf1s_fused_kernel():
+    # Expected: tf.raw_ops.LSTMBlockCell (TF 2.21) stepping the same weights.
+    x = tf.placeholder(tf.float32, [2, 5, 3])
+    with tf.variable_scope("m", initializer=_pattern):
+        cells = [
+            tf.contrib.rnn.LSTMBlockCell(4, forget_bias=0.0),
+            tf.contrib.rnn.LSTMBlockCell(3, cell_clip=0.3, use_peephole=True),
+        ]
+        out, (s0, s1) = tf.nn.dynamic_rnn(
+            tf.contrib.rnn.MultiRNNCell(cells),
+            x,
+            dtype=tf.float32,
+            sequence_length=[5, 2],
+        )
+    prefix = "m/rnn/multi_rnn_cell/cell_"
+    assert [(v.name, v.shape.as_list()) for v in tf.global_variables()] == [
+        (prefix + "0/lstm_cell/kernel:0", [7, 16]),
+        (prefix + "0/lstm_cell/bias:0", [16]),
+        (prefix + "1/lstm_cell/kernel:0", [7, 12]),
+        (prefix + "1/lstm_cell/bias:0", [12]),
+        (prefix + "1/lstm_cell/w_i_diag:0", [3]),
+        (prefix + "1/lstm_cell/w_f_diag:0", [3]),
+        (prefix + "1/lstm_cell/w_o_diag:0", [3]),
+    ]
+    feed = np.sin(np.arange(30.0) * 1.3).reshape(2, 5, 3)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out, s0, s1 = sess.run([out, s0, s1], {x: feed})
+    np.testing.assert_allclose(
+        out[:, :, 0],
+        [
+            [0.017717, 0.0173088, 0.0197438, 0.0230079, 0.0132883],
+            [0.0184986, 0.0179759, 0, 0, 0],
+        ],
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        s1.c,
+        [[0.0262172, 0.0292463, 0.0281081], [0.03593, 0.0354949, 0.0301323]],
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        s0.h,
+        [
+            [-0.0213437, 0.0006527, 0.0145375, 0.0259261],
+            [0.0452375, 0.0193684, 0.0003876, -0.003793],
+        ],
+        atol=1e-6,
+    )
