@@ -99,7 +99,7 @@ def test_embedding_wrapper_looks_ids_up_before_the_cell():
         sess.run(tf.global_variables_initializer())
         got, k = sess.run([out, kernel])
     table = np.arange(12.0).reshape(3, 4)
-    np.testing.assert_allclose(got, table[[2, 0]] @ k[:4])
+    np.testing.assert_allclose(got, table[[2, 0]] @ k[:4], rtol=1e-6)
 
 
 def test_wrapper_arguments_are_checked_as_tf1():
