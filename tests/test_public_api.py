@@ -623,6 +623,7 @@ CONTRIB = [
     "contrib.rnn.stack_bidirectional_rnn",
     "contrib.seq2seq.sequence_loss",
     "contrib.layers.fully_connected",
+    "contrib.layers.linear",
     "contrib.layers.xavier_initializer",
     "contrib.layers.xavier_initializer_conv2d",
     "contrib.layers.variance_scaling_initializer",
