@@ -67,6 +67,16 @@ def _sequence_length(sequence_length: Any) -> Tensor | None:
     return seq
 
 
+def _checked_lengths(inputs: Any, sequence_length: Any, time_major: bool) -> Any:
+    """``inputs`` with their first leaf passed through the lengths check."""
+    leaves, tree = jax.tree_util.tree_flatten(inputs)
+    seq = _sequence_length(sequence_length)
+    first = combine.check_sequence_lengths(
+        convert_to_tensor(leaves[0]), seq, int(not time_major), int(time_major)
+    )
+    return jax.tree_util.tree_unflatten(tree, [first, *leaves[1:]])
+
+
 def _batch_size(flat: Sequence[Tensor], axis: int) -> Any:
     for x in flat:
         d = x.shape[axis].value
@@ -252,6 +262,10 @@ def bidirectional_dynamic_rnn(
                 False,
             )
         with vs.variable_scope("bw"):
+            if sequence_length is not None:
+                # TF1 reverses with ReverseSequence, which fails the run on a
+                # length beyond the steps; the masked reverse scan would not.
+                inputs = _checked_lengths(inputs, sequence_length, time_major)
             out_bw, state_bw = _run(
                 cell_bw,
                 inputs,

@@ -509,26 +509,63 @@ def reverse_sequence(
         n, m = lengths.shape[0].value, x.shape[batch].value if rank else None
         if n is not None and m is not None and n != m:
             raise fail(f"Dimensions must be equal, but are {m} and {n}")
-        op = make_op(
-            "ReverseSequence",
-            _reverse_sequence,
-            inputs,
-            name=scope,
-            attrs={"seq_axis": seq, "batch_axis": batch},
-            # Given, not inferred: unknown batch dims of the two inputs agree.
-            out_avals=[
-                x._aval,
-                Aval((), dtypes_lib.bool_),
-                lengths._aval,
-                Aval((), dtypes_lib.int32),
-            ],
+        return _lengths_op(
+            "ReverseSequence", _reverse_sequence, x, lengths, scope, seq, batch
         )
-        return op.outputs[0]
 
 
-CHECK_OPS["ReverseSequence"] = (1, _reverse_sequence_error)
-# Never folded while building: the run makes the lengths check.
-EFFECT_OPS.add("ReverseSequence")
+def _lengths_op(
+    op_type: str, fn: Any, x: Tensor, lengths: Tensor, name: str, seq: int, batch: int
+) -> Tensor:
+    """An op of ``x`` and ``lengths`` that also reports the lengths check."""
+    op = make_op(
+        op_type,
+        fn,
+        [x, lengths],
+        name=name,
+        attrs={"seq_axis": seq, "batch_axis": batch},
+        # Given, not inferred: unknown batch dims of the two inputs agree.
+        out_avals=[
+            x._aval,
+            Aval((), dtypes_lib.bool_),
+            lengths._aval,
+            Aval((), dtypes_lib.int32),
+        ],
+    )
+    return op.outputs[0]
+
+
+def _sequence_lengths_check(
+    x: Any, lengths: Any, *, seq_axis: int, batch_axis: int
+) -> tuple[Any, ...]:
+    size = x.shape[seq_axis]
+    bad = (lengths > size) | (lengths < 0)
+    return x, ~jnp.any(bad), lengths, jnp.asarray(size, jnp.int32)
+
+
+def check_sequence_lengths(
+    x: Tensor, lengths: Tensor, seq_axis: int, batch_axis: int
+) -> Tensor:
+    """``x`` unchanged; a run fails where a length is below 0 or above the steps.
+
+    The check TF1's ``ReverseSequence`` makes, for drivers that reverse
+    sequences without it (the backward pass of ``bidirectional_dynamic_rnn``).
+    """
+    return _lengths_op(
+        "SequenceLengthsCheck",
+        _sequence_lengths_check,
+        x,
+        lengths,
+        "ReverseSequence",
+        seq_axis,
+        batch_axis,
+    )
+
+
+for _type in ("ReverseSequence", "SequenceLengthsCheck"):
+    CHECK_OPS[_type] = (1, _reverse_sequence_error)
+    # Never folded while building: the run makes the lengths check.
+    EFFECT_OPS.add(_type)
 
 
 def _meshgrid(*xs: Any, indexing: str) -> tuple[Any, ...]:
