@@ -1,9 +1,10 @@
 """``tf.contrib``: the parts of TF1's contrib that training programs use most.
 
 Only ``tf.contrib.rnn``, ``tf.contrib.layers``, ``tf.contrib.metrics``,
-``tf.contrib.legacy_seq2seq`` (its decoder and losses) and
+``tf.contrib.legacy_seq2seq`` (its decoder and losses),
+``tf.contrib.seq2seq`` (``sequence_loss`` only) and
 ``tf.contrib.tensorboard.plugins.projector`` (see their modules). Other
-contrib packages (slim, learn, seq2seq, ...) are not provided: import
+contrib packages (slim, learn, ...) are not provided: import
 errors name them.
 """
 
@@ -12,5 +13,6 @@ from jaxsession.contrib import (
     legacy_seq2seq as legacy_seq2seq,
     metrics as metrics,
     rnn as rnn,
+    seq2seq as seq2seq,
     tensorboard as tensorboard,
 )

@@ -30,6 +30,7 @@ from jaxsession.ops.array.creation import constant
 __all__ = [
     "apply_regularization",
     "fully_connected",
+    "linear",
     "variance_scaling_initializer",
     "xavier_initializer",
     "xavier_initializer_conv2d",
@@ -168,6 +169,16 @@ def fully_connected(
         for collection in outputs_collections or ():
             add_to_collection(collection, outputs)
         return outputs
+
+
+def linear(inputs: Any, num_outputs: int, **kwargs: Any) -> Tensor:
+    """``fully_connected`` with no activation (``tf.contrib.layers.linear``).
+
+    As TF1's ``functools.partial``: the scope is ``fully_connected`` and
+    ``activation_fn`` may still be given.
+    """
+    kwargs.setdefault("activation_fn", None)
+    return fully_connected(inputs, num_outputs, **kwargs)
 
 
 def _model_variable(

@@ -178,7 +178,8 @@ class Optimizer:
             A list of ``(gradient or None, variable)`` pairs.
 
         Raises:
-            ValueError: there are no variables, or a dtype is not a float type.
+            ValueError: there are no variables, or the loss or a variable it reaches
+                is not of a float type.
         """
         if callable(loss):
             loss = loss()
@@ -191,10 +192,13 @@ class Optimizer:
         var_list = list(var_list)
         if not var_list:
             raise ValueError("No variables to optimize.")
-        _assert_valid_dtypes([loss, *var_list])
+        _assert_valid_dtypes([loss] if grad_loss is None else [loss, grad_loss])
         grads = gradients(
             loss, var_list, grad_ys=None if grad_loss is None else [grad_loss]
         )
+        # As TF1: only variables the loss reaches must be float; an int32
+        # global step among the trainable variables gets a None gradient.
+        _assert_valid_dtypes([v for g, v in zip(grads, var_list) if g is not None])
         return list(zip(grads, var_list))
 
     def apply_gradients(

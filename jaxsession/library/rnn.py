@@ -10,7 +10,7 @@ reverse-run-reverse of each sequence's valid prefix without gathering.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -30,6 +30,7 @@ from jaxsession.ops.array import combine, creation
 from jaxsession.ops.array.shape import shape as shape_op, transpose
 from jaxsession.ops.functional import scan_loop
 
+# The stacked drivers are tf.contrib.rnn's only: not in tf.nn's star import.
 __all__ = [
     "bidirectional_dynamic_rnn",
     "dynamic_rnn",
@@ -64,6 +65,16 @@ def _sequence_length(sequence_length: Any) -> Tensor | None:
             f"{seq.shape}"
         )
     return seq
+
+
+def _checked_lengths(inputs: Any, sequence_length: Any, time_major: bool) -> Any:
+    """``inputs`` with their first leaf passed through the lengths check."""
+    leaves, tree = jax.tree_util.tree_flatten(inputs)
+    seq = _sequence_length(sequence_length)
+    first = combine.check_sequence_lengths(
+        convert_to_tensor(leaves[0]), seq, int(not time_major), int(time_major)
+    )
+    return jax.tree_util.tree_unflatten(tree, [first, *leaves[1:]])
 
 
 def _batch_size(flat: Sequence[Tensor], axis: int) -> Any:
@@ -251,6 +262,10 @@ def bidirectional_dynamic_rnn(
                 False,
             )
         with vs.variable_scope("bw"):
+            if sequence_length is not None:
+                # TF1 reverses with ReverseSequence, which fails the run on a
+                # length beyond the steps; the masked reverse scan would not.
+                inputs = _checked_lengths(inputs, sequence_length, time_major)
             out_bw, state_bw = _run(
                 cell_bw,
                 inputs,
@@ -380,3 +395,167 @@ def static_bidirectional_rnn(
             )
     outputs = [combine.concat([f, b], 1) for f, b in zip(out_fw, out_bw)]
     return outputs, state_fw, state_bw
+
+
+def _check_stack(
+    cells_fw: Any, cells_bw: Any, initial_states_fw: Any, initial_states_bw: Any
+) -> None:
+    """TF1's argument checks of the stacked bidirectional drivers."""
+    for cells, what in ((cells_fw, "fw"), (cells_bw, "bw")):
+        if not cells:
+            raise ValueError(
+                f"Must specify at least one {what} cell for BidirectionalRNN."
+            )
+        if not isinstance(cells, list):
+            raise ValueError(
+                f"cells_{what} must be a list of RNNCells (one per layer)."
+            )
+    if len(cells_fw) != len(cells_bw):
+        raise ValueError("Forward and Backward cells must have the same depth.")
+    for states, what in ((initial_states_fw, "fw"), (initial_states_bw, "bw")):
+        if states is not None and (
+            not isinstance(states, list) or len(states) != len(cells_fw)
+        ):
+            raise ValueError(
+                f"initial_states_{what} must be a list of state tensors (one per layer)."
+            )
+
+
+def _stacked(
+    layer: Callable[..., tuple[Any, Any, Any]],
+    cells_fw: list[RNNCell],
+    cells_bw: list[RNNCell],
+    inputs: Any,
+    initial_states_fw: list[Any] | None,
+    initial_states_bw: list[Any] | None,
+    scope: Any,
+) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
+    """Runs ``layer`` per pair of cells, each on the outputs of the one below."""
+    _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    states_fw, states_bw, x = [], [], inputs
+    with vs.variable_scope(scope or "stack_bidirectional_rnn"):
+        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+            with vs.variable_scope(f"cell_{i}") as at:
+                x, state_fw, state_bw = layer(
+                    cell_fw,
+                    cell_bw,
+                    x,
+                    initial_states_fw[i] if initial_states_fw else None,
+                    initial_states_bw[i] if initial_states_bw else None,
+                    at,
+                )
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return x, tuple(states_fw), tuple(states_bw)
+
+
+def stack_bidirectional_rnn(
+    cells_fw: list[RNNCell],
+    cells_bw: list[RNNCell],
+    inputs: Sequence[Any],
+    initial_states_fw: list[Any] | None = None,
+    initial_states_bw: list[Any] | None = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    scope: Any = None,
+) -> tuple[list[Tensor], tuple[Any, ...], tuple[Any, ...]]:
+    """Layers of ``static_bidirectional_rnn``, each reading the one below.
+
+    Variables: ``stack_bidirectional_rnn/cell_<i>/{fw,bw}/...`` (TF1's).
+
+    Args:
+        cells_fw: The forward cell of each layer.
+        cells_bw: The backward cell of each layer.
+        inputs: A list of ``[batch, depth]`` tensors.
+        initial_states_fw: Optional list of each layer's forward state.
+        initial_states_bw: Optional list of each layer's backward state.
+        dtype: The states' dtype when an initial state is None.
+        sequence_length: Optional int vector ``[batch]``.
+        scope: Variable scope (default "stack_bidirectional_rnn").
+
+    Returns:
+        ``(outputs, states_fw, states_bw)``: the top layer's outputs and a
+        tuple of each layer's final forward and backward states.
+
+    Raises:
+        ValueError: no cells, not lists, different depths, or initial states
+            that are not one per layer.
+    """
+
+    def layer(
+        cell_fw: RNNCell, cell_bw: RNNCell, x: Any, fw: Any, bw: Any, at: Any
+    ) -> Any:
+        return static_bidirectional_rnn(
+            cell_fw,
+            cell_bw,
+            x,
+            initial_state_fw=fw,
+            initial_state_bw=bw,
+            sequence_length=sequence_length,
+            dtype=dtype,
+            scope=at,
+        )
+
+    return _stacked(
+        layer, cells_fw, cells_bw, inputs, initial_states_fw, initial_states_bw, scope
+    )
+
+
+def stack_bidirectional_dynamic_rnn(
+    cells_fw: list[RNNCell],
+    cells_bw: list[RNNCell],
+    inputs: Any,
+    initial_states_fw: list[Any] | None = None,
+    initial_states_bw: list[Any] | None = None,
+    dtype: Any = None,
+    sequence_length: Any = None,
+    parallel_iterations: int | None = None,
+    time_major: bool = False,
+    scope: Any = None,
+    swap_memory: bool = False,
+) -> tuple[Tensor, tuple[Any, ...], tuple[Any, ...]]:
+    """Layers of ``bidirectional_dynamic_rnn``, each reading the one below.
+
+    Each layer's forward and backward outputs are concatenated on the last
+    axis for the next. Variables:
+    ``stack_bidirectional_rnn/cell_<i>/bidirectional_rnn/{fw,bw}/...`` (TF1's).
+
+    Args:
+        cells_fw: The forward cell of each layer.
+        cells_bw: The backward cell of each layer.
+        inputs: ``[batch, time, depth]`` (``[time, batch, depth]`` if time-major).
+        initial_states_fw: Optional list of each layer's forward state.
+        initial_states_bw: Optional list of each layer's backward state.
+        dtype: The states' dtype when an initial state is None.
+        sequence_length: Optional int vector ``[batch]``.
+        parallel_iterations: Ignored.
+        time_major: Whether ``inputs`` and the outputs are time-major.
+        scope: Variable scope (default "stack_bidirectional_rnn").
+        swap_memory: Ignored.
+
+    Returns:
+        ``(outputs, states_fw, states_bw)``: the top layer's concatenated
+        outputs and a tuple of each layer's final states.
+
+    Raises:
+        ValueError: as ``stack_bidirectional_rnn``, or as ``dynamic_rnn``.
+    """
+
+    def layer(
+        cell_fw: RNNCell, cell_bw: RNNCell, x: Any, fw: Any, bw: Any, at: Any
+    ) -> Any:
+        outputs, (state_fw, state_bw) = bidirectional_dynamic_rnn(
+            cell_fw,
+            cell_bw,
+            x,
+            initial_state_fw=fw,
+            initial_state_bw=bw,
+            sequence_length=sequence_length,
+            dtype=dtype,
+            time_major=time_major,
+        )
+        return combine.concat(list(outputs), 2), state_fw, state_bw
+
+    return _stacked(
+        layer, cells_fw, cells_bw, inputs, initial_states_fw, initial_states_bw, scope
+    )

@@ -12,7 +12,7 @@ tensor names differ from TF's while-loop ops).
 
 import numpy as np
 
-from tests.goldens.cases import LIST, A, D, F, L, case_adder
+from tests.goldens.cases import I64, LIST, A, D, F, I, L, case_adder
 from tests.goldens.harness import flatten
 
 CASES = []
@@ -360,3 +360,71 @@ def build_tensor_array(tf, case, ctx):
 BUILDERS["tensor_array"] = build_tensor_array
 case("tensor_array_while", "TensorArray", F([4, 3]), kind="tensor_array", n=4)
 case("tensor_array_while_long", "TensorArray", F([7, 3]), kind="tensor_array", n=7)
+
+# -- tf.reverse_sequence (the backward pass of bidirectional RNNs by hand) ----
+case(
+    "reverse_sequence",
+    "reverse_sequence",
+    F([2, 4, 3]),
+    L([4, 2]),
+    kw={"seq_axis": 1},
+    rec="svgn",
+)
+case(
+    "reverse_sequence/fed",
+    "reverse_sequence",
+    F([2, None, 3], feed=[2, 5, 3]),
+    I([None], lo=0, hi=6, feed=[2]),
+    kw={"seq_axis": 1, "batch_axis": 0},
+)
+case(
+    "reverse_sequence/time_major_int64",
+    "reverse_sequence",
+    D([5, 3]),
+    I64([3], lo=0, hi=6),
+    kw={"seq_dim": 0, "batch_dim": 1},
+)
+case(
+    "reverse_sequence/too_long",
+    "reverse_sequence",
+    F([2, 4]),
+    I([2], value=[1, 5]),
+    kw={"seq_axis": 1},
+    rec="sv",
+)
+case(
+    "reverse_sequence/negative",
+    "reverse_sequence",
+    F([2, 4]),
+    I([2], value=[-1, 2]),
+    kw={"seq_axis": 1},
+    rec="sv",
+)
+case(
+    "reverse_sequence/batch_mismatch",
+    "reverse_sequence",
+    F([2, 4]),
+    L([1, 2, 3]),
+    kw={"seq_axis": 1},
+)
+case(
+    "reverse_sequence/lengths_rank",
+    "reverse_sequence",
+    F([2, 4]),
+    L([[1, 2]]),
+    kw={"seq_axis": 1},
+)
+case(
+    "reverse_sequence/axis",
+    "reverse_sequence",
+    F([2, 4]),
+    L([1, 2]),
+    kw={"seq_axis": 2},
+)
+case(
+    "reverse_sequence/float_lengths",
+    "reverse_sequence",
+    F([2, 4]),
+    L([1.0, 2.0]),
+    kw={"seq_axis": 1},
+)

@@ -766,3 +766,23 @@ def test_shape_of_other_tensor_keeps_its_known_dims():
     x = tf.placeholder(tf.float32, [None, 3])
     assert tf.zeros(tf.shape(x)).shape.as_list() == [None, 3]
     assert tf.fill(tf.shape(x), 1.0).shape.as_list() == [None, 3]
+
+
+def test_reverse_sequence_with_too_long_lengths_fails_the_run_and_changes_nothing():
+    # TF1: "seq_lens(0) > input.dims(1)", an InvalidArgumentError at run time.
+    w = tf.Variable([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], name="w")
+    lengths = tf.placeholder(tf.int32, [None], name="lengths")
+    backward = tf.reverse_sequence(w, lengths, seq_axis=1, batch_axis=0)
+    loss = tf.reduce_sum(backward * [0.0, 1.0, 2.0])
+    train = tf.train.GradientDescentOptimizer(1.0).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=re.escape("seq_lens(0) > input.dims(1)"),
+        ):
+            sess.run([train, loss], {lengths: [4, 1]})
+        np.testing.assert_array_equal(sess.run(w), [[1, 2, 3], [4, 5, 6]])
+        sess.run(train, {lengths: [3, 2]})
+        # Gradient [0, 1, 2] flows back reversed over each row's first steps.
+        np.testing.assert_array_equal(sess.run(w), [[-1, 1, 3], [3, 5, 4]])

@@ -306,5 +306,21 @@ def test_error_messages_match_tf1():
     with pytest.raises(ValueError, match=re.escape("No variables provided.")):
         opt.apply_gradients([])
     n = tf.Variable(1, name="n")
-    with pytest.raises(ValueError, match=re.escape("Invalid type tf.int32 for n:0")):
-        opt.compute_gradients(tf.multiply(v, v), var_list=[n])
+    with pytest.raises(ValueError, match=re.escape("Invalid type tf.int32 for Mul_")):
+        opt.compute_gradients(tf.multiply(n, n), var_list=[v])
+    # A variable the loss does not reach is not checked (TF1: [(None, n)]).
+    assert opt.compute_gradients(tf.multiply(v, v), var_list=[n]) == [(None, n)]
+
+
+def test_trainable_int32_global_step_is_left_out_of_the_update():
+    # `tf.Variable(0, name="global_step")` is trainable: minimize() must skip
+    # it as TF1 does (values from TF 2.21's compat.v1).
+    v = tf.Variable(2.0, name="v")
+    step = tf.Variable(0, name="global_step")
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(v * v, global_step=step)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        got_v, got_step = sess.run([v, step])
+    assert got_step == 1
+    np.testing.assert_allclose(got_v, 1.6, rtol=1e-6)

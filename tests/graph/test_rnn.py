@@ -285,3 +285,33 @@ def test_variational_dropout_keeps_one_mask_for_all_steps_and_spares_c():
         rnn_cell.DropoutWrapper(
             inner, input_keep_prob=0.5, variational_recurrent=True, dtype=tf.float32
         )
+
+
+def test_bidirectional_rnn_with_a_length_past_the_steps_fails_the_run_as_tf1():
+    # TF1's backward pass reverses with ReverseSequence, whose kernel fails
+    # the run: "seq_lens(1) > input.dims(1)". Such a run changes nothing.
+    x = tf.placeholder(tf.float32, [2, None, 3])
+    lengths = tf.placeholder(tf.int32, [2])
+    with tf.variable_scope("bi", initializer=tf.constant_initializer(0.1)):
+        (fw, bw), _ = tf.nn.bidirectional_dynamic_rnn(
+            tf.nn.rnn_cell.GRUCell(2),
+            tf.nn.rnn_cell.GRUCell(2),
+            x,
+            sequence_length=lengths,
+            dtype=tf.float32,
+        )
+    loss = tf.reduce_sum(fw) + tf.reduce_sum(bw)
+    train = tf.train.GradientDescentOptimizer(1.0).minimize(loss)
+    feed = {x: np.ones((2, 4, 3)), lengths: [4, 5]}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = sess.run(tf.trainable_variables())
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=re.escape("seq_lens(1) > input.dims(1)"),
+        ) as info:
+            sess.run([train, loss], feed)
+        assert "bi/bidirectional_rnn/bw/ReverseSequence" in str(info.value)
+        for want, got in zip(before, sess.run(tf.trainable_variables())):
+            np.testing.assert_array_equal(got, want)
+        sess.run([train, loss], {x: np.ones((2, 4, 3)), lengths: [4, 2]})

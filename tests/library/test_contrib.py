@@ -199,3 +199,22 @@ def test_contrib_streaming_mean_is_tf_metrics_mean():
         sess.run(tf.local_variables_initializer())
         sess.run(update)
         assert sess.run(mean) == pytest.approx(3.0)
+
+
+def test_linear_is_fully_connected_without_an_activation():
+    # ematvey's seq2seq tutorial projects [time, batch, units] decoder outputs.
+    x = tf.constant([[[1.0, -2.0]], [[-3.0, 0.5]]])
+    logits = tf.contrib.layers.linear(
+        x, 3, weights_initializer=tf.constant_initializer([[1, 0, -1], [2, 1, 0]])
+    )
+    relu = tf.contrib.layers.linear(x, 3, activation_fn=tf.nn.relu, scope="again")
+    assert logits.shape.as_list() == [2, 1, 3]
+    assert [v.name for v in tf.global_variables()][:2] == [
+        "fully_connected/weights:0",
+        "fully_connected/biases:0",
+    ]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        got, activated = sess.run([logits, relu])
+    np.testing.assert_allclose(got, [[[-3.0, -2.0, -1.0]], [[-2.0, 0.5, 3.0]]])
+    assert activated.min() >= 0.0

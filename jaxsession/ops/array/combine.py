@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxsession import errors
+from jaxsession.graph import dtypes as dtypes_lib
 from jaxsession.graph.avals import Aval
 from jaxsession.graph.core import Tensor
 from jaxsession.graph.make_op import (
@@ -22,6 +23,7 @@ from jaxsession.graph.make_op import (
     make_op,
     register_list_conversion,
 )
+from jaxsession.graph.rules import CHECK_OPS, EFFECT_OPS
 from jaxsession.graph.variables import Variable
 from jaxsession.ops.array._common import (
     _int_tensor,
@@ -40,6 +42,7 @@ __all__ = [
     "meshgrid",
     "pad",
     "reverse",
+    "reverse_sequence",
     "reverse_v2",
     "split",
     "stack",
@@ -420,6 +423,149 @@ def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
 
 
 reverse_v2 = reverse
+
+
+def _reverse_sequence(x: Any, lengths: Any, *, seq_axis: int, batch_axis: int) -> Any:
+    moved = jnp.moveaxis(x, (batch_axis, seq_axis), (0, 1))
+    steps = jnp.arange(moved.shape[1])[None, :]
+    lens = lengths.astype(jnp.int32)[:, None]
+    index = jnp.where(steps < lens, lens - 1 - steps, steps)
+    index = jnp.clip(index, 0, moved.shape[1] - 1)
+    index = index.reshape(index.shape + (1,) * (moved.ndim - 2))
+    out = jnp.take_along_axis(moved, index, axis=1)
+    bad = (lengths > moved.shape[1]) | (lengths < 0)
+    size = jnp.asarray(moved.shape[1], jnp.int32)
+    out = jnp.moveaxis(out, (0, 1), (batch_axis, seq_axis))
+    return out, ~jnp.any(bad), lengths, size
+
+
+def _reverse_sequence_error(op: Any, reports: list[Any]) -> errors.OpError:
+    lengths, size, dim = reports[1], int(reports[2]), op.attrs["seq_axis"]
+    i = int(np.flatnonzero((lengths < 0) | (lengths > size))[0])
+    reason = (
+        f"seq_lens({i}) < 0" if lengths[i] < 0 else f"seq_lens({i}) > input.dims({dim})"
+    )
+    return errors.InvalidArgumentError(
+        None, op, f"{reason}\n\t [[{errors.op_site(op)}]]"
+    )
+
+
+def reverse_sequence(
+    input: Any,
+    seq_lengths: Any,
+    seq_axis: int | None = None,
+    batch_axis: int | None = None,
+    name: str | None = None,
+    seq_dim: int | None = None,
+    batch_dim: int | None = None,
+) -> Tensor:
+    """Reverses the first ``seq_lengths[i]`` steps of each batch entry (``tf.reverse_sequence``).
+
+    Args:
+        input: The tensor to reverse.
+        seq_lengths: An int32 or int64 vector, one length per batch entry.
+        seq_axis: The axis of the steps.
+        batch_axis: The axis of the batch entries (default 0).
+        name: Op name.
+        seq_dim: ``seq_axis``'s deprecated name.
+        batch_dim: ``batch_axis``'s deprecated name.
+
+    Returns:
+        A tensor of ``input``'s shape and dtype.
+
+    Raises:
+        TypeError: ``seq_lengths`` is not an integer type, or no ``seq_axis``.
+        ValueError: a negative axis or one past the rank, or ``seq_lengths``
+            not a vector as long as the batch axis.
+        errors.InvalidArgumentError: at run time, a length below 0 or above the
+            steps (``"seq_lens(1) > input.dims(1)"``); the run changes nothing.
+    """
+    seq = seq_axis if seq_axis is not None else seq_dim
+    batch = batch_axis if batch_axis is not None else batch_dim
+    if seq is None:
+        raise TypeError("Expected int for argument 'seq_dim' not None.")
+    batch = 0 if batch is None else batch
+    with _op_scope(name, "ReverseSequence", input) as scope:
+        name = scope.rstrip("/")
+        x = convert_to_tensor(input, name="input")
+        lengths = convert_to_tensor(seq_lengths, name="seq_lengths")
+        if lengths.dtype.name not in ("int32", "int64"):
+            raise TypeError(
+                "Value passed to parameter 'seq_lengths' has DataType "
+                f"{lengths.dtype.name} not in list of allowed values: int32, int64"
+            )
+        rank, inputs = x.shape.ndims, [x, lengths]
+
+        def fail(reason: str) -> ValueError:
+            return errors.op_shape_error("ReverseSequence", name, inputs, reason)
+
+        for what, axis in (("batch_dim", batch), ("seq_dim", seq)):
+            if axis < 0:
+                raise fail(f"{what} must be >=0, got {axis}")
+            if rank is not None and axis >= rank:
+                raise fail(f"{what} must be < input rank: {axis} vs. {rank}")
+        if lengths.shape.ndims not in (None, 1):
+            raise fail(f"Shape must be rank 1 but is rank {lengths.shape.ndims}")
+        n, m = lengths.shape[0].value, x.shape[batch].value if rank else None
+        if n is not None and m is not None and n != m:
+            raise fail(f"Dimensions must be equal, but are {m} and {n}")
+        return _lengths_op(
+            "ReverseSequence", _reverse_sequence, x, lengths, scope, seq, batch
+        )
+
+
+def _lengths_op(
+    op_type: str, fn: Any, x: Tensor, lengths: Tensor, name: str, seq: int, batch: int
+) -> Tensor:
+    """An op of ``x`` and ``lengths`` that also reports the lengths check."""
+    op = make_op(
+        op_type,
+        fn,
+        [x, lengths],
+        name=name,
+        attrs={"seq_axis": seq, "batch_axis": batch},
+        # Given, not inferred: unknown batch dims of the two inputs agree.
+        out_avals=[
+            x._aval,
+            Aval((), dtypes_lib.bool_),
+            lengths._aval,
+            Aval((), dtypes_lib.int32),
+        ],
+    )
+    return op.outputs[0]
+
+
+def _sequence_lengths_check(
+    x: Any, lengths: Any, *, seq_axis: int, batch_axis: int
+) -> tuple[Any, ...]:
+    size = x.shape[seq_axis]
+    bad = (lengths > size) | (lengths < 0)
+    return x, ~jnp.any(bad), lengths, jnp.asarray(size, jnp.int32)
+
+
+def check_sequence_lengths(
+    x: Tensor, lengths: Tensor, seq_axis: int, batch_axis: int
+) -> Tensor:
+    """``x`` unchanged; a run fails where a length is below 0 or above the steps.
+
+    The check TF1's ``ReverseSequence`` makes, for drivers that reverse
+    sequences without it (the backward pass of ``bidirectional_dynamic_rnn``).
+    """
+    return _lengths_op(
+        "SequenceLengthsCheck",
+        _sequence_lengths_check,
+        x,
+        lengths,
+        "ReverseSequence",
+        seq_axis,
+        batch_axis,
+    )
+
+
+for _type in ("ReverseSequence", "SequenceLengthsCheck"):
+    CHECK_OPS[_type] = (1, _reverse_sequence_error)
+    # Never folded while building: the run makes the lengths check.
+    EFFECT_OPS.add(_type)
 
 
 def _meshgrid(*xs: Any, indexing: str) -> tuple[Any, ...]:
