@@ -169,8 +169,10 @@ def _reached(sub: subgraph.Subgraph, diff: list[Any], ys: list[Tensor]) -> list[
         for v in op.reads:
             mask |= masks.get(v, 0)
         if mask:
-            for t in op.outputs:
-                if _differentiable(t.dtype):
+            # A region op's written values (after its results) carry no gradient.
+            written = {i for _, i in op.writes}
+            for i, t in enumerate(op.outputs):
+                if i not in written and _differentiable(t.dtype):
                     masks[t] = masks.get(t, 0) | mask
     total = 0
     for y in ys:
@@ -193,9 +195,11 @@ def _with_state_args(path: _Path, diff: Sequence[Any], state: dict) -> list[Any]
 def _outside_controls(sub: subgraph.Subgraph) -> list[Operation]:
     # Re-evaluated ops must still run after what their own ops were ordered after.
     inside = set(sub.ops)
-    return list(
-        dict.fromkeys(c for op in sub.ops for c in op.control_inputs if c not in inside)
-    )
+    controls = [c for op in sub.ops for c in op.control_inputs if c not in inside]
+    # The re-evaluation drops what a cond or loop assigns; the op itself must
+    # still run once, as TF1's forward pass does when only gradients are run.
+    controls += [op for op in sub.ops if op.writes]
+    return list(dict.fromkeys(controls))
 
 
 def _x_aval(x: Any) -> Aval:

@@ -143,14 +143,16 @@ def from_path(args: Sequence[Any], outputs: Sequence[Tensor]) -> Subgraph:
 
     ``args`` are tensors or Variables; an op that reads a Variable in ``args``
     (a ``cond`` or ``while_loop`` whose branch reads it) is on its path, so
-    reads inside regions are arguments rather than captured values. Ops that
-    write state are left out: their outputs are captured as values.
+    reads inside regions are arguments rather than captured values. Ops whose
+    every output is a written value (assignments, optimizer updates) are left
+    out, their outputs captured as values, as TF1 gives them no gradient; a
+    ``cond`` or loop that also assigns stays on the path through its results.
     """
     arg_set = set(args)
     graph = (args or outputs)[0].graph
     downstream: set[Operation] = set()
     for op in graph.get_operations():
-        if op.writes:
+        if op.writes and len(op.writes) == len(op.outputs):
             continue
         if any(v in arg_set for v in op.reads) or any(
             t in arg_set or t.op in downstream for t in op.inputs

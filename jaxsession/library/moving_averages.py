@@ -1,7 +1,8 @@
 """``train.ExponentialMovingAverage``: shadow variables tracking other values.
 
 ``apply(var_list)`` creates one shadow variable per variable or tensor, named
-``<var op name>/<ema name>`` (``w/ExponentialMovingAverage``), in
+``<variable scope>/<var op name>/<ema name>`` (``w/ExponentialMovingAverage``
+outside any variable scope), in
 GLOBAL_VARIABLES and not trainable, so a default Saver saves and restores
 it. The averaged variables are added to MOVING_AVERAGE_VARIABLES, as TF1
 does. Each run of the returned op updates::
@@ -21,7 +22,7 @@ from jaxsession.graph import dtypes
 from jaxsession.graph.core import GraphKeys, Tensor, get_default_graph
 from jaxsession.graph.initializers import zeros_initializer
 from jaxsession.graph.make_op import convert_to_tensor
-from jaxsession.graph.variables import Variable
+from jaxsession.graph.variables import Variable, get_variable_scope
 from jaxsession.ops import (
     control_flow as control_flow_ops,
     math as math_ops,
@@ -32,6 +33,11 @@ _FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 
 
 def _shadow(name: str, initial_value: Any, dtype: Any) -> Variable:
+    # TF1 creates shadows in a variable scope named after their primary, opened
+    # inside the current one: under variable_scope("bn"), bn/w's shadow is
+    # bn/bn/w/ExponentialMovingAverage. Checkpoints carry these names.
+    scope = get_variable_scope().name
+    name = f"{scope}/{name}" if scope else name
     graph = get_default_graph()
     with graph.name_scope(None), graph.control_dependencies(None):
         return Variable(initial_value, trainable=False, name=name, dtype=dtype)

@@ -12,9 +12,10 @@ import numpy as np
 from jax import lax
 
 from jaxsession import errors
-from jaxsession.graph.core import Operation, Tensor
+from jaxsession.graph.core import Operation, Tensor, name_scope
 from jaxsession.graph.make_op import convert_to_tensor, make_op
 from jaxsession.graph.rules import NO_GRADIENT_INPUTS
+from jaxsession.ops.array.shape import identity
 from jaxsession.ops.nn import _unary
 
 __all__ = [
@@ -92,14 +93,19 @@ def moments(
         ``(mean, variance)``.
     """
     keep = bool(keepdims if keepdims is not None else keep_dims)
-    op = make_op(
-        "Moments",
-        _moments,
-        [convert_to_tensor(x)],
-        name=name or "moments",
-        attrs={"axes": _axes(axes), "keepdims": keep},
-    )
-    return op.outputs[0], op.outputs[1]
+    # The outputs carry TF1's names (moments/Squeeze, moments/Squeeze_1, or
+    # moments/mean, moments/variance), which name what is derived from them:
+    # ExponentialMovingAverage's shadows, so checkpoints agree with TF's.
+    with name_scope(name, "moments"):
+        op = make_op(
+            "Moments",
+            _moments,
+            [convert_to_tensor(x)],
+            name="Moments",
+            attrs={"axes": _axes(axes), "keepdims": keep},
+        )
+        names = ("mean", "variance") if keep else ("Squeeze", "Squeeze_1")
+        return tuple(identity(t, name=n) for t, n in zip(op.outputs, names))
 
 
 def _batch_norm(

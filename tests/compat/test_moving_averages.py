@@ -127,3 +127,64 @@ def test_apply_returns_a_group_named_after_the_average():
     )
     v = tf.Variable(1.0)
     assert tf.train.ExponentialMovingAverage(0.9, name="avg").apply([v]).name == "avg"
+
+
+def _batch_norm(x, phase_train):
+    # The Stack Overflow batch norm that many TF1 conv nets copied.
+    with tf.variable_scope("bn"):
+        beta = tf.Variable(tf.constant(0.0, shape=[2]), name="beta")
+        gamma = tf.Variable(tf.constant(1.0, shape=[2]), name="gamma")
+        batch_mean, batch_var = tf.nn.moments(x, [0, 1, 2], name="moments")
+        ema = tf.train.ExponentialMovingAverage(decay=0.5)
+
+        def mean_var_with_update():
+            ema_apply_op = ema.apply([batch_mean, batch_var])
+            with tf.control_dependencies([ema_apply_op]):
+                return tf.identity(batch_mean), tf.identity(batch_var)
+
+        mean, var = tf.cond(
+            phase_train,
+            mean_var_with_update,
+            lambda: (ema.average(batch_mean), ema.average(batch_var)),
+        )
+        return tf.nn.batch_normalization(x, mean, var, beta, gamma, 1e-3)
+
+
+def test_shadows_of_moments_in_a_variable_scope_have_tf1_names_and_values():
+    x = tf.placeholder(tf.float32, [None, 3, 3, 2])
+    phase_train = tf.placeholder(tf.bool)
+    y = _batch_norm(x, phase_train)
+    # Names TF 2.21's compat.v1 gives this program (the variable scope twice).
+    assert [v.op.name for v in tf.global_variables()] == [
+        "bn/beta",
+        "bn/gamma",
+        "bn/bn/moments/Squeeze/ExponentialMovingAverage",
+        "bn/bn/moments/Squeeze_1/ExponentialMovingAverage",
+    ]
+    batches = np.random.RandomState(0).rand(3, 4, 3, 3, 2).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        shadow_mean, shadow_var = np.zeros(2), np.zeros(2)
+        for batch in batches:
+            sess.run(y, {x: batch, phase_train: True})
+            shadow_mean += 0.5 * (batch.mean(axis=(0, 1, 2)) - shadow_mean)
+            shadow_var += 0.5 * (batch.var(axis=(0, 1, 2)) - shadow_var)
+        got = sess.run(y, {x: batches[0], phase_train: False})
+    want = (batches[0] - shadow_mean) / np.sqrt(shadow_var + 1e-3)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_shadow_of_a_variable_in_a_variable_scope_repeats_the_scope():
+    with tf.variable_scope("bn"):
+        w = tf.get_variable("w", [3])
+        inner = tf.train.ExponentialMovingAverage(0.9)
+        inner.apply([w])
+    outer = tf.train.ExponentialMovingAverage(0.9)
+    outer.apply([w])
+    # As TF 2.21's compat.v1 names them.
+    assert inner.average_name(w) == "bn/bn/w/ExponentialMovingAverage"
+    assert outer.average(w).name == "bn/w/ExponentialMovingAverage:0"
+    assert sorted(inner.variables_to_restore()) == [
+        "bn/bn/w/ExponentialMovingAverage",
+        "bn/w/ExponentialMovingAverage",
+    ]

@@ -31,7 +31,6 @@ DIFFERENCES = {
     "nn.softmax_cross_entropy_with_logits": _FUSED,
     "nn.softmax_cross_entropy_with_logits_v2": _FUSED,
     "nn.sparse_softmax_cross_entropy_with_logits": _FUSED,
-    "nn.moments": _FUSED,
     "nn.batch_normalization": _FUSED,
     "nn.embedding_lookup": _FUSED,
     "cond": "names: tf.cond is one Cond op here (XLA conditional); TF's output is cond/Merge",

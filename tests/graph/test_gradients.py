@@ -402,3 +402,33 @@ def test_losses_at_their_kinks_have_tf_gradients():
     ]
     for got, w in zip(_run(grads), want):
         np.testing.assert_allclose(got, w, rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_flows_through_a_cond_whose_branch_assigns():
+    # The batch norm of Udacity's TF1 notebook: the training branch updates the
+    # population mean under a control dependency. Values from TF 2.21 compat.v1.
+    is_training = tf.placeholder(tf.bool)
+    w = tf.Variable([1.0, 2.0], name="w")
+    gamma = tf.Variable([1.0, 1.0], name="gamma")
+    pop_mean = tf.Variable([0.0, 0.0], trainable=False, name="pop_mean")
+    layer = w * 3.0
+
+    def batch_norm_training():
+        mean, variance = tf.nn.moments(layer, [0])
+        train_mean = tf.assign(pop_mean, pop_mean * 0.9 + mean * 0.1)
+        with tf.control_dependencies([train_mean]):
+            return tf.nn.batch_normalization(layer, mean, variance, None, gamma, 1e-3)
+
+    def batch_norm_inference():
+        return tf.nn.batch_normalization(layer, pop_mean, 1.0, None, gamma, 1e-3)
+
+    out = tf.cond(is_training, batch_norm_training, batch_norm_inference)
+    loss = tf.reduce_sum(out * [1.0, 3.0])
+    grads = tf.gradients(loss, [w, gamma])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        g_w, g_gamma = sess.run(grads, {is_training: True})
+        np.testing.assert_allclose(g_w, [-0.00088835, 0.00088835], rtol=1e-4)
+        np.testing.assert_allclose(g_gamma, [-0.99977785, 2.9993336], rtol=1e-5)
+        # Differentiating re-evaluates the branch; its assignment still ran once.
+        np.testing.assert_allclose(sess.run(pop_mean), [0.45, 0.45], rtol=1e-6)
